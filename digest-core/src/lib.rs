@@ -1,0 +1,91 @@
+//! HTTP Digest access authentication (RFC 7616, compatible with RFC 2617 and RFC 2069), as a
+//! sans-IO core for clients and servers.
+//!
+//! This crate does no I/O, reads no clock and draws no randomness of its own: callers hand it
+//! header values and request metadata and get header values and decisions back. It is
+//! `#![no_std]` with `alloc`.
+//!
+//! What is here:
+//!
+//! | module | RFC | what |
+//! |---|---|---|
+//! | [`grammar`] | RFC 9110 §11 | the auth header grammar: [`Challenges`] of every scheme, auth-params, [`Limits`] |
+//! | [`challenge`] | RFC 7616 §3.3 | [`DigestChallenge`] (parse), [`ChallengeParams`] (write) |
+//! | [`credentials`] | RFC 7616 §3.4 | [`DigestCredentials`] (parse), [`CredentialsParams`] (write) |
+//! | [`authentication_info`] | RFC 7616 §3.5 | [`AuthenticationInfo`] (parse), [`AuthenticationInfoParams`] (write) |
+//! | [`algorithm`] | RFC 7616 §3.3, §6.1 | [`Algorithm`]: MD5, SHA-256, SHA-512-256, SHA, SHA-512, each with `-sess` |
+//! | [`digest`] | RFC 7616 §3.4.1–§3.4.4 | H(A1), H(A2), `response`, `rspauth`, userhash, as [`HexDigest`] |
+//! | [`qop`], [`nonce_count`] | RFC 7616 §3.3, §3.4 | [`Qop`], [`QopOptions`], [`NonceCount`] |
+//!
+//! Reading a server's challenge and answering it, by hand (the RFC 7616 §3.9.1 example):
+//!
+//! ```
+//! use httpdigest::{digest, CredentialsParams, DigestChallenge, NonceCount, Qop, UsernameParam};
+//!
+//! let field = br#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=MD5,
+//!     nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+//!     opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#;
+//! let challenge = DigestChallenge::parse(field)?;
+//! let algorithm = challenge.algorithm().expect("supported");
+//! let realm = challenge.realm().to_str()?;
+//! let nonce = challenge.nonce().to_str()?;
+//! let cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"; // 16 random bytes, in practice
+//!
+//! let ha1 = digest::ha1(algorithm, b"Mufasa", realm.as_bytes(), b"Circle of Life");
+//! let ha2 = digest::ha2(algorithm, b"GET", b"/dir/index.html", None);
+//! let qop = digest::QopParams { qop: Qop::Auth, nc: NonceCount::FIRST, cnonce: cnonce.as_bytes() };
+//! let response = digest::response(algorithm, &ha1, nonce.as_bytes(), Some(qop), &ha2);
+//!
+//! let opaque = challenge.opaque().map(|o| o.to_str()).transpose()?;
+//! let algorithm_token = challenge.algorithm_param().map(|a| a.to_str()).transpose()?;
+//! let authorization = CredentialsParams {
+//!     algorithm: algorithm_token.as_deref(),
+//!     nc: Some(NonceCount::FIRST),
+//!     cnonce: Some(cnonce),
+//!     qop: Some(Qop::Auth),
+//!     opaque: opaque.as_deref(),
+//!     ..CredentialsParams::new(
+//!         UsernameParam::Plain("Mufasa"),
+//!         &realm,
+//!         "/dir/index.html",
+//!         &nonce,
+//!         response.as_str(),
+//!     )
+//! }
+//! .to_header_value()?;
+//! assert!(authorization.contains(r#"response="8ca523f5e9506fed4657c9700eebdbec""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Features: `std` (default) for what needs the standard library; `http` for conversions
+//! from the [`http`](https://docs.rs/http) crate's types.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod algorithm;
+pub mod authentication_info;
+pub mod challenge;
+pub mod credentials;
+pub mod digest;
+mod error;
+mod ext_value;
+pub mod grammar;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod nonce_count;
+pub mod qop;
+mod quoted;
+
+pub use algorithm::Algorithm;
+pub use authentication_info::{AuthenticationInfo, AuthenticationInfoParams};
+pub use challenge::{ChallengeParams, DigestChallenge, DigestChallenges, Domain};
+pub use credentials::{CredentialsParams, DigestCredentials, Username, UsernameParam};
+pub use digest::HexDigest;
+pub use error::{FormatError, Found, ParseError, ParseErrorKind};
+pub use grammar::{Challenge, Challenges, Limits, Param, ParamValue, Params};
+pub use nonce_count::NonceCount;
+pub use qop::{Qop, QopOptions};
