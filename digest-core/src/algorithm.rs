@@ -70,7 +70,9 @@ impl Algorithm {
     /// Matches an `algorithm` token, ignoring ASCII case. `None` for algorithms this crate
     /// does not implement.
     pub fn from_token(token: &[u8]) -> Option<Algorithm> {
-        Self::ALL.into_iter().find(|a| a.name().as_bytes().eq_ignore_ascii_case(token))
+        Self::ALL
+            .into_iter()
+            .find(|a| a.name().as_bytes().eq_ignore_ascii_case(token))
     }
 
     /// The canonical spelling (`MD5`, `SHA-256-sess`, ...).
@@ -200,8 +202,14 @@ mod tests {
     fn every_name_round_trips_in_any_case() {
         for a in Algorithm::ALL {
             assert_eq!(Algorithm::from_token(a.name().as_bytes()), Some(a));
-            assert_eq!(Algorithm::from_token(a.name().to_ascii_lowercase().as_bytes()), Some(a));
-            assert_eq!(Algorithm::from_token(a.name().to_ascii_uppercase().as_bytes()), Some(a));
+            assert_eq!(
+                Algorithm::from_token(a.name().to_ascii_lowercase().as_bytes()),
+                Some(a)
+            );
+            assert_eq!(
+                Algorithm::from_token(a.name().to_ascii_uppercase().as_bytes()),
+                Some(a)
+            );
         }
         assert_eq!(Algorithm::from_token(b""), None);
         assert_eq!(Algorithm::from_token(b"MD5 "), None);

@@ -57,7 +57,9 @@ impl<'a> AuthenticationInfo<'a> {
     pub fn parse_with_limits(field: &'a [u8], limits: Limits) -> Result<Self, ParseError> {
         let params = grammar::parse_param_list(field, limits)?;
         let [nextnonce, qop, rspauth, cnonce, nc] = grammar::collect_known(&params, &KNOWN)?;
-        let invalid = |name, v: ParamValue<'_>| ParseError::new(ParseErrorKind::InvalidValue(name), v.offset());
+        let invalid = |name, v: ParamValue<'_>| {
+            ParseError::new(ParseErrorKind::InvalidValue(name), v.offset())
+        };
         let qop = match qop {
             None => None,
             Some(v) => Some(Qop::from_token(&v.unescaped()).ok_or_else(|| invalid("qop", v))?),
@@ -66,7 +68,14 @@ impl<'a> AuthenticationInfo<'a> {
             None => None,
             Some(v) => Some(NonceCount::parse(&v.unescaped()).ok_or_else(|| invalid("nc", v))?),
         };
-        Ok(AuthenticationInfo { params, nextnonce, qop, rspauth, cnonce, nc })
+        Ok(AuthenticationInfo {
+            params,
+            nextnonce,
+            qop,
+            rspauth,
+            cnonce,
+            nc,
+        })
     }
 
     /// `nextnonce`: the nonce the client should use from now on.

@@ -11,7 +11,15 @@ use crate::qop::QopOptions;
 use crate::quoted;
 
 const KNOWN: [&str; 9] = [
-    "realm", "domain", "nonce", "opaque", "stale", "algorithm", "qop", "charset", "userhash",
+    "realm",
+    "domain",
+    "nonce",
+    "opaque",
+    "stale",
+    "algorithm",
+    "qop",
+    "charset",
+    "userhash",
 ];
 
 /// The parameters of one Digest challenge, borrowed from the header.
@@ -58,20 +66,34 @@ impl<'a> DigestChallenge<'a> {
     /// `realm` or `nonce`, [`ParseErrorKind::InvalidValue`] for a malformed `qop` list.
     pub fn from_challenge(challenge: &Challenge<'a>) -> Result<Self, ParseError> {
         if !challenge.is_digest() {
-            return Err(ParseError::new(ParseErrorKind::NotDigest, challenge.offset()));
+            return Err(ParseError::new(
+                ParseErrorKind::NotDigest,
+                challenge.offset(),
+            ));
         }
         if challenge.token68().is_some() {
             return Err(ParseError::new(ParseErrorKind::Token68, challenge.offset()));
         }
-        let [realm, domain, nonce, opaque, stale, algorithm, qop, charset, userhash] =
-            grammar::collect_known(&challenge.params(), &KNOWN)?;
-        let missing = |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
-        let qop = match qop {
-            None => None,
-            Some(v) => Some(QopOptions::parse(&v.unescaped()).ok_or_else(|| {
-                ParseError::new(ParseErrorKind::InvalidValue("qop"), v.offset())
-            })?),
-        };
+        let [
+            realm,
+            domain,
+            nonce,
+            opaque,
+            stale,
+            algorithm,
+            qop,
+            charset,
+            userhash,
+        ] = grammar::collect_known(&challenge.params(), &KNOWN)?;
+        let missing =
+            |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
+        let qop =
+            match qop {
+                None => None,
+                Some(v) => Some(QopOptions::parse(&v.unescaped()).ok_or_else(|| {
+                    ParseError::new(ParseErrorKind::InvalidValue("qop"), v.offset())
+                })?),
+            };
         Ok(DigestChallenge {
             challenge: *challenge,
             realm: realm.ok_or_else(|| missing("realm"))?,
@@ -152,7 +174,8 @@ impl<'a> DigestChallenge<'a> {
 
     /// Whether `charset=UTF-8` (the only value RFC 7616 allows) was sent.
     pub fn charset_is_utf8(&self) -> bool {
-        self.charset.is_some_and(|v| v.eq_ignore_ascii_case("UTF-8"))
+        self.charset
+            .is_some_and(|v| v.eq_ignore_ascii_case("UTF-8"))
     }
 
     /// Whether the server supports `userhash` (RFC 7616 §3.4.4).
@@ -185,7 +208,9 @@ pub struct Domain<'a>(Cow<'a, [u8]>);
 impl Domain<'_> {
     /// The URIs (absolute, or absolute paths), in order; empty entries are skipped.
     pub fn uris(&self) -> impl Iterator<Item = &[u8]> {
-        self.0.split(|b| b.is_ascii_whitespace()).filter(|u| !u.is_empty())
+        self.0
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|u| !u.is_empty())
     }
 }
 

@@ -13,8 +13,18 @@ use crate::qop::Qop;
 use crate::quoted;
 
 const KNOWN: [&str; 12] = [
-    "username", "username*", "realm", "uri", "algorithm", "nonce", "nc", "cnonce", "qop",
-    "response", "opaque", "userhash",
+    "username",
+    "username*",
+    "realm",
+    "uri",
+    "algorithm",
+    "nonce",
+    "nc",
+    "cnonce",
+    "qop",
+    "response",
+    "opaque",
+    "userhash",
 ];
 
 /// How the user is named in credentials (RFC 7616 §3.4, §3.4.4).
@@ -86,19 +96,39 @@ impl<'a> DigestCredentials<'a> {
     pub fn parse_with_limits(field: &'a [u8], limits: Limits) -> Result<Self, ParseError> {
         let challenge = grammar::parse_single(field, limits)?;
         if !challenge.is_digest() {
-            return Err(ParseError::new(ParseErrorKind::NotDigest, challenge.offset()));
+            return Err(ParseError::new(
+                ParseErrorKind::NotDigest,
+                challenge.offset(),
+            ));
         }
         if challenge.token68().is_some() {
             return Err(ParseError::new(ParseErrorKind::Token68, challenge.offset()));
         }
-        let [username, username_ext, realm, uri, algorithm, nonce, nc, cnonce, qop, response, opaque, userhash] =
-            grammar::collect_known(&challenge.params(), &KNOWN)?;
+        let [
+            username,
+            username_ext,
+            realm,
+            uri,
+            algorithm,
+            nonce,
+            nc,
+            cnonce,
+            qop,
+            response,
+            opaque,
+            userhash,
+        ] = grammar::collect_known(&challenge.params(), &KNOWN)?;
         let missing =
             |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
-        let invalid = |name, v: ParamValue<'_>| ParseError::new(ParseErrorKind::InvalidValue(name), v.offset());
+        let invalid = |name, v: ParamValue<'_>| {
+            ParseError::new(ParseErrorKind::InvalidValue(name), v.offset())
+        };
         let username = match (username, username_ext) {
             (Some(_), Some(ext)) => {
-                return Err(ParseError::new(ParseErrorKind::AmbiguousUsername, ext.offset()));
+                return Err(ParseError::new(
+                    ParseErrorKind::AmbiguousUsername,
+                    ext.offset(),
+                ));
             }
             (Some(u), None) => Username::Quoted(u),
             (None, Some(ext)) => Username::Extended(

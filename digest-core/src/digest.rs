@@ -66,15 +66,17 @@ impl HexDigest {
     /// Parses a hash given as hex (a precomputed H(A1) from an htdigest file, for instance),
     /// normalising it to lower case. `None` unless `hex` is 32, 40, 64 or 128 hex digits.
     pub fn from_hex(hex: &str) -> Option<HexDigest> {
-        if !matches!(hex.len(), 32 | 40 | 64 | 128) || !hex.bytes().all(|b| b.is_ascii_hexdigit())
-        {
+        if !matches!(hex.len(), 32 | 40 | 64 | 128) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mut buf = [0u8; MAX_HEX];
         for (dst, src) in buf.iter_mut().zip(hex.bytes()) {
             *dst = src.to_ascii_lowercase();
         }
-        Some(HexDigest { buf, len: u8::try_from(hex.len()).ok()? })
+        Some(HexDigest {
+            buf,
+            len: u8::try_from(hex.len()).ok()?,
+        })
     }
 
     /// The digits.
@@ -94,7 +96,10 @@ impl HexDigest {
         if mine.len() != other.len() {
             return false;
         }
-        let diff = mine.iter().zip(other).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        let diff = mine
+            .iter()
+            .zip(other)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         core::hint::black_box(diff) == 0
     }
 }

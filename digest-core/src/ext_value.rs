@@ -26,7 +26,9 @@ pub(crate) fn write_utf8(out: &mut String, value: &str) {
         } else {
             out.push('%');
             for nibble in [b >> 4, b & 0xf] {
-                out.push(char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+                out.push(char::from(
+                    HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+                ));
             }
         }
     }
@@ -58,7 +60,9 @@ pub(crate) fn decode(raw: &[u8]) -> Result<String, DecodeError> {
             let hi = it.next().and_then(|c| char::from(c).to_digit(16));
             let lo = it.next().and_then(|c| char::from(c).to_digit(16));
             match (hi, lo) {
-                (Some(hi), Some(lo)) => bytes.push(u8::try_from(hi << 4 | lo).map_err(|_| DecodeError::Syntax)?),
+                (Some(hi), Some(lo)) => {
+                    bytes.push(u8::try_from(hi << 4 | lo).map_err(|_| DecodeError::Syntax)?)
+                }
                 _ => return Err(DecodeError::Syntax),
             }
         } else if is_attr_char(b) {

@@ -125,7 +125,9 @@ impl<'a> ParamValue<'a> {
     pub fn to_str(&self) -> Result<Cow<'a, str>, ParseError> {
         let not_utf8 = || ParseError::new(ParseErrorKind::NotUtf8, self.offset);
         match self.unescaped() {
-            Cow::Borrowed(b) => core::str::from_utf8(b).map(Cow::Borrowed).map_err(|_| not_utf8()),
+            Cow::Borrowed(b) => core::str::from_utf8(b)
+                .map(Cow::Borrowed)
+                .map_err(|_| not_utf8()),
             Cow::Owned(v) => alloc::string::String::from_utf8(v)
                 .map(Cow::Owned)
                 .map_err(|_| not_utf8()),
@@ -213,7 +215,14 @@ pub struct Params<'a> {
 
 impl<'a> Params<'a> {
     fn new(input: &'a [u8], base: usize, limits: Limits) -> Self {
-        Self { cur: Cursor { input, pos: 0, base }, limits }
+        Self {
+            cur: Cursor {
+                input,
+                pos: 0,
+                base,
+            },
+            limits,
+        }
     }
 }
 
@@ -261,13 +270,23 @@ impl<'a> Challenges<'a> {
 
     /// Parses `field` with the given limits.
     pub fn with_limits(field: &'a [u8], limits: Limits) -> Self {
-        Self { cur: Cursor { input: field, pos: 0, base: 0 }, limits, done: false }
+        Self {
+            cur: Cursor {
+                input: field,
+                pos: 0,
+                base: 0,
+            },
+            limits,
+            done: false,
+        }
     }
 
     fn parse_next(&mut self) -> Result<Option<Challenge<'a>>, ParseError> {
         if self.cur.input.len() > self.limits.max_field_len {
             return Err(ParseError::new(
-                ParseErrorKind::FieldTooLong { limit: self.limits.max_field_len },
+                ParseErrorKind::FieldTooLong {
+                    limit: self.limits.max_field_len,
+                },
                 self.limits.max_field_len,
             ));
         }
@@ -306,7 +325,10 @@ pub(crate) fn parse_single(field: &[u8], limits: Limits) -> Result<Challenge<'_>
         Some(r) => r?,
         None => {
             return Err(ParseError::new(
-                ParseErrorKind::Unexpected { expected: "an auth-scheme", found: Found::End },
+                ParseErrorKind::Unexpected {
+                    expected: "an auth-scheme",
+                    found: Found::End,
+                },
                 field.len(),
             ));
         }
@@ -314,7 +336,10 @@ pub(crate) fn parse_single(field: &[u8], limits: Limits) -> Result<Challenge<'_>
     match it.next() {
         None => Ok(first),
         Some(Err(e)) => Err(e),
-        Some(Ok(extra)) => Err(ParseError::new(ParseErrorKind::TrailingCredentials, extra.offset)),
+        Some(Ok(extra)) => Err(ParseError::new(
+            ParseErrorKind::TrailingCredentials,
+            extra.offset,
+        )),
     }
 }
 
@@ -323,17 +348,25 @@ pub(crate) fn parse_single(field: &[u8], limits: Limits) -> Result<Challenge<'_>
 pub(crate) fn parse_param_list(field: &[u8], limits: Limits) -> Result<Params<'_>, ParseError> {
     if field.len() > limits.max_field_len {
         return Err(ParseError::new(
-            ParseErrorKind::FieldTooLong { limit: limits.max_field_len },
+            ParseErrorKind::FieldTooLong {
+                limit: limits.max_field_len,
+            },
             limits.max_field_len,
         ));
     }
-    let mut cur = Cursor { input: field, pos: 0, base: 0 };
+    let mut cur = Cursor {
+        input: field,
+        pos: 0,
+        base: 0,
+    };
     let mut count = 0usize;
     while let Some(p) = next_param(&mut cur, &limits, Lookahead::ParamsOnly)? {
         count += 1;
         if count > limits.max_params {
             return Err(ParseError::new(
-                ParseErrorKind::TooManyParameters { limit: limits.max_params },
+                ParseErrorKind::TooManyParameters {
+                    limit: limits.max_params,
+                },
                 p.name_offset,
             ));
         }
@@ -361,10 +394,16 @@ pub(crate) fn collect_known<'a, const N: usize>(
                 }
                 _ => true,
             },
-            None => params.clone().take(i).any(|q| q.name.eq_ignore_ascii_case(p.name)),
+            None => params
+                .clone()
+                .take(i)
+                .any(|q| q.name.eq_ignore_ascii_case(p.name)),
         };
         if duplicate {
-            return Err(ParseError::new(ParseErrorKind::DuplicateParameter, p.name_offset));
+            return Err(ParseError::new(
+                ParseErrorKind::DuplicateParameter,
+                p.name_offset,
+            ));
         }
     }
     Ok(slots)
@@ -392,7 +431,13 @@ impl<'a> Cursor<'a> {
     }
 
     fn err_here(&self, expected: &'static str) -> ParseError {
-        ParseError::new(ParseErrorKind::Unexpected { expected, found: self.found() }, self.offset())
+        ParseError::new(
+            ParseErrorKind::Unexpected {
+                expected,
+                found: self.found(),
+            },
+            self.offset(),
+        )
     }
 
     /// Skips OWS, and obs-fold (`[CR] LF 1*( SP / HTAB )`), which RFC 9112 §5.2 says to read
@@ -465,7 +510,9 @@ fn parse_challenge<'a>(
     }
     match cur.peek() {
         None | Some(b',') => {
-            return Ok(Some(params_challenge(scheme, offset, cur, limits, cur.pos)?));
+            return Ok(Some(params_challenge(
+                scheme, offset, cur, limits, cur.pos,
+            )?));
         }
         Some(b) if is_ows(b) || b == b'\r' || b == b'\n' => {}
         Some(_) => return Err(cur.err_here("a space after the auth-scheme")),
@@ -507,13 +554,20 @@ fn params_challenge<'a>(
         count += 1;
         if count > limits.max_params {
             return Err(ParseError::new(
-                ParseErrorKind::TooManyParameters { limit: limits.max_params },
+                ParseErrorKind::TooManyParameters {
+                    limit: limits.max_params,
+                },
                 p.name_offset,
             ));
         }
     }
     let slice = cur.input.get(start..cur.pos).unwrap_or_default();
-    Ok(Challenge { scheme, offset, body: Body::Params(slice, cur.base + start), limits })
+    Ok(Challenge {
+        scheme,
+        offset,
+        body: Body::Params(slice, cur.base + start),
+        limits,
+    })
 }
 
 /// Parses the next auth-param. Returns `Ok(None)` at the end of the input or, with
@@ -563,15 +617,26 @@ fn next_param<'a>(
         }
         if raw.len() > limits.max_value_len {
             return Err(ParseError::new(
-                ParseErrorKind::ValueTooLong { limit: limits.max_value_len },
+                ParseErrorKind::ValueTooLong {
+                    limit: limits.max_value_len,
+                },
                 value_offset,
             ));
         }
-        ParamValue { raw, quoted: false, escaped: false, offset: value_offset }
+        ParamValue {
+            raw,
+            quoted: false,
+            escaped: false,
+            offset: value_offset,
+        }
     };
     cur.skip_ows();
     match cur.peek() {
-        None | Some(b',') => Ok(Some(Param { name, name_offset, value })),
+        None | Some(b',') => Ok(Some(Param {
+            name,
+            name_offset,
+            value,
+        })),
         Some(_) => Err(cur.err_here("',' or the end after a parameter value")),
     }
 }
@@ -592,19 +657,28 @@ fn quoted_string<'a>(cur: &mut Cursor<'a>, limits: &Limits) -> Result<ParamValue
     let raw = rest.get(1..len.saturating_sub(1)).unwrap_or_default();
     if raw.len() > limits.max_value_len {
         return Err(ParseError::new(
-            ParseErrorKind::ValueTooLong { limit: limits.max_value_len },
+            ParseErrorKind::ValueTooLong {
+                limit: limits.max_value_len,
+            },
             offset,
         ));
     }
     cur.pos += len;
-    Ok(ParamValue { raw, quoted: true, escaped, offset })
+    Ok(ParamValue {
+        raw,
+        quoted: true,
+        escaped,
+        offset,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn schemes(field: &str) -> Result<Vec<(String, Vec<(String, String)>)>, ParseError> {
+    type Parsed = Vec<(String, Vec<(String, String)>)>;
+
+    fn schemes(field: &str) -> Result<Parsed, ParseError> {
         Challenges::new(field.as_bytes())
             .map(|c| {
                 c.map(|c| {
@@ -620,18 +694,24 @@ mod tests {
 
     #[test]
     fn mixed_schemes_and_token68() {
-        let got = schemes(r#"Negotiate abc+/==, Basic realm="b", Digest realm="d", nonce=n"#)
-            .unwrap();
+        let got =
+            schemes(r#"Negotiate abc+/==, Basic realm="b", Digest realm="d", nonce=n"#).unwrap();
         assert_eq!(got.len(), 3);
         assert_eq!(got[0].0, "Negotiate");
         assert!(got[0].1.is_empty());
         assert_eq!(got[1].1, [("realm".into(), "b".into())]);
-        assert_eq!(got[2].1, [("realm".into(), "d".into()), ("nonce".into(), "n".into())]);
+        assert_eq!(
+            got[2].1,
+            [("realm".into(), "d".into()), ("nonce".into(), "n".into())]
+        );
     }
 
     #[test]
     fn token68_is_reported() {
-        let c = Challenges::new(b"Bearer abc.def~==").next().unwrap().unwrap();
+        let c = Challenges::new(b"Bearer abc.def~==")
+            .next()
+            .unwrap()
+            .unwrap();
         assert_eq!(c.token68(), Some(&b"abc.def~=="[..]));
     }
 
@@ -651,15 +731,24 @@ mod tests {
 
     #[test]
     fn params_iterator_stops_at_next_challenge() {
-        let c = Challenges::new(b"Digest a=1, b=2, Basic c=3").next().unwrap().unwrap();
+        let c = Challenges::new(b"Digest a=1, b=2, Basic c=3")
+            .next()
+            .unwrap()
+            .unwrap();
         let names: Vec<_> = c.params().map(|p| p.name).collect();
         assert_eq!(names, ["a", "b"]);
     }
 
     #[test]
     fn field_too_long() {
-        let limits = Limits { max_field_len: 4, ..Limits::DEFAULT };
-        let err = Challenges::with_limits(b"Digest a=b", limits).next().unwrap().unwrap_err();
+        let limits = Limits {
+            max_field_len: 4,
+            ..Limits::DEFAULT
+        };
+        let err = Challenges::with_limits(b"Digest a=b", limits)
+            .next()
+            .unwrap()
+            .unwrap_err();
         assert_eq!(err.kind(), &ParseErrorKind::FieldTooLong { limit: 4 });
     }
 }

@@ -20,10 +20,10 @@ use http::{HeaderMap, Method, Uri, header};
 /// assert_eq!(request_target(&http::Method::CONNECT, &uri), "example.org:443");
 /// ```
 pub fn request_target<'a>(method: &Method, uri: &'a Uri) -> Cow<'a, str> {
-    if method == Method::CONNECT {
-        if let Some(authority) = uri.authority() {
-            return Cow::Borrowed(authority.as_str());
-        }
+    if method == Method::CONNECT
+        && let Some(authority) = uri.authority()
+    {
+        return Cow::Borrowed(authority.as_str());
     }
     match uri.path_and_query() {
         Some(pq) if !pq.as_str().is_empty() && pq.as_str().starts_with('/') => {
@@ -37,6 +37,13 @@ pub fn request_target<'a>(method: &Method, uri: &'a Uri) -> Cow<'a, str> {
 /// Every `WWW-Authenticate` field (or `Proxy-Authenticate`, when `proxy`), in order, for
 /// [`Challenges`](crate::Challenges) or [`DigestChallenges`](crate::DigestChallenges).
 pub fn challenge_fields(headers: &HeaderMap, proxy: bool) -> impl Iterator<Item = &[u8]> {
-    let name = if proxy { header::PROXY_AUTHENTICATE } else { header::WWW_AUTHENTICATE };
-    headers.get_all(name).into_iter().map(http::HeaderValue::as_bytes)
+    let name = if proxy {
+        header::PROXY_AUTHENTICATE
+    } else {
+        header::WWW_AUTHENTICATE
+    };
+    headers
+        .get_all(name)
+        .into_iter()
+        .map(http::HeaderValue::as_bytes)
 }

@@ -39,14 +39,11 @@ impl NonceCount {
     }
 
     /// The 8 lower-case hex digits, on the stack.
-    pub const fn to_hex(self) -> [u8; 8] {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    pub fn to_hex(self) -> [u8; 8] {
         let mut out = [0u8; 8];
-        let mut i = 0;
-        while i < 8 {
+        for (i, digit) in (0u32..).zip(out.iter_mut()) {
             let nibble = (self.0 >> (28 - 4 * i)) & 0xf;
-            out[i] = DIGITS[nibble as usize];
-            i += 1;
+            *digit = char::from_digit(nibble, 16).map_or(b'0', |c| c as u8);
         }
         out
     }
@@ -78,7 +75,10 @@ mod tests {
     #[test]
     fn hex_forms() {
         assert_eq!(&NonceCount::new(0xdead_beef).to_hex(), b"deadbeef");
-        assert_eq!(NonceCount::parse(b"DEADBEEF"), Some(NonceCount::new(0xdead_beef)));
+        assert_eq!(
+            NonceCount::parse(b"DEADBEEF"),
+            Some(NonceCount::new(0xdead_beef))
+        );
         assert_eq!(NonceCount::parse(b"1"), None);
         assert_eq!(NonceCount::parse(b"0000000g"), None);
         assert_eq!(NonceCount::parse(b"+0000001"), None);

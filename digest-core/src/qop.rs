@@ -79,7 +79,9 @@ impl QopOptions {
 
     /// The members, `auth` first.
     pub fn iter(self) -> impl Iterator<Item = Qop> {
-        [Qop::Auth, Qop::AuthInt].into_iter().filter(move |q| self.contains(*q))
+        [Qop::Auth, Qop::AuthInt]
+            .into_iter()
+            .filter(move |q| self.contains(*q))
     }
 
     /// Parses a `qop-options` list (`auth, auth-int`, RFC 7616 §3.3): tokens separated by
@@ -119,6 +121,9 @@ mod tests {
         assert_eq!(QopOptions::parse(b""), None);
         assert_eq!(QopOptions::parse(b" , "), None);
         assert_eq!(QopOptions::parse(b"auth;x"), None);
-        assert_eq!(QopOptions::BOTH.iter().collect::<Vec<_>>(), [Qop::Auth, Qop::AuthInt]);
+        assert_eq!(
+            QopOptions::BOTH.iter().collect::<Vec<_>>(),
+            [Qop::Auth, Qop::AuthInt]
+        );
     }
 }

@@ -39,7 +39,10 @@ pub(crate) fn scan(input: &[u8]) -> Result<(usize, bool), ScanError> {
             b'\\' => {
                 let next = *input.get(i + 1).ok_or(ScanError::Unterminated)?;
                 if is_ctl(next) {
-                    return Err(ScanError::Control { at: i + 1, byte: next });
+                    return Err(ScanError::Control {
+                        at: i + 1,
+                        byte: next,
+                    });
                 }
                 escaped = true;
                 i += 2;
@@ -71,7 +74,11 @@ pub(crate) fn unescape(raw: &[u8]) -> Vec<u8> {
 /// echoed into a header.
 pub(crate) fn check_no_ctl(parameter: &'static str, value: &str) -> Result<(), FormatError> {
     match value.bytes().enumerate().find(|&(_, b)| is_ctl(b)) {
-        Some((offset, byte)) => Err(FormatError::ControlCharacter { parameter, byte, offset }),
+        Some((offset, byte)) => Err(FormatError::ControlCharacter {
+            parameter,
+            byte,
+            offset,
+        }),
         None => Ok(()),
     }
 }
@@ -82,7 +89,11 @@ pub(crate) fn check_no_ctl(parameter: &'static str, value: &str) -> Result<(), F
 ///
 /// [`FormatError::ControlCharacter`] when the value holds a control character; nothing is
 /// written then.
-pub(crate) fn write(out: &mut String, parameter: &'static str, value: &str) -> Result<(), FormatError> {
+pub(crate) fn write(
+    out: &mut String,
+    parameter: &'static str,
+    value: &str,
+) -> Result<(), FormatError> {
     check_no_ctl(parameter, value)?;
     out.push('"');
     push_escaped(out, value);
@@ -127,8 +138,14 @@ mod tests {
         assert_eq!(scan(br#""a\\""#), Ok((5, true)));
         assert_eq!(scan(br#""abc"#), Err(ScanError::Unterminated));
         assert_eq!(scan(br#""abc\"#), Err(ScanError::Unterminated));
-        assert_eq!(scan(b"\"a\rb\""), Err(ScanError::Control { at: 2, byte: b'\r' }));
-        assert_eq!(scan(b"\"a\\\nb\""), Err(ScanError::Control { at: 3, byte: b'\n' }));
+        assert_eq!(
+            scan(b"\"a\rb\""),
+            Err(ScanError::Control { at: 2, byte: b'\r' })
+        );
+        assert_eq!(
+            scan(b"\"a\\\nb\""),
+            Err(ScanError::Control { at: 3, byte: b'\n' })
+        );
         assert_eq!(scan(b"\"a\tb\""), Ok((5, false)));
     }
 
@@ -147,7 +164,11 @@ mod tests {
         let err = write(&mut out, "nonce", "ab\r\nX-Injected: 1").unwrap_err();
         assert_eq!(
             err,
-            FormatError::ControlCharacter { parameter: "nonce", byte: b'\r', offset: 2 }
+            FormatError::ControlCharacter {
+                parameter: "nonce",
+                byte: b'\r',
+                offset: 2
+            }
         );
         assert!(out.is_empty());
     }
