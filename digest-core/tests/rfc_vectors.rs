@@ -1,6 +1,7 @@
 //! Every vector of RFC 7616 §3.9, RFC 2617 §3.5 and RFC 2069 §2.4 (with the errata
 //! corrections), plus derived vectors from other implementations' tests. Values marked
 //! "derived" are not printed in any RFC.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use httpdigest::digest::{self, QopParams};
 use httpdigest::{
