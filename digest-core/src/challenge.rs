@@ -214,8 +214,22 @@ impl Domain<'_> {
     }
 }
 
-/// Iterator over the Digest challenges of a field value, skipping other schemes. Stops after
-/// the first error (see [`Challenges`]).
+/// Iterator over the Digest challenges of a field value, skipping other schemes.
+///
+/// A Digest challenge with a missing, duplicate or invalid parameter yields its error and the
+/// iteration goes on with the next challenge (a client may still answer another one). A
+/// grammar error ends the iteration: the rest of the field cannot be delimited (see
+/// [`Challenges`]).
+///
+/// ```
+/// use httpdigest::{DigestChallenges, ParseErrorKind};
+///
+/// let mut it = DigestChallenges::new(br#"Digest realm="a", Digest realm="b", nonce="n""#);
+/// assert_eq!(it.next().unwrap().unwrap_err().kind(), &ParseErrorKind::MissingParameter("nonce"));
+/// assert_eq!(it.next().unwrap()?.realm().raw(), b"b");
+/// assert!(it.next().is_none());
+/// # Ok::<(), httpdigest::ParseError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DigestChallenges<'a>(Challenges<'a>);
 
