@@ -104,6 +104,29 @@ impl HexDigest {
     }
 }
 
+impl zeroize::Zeroize for HexDigest {
+    fn zeroize(&mut self) {
+        self.buf.zeroize();
+        self.len = 0;
+    }
+}
+
+/// A [`HexDigest`] that is secret (an H(A1)): wiped when dropped.
+#[derive(Clone)]
+pub(crate) struct SecretDigest(pub(crate) HexDigest);
+
+impl Drop for SecretDigest {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl fmt::Debug for SecretDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretDigest(..)")
+    }
+}
+
 impl fmt::Debug for HexDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HexDigest({} hex digits)", self.len)

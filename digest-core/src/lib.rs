@@ -16,6 +16,7 @@
 //! | [`algorithm`] | RFC 7616 §3.3, §6.1 | [`Algorithm`]: MD5, SHA-256, SHA-512-256, SHA, SHA-512, each with `-sess` |
 //! | [`digest`] | RFC 7616 §3.4.1–§3.4.4 | H(A1), H(A2), `response`, `rspauth`, userhash, as [`HexDigest`] |
 //! | [`qop`], [`nonce_count`] | RFC 7616 §3.3, §3.4 | [`Qop`], [`QopOptions`], [`NonceCount`] |
+//! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client state machine, [`client::Client`] |
 //!
 //! Reading a server's challenge and answering it, by hand (the RFC 7616 §3.9.1 example):
 //!
@@ -69,6 +70,7 @@ extern crate std;
 pub mod algorithm;
 pub mod authentication_info;
 pub mod challenge;
+pub mod client;
 pub mod credentials;
 pub mod digest;
 mod error;

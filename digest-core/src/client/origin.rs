@@ -1,0 +1,223 @@
+//! Origins (RFC 6454: scheme, host, port) and what a request-target says about the path.
+//!
+//! Credentials, nonces and nonce counts belong to origins: nothing derived from them is sent
+//! to an origin outside the client's scope, and a challenge from such an origin is not
+//! answered.
+
+use alloc::string::String;
+use core::fmt;
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// `http`, port 80 by default.
+    Http,
+    /// `https`, port 443 by default.
+    Https,
+}
+
+impl Scheme {
+    /// The port used when a URI names none.
+    pub const fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    /// `http` or `https`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// A web origin: scheme, host (ASCII lower case; IPv6 literals in brackets) and port.
+///
+/// Two requests share credentials only when their origins are equal: `http` and `https`
+/// differ, other ports differ, `localhost` and `127.0.0.1` differ.
+///
+/// ```
+/// use httpdigest::client::{Origin, Scheme};
+///
+/// let o = Origin::new(Scheme::Https, "API.Example.org", 443);
+/// assert_eq!(o.to_string(), "https://api.example.org");
+/// let (parsed, path) = Origin::parse_absolute("https://api.example.org:443/a?b").unwrap();
+/// assert_eq!(parsed, o);
+/// assert_eq!(path, "/a?b");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    scheme: Scheme,
+    host: String,
+    port: u16,
+}
+
+impl Origin {
+    /// An origin; the host is lower-cased.
+    pub fn new(scheme: Scheme, host: &str, port: u16) -> Self {
+        Self {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        }
+    }
+
+    /// The scheme.
+    pub const fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The host, lower case.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port (explicit or the scheme's default).
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether this is the same origin as `scheme://host:port` (host compared ignoring
+    /// ASCII case), without allocating.
+    pub fn matches(&self, scheme: Scheme, host: &str, port: u16) -> bool {
+        self.scheme == scheme && self.port == port && self.host.eq_ignore_ascii_case(host)
+    }
+
+    /// Splits an absolute `http` or `https` URI into its origin and the rest (path and
+    /// query, `/` when empty; a fragment is dropped). `None` for other schemes, userinfo
+    /// (refused: it is a classic way to disguise the real host), or a malformed authority.
+    pub fn parse_absolute(uri: &str) -> Option<(Origin, &str)> {
+        let (scheme, rest) = if let Some(r) = strip_prefix_ignore_case(uri, "http://") {
+            (Scheme::Http, r)
+        } else {
+            (Scheme::Https, strip_prefix_ignore_case(uri, "https://")?)
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        let (host, port) = split_host_port(authority)?;
+        let port = match port {
+            None => scheme.default_port(),
+            Some(p) => p.parse().ok()?,
+        };
+        let tail = tail.split('#').next().unwrap_or_default();
+        let path = if tail.is_empty() || tail.starts_with('?') {
+            "/"
+        } else {
+            tail
+        };
+        // A query without a path ("http://h?q") keeps its query on "/".
+        let path = if tail.starts_with('?') && path == "/" {
+            tail
+        } else {
+            path
+        };
+        Some((Origin::new(scheme, host, port), path))
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
+/// Splits `host[:port]`, with IPv6 literals in brackets. The port, when present, must be
+/// digits.
+fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        let host = authority.get(..=close)?;
+        match authority.get(close + 1..)? {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~[]:%!$&'()*+,;=".contains(&b));
+    let valid_port = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    (valid_host && valid_port).then_some((host, port))
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme.as_str(), self.host)?;
+        if self.port != self.scheme.default_port() {
+            write!(f, ":{}", self.port)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Origin({self})")
+    }
+}
+
+/// The path of a request-target, for matching protection-space `domain` prefixes: the
+/// origin-form's path (query dropped), the absolute-form's path, nothing for the
+/// authority-form (CONNECT) or `*`.
+pub(crate) fn target_path(target: &str) -> Option<&str> {
+    let path = if target.starts_with('/') {
+        target
+    } else {
+        Origin::parse_absolute(target)?.1
+    };
+    path.split('?').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_absolute_forms() {
+        let (o, p) = Origin::parse_absolute("HTTP://Example.ORG").unwrap();
+        assert_eq!(
+            (o.scheme(), o.host(), o.port(), p),
+            (Scheme::Http, "example.org", 80, "/")
+        );
+        let (o, p) = Origin::parse_absolute("http://[::1]:8080/x#f").unwrap();
+        assert_eq!((o.host(), o.port(), p), ("[::1]", 8080, "/x"));
+        let (_, p) = Origin::parse_absolute("http://h?q=1").unwrap();
+        assert_eq!(p, "?q=1");
+        assert!(Origin::parse_absolute("ftp://h/").is_none());
+        assert!(Origin::parse_absolute("http://user@h/").is_none());
+        assert!(Origin::parse_absolute("http://h:x/").is_none());
+        assert!(Origin::parse_absolute("http://h:/").is_none());
+        assert!(Origin::parse_absolute("http:///x").is_none());
+        assert!(Origin::parse_absolute("http://[::1/").is_none());
+        assert!(Origin::parse_absolute("http://h:99999/").is_none());
+    }
+
+    #[test]
+    fn origins_differ_by_scheme_host_and_port() {
+        let a = Origin::new(Scheme::Http, "127.0.0.1", 8080);
+        assert!(a.matches(Scheme::Http, "127.0.0.1", 8080));
+        assert!(!a.matches(Scheme::Https, "127.0.0.1", 8080));
+        assert!(!a.matches(Scheme::Http, "127.0.0.1", 8081));
+        assert!(!a.matches(Scheme::Http, "localhost", 8080));
+    }
+
+    #[test]
+    fn target_paths() {
+        assert_eq!(target_path("/a/b?c"), Some("/a/b"));
+        assert_eq!(target_path("http://h/a?c"), Some("/a"));
+        assert_eq!(target_path("h:443"), None);
+        assert_eq!(target_path("*"), None);
+    }
+}

@@ -1,0 +1,319 @@
+//! Protection spaces (RFC 7616 §3.3, RFC 9110 §11.5): what the client remembers of a
+//! challenge so that later requests to the same space go out with credentials at once.
+//!
+//! A space belongs to an origin and a realm. Its `domain` list, when the challenge sent one,
+//! narrows it to URI prefixes, and may widen it to other origins, but only to origins inside
+//! the client's scope. Each space holds one nonce at a time and the last nonce count sent
+//! with it, so counts increase strictly per nonce whatever the interleaving of requests.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::origin::{Origin, Scheme};
+use crate::algorithm::Algorithm;
+use crate::digest::{HexDigest, SecretDigest};
+use crate::nonce_count::NonceCount;
+use crate::qop::QopOptions;
+
+/// One URI prefix of a `domain` list, resolved to its origin.
+#[derive(Debug, Clone)]
+pub(crate) struct DomainEntry {
+    pub(crate) origin: Origin,
+    pub(crate) path_prefix: String,
+}
+
+/// What a Digest space remembers of its challenge.
+#[derive(Debug, Clone)]
+pub(crate) struct DigestSpace {
+    pub(crate) algorithm: Algorithm,
+    /// The `algorithm` token as the server spelled it; `None` when it sent none.
+    pub(crate) algorithm_token: Option<String>,
+    pub(crate) nonce: String,
+    /// The nonce before the current one, to verify `rspauth` for requests sent with it.
+    pub(crate) previous_nonce: Option<String>,
+    pub(crate) opaque: Option<String>,
+    /// `None`: RFC 2069 mode.
+    pub(crate) qop: Option<QopOptions>,
+    pub(crate) userhash: bool,
+    pub(crate) charset_utf8: bool,
+    /// The last nonce count sent with `nonce`; 0 before the first.
+    pub(crate) nc: u32,
+    /// H(A1) in its non-session form, computed once per space.
+    pub(crate) ha1: Option<SecretDigest>,
+    /// H(username:realm), computed once when the space asks for userhash.
+    pub(crate) username_hash: Option<HexDigest>,
+}
+
+impl DigestSpace {
+    /// Moves to a new nonce: the count restarts at 1 with it.
+    pub(crate) fn set_nonce(&mut self, nonce: String) {
+        if nonce != self.nonce {
+            let old = core::mem::replace(&mut self.nonce, nonce);
+            self.previous_nonce = Some(old);
+            self.nc = 0;
+        }
+    }
+
+    /// Takes the next nonce count for the current nonce; `None` once the counter is spent.
+    pub(crate) fn next_nc(&mut self) -> Option<NonceCount> {
+        let next = NonceCount::new(self.nc).next()?;
+        self.nc = next.get();
+        Some(next)
+    }
+}
+
+/// The scheme a space answers with.
+#[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "spaces are few and Basic ones rare; boxing would cost an allocation per space"
+)]
+pub(crate) enum SpaceKind {
+    Digest(DigestSpace),
+    Basic,
+}
+
+/// A protection space.
+#[derive(Debug, Clone)]
+pub(crate) struct ProtectionSpace {
+    pub(crate) id: u64,
+    pub(crate) origin: Origin,
+    pub(crate) realm: String,
+    /// Empty: the whole origin.
+    pub(crate) domain: Vec<DomainEntry>,
+    pub(crate) kind: SpaceKind,
+    last_used: u64,
+}
+
+impl ProtectionSpace {
+    pub(crate) fn new(
+        origin: Origin,
+        realm: String,
+        domain: Vec<DomainEntry>,
+        kind: SpaceKind,
+    ) -> Self {
+        Self {
+            id: 0,
+            origin,
+            realm,
+            domain,
+            kind,
+            last_used: 0,
+        }
+    }
+
+    /// How well the space covers a request: `None` when it does not, otherwise the length of
+    /// the matching prefix (0 for a space that covers its whole origin).
+    fn coverage(&self, scheme: Scheme, host: &str, port: u16, path: Option<&str>) -> Option<usize> {
+        if self.domain.is_empty() {
+            return self.origin.matches(scheme, host, port).then_some(0);
+        }
+        let path = path?;
+        self.domain
+            .iter()
+            .filter(|d| {
+                d.origin.matches(scheme, host, port) && path.starts_with(d.path_prefix.as_str())
+            })
+            .map(|d| d.path_prefix.len())
+            .max()
+    }
+}
+
+/// The spaces a client knows, bounded: the least recently used is forgotten first.
+#[derive(Debug, Clone)]
+pub(crate) struct Spaces {
+    entries: Vec<ProtectionSpace>,
+    capacity: usize,
+    clock: u64,
+}
+
+impl Spaces {
+    pub(crate) const fn new(capacity: usize) -> Self {
+        Self {
+            entries: Vec::new(),
+            capacity,
+            clock: 0,
+        }
+    }
+
+    fn tick(&mut self) -> u64 {
+        self.clock = self.clock.wrapping_add(1);
+        self.clock
+    }
+
+    /// The space covering a request: the longest matching `domain` prefix, then the most
+    /// recently used. Marks it used.
+    pub(crate) fn find(
+        &mut self,
+        scheme: Scheme,
+        host: &str,
+        port: u16,
+        path: Option<&str>,
+    ) -> Option<&mut ProtectionSpace> {
+        let best = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.coverage(scheme, host, port, path)
+                    .map(|c| (c, s.last_used, i))
+            })
+            .max()
+            .map(|(_, _, i)| i)?;
+        let now = self.tick();
+        let space = self.entries.get_mut(best)?;
+        space.last_used = now;
+        Some(space)
+    }
+
+    /// The space with this id.
+    pub(crate) fn get_mut(&mut self, id: u64) -> Option<&mut ProtectionSpace> {
+        self.entries.iter_mut().find(|s| s.id == id)
+    }
+
+    /// Inserts a space, replacing the one of the same origin and realm. Returns its id.
+    pub(crate) fn upsert(&mut self, mut space: ProtectionSpace) -> u64 {
+        let now = self.tick();
+        space.last_used = now;
+        if let Some(existing) = self
+            .entries
+            .iter_mut()
+            .find(|s| s.origin == space.origin && s.realm == space.realm)
+        {
+            space.id = existing.id;
+            // Keep what was computed from the secret when the challenge did not change it.
+            if let (SpaceKind::Digest(new), SpaceKind::Digest(old)) =
+                (&mut space.kind, &existing.kind)
+            {
+                if new.algorithm == old.algorithm {
+                    new.ha1 = new.ha1.take().or_else(|| old.ha1.clone());
+                    new.username_hash = new.username_hash.or(old.username_hash);
+                }
+                if new.nonce == old.nonce {
+                    new.nc = new.nc.max(old.nc);
+                    new.previous_nonce = new
+                        .previous_nonce
+                        .take()
+                        .or_else(|| old.previous_nonce.clone());
+                } else {
+                    new.previous_nonce = Some(old.nonce.clone());
+                }
+            }
+            *existing = space;
+            return existing.id;
+        }
+        space.id = now;
+        if self.entries.len() >= self.capacity.max(1)
+            && let Some(lru) = self
+                .entries
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, s)| s.last_used)
+                .map(|(i, _)| i)
+        {
+            self.entries.swap_remove(lru);
+        }
+        let id = space.id;
+        self.entries.push(space);
+        id
+    }
+
+    /// Forgets a space (after the server rejected the credentials).
+    pub(crate) fn remove(&mut self, id: u64) {
+        self.entries.retain(|s| s.id != id);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space(host: &str, realm: &str, domain: &[(&str, &str)]) -> ProtectionSpace {
+        let origin = Origin::new(Scheme::Http, host, 80);
+        let domain = domain
+            .iter()
+            .map(|(h, p)| DomainEntry {
+                origin: Origin::new(Scheme::Http, h, 80),
+                path_prefix: (*p).into(),
+            })
+            .collect();
+        ProtectionSpace::new(origin, realm.into(), domain, SpaceKind::Basic)
+    }
+
+    #[test]
+    fn longest_prefix_wins_and_lru_evicts() {
+        let mut spaces = Spaces::new(2);
+        let a = spaces.upsert(space("h", "a", &[("h", "/a/")]));
+        let b = spaces.upsert(space("h", "b", &[("h", "/a/b/")]));
+        assert_eq!(
+            spaces
+                .find(Scheme::Http, "h", 80, Some("/a/b/c"))
+                .unwrap()
+                .id,
+            b
+        );
+        assert_eq!(
+            spaces.find(Scheme::Http, "h", 80, Some("/a/x")).unwrap().id,
+            a
+        );
+        assert!(spaces.find(Scheme::Http, "h", 80, Some("/z")).is_none());
+        assert!(spaces.find(Scheme::Http, "h", 80, None).is_none());
+        // `a` was used last; a third space evicts `b`.
+        spaces.upsert(space("h", "c", &[]));
+        assert_eq!(spaces.len(), 2);
+        assert!(spaces.get_mut(b).is_none());
+        assert!(spaces.get_mut(a).is_some());
+    }
+
+    #[test]
+    fn domain_can_name_another_origin() {
+        let mut spaces = Spaces::new(4);
+        let id = spaces.upsert(space("h", "r", &[("h", "/x/"), ("other", "/y/")]));
+        assert_eq!(
+            spaces
+                .find(Scheme::Http, "other", 80, Some("/y/1"))
+                .unwrap()
+                .id,
+            id
+        );
+        assert!(
+            spaces
+                .find(Scheme::Http, "other", 80, Some("/x/1"))
+                .is_none()
+        );
+        assert!(
+            spaces
+                .find(Scheme::Https, "other", 80, Some("/y/1"))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn nonce_counts_restart_per_nonce() {
+        let mut d = DigestSpace {
+            algorithm: Algorithm::Md5,
+            algorithm_token: None,
+            nonce: "n1".into(),
+            previous_nonce: None,
+            opaque: None,
+            qop: Some(QopOptions::AUTH),
+            userhash: false,
+            charset_utf8: false,
+            nc: 0,
+            ha1: None,
+            username_hash: None,
+        };
+        assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
+        assert_eq!(d.next_nc(), Some(NonceCount::new(2)));
+        d.set_nonce("n2".into());
+        assert_eq!(d.previous_nonce.as_deref(), Some("n1"));
+        assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
+        d.nc = u32::MAX;
+        assert_eq!(d.next_nc(), None);
+    }
+}
