@@ -54,6 +54,13 @@ impl<'a> OriginRef<'a> {
         origin.matches(self.scheme, self.host, self.port)
     }
 
+    /// The same origin (hosts compared ignoring ASCII case).
+    pub fn same_as(&self, other: OriginRef<'_>) -> bool {
+        self.scheme == other.scheme
+            && self.port == other.port
+            && self.host.eq_ignore_ascii_case(other.host)
+    }
+
     fn to_origin(self) -> Origin {
         Origin::new(self.scheme, self.host, self.port)
     }
@@ -560,7 +567,7 @@ impl Client {
     ) -> Action {
         // A challenge from an origin other than the one the request was for (a redirect the
         // HTTP client followed on its own) is never answered.
-        if side == Side::Origin && response.origin.is_some_and(|o| o != request.origin) {
+        if side == Side::Origin && response.origin.is_some_and(|o| !o.same_as(request.origin)) {
             return Action::Fail(Failure::OutOfScope);
         }
         let Some(origin) = self.side_origin(side, request) else {
