@@ -38,20 +38,71 @@ pub(crate) struct DigestSpace {
     pub(crate) charset_utf8: bool,
     /// The last nonce count sent with `nonce`; 0 before the first.
     pub(crate) nc: u32,
+    /// The nonces moved away from, most recent last, with the last count sent with each (at
+    /// most [`NONCE_HISTORY`]): a nonce the server hands out again continues its count
+    /// instead of repeating one.
+    pub(crate) history: Vec<(u64, u32)>,
     /// H(A1) in its non-session form, computed once per space.
     pub(crate) ha1: Option<SecretDigest>,
     /// H(username:realm), computed once when the space asks for userhash.
     pub(crate) username_hash: Option<HexDigest>,
 }
 
+/// How many earlier nonces a space remembers the counts of.
+pub(crate) const NONCE_HISTORY: usize = 16;
+
+/// FNV-1a, 64 bits: tells nonces apart without keeping a copy of each.
+pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 impl DigestSpace {
-    /// Moves to a new nonce: the count restarts at 1 with it.
+    /// Moves to a new nonce: the count restarts at 1 with it, or continues where it was if
+    /// the nonce is one of the last [`NONCE_HISTORY`] this space used.
     pub(crate) fn set_nonce(&mut self, nonce: String) {
         if nonce != self.nonce {
             let old = core::mem::replace(&mut self.nonce, nonce);
+            self.remember(&old, self.nc);
             self.previous_nonce = Some(old);
-            self.nc = 0;
+            self.nc = self.recall(&self.nonce);
         }
+    }
+
+    /// Takes over what an older state of the same space knew: the secret-derived values when
+    /// the algorithm is the same, and the nonce counts.
+    pub(crate) fn inherit(&mut self, old: &DigestSpace) {
+        if self.algorithm == old.algorithm {
+            self.ha1 = self.ha1.take().or_else(|| old.ha1.clone());
+            self.username_hash = self.username_hash.or(old.username_hash);
+        }
+        self.history.clone_from(&old.history);
+        if self.nonce == old.nonce {
+            self.nc = self.nc.max(old.nc);
+            self.previous_nonce.clone_from(&old.previous_nonce);
+        } else {
+            self.remember(&old.nonce, old.nc);
+            self.previous_nonce = Some(old.nonce.clone());
+            self.nc = self.recall(&self.nonce);
+        }
+    }
+
+    fn remember(&mut self, nonce: &str, nc: u32) {
+        let fp = fingerprint(nonce.as_bytes());
+        self.history.retain(|(f, _)| *f != fp);
+        if self.history.len() >= NONCE_HISTORY {
+            self.history.remove(0);
+        }
+        self.history.push((fp, nc));
+    }
+
+    fn recall(&self, nonce: &str) -> u32 {
+        let fp = fingerprint(nonce.as_bytes());
+        self.history
+            .iter()
+            .find(|(f, _)| *f == fp)
+            .map_or(0, |(_, nc)| *nc)
     }
 
     /// Takes the next nonce count for the current nonce; `None` once the counter is spent.
@@ -181,23 +232,10 @@ impl Spaces {
             .find(|s| s.origin == space.origin && s.realm == space.realm)
         {
             space.id = existing.id;
-            // Keep what was computed from the secret when the challenge did not change it.
             if let (SpaceKind::Digest(new), SpaceKind::Digest(old)) =
                 (&mut space.kind, &existing.kind)
             {
-                if new.algorithm == old.algorithm {
-                    new.ha1 = new.ha1.take().or_else(|| old.ha1.clone());
-                    new.username_hash = new.username_hash.or(old.username_hash);
-                }
-                if new.nonce == old.nonce {
-                    new.nc = new.nc.max(old.nc);
-                    new.previous_nonce = new
-                        .previous_nonce
-                        .take()
-                        .or_else(|| old.previous_nonce.clone());
-                } else {
-                    new.previous_nonce = Some(old.nonce.clone());
-                }
+                new.inherit(old);
             }
             *existing = space;
             return existing.id;
@@ -305,6 +343,7 @@ mod tests {
             userhash: false,
             charset_utf8: false,
             nc: 0,
+            history: Vec::new(),
             ha1: None,
             username_hash: None,
         };
@@ -313,6 +352,9 @@ mod tests {
         d.set_nonce("n2".into());
         assert_eq!(d.previous_nonce.as_deref(), Some("n1"));
         assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
+        // Back to n1: its count continues.
+        d.set_nonce("n1".into());
+        assert_eq!(d.next_nc(), Some(NonceCount::new(3)));
         d.nc = u32::MAX;
         assert_eq!(d.next_nc(), None);
     }

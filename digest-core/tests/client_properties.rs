@@ -1,0 +1,323 @@
+//! Property tests of the client state machine: whatever the server answers, a request is sent
+//! at most twice more; nonce counts increase strictly per nonce across any interleaving of
+//! requests; nothing derived from the credentials goes to an origin outside the scope.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashMap;
+
+use httpdigest::DigestCredentials;
+use httpdigest::client::{
+    Action, AuthHeaders, BasicPolicy, Client, ClientConfig, Credentials, Exchange, OriginRef,
+    Request, Response, Scheme,
+};
+use proptest::prelude::*;
+use rand_core::{TryCryptoRng, TryRng};
+
+/// A deterministic generator (xorshift64*), good enough for cnonces in tests.
+struct TestRng(u64);
+
+impl TryRng for TestRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        Ok(self.0.wrapping_mul(0x2545_f491_4f6c_dd1d))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for chunk in dst.chunks_mut(8) {
+            let v = self.try_next_u64()?.to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for TestRng {}
+
+const ORIGIN: OriginRef<'static> = OriginRef {
+    scheme: Scheme::Http,
+    host: "a.test",
+    port: 80,
+};
+const OTHER: OriginRef<'static> = OriginRef {
+    scheme: Scheme::Http,
+    host: "b.test",
+    port: 80,
+};
+const PROXY: OriginRef<'static> = OriginRef {
+    scheme: Scheme::Http,
+    host: "proxy.test",
+    port: 3128,
+};
+
+/// Challenge fields a server (honest, broken or hostile) might send.
+fn challenge_field() -> impl Strategy<Value = String> {
+    let digest = (
+        prop::sample::select(vec![
+            "",
+            "MD5",
+            "SHA-256",
+            "SHA-512-256",
+            "MD5-sess",
+            "SHA-384",
+            "sha",
+        ]),
+        prop::sample::select(vec!["", "auth", "auth-int", "auth, auth-int", "auth-conf"]),
+        0u8..4,
+        prop::bool::ANY,
+        prop::sample::select(vec!["r", "other realm"]),
+        prop::bool::ANY,
+        prop::option::of("/[a-z]{0,3}"),
+    )
+        .prop_map(|(alg, qop, nonce, stale, realm, userhash, domain)| {
+            let mut s = format!(r#"Digest realm="{realm}", nonce="n{nonce}""#);
+            if !alg.is_empty() {
+                s += &format!(", algorithm={alg}");
+            }
+            if !qop.is_empty() {
+                s += &format!(r#", qop="{qop}""#);
+            }
+            if stale {
+                s += ", stale=true";
+            }
+            if userhash {
+                s += ", userhash=true, charset=UTF-8";
+            }
+            if let Some(d) = domain {
+                s += &format!(r#", domain="{d} http://b.test/""#);
+            }
+            s
+        });
+    prop_oneof![
+        6 => digest,
+        1 => Just(r#"Basic realm="b""#.to_owned()),
+        1 => Just(r#"Digest realm="unterminated"#.to_owned()),
+        1 => "[ -~]{0,40}",
+    ]
+}
+
+#[derive(Debug, Clone)]
+struct ServerReply {
+    status: u16,
+    www: Vec<String>,
+    proxy: Vec<String>,
+    info: Option<String>,
+    from_other_origin: bool,
+}
+
+fn server_reply() -> impl Strategy<Value = ServerReply> {
+    (
+        prop::sample::select(vec![200u16, 401, 401, 401, 407, 407, 500, 302]),
+        prop::collection::vec(challenge_field(), 0..3),
+        prop::collection::vec(challenge_field(), 0..3),
+        prop::option::of(prop_oneof![
+            Just(r#"rspauth="00", nextnonce="n9""#.to_owned()),
+            Just(r#"nextnonce="n3""#.to_owned()),
+            "[ -~]{0,30}",
+        ]),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(status, www, proxy, info, from_other_origin)| ServerReply {
+                status,
+                www,
+                proxy,
+                info,
+                from_other_origin,
+            },
+        )
+}
+
+fn config() -> impl Strategy<Value = ClientConfig> {
+    (
+        prop::bool::ANY,
+        prop::bool::ANY,
+        prop::sample::select(vec![BasicPolicy::Never, BasicPolicy::Always]),
+    )
+        .prop_map(|(preemptive, mutual, basic)| {
+            let mut c = ClientConfig::default();
+            c.preemptive = preemptive;
+            c.require_mutual_auth = mutual;
+            c.basic = basic;
+            c
+        })
+}
+
+/// Drives one request through `replies`, returning the number of extra sends and every
+/// header set sent (the first included).
+fn drive(
+    client: &mut Client,
+    request: &Request<'_>,
+    replies: &[ServerReply],
+    rng: &mut TestRng,
+) -> (usize, Vec<AuthHeaders>) {
+    let (mut exchange, headers): (Exchange, AuthHeaders) = client.begin(request, rng);
+    let mut sent = vec![headers];
+    let mut extra = 0;
+    for reply in replies {
+        let www: Vec<&[u8]> = reply.www.iter().map(|s| s.as_bytes()).collect();
+        let proxy: Vec<&[u8]> = reply.proxy.iter().map(|s| s.as_bytes()).collect();
+        let response = Response {
+            status: reply.status,
+            www_authenticate: &www,
+            proxy_authenticate: &proxy,
+            authentication_info: reply.info.as_deref().map(str::as_bytes),
+            proxy_authentication_info: None,
+            origin: reply.from_other_origin.then_some(OTHER),
+        };
+        match client.handle_response(&mut exchange, request, &response, rng) {
+            Action::Send(h) => {
+                extra += 1;
+                sent.push(h);
+            }
+            Action::Done | Action::Fail(_) => break,
+        }
+    }
+    (extra, sent)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Whatever the server answers, a request causes at most two extra sends; a request to an
+    /// origin outside the scope carries nothing derived from the credentials; without a proxy
+    /// no Proxy-Authorization is ever sent.
+    #[test]
+    fn bounded_extra_sends_and_scope(
+        config in config(),
+        seed in 1u64..,
+        warmup in prop::collection::vec(server_reply(), 0..4),
+        replies in prop::collection::vec(server_reply(), 0..8),
+        use_proxy in prop::bool::ANY,
+        to_other in prop::bool::ANY,
+        body in prop::option::of(prop::collection::vec(any::<u8>(), 0..16)),
+    ) {
+        let mut rng = TestRng(seed);
+        let mut client = Client::new(Credentials::new("user", "pw"), config)
+            .with_proxy_credentials(Credentials::new("puser", "ppw"));
+        let proxy = use_proxy.then_some(PROXY);
+        // A first request establishes the scope (ORIGIN) and maybe some spaces.
+        let mut first = Request::new("GET", "/a", ORIGIN);
+        first.proxy = proxy;
+        let (extra, _) = drive(&mut client, &first, &warmup, &mut rng);
+        prop_assert!(extra <= 2);
+
+        let origin = if to_other { OTHER } else { ORIGIN };
+        let mut request = Request::new("POST", "/a/b?c", origin);
+        request.proxy = proxy;
+        request.body = match &body {
+            Some(b) => httpdigest::client::BodySource::Bytes(b),
+            None => httpdigest::client::BodySource::NotReplayable,
+        };
+        let (extra, sent) = drive(&mut client, &request, &replies, &mut rng);
+        prop_assert!(extra <= 2, "{} extra sends", extra);
+        for headers in &sent {
+            if to_other {
+                prop_assert!(headers.authorization.is_none(), "credentials sent out of scope");
+            }
+            if !use_proxy {
+                prop_assert!(headers.proxy_authorization.is_none());
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Start a request (it goes out preemptively once a space is known).
+    Begin,
+    /// The server answers the oldest open request: 200, with an optional nextnonce.
+    Ok { nextnonce: Option<u8> },
+    /// The server answers the oldest open request: 401 stale with a new nonce.
+    Stale { nonce: u8 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => Just(Op::Begin),
+        3 => prop::option::of(0u8..4).prop_map(|nextnonce| Op::Ok { nextnonce }),
+        1 => (0u8..4).prop_map(|nonce| Op::Stale { nonce }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Across any interleaving of concurrent requests (begun before earlier ones finish,
+    /// nonces renewed by nextnonce or stale), the nonce counts sent with one nonce strictly
+    /// increase in the order the headers were produced.
+    #[test]
+    fn nc_strictly_increases_per_nonce(ops in prop::collection::vec(op(), 1..60), seed in 1u64..) {
+        let mut rng = TestRng(seed);
+        let mut client = Client::new(Credentials::new("user", "pw"), ClientConfig::default());
+        let request = Request::new("GET", "/", ORIGIN);
+        // Learn the space.
+        let (mut ex, _) = client.begin(&request, &mut rng);
+        let challenge: &[u8] = br#"Digest realm="r", nonce="start", qop="auth", algorithm=SHA-256"#;
+        let first = client.handle_response(
+            &mut ex,
+            &request,
+            &Response { www_authenticate: &[challenge], ..Response::new(401) },
+            &mut rng,
+        );
+        let Action::Send(h) = first else { panic!("expected a send, got {first:?}") };
+        let mut produced: Vec<String> = vec![h.authorization.unwrap()];
+        let mut open: std::collections::VecDeque<Exchange> = std::collections::VecDeque::new();
+
+        for op in ops {
+            match op {
+                Op::Begin => {
+                    let (ex, h) = client.begin(&request, &mut rng);
+                    produced.push(h.authorization.expect("preemptive"));
+                    open.push_back(ex);
+                }
+                Op::Ok { nextnonce } => {
+                    let Some(mut ex) = open.pop_front() else { continue };
+                    let info = nextnonce.map(|n| format!(r#"nextnonce="next{n}""#));
+                    let response = Response {
+                        authentication_info: info.as_deref().map(str::as_bytes),
+                        ..Response::new(200)
+                    };
+                    let _ = client.handle_response(&mut ex, &request, &response, &mut rng);
+                }
+                Op::Stale { nonce } => {
+                    let Some(mut ex) = open.pop_front() else { continue };
+                    let field = format!(
+                        r#"Digest realm="r", nonce="stale{nonce}", qop="auth", algorithm=SHA-256, stale=true"#
+                    );
+                    let fields = [field.as_bytes()];
+                    let response = Response { www_authenticate: &fields, ..Response::new(401) };
+                    if let Action::Send(h) = client.handle_response(&mut ex, &request, &response, &mut rng) {
+                        produced.push(h.authorization.unwrap());
+                        open.push_back(ex);
+                    }
+                }
+            }
+        }
+
+        let mut last: HashMap<String, u32> = HashMap::new();
+        for header in &produced {
+            let creds = DigestCredentials::parse(header.as_bytes()).unwrap();
+            let nonce = creds.nonce().to_str().unwrap().into_owned();
+            let nc = creds.nc().unwrap().get();
+            if let Some(prev) = last.get(&nonce) {
+                prop_assert!(nc > *prev, "nonce {nonce}: nc {nc} after {prev}");
+            } else {
+                prop_assert_eq!(nc, 1, "the first count for nonce {} must be 1", nonce);
+            }
+            last.insert(nonce, nc);
+        }
+    }
+}
