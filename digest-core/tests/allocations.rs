@@ -1,0 +1,129 @@
+//! Allocation counts (not timings) of the hot paths, with a counting global allocator:
+//! parsing a challenge allocates nothing; a request on a known protection space allocates
+//! only its header value; writing credentials into a buffer with room allocates nothing.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::alloc::System;
+
+use httpdigest::client::{
+    Action, Client, ClientConfig, Credentials, OriginRef, Request, Response, Scheme,
+};
+use httpdigest::{CredentialsParams, DigestChallenge, NonceCount, Qop, UsernameParam};
+use rand_core::{TryCryptoRng, TryRng};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// Allocations (and reallocations) made while `f` runs. The counter is global: the checks
+/// run in one test function so that no other test allocates meanwhile.
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let region = Region::new(GLOBAL);
+    let out = f();
+    let change = region.change();
+    (out, change.allocations + change.reallocations)
+}
+
+struct CounterRng(u8);
+
+impl TryRng for CounterRng {
+    type Error = core::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(u32::from(self.0))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(u64::from(self.0))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.0 = self.0.wrapping_add(1);
+        dst.fill(self.0);
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for CounterRng {}
+
+const RFC7616_391_SHA256: &[u8] = br#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#;
+
+fn parsing_a_challenge_allocates_nothing() {
+    let (challenge, n) = allocations(|| {
+        let c = DigestChallenge::parse(RFC7616_391_SHA256).unwrap();
+        (
+            c.algorithm(),
+            c.qop(),
+            c.realm().unescaped().len(),
+            c.nonce().unescaped().len(),
+        )
+    });
+    assert_eq!(n, 0, "{challenge:?}");
+}
+
+fn writing_credentials_into_a_buffer_with_room_allocates_nothing() {
+    let mut out = String::with_capacity(512);
+    let params = CredentialsParams {
+        algorithm: Some("SHA-256"),
+        nc: Some(NonceCount::FIRST),
+        cnonce: Some("f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"),
+        qop: Some(Qop::Auth),
+        opaque: Some("FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"),
+        ..CredentialsParams::new(
+            UsernameParam::Plain("Mufasa"),
+            "http-auth@example.org",
+            "/dir/index.html",
+            "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",
+        )
+    };
+    let ((), n) = allocations(|| params.write(&mut out).unwrap());
+    assert_eq!(n, 0);
+    assert!(out.starts_with("Digest username=\"Mufasa\""));
+}
+
+fn a_request_on_a_known_space_allocates_only_its_header() {
+    let mut rng = CounterRng(0);
+    let mut client = Client::new(
+        Credentials::new("Mufasa", "Circle of Life"),
+        ClientConfig::default(),
+    );
+    let origin = OriginRef {
+        scheme: Scheme::Http,
+        host: "www.example.org",
+        port: 80,
+    };
+    let request = Request::new("GET", "/dir/index.html", origin);
+    let (mut exchange, _) = client.begin(&request, &mut rng);
+    let response = Response {
+        www_authenticate: &[RFC7616_391_SHA256],
+        ..Response::new(401)
+    };
+    let Action::Send(_) = client.handle_response(&mut exchange, &request, &response, &mut rng)
+    else {
+        panic!("expected a send");
+    };
+    assert_eq!(
+        client.handle_response(&mut exchange, &request, &Response::new(200), &mut rng),
+        Action::Done
+    );
+
+    for _ in 0..3 {
+        let ((exchange, headers), n) = allocations(|| client.begin(&request, &mut rng));
+        assert_eq!(
+            n, 1,
+            "begin on a known space: one allocation, the header value"
+        );
+        assert!(headers.authorization.is_some());
+        let mut exchange = exchange;
+        let (action, n) = allocations(|| {
+            client.handle_response(&mut exchange, &request, &Response::new(200), &mut rng)
+        });
+        assert_eq!(action, Action::Done);
+        assert_eq!(n, 0, "a 200 allocates nothing");
+    }
+}
+
+#[test]
+fn hot_paths_allocate_only_their_output() {
+    parsing_a_challenge_allocates_nothing();
+    writing_credentials_into_a_buffer_with_room_allocates_nothing();
+    a_request_on_a_known_space_allocates_only_its_header();
+}
