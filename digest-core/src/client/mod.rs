@@ -295,9 +295,16 @@ pub struct Exchange {
     proxy: SideState,
     extra_sends: u8,
     finished: bool,
+    out_of_scope: bool,
 }
 
 impl Exchange {
+    /// Whether the request's origin is outside the credentials' scope: nothing derived from
+    /// the credentials goes with it, and a 401 from it is [`Failure::OutOfScope`].
+    pub const fn out_of_scope(&self) -> bool {
+        self.out_of_scope
+    }
+
     /// How many times the request has been sent again so far (at most 2).
     pub const fn extra_sends(&self) -> u8 {
         self.extra_sends
@@ -452,7 +459,10 @@ impl Client {
         {
             self.proxy_scope.push(proxy.to_origin());
         }
-        let mut exchange = Exchange::default();
+        let mut exchange = Exchange {
+            out_of_scope: self.credentials.is_some() && !self.in_scope(request.origin),
+            ..Exchange::default()
+        };
         let headers = self.preemptive_headers(&mut exchange, request, rng);
         (exchange, headers)
     }
