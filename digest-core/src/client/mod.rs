@@ -202,11 +202,15 @@ pub enum Failure {
     #[error("the request body cannot be sent again")]
     BodyNotReplayable,
     /// The server's `rspauth` (or the `cnonce`/`nc` it echoed) does not match: the response
-    /// did not come from a server that knows the password.
+    /// did not come from a server that knows the password. It arrives with the final
+    /// response (a 200, say): adapters must not hand that response to the caller as
+    /// authenticated.
     #[error("mutual authentication failed: rspauth does not match")]
     MutualAuthFailed,
     /// The policy requires mutual authentication and the server sent no `rspauth`, or sent
-    /// it for an `auth-int` response whose body hash was not provided.
+    /// it for an `auth-int` exchange (its `rspauth` covers the response body, which the core
+    /// does not see). As with [`MutualAuthFailed`](Self::MutualAuthFailed), the final
+    /// response is not to be trusted.
     #[error("mutual authentication required but not provided")]
     MutualAuthMissing,
     /// The request was already sent twice more; the server keeps challenging.
@@ -230,7 +234,8 @@ pub struct ClientConfig {
     pub min_algorithm: Option<Algorithm>,
     /// When Basic may be used.
     pub basic: BasicPolicy,
-    /// Fail unless the server proves it knows the password (`rspauth`).
+    /// Fail unless the server proves it knows the password (`rspauth`). Basic is never used
+    /// then.
     pub require_mutual_auth: bool,
     /// Use `auth-int` whenever offered (and the body can be hashed), not only when it is the
     /// only qop offered.
@@ -243,6 +248,64 @@ pub struct ClientConfig {
     pub scope: Option<Vec<Origin>>,
     /// How many protection spaces to remember, per side (origin, proxy).
     pub max_protection_spaces: usize,
+}
+
+impl ClientConfig {
+    /// Sets [`order`](Self::order).
+    #[must_use]
+    pub const fn with_order(mut self, order: SelectionOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// Sets [`min_algorithm`](Self::min_algorithm).
+    #[must_use]
+    pub const fn with_min_algorithm(mut self, min: Algorithm) -> Self {
+        self.min_algorithm = Some(min);
+        self
+    }
+
+    /// Sets [`basic`](Self::basic).
+    #[must_use]
+    pub const fn with_basic(mut self, basic: BasicPolicy) -> Self {
+        self.basic = basic;
+        self
+    }
+
+    /// Sets [`require_mutual_auth`](Self::require_mutual_auth).
+    #[must_use]
+    pub const fn with_mutual_auth_required(mut self, required: bool) -> Self {
+        self.require_mutual_auth = required;
+        self
+    }
+
+    /// Sets [`prefer_auth_int`](Self::prefer_auth_int).
+    #[must_use]
+    pub const fn with_auth_int_preferred(mut self, preferred: bool) -> Self {
+        self.prefer_auth_int = preferred;
+        self
+    }
+
+    /// Sets [`preemptive`](Self::preemptive).
+    #[must_use]
+    pub const fn with_preemptive(mut self, preemptive: bool) -> Self {
+        self.preemptive = preemptive;
+        self
+    }
+
+    /// Sets [`scope`](Self::scope): the origins the credentials may go to.
+    #[must_use]
+    pub fn with_scope(mut self, origins: impl IntoIterator<Item = Origin>) -> Self {
+        self.scope = Some(origins.into_iter().collect());
+        self
+    }
+
+    /// Sets [`max_protection_spaces`](Self::max_protection_spaces).
+    #[must_use]
+    pub const fn with_max_protection_spaces(mut self, max: usize) -> Self {
+        self.max_protection_spaces = max;
+        self
+    }
 }
 
 impl Default for ClientConfig {
@@ -296,6 +359,7 @@ pub struct Exchange {
     extra_sends: u8,
     finished: bool,
     out_of_scope: bool,
+    preemptive_failure: Option<Failure>,
 }
 
 impl Exchange {
@@ -303,6 +367,13 @@ impl Exchange {
     /// the credentials goes with it, and a 401 from it is [`Failure::OutOfScope`].
     pub const fn out_of_scope(&self) -> bool {
         self.out_of_scope
+    }
+
+    /// Why `begin` sent no credentials although a protection space covers the request (an
+    /// `auth-int` space and a streamed body, for instance); `None` when it sent them or knew
+    /// no space.
+    pub const fn preemptive_failure(&self) -> Option<&Failure> {
+        self.preemptive_failure.as_ref()
     }
 
     /// How many times the request has been sent again so far (at most 2).
@@ -500,10 +571,14 @@ impl Client {
         let mut headers = AuthHeaders::default();
         if self.config.preemptive {
             for side in [Side::Origin, Side::Proxy] {
-                // A failure here only means no preemptive header; the challenge will say more.
-                if let Ok(Some((value, sent))) = self.authorize_known(side, request, rng) {
-                    self.side_mut(exchange, side).sent = Some(sent);
-                    *header_mut(&mut headers, side) = Some(value);
+                // A failure here means no preemptive header; the exchange records why.
+                match self.authorize_known(side, request, rng) {
+                    Ok(Some((value, sent))) => {
+                        self.side_mut(exchange, side).sent = Some(sent);
+                        *header_mut(&mut headers, side) = Some(value);
+                    }
+                    Ok(None) => {}
+                    Err(f) => exchange.preemptive_failure = Some(f),
                 }
             }
         }
@@ -599,7 +674,12 @@ impl Client {
         let policy = Policy {
             order: self.config.order,
             min_algorithm: self.config.min_algorithm,
-            basic: self.config.basic,
+            // Basic cannot prove the server knows the password.
+            basic: if self.config.require_mutual_auth {
+                BasicPolicy::Never
+            } else {
+                self.config.basic
+            },
         };
         let chosen =
             match selection::select(fields, policy, origin.scheme == Scheme::Https, credentials) {
@@ -615,6 +695,10 @@ impl Client {
         };
         let is_stale_answer = match &state.sent {
             Some(sent) if stale && sent.nonce == nonce_fp => {
+                // The nonce is dead and the server offers no other: forget the space, so the
+                // next request goes without credentials and gets a fresh challenge.
+                let id = sent.space;
+                self.spaces_mut(side).remove(id);
                 return Action::Fail(Failure::StaleNonceNotRenewed);
             }
             Some(_) if stale => true,
@@ -640,7 +724,16 @@ impl Client {
             Err(f) => return Action::Fail(f),
         };
         if matches!(request.body, BodySource::NotReplayable) {
-            return Action::Fail(Failure::BodyNotReplayable);
+            let auth_int_only = matches!(
+                self.spaces_mut(side).get_mut(space).map(|s| &s.kind),
+                Some(SpaceKind::Digest(DigestSpace { qop: Some(q), .. }))
+                    if !q.contains(Qop::Auth)
+            );
+            return Action::Fail(if auth_int_only {
+                Failure::AuthIntNeedsReplayableBody
+            } else {
+                Failure::BodyNotReplayable
+            });
         }
         let (credentials, spaces) = match side {
             Side::Origin => (self.credentials.as_ref(), &mut self.spaces),
