@@ -695,10 +695,10 @@ impl Client {
         };
         let is_stale_answer = match &state.sent {
             Some(sent) if stale && sent.nonce == nonce_fp => {
-                // The nonce is dead and the server offers no other: forget the space, so the
+                // The nonce is dead and the server offers no other: retire the space, so the
                 // next request goes without credentials and gets a fresh challenge.
                 let id = sent.space;
-                self.spaces_mut(side).remove(id);
+                self.spaces_mut(side).retire(id);
                 return Action::Fail(Failure::StaleNonceNotRenewed);
             }
             Some(_) if stale => true,
@@ -710,7 +710,7 @@ impl Client {
         if !is_stale_answer && state.answered_fresh {
             let rejected = state.sent.as_ref().map(|s| s.space);
             if let Some(id) = rejected {
-                self.spaces_mut(side).remove(id);
+                self.spaces_mut(side).retire(id);
             }
             return Action::Fail(Failure::CredentialsRejected);
         }
@@ -876,7 +876,7 @@ impl Client {
             let sent = self.side_mut(exchange, side).sent.clone();
             let Some(sent) = sent else { continue };
             if let Err(f) = self.check_info(side, &sent, field, request) {
-                self.spaces_mut(side).remove(sent.space);
+                self.spaces_mut(side).retire(sent.space);
                 return Action::Fail(f);
             }
         }

@@ -134,6 +134,9 @@ pub(crate) struct ProtectionSpace {
     pub(crate) domain: Vec<DomainEntry>,
     pub(crate) kind: SpaceKind,
     last_used: u64,
+    /// Retired after a failure: not used for preemptive credentials until a new challenge
+    /// for it arrives, but its nonce counts are kept.
+    retired: bool,
 }
 
 impl ProtectionSpace {
@@ -150,12 +153,16 @@ impl ProtectionSpace {
             domain,
             kind,
             last_used: 0,
+            retired: false,
         }
     }
 
     /// How well the space covers a request: `None` when it does not, otherwise the length of
     /// the matching prefix (0 for a space that covers its whole origin).
     fn coverage(&self, scheme: Scheme, host: &str, port: u16, path: Option<&str>) -> Option<usize> {
+        if self.retired {
+            return None;
+        }
         if self.domain.is_empty() {
             return self.origin.matches(scheme, host, port).then_some(0);
         }
@@ -256,9 +263,13 @@ impl Spaces {
         id
     }
 
-    /// Forgets a space (after the server rejected the credentials).
-    pub(crate) fn remove(&mut self, id: u64) {
-        self.entries.retain(|s| s.id != id);
+    /// Stops using a space for preemptive credentials (after the server rejected them, or
+    /// its nonce died). It keeps its nonce counts, so a nonce the server hands out again
+    /// never repeats a count; the next challenge for the space revives it.
+    pub(crate) fn retire(&mut self, id: u64) {
+        if let Some(space) = self.get_mut(id) {
+            space.retired = true;
+        }
     }
 
     #[cfg(test)]
