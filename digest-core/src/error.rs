@@ -141,6 +141,13 @@ pub enum FormatError {
         /// The parameter whose value was refused.
         parameter: &'static str,
     },
+    /// A value to be echoed is not valid UTF-8 (a server sent obs-text bytes), so it cannot
+    /// be written into a header string.
+    #[error("`{parameter}` is not valid UTF-8")]
+    NotUtf8 {
+        /// The parameter whose value was refused.
+        parameter: &'static str,
+    },
     /// A URI in the `domain` list is empty or contains a space.
     #[error("`domain` entries must be non-empty and contain no whitespace")]
     InvalidDomain,

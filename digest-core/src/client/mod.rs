@@ -363,6 +363,13 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    fn side_mut(&mut self, side: Side) -> &mut SideState {
+        match side {
+            Side::Origin => &mut self.origin,
+            Side::Proxy => &mut self.proxy,
+        }
+    }
+
     /// Whether the request's origin is outside the credentials' scope: nothing derived from
     /// the credentials goes with it, and a 401 from it is [`Failure::OutOfScope`].
     pub const fn out_of_scope(&self) -> bool {
@@ -387,6 +394,15 @@ impl Exchange {
 enum Side {
     Origin,
     Proxy,
+}
+
+impl Side {
+    const fn other(self) -> Side {
+        match self {
+            Side::Origin => Side::Proxy,
+            Side::Proxy => Side::Origin,
+        }
+    }
 }
 
 /// The most extra sends one request may cause: one answer to a fresh challenge and one to a
@@ -574,7 +590,7 @@ impl Client {
                 // A failure here means no preemptive header; the exchange records why.
                 match self.authorize_known(side, request, rng) {
                     Ok(Some((value, sent))) => {
-                        self.side_mut(exchange, side).sent = Some(sent);
+                        exchange.side_mut(side).sent = Some(sent);
                         *header_mut(&mut headers, side) = Some(value);
                     }
                     Ok(None) => {}
@@ -583,13 +599,6 @@ impl Client {
             }
         }
         headers
-    }
-
-    fn side_mut<'e>(&self, exchange: &'e mut Exchange, side: Side) -> &'e mut SideState {
-        match side {
-            Side::Origin => &mut exchange.origin,
-            Side::Proxy => &mut exchange.proxy,
-        }
     }
 
     /// The origin a side authenticates to, if in scope.
@@ -625,11 +634,7 @@ impl Client {
             Side::Origin => origin::target_path(request.target),
             Side::Proxy => None,
         };
-        let space = match side {
-            Side::Origin => spaces.find(origin.scheme, origin.host, origin.port, path),
-            Side::Proxy => spaces.find(origin.scheme, origin.host, origin.port, None),
-        };
-        let Some(space) = space else {
+        let Some(space) = spaces.find(origin.scheme, origin.host, origin.port, path) else {
             return Ok(None);
         };
         authorize(
@@ -688,7 +693,7 @@ impl Client {
             };
 
         // Classify the challenge against what this side sent.
-        let state = self.side_mut(exchange, side);
+        let state = exchange.side_mut(side);
         let (stale, nonce_fp) = match &chosen {
             Chosen::Digest(d) => (d.stale(), fingerprint(&d.nonce().unescaped())),
             Chosen::Basic { .. } => (false, 0),
@@ -752,7 +757,7 @@ impl Client {
             Ok(v) => v,
             Err(f) => return Action::Fail(f),
         };
-        let state = self.side_mut(exchange, side);
+        let state = exchange.side_mut(side);
         if is_stale_answer {
             state.answered_stale = true;
         } else {
@@ -764,12 +769,9 @@ impl Client {
         // The other side keeps its credentials on the new send, with a fresh count.
         let mut headers = AuthHeaders::default();
         *header_mut(&mut headers, side) = Some(value);
-        let other = match side {
-            Side::Origin => Side::Proxy,
-            Side::Proxy => Side::Origin,
-        };
+        let other = side.other();
         if let Ok(Some((value, sent))) = self.authorize_known(other, request, rng) {
-            self.side_mut(exchange, other).sent = Some(sent);
+            exchange.side_mut(other).sent = Some(sent);
             *header_mut(&mut headers, other) = Some(value);
         }
         Action::Send(headers)
@@ -795,28 +797,27 @@ impl Client {
                 ProtectionSpace::new(origin, realm.into_owned(), Vec::new(), SpaceKind::Basic)
             }
             Chosen::Digest(d) => {
-                let text = |v: crate::ParamValue<'_>| {
-                    v.to_str().map(alloc::borrow::Cow::into_owned).map_err(|_| {
-                        Failure::Format(FormatError::NotAToken {
-                            parameter: "challenge value",
-                        })
-                    })
+                // Values are echoed into a header string, so they must be text.
+                let text = |parameter, v: crate::ParamValue<'_>| {
+                    v.to_str()
+                        .map(alloc::borrow::Cow::into_owned)
+                        .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))
                 };
-                let realm = text(d.realm())?;
+                let realm = text("realm", d.realm())?;
                 let domain = match side {
                     Side::Origin => self.domain_entries(&origin, d.domain()),
                     Side::Proxy => Vec::new(),
                 };
                 let digest = DigestSpace {
-                    algorithm: d
-                        .algorithm()
-                        .ok_or(Failure::Format(FormatError::NotAToken {
-                            parameter: "algorithm",
-                        }))?,
-                    algorithm_token: d.algorithm_param().map(text).transpose()?,
-                    nonce: text(d.nonce())?,
+                    // Selection only passes challenges with a supported algorithm.
+                    algorithm: d.algorithm().unwrap_or(Algorithm::Md5),
+                    algorithm_token: d
+                        .algorithm_param()
+                        .map(|v| text("algorithm", v))
+                        .transpose()?,
+                    nonce: text("nonce", d.nonce())?,
                     previous_nonce: None,
-                    opaque: d.opaque().map(text).transpose()?,
+                    opaque: d.opaque().map(|v| text("opaque", v)).transpose()?,
                     qop: d.qop(),
                     userhash: d.userhash(),
                     charset_utf8: d.charset_is_utf8(),
@@ -873,8 +874,9 @@ impl Client {
             (Side::Origin, response.authentication_info),
             (Side::Proxy, response.proxy_authentication_info),
         ] {
-            let sent = self.side_mut(exchange, side).sent.clone();
-            let Some(sent) = sent else { continue };
+            let Some(sent) = exchange.side_mut(side).sent.take() else {
+                continue;
+            };
             if let Err(f) = self.check_info(side, &sent, field, request) {
                 self.spaces_mut(side).retire(sent.space);
                 return Action::Fail(f);
@@ -883,6 +885,8 @@ impl Client {
         Action::Done
     }
 
+    /// Checks `Authentication-Info` against what was sent and adopts its `nextnonce`. What
+    /// is missing or unverifiable fails only when the policy requires mutual authentication.
     fn check_info(
         &mut self,
         side: Side,
@@ -891,45 +895,29 @@ impl Client {
         request: &Request<'_>,
     ) -> Result<(), Failure> {
         let require = self.config.require_mutual_auth && sent.digest.is_some();
+        let unproven = |failure| if require { Err(failure) } else { Ok(()) };
         let Some(field) = field else {
-            return if require {
-                Err(Failure::MutualAuthMissing)
-            } else {
-                Ok(())
-            };
+            return unproven(Failure::MutualAuthMissing);
         };
         // A malformed Authentication-Info proves nothing.
         let Ok(info) = AuthenticationInfo::parse(field) else {
-            return if require {
-                Err(Failure::MutualAuthFailed)
-            } else {
-                Ok(())
-            };
+            return unproven(Failure::MutualAuthFailed);
         };
         let Some(space) = self.spaces_mut(side).get_mut(sent.space) else {
-            return if require {
-                Err(Failure::MutualAuthMissing)
-            } else {
-                Ok(())
-            };
+            return unproven(Failure::MutualAuthMissing);
         };
         let SpaceKind::Digest(digest_space) = &mut space.kind else {
             return Ok(());
         };
-        if let (Some(rspauth), Some(d)) = (info.rspauth(), &sent.digest) {
-            if info
-                .cnonce()
-                .is_some_and(|c| c.unescaped().as_ref() != d.cnonce.as_slice())
-                || info.nc().is_some_and(|nc| nc != d.nc)
-            {
-                return Err(Failure::MutualAuthFailed);
-            }
-            if d.qop == Some(Qop::AuthInt) {
-                // rspauth covers the response body, which the core does not see.
-                if require {
-                    return Err(Failure::MutualAuthMissing);
+        match (info.rspauth(), &sent.digest) {
+            (Some(rspauth), Some(d)) => {
+                let echoed_cnonce = info.cnonce().map(|c| c.unescaped());
+                if echoed_cnonce.is_some_and(|c| c.as_ref() != d.cnonce.as_slice())
+                    || info.nc().is_some_and(|nc| nc != d.nc)
+                {
+                    return Err(Failure::MutualAuthFailed);
                 }
-            } else {
+                // For auth-int, rspauth covers the response body, which the core does not see.
                 let nonce = [
                     Some(&digest_space.nonce),
                     digest_space.previous_nonce.as_ref(),
@@ -937,32 +925,29 @@ impl Client {
                 .into_iter()
                 .flatten()
                 .find(|n| fingerprint(n.as_bytes()) == sent.nonce);
-                let Some(nonce) = nonce else {
-                    return if require {
-                        Err(Failure::MutualAuthMissing)
-                    } else {
-                        Ok(())
-                    };
-                };
-                let qop = d.qop.map(|qop| QopParams {
-                    qop,
-                    nc: d.nc,
-                    cnonce: &d.cnonce,
-                });
-                let expected = digest::rspauth(
-                    d.algorithm,
-                    &d.ha1.0,
-                    nonce.as_bytes(),
-                    qop,
-                    request.target.as_bytes(),
-                    None,
-                );
-                if !expected.ct_eq(&rspauth.unescaped()) {
-                    return Err(Failure::MutualAuthFailed);
+                match nonce {
+                    Some(nonce) if d.qop != Some(Qop::AuthInt) => {
+                        let qop = d.qop.map(|qop| QopParams {
+                            qop,
+                            nc: d.nc,
+                            cnonce: &d.cnonce,
+                        });
+                        let expected = digest::rspauth(
+                            d.algorithm,
+                            &d.ha1.0,
+                            nonce.as_bytes(),
+                            qop,
+                            request.target.as_bytes(),
+                            None,
+                        );
+                        if !expected.ct_eq(&rspauth.unescaped()) {
+                            return Err(Failure::MutualAuthFailed);
+                        }
+                    }
+                    _ => unproven(Failure::MutualAuthMissing)?,
                 }
             }
-        } else if require {
-            return Err(Failure::MutualAuthMissing);
+            _ => unproven(Failure::MutualAuthMissing)?,
         }
         if let Some(next) = info.nextnonce().and_then(|n| n.to_str().ok()) {
             digest_space.set_nonce(next.into_owned());
