@@ -26,6 +26,15 @@ use protection_space::{DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spa
 use selection::{Chosen, Policy};
 
 /// The OS random number generator (feature `std`): a good default source of client nonces.
+///
+/// ```
+/// use httpdigest::client::{Client, ClientConfig, Credentials, OriginRef, OsRng, Request, Scheme};
+///
+/// let mut client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
+/// let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
+/// let (_exchange, headers) = client.begin(&Request::new("GET", "/", origin), &mut OsRng);
+/// assert!(headers.authorization.is_none());
+/// ```
 #[cfg(feature = "std")]
 pub use getrandom::SysRng as OsRng;
 
