@@ -17,6 +17,7 @@
 //! | [`digest`] | RFC 7616 §3.4.1–§3.4.4 | H(A1), H(A2), `response`, `rspauth`, userhash, as [`HexDigest`] |
 //! | [`qop`], [`nonce_count`] | RFC 7616 §3.3, §3.4 | [`Qop`], [`QopOptions`], [`NonceCount`] |
 //! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client state machine, [`client::Client`] |
+//! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO server verifier, [`server::Verifier`] |
 //!
 //! Reading a server's challenge and answering it, by hand (the RFC 7616 §3.9.1 example):
 //!
@@ -81,6 +82,7 @@ pub mod http;
 pub mod nonce_count;
 pub mod qop;
 mod quoted;
+pub mod server;
 
 pub use algorithm::Algorithm;
 pub use authentication_info::{AuthenticationInfo, AuthenticationInfoParams};

@@ -1,0 +1,557 @@
+//! The sans-IO server side: issue challenges, verify credentials. See [`Verifier`].
+
+#[cfg(feature = "std")]
+mod htdigest;
+mod nonce;
+mod store;
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use zeroize::Zeroizing;
+
+#[cfg(feature = "std")]
+pub use htdigest::{Htdigest, HtdigestError};
+#[cfg(feature = "std")]
+pub use store::MemoryNonceCounts;
+pub use store::{CredentialStore, NonceCountCheck, NonceCountStore, StoredSecret, Users};
+
+use crate::algorithm::Algorithm;
+use crate::authentication_info::AuthenticationInfoParams;
+use crate::challenge::ChallengeParams;
+use crate::credentials::{DigestCredentials, Username};
+use crate::digest::{self, QopParams};
+use crate::error::{ParseError, ParseErrorKind};
+use crate::grammar::Limits;
+use crate::qop::{Qop, QopOptions};
+use nonce::NonceCheck;
+
+/// What a [`Verifier`] offers and accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VerifierConfig {
+    /// The realm.
+    pub realm: String,
+    /// The algorithms offered, in order of preference: one challenge each, in this order.
+    pub algorithms: Vec<Algorithm>,
+    /// The qop values offered; empty offers none (RFC 2069 mode, no replay protection).
+    pub qop: QopOptions,
+    /// Offer `userhash=true`.
+    pub userhash: bool,
+    /// Send `charset=UTF-8` (user names are UTF-8, `username*` accepted).
+    pub charset_utf8: bool,
+    /// `domain`: the URIs of the protection space; empty sends none (the whole origin).
+    pub domain: Vec<String>,
+    /// `opaque`, which clients must echo unchanged.
+    pub opaque: Option<String>,
+    /// How long a nonce is valid, in seconds.
+    pub nonce_lifetime: u64,
+    /// Send `nextnonce` when a nonce has less than this many seconds left.
+    pub nextnonce_within: u64,
+    /// Parser limits for `Authorization`.
+    pub limits: Limits,
+}
+
+impl VerifierConfig {
+    /// SHA-256 then MD5, qop `auth`, `charset=UTF-8`, nonces valid 300 s (`nextnonce` in
+    /// their last 30 s): what every client in the field can answer, strongest first.
+    pub fn new(realm: impl Into<String>) -> Self {
+        Self {
+            realm: realm.into(),
+            algorithms: alloc::vec![Algorithm::Sha256, Algorithm::Md5],
+            qop: QopOptions::AUTH,
+            userhash: false,
+            charset_utf8: true,
+            domain: Vec::new(),
+            opaque: None,
+            nonce_lifetime: 300,
+            nextnonce_within: 30,
+            limits: Limits::DEFAULT,
+        }
+    }
+
+    /// Sets [`algorithms`](Self::algorithms).
+    #[must_use]
+    pub fn with_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms.into_iter().collect();
+        self
+    }
+
+    /// Sets [`qop`](Self::qop).
+    #[must_use]
+    pub const fn with_qop(mut self, qop: QopOptions) -> Self {
+        self.qop = qop;
+        self
+    }
+
+    /// Sets [`userhash`](Self::userhash).
+    #[must_use]
+    pub const fn with_userhash(mut self, userhash: bool) -> Self {
+        self.userhash = userhash;
+        self
+    }
+
+    /// Sets [`opaque`](Self::opaque).
+    #[must_use]
+    pub fn with_opaque(mut self, opaque: impl Into<String>) -> Self {
+        self.opaque = Some(opaque.into());
+        self
+    }
+
+    /// Sets [`domain`](Self::domain).
+    #[must_use]
+    pub fn with_domain(mut self, uris: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.domain = uris.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets [`nonce_lifetime`](Self::nonce_lifetime) and `nextnonce_within` (a tenth of it).
+    #[must_use]
+    pub const fn with_nonce_lifetime(mut self, seconds: u64) -> Self {
+        self.nonce_lifetime = seconds;
+        self.nextnonce_within = seconds / 10;
+        self
+    }
+}
+
+/// What the verifier was handed about a request.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerRequest<'a> {
+    /// The method.
+    pub method: &'a str,
+    /// The request-target as received (path and query, or the absolute form).
+    pub target: &'a str,
+    /// The `Authorization` field value, if any.
+    pub authorization: Option<&'a [u8]>,
+    /// The body, when the server buffered it (needed for `auth-int`).
+    pub body: Option<&'a [u8]>,
+}
+
+/// A verified request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The user (for userhash requests, the name the store resolved).
+    pub username: String,
+    /// The `Authentication-Info` value to send: `rspauth`, `qop`, `nc`, `cnonce`, and
+    /// `nextnonce` when the nonce is near its end.
+    pub authentication_info: String,
+}
+
+/// Why a request was refused, for logs. Never send it to the client: unknown user and wrong
+/// password must look the same from outside (see [`Rejection`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Reason {
+    /// No `Authorization` header.
+    #[error("no credentials")]
+    MissingCredentials,
+    /// Credentials of another scheme.
+    #[error("not Digest credentials")]
+    NotDigest,
+    /// The header does not parse.
+    #[error("malformed credentials: {0}")]
+    Malformed(ParseError),
+    /// `realm` is not ours.
+    #[error("wrong realm")]
+    WrongRealm,
+    /// `uri` is not the request-target.
+    #[error("uri does not match the request-target")]
+    UriMismatch,
+    /// An algorithm not offered.
+    #[error("algorithm not offered")]
+    AlgorithmNotOffered,
+    /// A qop not offered (or qop missing when one was required, or sent when none was
+    /// offered).
+    #[error("qop not offered")]
+    QopNotOffered,
+    /// qop without `nc` or `cnonce`.
+    #[error("nc or cnonce missing")]
+    MissingNonceCountOrCnonce,
+    /// `auth-int` but the server was not given the body.
+    #[error("auth-int without the body")]
+    BodyUnavailable,
+    /// `opaque` missing or changed.
+    #[error("opaque does not match")]
+    OpaqueMismatch,
+    /// A nonce this server (or its key) did not issue.
+    #[error("forged nonce")]
+    ForgedNonce,
+    /// An authentic nonce past its lifetime; the response was right (hence `stale=true`).
+    #[error("expired nonce")]
+    ExpiredNonce,
+    /// `userhash=true` although not offered.
+    #[error("userhash not offered")]
+    UserhashNotOffered,
+    /// No such user.
+    #[error("unknown user")]
+    UnknownUser,
+    /// The response does not match.
+    #[error("wrong password")]
+    WrongPassword,
+    /// A nonce count equal to or lower than one already seen.
+    #[error("replayed nonce count")]
+    ReplayedNonceCount,
+    /// The nonce-count store no longer knows the nonce; the client is told it is stale.
+    #[error("nonce count history forgotten")]
+    NonceCountForgotten,
+}
+
+/// A refused request: what to answer (status, whether the new challenges say `stale=true`)
+/// and, for logs only, the [`Reason`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Rejection {
+    status: u16,
+    stale: bool,
+    reason: Reason,
+}
+
+impl Rejection {
+    const fn unauthorized(reason: Reason) -> Self {
+        Self {
+            status: 401,
+            stale: false,
+            reason,
+        }
+    }
+
+    const fn bad_request(reason: Reason) -> Self {
+        Self {
+            status: 400,
+            stale: false,
+            reason,
+        }
+    }
+
+    /// 401 (send [`Verifier::challenges`]) or 400 (malformed credentials, a `uri` that is not
+    /// the request-target).
+    pub const fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Whether the challenges to send should carry `stale=true`: the password was right but
+    /// the nonce is no longer usable.
+    pub const fn stale(&self) -> bool {
+        self.stale
+    }
+
+    /// The internal reason, for logging. Unknown user and wrong password differ here and
+    /// nowhere else.
+    pub const fn reason(&self) -> &Reason {
+        &self.reason
+    }
+}
+
+/// The Digest server verifier: issues challenges and checks credentials, with no I/O, no
+/// clock and no randomness of its own.
+///
+/// For each request:
+///
+/// 1. [`verify`](Self::verify) with the method, request-target, `Authorization` value (and
+///    the body, for `auth-int`), the current time in seconds, a [`CredentialStore`] and a
+///    [`NonceCountStore`].
+/// 2. On success, serve the request and send [`Authenticated::authentication_info`] as
+///    `Authentication-Info`.
+/// 3. On a [`Rejection`] with status 401, answer 401 with one `WWW-Authenticate` field per
+///    value of [`challenges`](Self::challenges)`(now, rejection.stale())`; with 400, answer
+///    400.
+///
+/// Nonces are stateless (the issue time and an HMAC-SHA-256 over it and the realm under the
+/// secret key), so instances sharing the key verify each other's nonces; only the nonce
+/// counts need a shared store for replay protection across instances.
+///
+/// ```
+/// use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
+///
+/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key");
+/// let mut users = Users::new("api@example.org");
+/// users.insert("alice", "s3cret");
+/// let counts = MemoryNonceCounts::new(10_000, 300);
+///
+/// let request = ServerRequest { method: "GET", target: "/", authorization: None, body: None };
+/// let rejection = verifier.verify(&request, 1_700_000_000, &users, &counts).unwrap_err();
+/// assert_eq!(rejection.status(), 401);
+/// let challenges = verifier.challenges(1_700_000_000, rejection.stale());
+/// assert!(challenges[0].starts_with("Digest realm=\"api@example.org\""));
+/// assert!(challenges[0].contains("algorithm=SHA-256"));
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    config: VerifierConfig,
+    key: Zeroizing<Vec<u8>>,
+}
+
+impl core::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("config", &self.config)
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// H(A1) of a user nobody has: unknown users take the same path as wrong passwords.
+const DECOY_PASSWORD: &[u8] = b"httpdigest decoy password: no user has this";
+
+impl Verifier {
+    /// A verifier with this configuration and secret key (for the nonce MAC; use at least 32
+    /// random bytes, and the same key on every instance that should accept the others'
+    /// nonces).
+    pub fn new(config: VerifierConfig, key: &[u8]) -> Self {
+        Self {
+            config,
+            key: Zeroizing::new(key.to_vec()),
+        }
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// A fresh nonce for time `now`.
+    pub fn nonce(&self, now: u64) -> String {
+        nonce::issue(&self.key, &self.config.realm, now)
+    }
+
+    /// The `WWW-Authenticate` values to send with a 401: one per configured algorithm, in
+    /// order, sharing one fresh nonce. `stale` sets `stale=true` (from
+    /// [`Rejection::stale`]).
+    pub fn challenges(&self, now: u64, stale: bool) -> Vec<String> {
+        let nonce = self.nonce(now);
+        let domain: Vec<&str> = self.config.domain.iter().map(String::as_str).collect();
+        self.config
+            .algorithms
+            .iter()
+            .filter_map(|&algorithm| {
+                ChallengeParams {
+                    realm: &self.config.realm,
+                    domain: &domain,
+                    nonce: &nonce,
+                    opaque: self.config.opaque.as_deref(),
+                    stale,
+                    algorithm: Some(algorithm),
+                    qop: self.config.qop,
+                    charset_utf8: self.config.charset_utf8,
+                    userhash: self.config.userhash,
+                }
+                // Only a realm, domain or opaque with control characters fails: a
+                // configuration error that yields no challenge rather than a broken one.
+                .to_header_value()
+                .ok()
+            })
+            .collect()
+    }
+
+    /// Verifies the credentials of a request. See the type's documentation for the flow.
+    ///
+    /// # Errors
+    ///
+    /// A [`Rejection`] saying what to answer and, for logs, why.
+    pub fn verify<C, N>(
+        &self,
+        request: &ServerRequest<'_>,
+        now: u64,
+        credentials: &C,
+        nonce_counts: &N,
+    ) -> Result<Authenticated, Rejection>
+    where
+        C: CredentialStore + ?Sized,
+        N: NonceCountStore + ?Sized,
+    {
+        let config = &self.config;
+        let field = request
+            .authorization
+            .ok_or(Rejection::unauthorized(Reason::MissingCredentials))?;
+        let creds = match DigestCredentials::parse_with_limits(field, config.limits) {
+            Ok(c) => c,
+            Err(e) if matches!(e.kind(), ParseErrorKind::NotDigest) => {
+                return Err(Rejection::unauthorized(Reason::NotDigest));
+            }
+            Err(e) => return Err(Rejection::bad_request(Reason::Malformed(e))),
+        };
+
+        // What the request claims, checked against what was offered.
+        if creds.realm().unescaped().as_ref() != config.realm.as_bytes() {
+            return Err(Rejection::unauthorized(Reason::WrongRealm));
+        }
+        if !uri_matches(&creds.uri().unescaped(), request.target) {
+            return Err(Rejection::bad_request(Reason::UriMismatch));
+        }
+        let algorithm = creds
+            .algorithm()
+            .filter(|a| config.algorithms.contains(a))
+            .ok_or(Rejection::unauthorized(Reason::AlgorithmNotOffered))?;
+        let qop = match (creds.qop(), config.qop.is_empty()) {
+            (None, true) => None,
+            (Some(q), false) if config.qop.contains(q) => {
+                let (Some(nc), Some(cnonce)) = (creds.nc(), creds.cnonce()) else {
+                    return Err(Rejection::bad_request(Reason::MissingNonceCountOrCnonce));
+                };
+                Some((q, nc, cnonce.unescaped()))
+            }
+            _ => return Err(Rejection::unauthorized(Reason::QopNotOffered)),
+        };
+        let body_hash = match qop {
+            Some((Qop::AuthInt, ..)) => Some(digest::hash(
+                algorithm,
+                request
+                    .body
+                    .ok_or(Rejection::unauthorized(Reason::BodyUnavailable))?,
+            )),
+            _ => None,
+        };
+        if let Some(opaque) = &config.opaque {
+            let echoed = creds.opaque().map(|o| o.unescaped());
+            if echoed.as_deref() != Some(opaque.as_bytes()) {
+                return Err(Rejection::unauthorized(Reason::OpaqueMismatch));
+            }
+        }
+        let nonce = creds.nonce().unescaped();
+        let (issued_at, expired) =
+            match nonce::check(&self.key, &config.realm, &nonce, now, config.nonce_lifetime) {
+                NonceCheck::Valid { issued_at } => (issued_at, false),
+                NonceCheck::Expired { issued_at } => (issued_at, true),
+                NonceCheck::Forged => return Err(Rejection::unauthorized(Reason::ForgedNonce)),
+            };
+
+        // Who: by name, username* or userhash. Unknown users go on with a decoy secret, so
+        // that they take the same path and time as a wrong password.
+        let (username, secret) = if creds.userhash() {
+            if !config.userhash {
+                return Err(Rejection::unauthorized(Reason::UserhashNotOffered));
+            }
+            match credentials.lookup_userhash(&creds.username_bytes(), &config.realm, algorithm) {
+                Some((name, secret)) => (Cow::Owned(name.into_bytes()), Some(secret)),
+                None => (Cow::Borrowed(&b""[..]), None),
+            }
+        } else {
+            let name = match creds.username() {
+                Username::Quoted(v) => v.unescaped(),
+                Username::Extended(s) => Cow::Owned(s.as_bytes().to_vec()),
+            };
+            let secret = credentials.lookup(&name, &config.realm);
+            (name, secret)
+        };
+        let known = secret.is_some();
+        let ha1 = match secret {
+            Some(StoredSecret::Password(p)) => {
+                digest::ha1(algorithm, &username, config.realm.as_bytes(), p.as_bytes())
+            }
+            Some(StoredSecret::Ha1 { algorithm: a, ha1 })
+                if a.without_session() == algorithm.without_session() =>
+            {
+                ha1
+            }
+            // A stored H(A1) for another hash cannot answer this algorithm; nor can nobody.
+            Some(StoredSecret::Ha1 { .. }) | None => digest::ha1(
+                algorithm,
+                &username,
+                config.realm.as_bytes(),
+                DECOY_PASSWORD,
+            ),
+        };
+        let ha1 = Zeroizing::new(ha1);
+        let cnonce: &[u8] = qop.as_ref().map_or(&[], |(_, _, c)| c);
+        let ha1 = if algorithm.is_session() {
+            Zeroizing::new(digest::session_ha1(algorithm, &ha1, &nonce, cnonce))
+        } else {
+            ha1
+        };
+        let qop_params = qop
+            .as_ref()
+            .map(|&(qop, nc, ref c)| QopParams { qop, nc, cnonce: c });
+        let ha2 = digest::ha2(
+            algorithm,
+            request.method.as_bytes(),
+            &creds.uri().unescaped(),
+            body_hash.as_ref(),
+        );
+        let expected = digest::response(algorithm, &ha1, &nonce, qop_params, &ha2);
+        if !expected.ct_eq(&creds.response().unescaped()) || !known {
+            return Err(Rejection::unauthorized(if known {
+                Reason::WrongPassword
+            } else {
+                Reason::UnknownUser
+            }));
+        }
+
+        // The password is proven: only now may the nonce be called stale, and the count be
+        // recorded.
+        if expired {
+            return Err(Rejection {
+                status: 401,
+                stale: true,
+                reason: Reason::ExpiredNonce,
+            });
+        }
+        if let Some((_, nc, _)) = &qop {
+            match nonce_counts.record(&nonce, issued_at, *nc, now) {
+                NonceCountCheck::Fresh => {}
+                NonceCountCheck::Replayed => {
+                    return Err(Rejection::unauthorized(Reason::ReplayedNonceCount));
+                }
+                NonceCountCheck::Forgotten => {
+                    return Err(Rejection {
+                        status: 401,
+                        stale: true,
+                        reason: Reason::NonceCountForgotten,
+                    });
+                }
+            }
+        }
+
+        let rspauth = digest::rspauth(
+            algorithm,
+            &ha1,
+            &nonce,
+            qop_params,
+            &creds.uri().unescaped(),
+            None,
+        );
+        let near_end = now
+            .saturating_sub(issued_at)
+            .saturating_add(config.nextnonce_within)
+            >= config.nonce_lifetime;
+        let nextnonce = near_end.then(|| self.nonce(now));
+        let cnonce_text = qop
+            .as_ref()
+            .and_then(|(_, _, c)| core::str::from_utf8(c).ok());
+        let info = AuthenticationInfoParams {
+            nextnonce: nextnonce.as_deref(),
+            qop: qop.as_ref().map(|(q, ..)| *q),
+            rspauth: Some(rspauth.as_str()),
+            cnonce: cnonce_text,
+            nc: qop.as_ref().map(|(_, nc, _)| *nc),
+        };
+        let authentication_info = info
+            .to_header_value()
+            // A cnonce with control characters cannot have parsed; leave it out if it did.
+            .or_else(|_| {
+                AuthenticationInfoParams {
+                    cnonce: None,
+                    ..info
+                }
+                .to_header_value()
+            })
+            .unwrap_or_default();
+        Ok(Authenticated {
+            username: String::from_utf8_lossy(&username).into_owned(),
+            authentication_info,
+        })
+    }
+}
+
+/// Whether the `uri` parameter names the request-target: equal, or the absolute form of the
+/// same path and query (some clients send that; Apache, Squid and Tomcat accept it).
+fn uri_matches(uri: &[u8], target: &str) -> bool {
+    if uri == target.as_bytes() {
+        return true;
+    }
+    let Ok(uri) = core::str::from_utf8(uri) else {
+        return false;
+    };
+    target.starts_with('/')
+        && crate::client::Origin::parse_absolute(uri).is_some_and(|(_, path)| path == target)
+}

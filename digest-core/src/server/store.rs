@@ -1,0 +1,326 @@
+//! What the verifier looks up: users' secrets ([`CredentialStore`]) and the nonce counts
+//! already seen ([`NonceCountStore`]). The caller owns both; the traits leave room for shared
+//! stores (a database, Redis) behind several server instances.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::algorithm::Algorithm;
+use crate::digest::{self, HexDigest};
+use crate::nonce_count::NonceCount;
+
+/// A user's secret as a store keeps it.
+#[derive(Clone)]
+pub enum StoredSecret {
+    /// The password itself.
+    Password(Zeroizing<String>),
+    /// H(username:realm:password), for the hash function of `algorithm` (what an htdigest
+    /// file holds for MD5).
+    Ha1 {
+        /// The algorithm (its hash function) the digest was computed with.
+        algorithm: Algorithm,
+        /// The digest.
+        ha1: HexDigest,
+    },
+}
+
+impl fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoredSecret::Password(_) => f.write_str("Password(<redacted>)"),
+            StoredSecret::Ha1 { algorithm, .. } => write!(f, "Ha1({algorithm}, <redacted>)"),
+        }
+    }
+}
+
+/// Where the verifier finds users.
+pub trait CredentialStore {
+    /// The secret of `username` (the bytes the client sent, decoded from `username*` if it
+    /// used that) in `realm`, or `None` for an unknown user.
+    fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret>;
+
+    /// The user whose H(username:realm) under `algorithm` is `userhash` (lower-case hex),
+    /// for clients that send `userhash=true`, with the secret. The default finds nobody.
+    fn lookup_userhash(
+        &self,
+        userhash: &[u8],
+        realm: &str,
+        algorithm: Algorithm,
+    ) -> Option<(String, StoredSecret)> {
+        let _ = (userhash, realm, algorithm);
+        None
+    }
+}
+
+/// Users and passwords in memory, one realm.
+///
+/// ```
+/// use httpdigest::server::{CredentialStore, Users};
+///
+/// let mut users = Users::new("api@example.org");
+/// users.insert("alice", "s3cret");
+/// assert!(users.lookup(b"alice", "api@example.org").is_some());
+/// assert!(users.lookup(b"alice", "other realm").is_none());
+/// ```
+#[derive(Clone, Default)]
+pub struct Users {
+    realm: String,
+    passwords: BTreeMap<Vec<u8>, Zeroizing<String>>,
+}
+
+impl Users {
+    /// An empty table for `realm`.
+    pub fn new(realm: impl Into<String>) -> Self {
+        Self {
+            realm: realm.into(),
+            passwords: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) a user.
+    pub fn insert(&mut self, username: impl Into<String>, password: impl Into<String>) {
+        self.passwords.insert(
+            username.into().into_bytes(),
+            Zeroizing::new(password.into()),
+        );
+    }
+}
+
+impl fmt::Debug for Users {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Users")
+            .field("realm", &self.realm)
+            .field("users", &self.passwords.len())
+            .finish()
+    }
+}
+
+impl CredentialStore for Users {
+    fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+        (realm == self.realm)
+            .then(|| self.passwords.get(username))
+            .flatten()
+            .map(|p| StoredSecret::Password(p.clone()))
+    }
+
+    fn lookup_userhash(
+        &self,
+        userhash: &[u8],
+        realm: &str,
+        algorithm: Algorithm,
+    ) -> Option<(String, StoredSecret)> {
+        if realm != self.realm {
+            return None;
+        }
+        // Every user is hashed so that the time taken does not tell which one matched.
+        let mut found = None;
+        for (name, password) in &self.passwords {
+            if digest::userhash(algorithm, name, realm.as_bytes()).ct_eq(userhash)
+                && found.is_none()
+            {
+                found = Some((
+                    String::from_utf8_lossy(name).into_owned(),
+                    StoredSecret::Password(password.clone()),
+                ));
+            }
+        }
+        found
+    }
+}
+
+/// What a [`NonceCountStore`] says about a nonce count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceCountCheck {
+    /// Higher than every count seen with the nonce: recorded.
+    Fresh,
+    /// Equal to or lower than a count already seen: a replay (or requests overtaking each
+    /// other on the network).
+    Replayed,
+    /// The store no longer knows this nonce's history (it was evicted to bound memory):
+    /// the verifier answers `stale=true` so the client moves to a new nonce.
+    Forgotten,
+}
+
+/// Replay protection: the counts seen per nonce.
+///
+/// The verifier calls [`record`](Self::record) only after the response proved the password,
+/// so a forged request cannot burn a client's counts. Implementations must check and record
+/// atomically.
+pub trait NonceCountStore {
+    /// Records `nc` for `nonce` (issued at `issued_at`) if it is higher than every count
+    /// seen with it.
+    fn record(&self, nonce: &[u8], issued_at: u64, nc: NonceCount, now: u64) -> NonceCountCheck;
+}
+
+#[cfg(feature = "std")]
+pub use memory::MemoryNonceCounts;
+
+#[cfg(feature = "std")]
+mod memory {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::vec::Vec;
+
+    use super::{NonceCountCheck, NonceCountStore};
+    use crate::nonce_count::NonceCount;
+
+    /// In-memory nonce counts for one server instance (feature `std`), bounded.
+    ///
+    /// When full it drops the entries of expired nonces first, then the oldest ones, and
+    /// from then on treats every nonce issued before the dropped ones as
+    /// [`Forgotten`](NonceCountCheck::Forgotten): memory stays bounded without ever
+    /// accepting a replay.
+    #[derive(Debug)]
+    pub struct MemoryNonceCounts {
+        inner: Mutex<Inner>,
+    }
+
+    #[derive(Debug)]
+    struct Inner {
+        counts: HashMap<Vec<u8>, (u64, u32)>,
+        capacity: usize,
+        lifetime: u64,
+        /// Nonces issued at or before this time have no trustworthy history.
+        forgotten_until: Option<u64>,
+    }
+
+    impl MemoryNonceCounts {
+        /// A store for up to `capacity` nonces, each valid for `lifetime` seconds (the
+        /// verifier's nonce lifetime).
+        pub fn new(capacity: usize, lifetime: u64) -> Self {
+            Self {
+                inner: Mutex::new(Inner {
+                    counts: HashMap::new(),
+                    capacity: capacity.max(1),
+                    lifetime,
+                    forgotten_until: None,
+                }),
+            }
+        }
+    }
+
+    impl NonceCountStore for MemoryNonceCounts {
+        fn record(
+            &self,
+            nonce: &[u8],
+            issued_at: u64,
+            nc: NonceCount,
+            now: u64,
+        ) -> NonceCountCheck {
+            let Ok(mut inner) = self.inner.lock() else {
+                // A panic elsewhere poisoned the lock: refuse rather than guess.
+                return NonceCountCheck::Forgotten;
+            };
+            if let Some(&(_, last)) = inner.counts.get(nonce) {
+                if nc.get() <= last {
+                    return NonceCountCheck::Replayed;
+                }
+            } else if inner.forgotten_until.is_some_and(|t| issued_at <= t) {
+                return NonceCountCheck::Forgotten;
+            }
+            if !inner.counts.contains_key(nonce) && inner.counts.len() >= inner.capacity {
+                inner.make_room(now);
+            }
+            inner.counts.insert(nonce.to_vec(), (issued_at, nc.get()));
+            NonceCountCheck::Fresh
+        }
+    }
+
+    impl Inner {
+        fn make_room(&mut self, now: u64) {
+            let lifetime = self.lifetime;
+            self.counts
+                .retain(|_, (issued, _)| now.saturating_sub(*issued) <= lifetime);
+            if self.counts.len() < self.capacity {
+                return;
+            }
+            // Drop the oldest nonce, and forget everything issued up to it.
+            if let Some(oldest) = self.counts.values().map(|(issued, _)| *issued).min() {
+                self.counts.retain(|_, (issued, _)| *issued > oldest);
+                self.forgotten_until = Some(self.forgotten_until.map_or(oldest, |t| t.max(oldest)));
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn counts_must_increase() {
+            let s = MemoryNonceCounts::new(10, 60);
+            assert_eq!(
+                s.record(b"n", 0, NonceCount::new(1), 0),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(b"n", 0, NonceCount::new(1), 0),
+                NonceCountCheck::Replayed
+            );
+            assert_eq!(
+                s.record(b"n", 0, NonceCount::new(3), 0),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(b"n", 0, NonceCount::new(2), 0),
+                NonceCountCheck::Replayed
+            );
+            assert_eq!(
+                s.record(b"m", 0, NonceCount::new(1), 0),
+                NonceCountCheck::Fresh
+            );
+        }
+
+        #[test]
+        fn bounded_without_accepting_replays() {
+            let s = MemoryNonceCounts::new(2, 1000);
+            assert_eq!(
+                s.record(b"a", 1, NonceCount::new(1), 10),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(b"b", 2, NonceCount::new(1), 10),
+                NonceCountCheck::Fresh
+            );
+            // Full: "a" (oldest) is dropped to make room for "c".
+            assert_eq!(
+                s.record(b"c", 3, NonceCount::new(1), 10),
+                NonceCountCheck::Fresh
+            );
+            // "a" cannot be replayed: its history is gone, so it is forgotten, not fresh.
+            assert_eq!(
+                s.record(b"a", 1, NonceCount::new(1), 10),
+                NonceCountCheck::Forgotten
+            );
+            assert_eq!(
+                s.record(b"b", 2, NonceCount::new(2), 10),
+                NonceCountCheck::Fresh
+            );
+        }
+
+        #[test]
+        fn expired_entries_go_first() {
+            let s = MemoryNonceCounts::new(2, 5);
+            assert_eq!(
+                s.record(b"a", 1, NonceCount::new(1), 1),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(b"b", 9, NonceCount::new(1), 9),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(b"c", 10, NonceCount::new(1), 10),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(b"b", 9, NonceCount::new(2), 10),
+                NonceCountCheck::Fresh
+            );
+        }
+    }
+}
