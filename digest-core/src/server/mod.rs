@@ -9,6 +9,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use rand_core::TryCryptoRng;
 use zeroize::Zeroizing;
 
 #[cfg(feature = "std")]
@@ -197,6 +198,11 @@ pub enum Reason {
     NonceCountForgotten,
 }
 
+/// The random number generator failed while making a nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the random number generator failed")]
+pub struct RandomnessFailed;
+
 /// A refused request: what to answer (status, whether the new challenges say `stale=true`)
 /// and, for logs only, the [`Reason`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -254,14 +260,16 @@ impl Rejection {
 /// 2. On success, serve the request and send [`Authenticated::authentication_info`] as
 ///    `Authentication-Info`.
 /// 3. On a [`Rejection`] with status 401, answer 401 with one `WWW-Authenticate` field per
-///    value of [`challenges`](Self::challenges)`(now, rejection.stale())`; with 400, answer
-///    400.
+///    value of [`challenges`](Self::challenges)`(now, rejection.stale(), rng)`; with 400,
+///    answer 400.
 ///
-/// Nonces are stateless (the issue time and an HMAC-SHA-256 over it and the realm under the
-/// secret key), so instances sharing the key verify each other's nonces; only the nonce
-/// counts need a shared store for replay protection across instances.
+/// Nonces are stateless (the issue time, a random salt from the caller's generator, and an
+/// HMAC-SHA-256 over both and the realm under the secret key), so instances sharing the key
+/// verify each other's nonces; only the nonce counts need a shared store for replay
+/// protection across instances.
 ///
 /// ```
+/// use httpdigest::client::OsRng;
 /// use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
 ///
 /// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key");
@@ -270,11 +278,13 @@ impl Rejection {
 /// let counts = MemoryNonceCounts::new(10_000, 300);
 ///
 /// let request = ServerRequest { method: "GET", target: "/", authorization: None, body: None };
-/// let rejection = verifier.verify(&request, 1_700_000_000, &users, &counts).unwrap_err();
+/// let now = 1_700_000_000;
+/// let rejection = verifier.verify(&request, now, &users, &counts, &mut OsRng).unwrap_err();
 /// assert_eq!(rejection.status(), 401);
-/// let challenges = verifier.challenges(1_700_000_000, rejection.stale());
+/// let challenges = verifier.challenges(now, rejection.stale(), &mut OsRng)?;
 /// assert!(challenges[0].starts_with("Digest realm=\"api@example.org\""));
 /// assert!(challenges[0].contains("algorithm=SHA-256"));
+/// # Ok::<(), httpdigest::server::RandomnessFailed>(())
 /// ```
 #[derive(Clone)]
 pub struct Verifier {
@@ -310,18 +320,39 @@ impl Verifier {
         &self.config
     }
 
-    /// A fresh nonce for time `now`.
-    pub fn nonce(&self, now: u64) -> String {
-        nonce::issue(&self.key, &self.config.realm, now)
+    /// A fresh nonce for time `now`, salted from `rng` so that no two challenges share one.
+    ///
+    /// # Errors
+    ///
+    /// [`RandomnessFailed`] when the generator fails.
+    pub fn nonce<R: TryCryptoRng + ?Sized>(
+        &self,
+        now: u64,
+        rng: &mut R,
+    ) -> Result<String, RandomnessFailed> {
+        let mut salt = [0u8; nonce::SALT_BYTES];
+        rng.try_fill_bytes(&mut salt)
+            .map_err(|_| RandomnessFailed)?;
+        Ok(nonce::issue(&self.key, &self.config.realm, now, &salt))
     }
 
     /// The `WWW-Authenticate` values to send with a 401: one per configured algorithm, in
     /// order, sharing one fresh nonce. `stale` sets `stale=true` (from
     /// [`Rejection::stale`]).
-    pub fn challenges(&self, now: u64, stale: bool) -> Vec<String> {
-        let nonce = self.nonce(now);
+    ///
+    /// # Errors
+    ///
+    /// [`RandomnessFailed`] when the generator fails (answer 500 then).
+    pub fn challenges<R: TryCryptoRng + ?Sized>(
+        &self,
+        now: u64,
+        stale: bool,
+        rng: &mut R,
+    ) -> Result<Vec<String>, RandomnessFailed> {
+        let nonce = self.nonce(now, rng)?;
         let domain: Vec<&str> = self.config.domain.iter().map(String::as_str).collect();
-        self.config
+        Ok(self
+            .config
             .algorithms
             .iter()
             .filter_map(|&algorithm| {
@@ -341,7 +372,7 @@ impl Verifier {
                 .to_header_value()
                 .ok()
             })
-            .collect()
+            .collect())
     }
 
     /// Verifies the credentials of a request. See the type's documentation for the flow.
@@ -349,16 +380,20 @@ impl Verifier {
     /// # Errors
     ///
     /// A [`Rejection`] saying what to answer and, for logs, why.
-    pub fn verify<C, N>(
+    ///
+    /// `rng` salts the `nextnonce` sent when the nonce is near its end.
+    pub fn verify<C, N, R>(
         &self,
         request: &ServerRequest<'_>,
         now: u64,
         credentials: &C,
         nonce_counts: &N,
+        rng: &mut R,
     ) -> Result<Authenticated, Rejection>
     where
         C: CredentialStore + ?Sized,
         N: NonceCountStore + ?Sized,
+        R: TryCryptoRng + ?Sized,
     {
         let config = &self.config;
         let field = request
@@ -514,7 +549,8 @@ impl Verifier {
             .saturating_sub(issued_at)
             .saturating_add(config.nextnonce_within)
             >= config.nonce_lifetime;
-        let nextnonce = near_end.then(|| self.nonce(now));
+        // Without randomness there is no nextnonce; the client gets stale=true later instead.
+        let nextnonce = near_end.then(|| self.nonce(now, rng).ok()).flatten();
         let cnonce_text = qop
             .as_ref()
             .and_then(|(_, _, c)| core::str::from_utf8(c).ok());

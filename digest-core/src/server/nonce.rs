@@ -1,8 +1,13 @@
-//! Stateless server nonces: the time of issue and a keyed MAC (HMAC-SHA-256) over it and the
-//! realm, so any server instance holding the key can check a nonce without shared state.
+//! Stateless server nonces: the time of issue, a random salt, and a keyed MAC (HMAC-SHA-256)
+//! over both and the realm, so any server instance holding the key can check a nonce without
+//! shared state.
 //!
-//! Wire form: 16 hex digits of the issue time (seconds), then 32 hex digits of the MAC
-//! truncated to 128 bits. Only hex digits: nothing to quote or escape.
+//! The salt makes every challenge's nonce unique: without it, clients challenged in the same
+//! second would share a nonce, and their nonce counts (each starting at 1) would collide as
+//! replays.
+//!
+//! Wire form: 16 hex digits of the issue time (seconds), 16 of the salt, then 32 of the MAC
+//! truncated to 128 bits. Only lower-case hex digits: nothing to quote or escape.
 
 use alloc::string::String;
 
@@ -21,14 +26,27 @@ pub(crate) enum NonceCheck {
     Forged,
 }
 
-const TIME_DIGITS: usize = 16;
+const TIME_BYTES: usize = 8;
+/// Bytes of random salt per nonce.
+pub(crate) const SALT_BYTES: usize = 8;
 const MAC_BYTES: usize = 16;
-pub(crate) const NONCE_LEN: usize = TIME_DIGITS + 2 * MAC_BYTES;
+const HEAD_DIGITS: usize = 2 * (TIME_BYTES + SALT_BYTES);
+#[cfg(test)]
+const NONCE_LEN: usize = HEAD_DIGITS + 2 * MAC_BYTES;
 
-fn mac(key: &[u8], realm: &str, issued_at: u64) -> Option<[u8; MAC_BYTES]> {
+/// How far in the future an issue time may lie (clock skew between instances).
+const SKEW: u64 = 5;
+
+fn mac(
+    key: &[u8],
+    realm: &str,
+    issued_at: u64,
+    salt: &[u8; SALT_BYTES],
+) -> Option<[u8; MAC_BYTES]> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
-    mac.update(b"httpdigest nonce v1\0");
+    mac.update(b"httpdigest nonce v2\0");
     mac.update(&issued_at.to_be_bytes());
+    mac.update(salt);
     mac.update(realm.as_bytes());
     let full = mac.finalize().into_bytes();
     let mut out = [0u8; MAC_BYTES];
@@ -36,13 +54,14 @@ fn mac(key: &[u8], realm: &str, issued_at: u64) -> Option<[u8; MAC_BYTES]> {
     Some(out)
 }
 
-/// Issues a nonce for `realm` at time `now`.
-pub(crate) fn issue(key: &[u8], realm: &str, now: u64) -> String {
-    let mut out = String::with_capacity(NONCE_LEN);
+/// Issues a nonce for `realm` at time `now`, with a random `salt`.
+pub(crate) fn issue(key: &[u8], realm: &str, now: u64, salt: &[u8; SALT_BYTES]) -> String {
+    let mut out = String::with_capacity(HEAD_DIGITS + 2 * MAC_BYTES);
     push_hex(&mut out, &now.to_be_bytes());
-    // HMAC accepts keys of any length, so `mac` cannot fail; an empty MAC would only make the
-    // nonce fail its own check.
-    if let Some(m) = mac(key, realm, now) {
+    push_hex(&mut out, salt);
+    // HMAC accepts keys of any length, so `mac` cannot fail; a missing MAC would only make
+    // the nonce fail its own check.
+    if let Some(m) = mac(key, realm, now, salt) {
         push_hex(&mut out, &m);
     }
     out
@@ -50,24 +69,23 @@ pub(crate) fn issue(key: &[u8], realm: &str, now: u64) -> String {
 
 /// Checks a nonce against the key, the realm and the clock.
 pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u64) -> NonceCheck {
-    let (Some(time), Some(tag)) = (nonce.get(..TIME_DIGITS), nonce.get(TIME_DIGITS..)) else {
-        return NonceCheck::Forged;
-    };
-    let (Some(issued_at), Some(tag)) = (
-        parse_hex::<8>(time).map(u64::from_be_bytes),
-        parse_hex::<MAC_BYTES>(tag),
+    let (Some(time), Some(salt), Some(tag)) = (
+        nonce
+            .get(..2 * TIME_BYTES)
+            .and_then(parse_hex::<TIME_BYTES>),
+        nonce
+            .get(2 * TIME_BYTES..HEAD_DIGITS)
+            .and_then(parse_hex::<SALT_BYTES>),
+        nonce.get(HEAD_DIGITS..).and_then(parse_hex::<MAC_BYTES>),
     ) else {
         return NonceCheck::Forged;
     };
-    let Some(expected) = mac(key, realm, issued_at) else {
-        return NonceCheck::Forged;
-    };
-    if !bool::from(expected.ct_eq(&tag)) {
-        return NonceCheck::Forged;
+    let issued_at = u64::from_be_bytes(time);
+    match mac(key, realm, issued_at, &salt) {
+        Some(expected) if bool::from(expected.ct_eq(&tag)) => {}
+        _ => return NonceCheck::Forged,
     }
-    // A nonce "from the future" beyond a small clock skew between instances is not trusted.
-    let skew = 5;
-    if issued_at > now.saturating_add(skew) || now.saturating_sub(issued_at) > lifetime {
+    if issued_at > now.saturating_add(SKEW) || now.saturating_sub(issued_at) > lifetime {
         NonceCheck::Expired { issued_at }
     } else {
         NonceCheck::Valid { issued_at }
@@ -82,6 +100,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// Exactly `2 * N` lower-case hex digits.
 fn parse_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
     if hex.len() != 2 * N {
         return None;
@@ -103,56 +122,58 @@ fn parse_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
 mod tests {
     use super::*;
 
+    const SALT: [u8; SALT_BYTES] = [7; SALT_BYTES];
+
     #[test]
     fn issued_nonces_check_until_they_expire() {
-        let n = issue(b"key", "realm", 1000);
+        let n = issue(b"key", "realm", 1000, &SALT);
         assert_eq!(n.len(), NONCE_LEN);
         assert!(
             n.bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
+        let check_at = |key: &[u8], realm, now| check(key, realm, n.as_bytes(), now, 60);
         assert_eq!(
-            check(b"key", "realm", n.as_bytes(), 1000, 60),
+            check_at(b"key", "realm", 1000),
             NonceCheck::Valid { issued_at: 1000 }
         );
         assert_eq!(
-            check(b"key", "realm", n.as_bytes(), 1060, 60),
+            check_at(b"key", "realm", 1060),
             NonceCheck::Valid { issued_at: 1000 }
         );
         assert_eq!(
-            check(b"key", "realm", n.as_bytes(), 1061, 60),
+            check_at(b"key", "realm", 1061),
             NonceCheck::Expired { issued_at: 1000 }
         );
         // Another instance with the same key agrees; another key or realm does not.
+        assert_eq!(check_at(b"other", "realm", 1000), NonceCheck::Forged);
+        assert_eq!(check_at(b"key", "other", 1000), NonceCheck::Forged);
+        // From the future (beyond the skew): not trusted as valid.
         assert_eq!(
-            check(b"other", "realm", n.as_bytes(), 1000, 60),
-            NonceCheck::Forged
-        );
-        assert_eq!(
-            check(b"key", "other", n.as_bytes(), 1000, 60),
-            NonceCheck::Forged
-        );
-        // From the future (beyond skew): not trusted as valid.
-        assert_eq!(
-            check(b"key", "realm", n.as_bytes(), 900, 60),
+            check_at(b"key", "realm", 900),
             NonceCheck::Expired { issued_at: 1000 }
+        );
+        // Another salt, another nonce; it checks too.
+        let m = issue(b"key", "realm", 1000, &[8; SALT_BYTES]);
+        assert_ne!(n, m);
+        assert_eq!(
+            check(b"key", "realm", m.as_bytes(), 1000, 60),
+            NonceCheck::Valid { issued_at: 1000 }
         );
     }
 
     #[test]
     fn tampering_is_forgery() {
-        let n = issue(b"key", "realm", 1000);
+        let n = issue(b"key", "realm", 1000, &SALT);
+        let forged = |bytes: &[u8]| check(b"key", "realm", bytes, 1000, 60) == NonceCheck::Forged;
         let mut later = n.clone().into_bytes();
-        later[15] = b'9'; // claim another issue time
-        assert_eq!(check(b"key", "realm", &later, 1000, 60), NonceCheck::Forged);
-        assert_eq!(
-            check(b"key", "realm", &n.as_bytes()[..40], 1000, 60),
-            NonceCheck::Forged
-        );
-        assert_eq!(
-            check(b"key", "realm", n.to_uppercase().as_bytes(), 1000, 60),
-            NonceCheck::Forged
-        );
-        assert_eq!(check(b"key", "realm", b"", 1000, 60), NonceCheck::Forged);
+        later[15] = b'9'; // claims another issue time
+        assert!(forged(&later));
+        let mut salted = n.clone().into_bytes();
+        salted[20] = if salted[20] == b'0' { b'1' } else { b'0' };
+        assert!(forged(&salted));
+        assert!(forged(&n.as_bytes()[..40]));
+        assert!(forged(n.to_uppercase().as_bytes()));
+        assert!(forged(b""));
     }
 }
