@@ -2,8 +2,8 @@
 //! decisions out. See [`Client`].
 
 mod credentials;
-mod origin;
-mod protection_space;
+pub(crate) mod origin;
+pub(crate) mod protection_space;
 mod selection;
 
 use alloc::string::String;

@@ -86,9 +86,11 @@ impl Origin {
         self.scheme == scheme && self.port == port && self.host.eq_ignore_ascii_case(host)
     }
 
-    /// Splits an absolute `http` or `https` URI into its origin and the rest (path and
-    /// query, `/` when empty; a fragment is dropped). `None` for other schemes, userinfo
-    /// (refused: it is a classic way to disguise the real host), or a malformed authority.
+    /// Splits an absolute `http` or `https` URI into its origin and the rest: the path and
+    /// query as written (a fragment is dropped). The path may be empty (`http://h` or
+    /// `http://h?q`), which stands for `/` (RFC 9112 §3.2.1). `None` for other schemes,
+    /// userinfo (refused: it is a classic way to disguise the real host), or a malformed
+    /// authority.
     pub fn parse_absolute(uri: &str) -> Option<(Origin, &str)> {
         let (scheme, rest) = if let Some(r) = strip_prefix_ignore_case(uri, "http://") {
             (Scheme::Http, r)
@@ -105,18 +107,7 @@ impl Origin {
             None => scheme.default_port(),
             Some(p) => p.parse().ok()?,
         };
-        let tail = tail.split('#').next().unwrap_or_default();
-        let path = if tail.is_empty() || tail.starts_with('?') {
-            "/"
-        } else {
-            tail
-        };
-        // A query without a path ("http://h?q") keeps its query on "/".
-        let path = if tail.starts_with('?') && path == "/" {
-            tail
-        } else {
-            path
-        };
+        let path = tail.split('#').next().unwrap_or_default();
         Some((Origin::new(scheme, host, port), path))
     }
 }
@@ -177,7 +168,20 @@ pub(crate) fn target_path(target: &str) -> Option<&str> {
     } else {
         Origin::parse_absolute(target)?.1
     };
-    path.split('?').next()
+    match path.split('?').next() {
+        Some("") | None => Some("/"),
+        path => path,
+    }
+}
+
+/// Whether an absolute URI's path and query (from [`Origin::parse_absolute`]) is the
+/// origin-form request-target `target`: equal, with an empty path standing for `/`.
+pub(crate) fn same_path_and_query(rest: &str, target: &str) -> bool {
+    if rest.is_empty() || rest.starts_with('?') {
+        target.strip_prefix('/') == Some(rest)
+    } else {
+        rest == target
+    }
 }
 
 #[cfg(test)]
@@ -189,12 +193,17 @@ mod tests {
         let (o, p) = Origin::parse_absolute("HTTP://Example.ORG").unwrap();
         assert_eq!(
             (o.scheme(), o.host(), o.port(), p),
-            (Scheme::Http, "example.org", 80, "/")
+            (Scheme::Http, "example.org", 80, "")
         );
         let (o, p) = Origin::parse_absolute("http://[::1]:8080/x#f").unwrap();
         assert_eq!((o.host(), o.port(), p), ("[::1]", 8080, "/x"));
         let (_, p) = Origin::parse_absolute("http://h?q=1").unwrap();
         assert_eq!(p, "?q=1");
+        assert!(same_path_and_query(p, "/?q=1"));
+        assert!(same_path_and_query("", "/"));
+        assert!(same_path_and_query("/a?b", "/a?b"));
+        assert!(!same_path_and_query("?q=1", "?q=1"));
+        assert!(!same_path_and_query("/a", "/a?b"));
         assert!(Origin::parse_absolute("ftp://h/").is_none());
         assert!(Origin::parse_absolute("http://user@h/").is_none());
         assert!(Origin::parse_absolute("http://h:x/").is_none());
@@ -217,6 +226,7 @@ mod tests {
     fn target_paths() {
         assert_eq!(target_path("/a/b?c"), Some("/a/b"));
         assert_eq!(target_path("http://h/a?c"), Some("/a"));
+        assert_eq!(target_path("http://h?c"), Some("/"));
         assert_eq!(target_path("h:443"), None);
         assert_eq!(target_path("*"), None);
     }

@@ -22,11 +22,11 @@ use crate::algorithm::Algorithm;
 use crate::authentication_info::AuthenticationInfoParams;
 use crate::challenge::ChallengeParams;
 use crate::credentials::{DigestCredentials, Username};
-use crate::digest::{self, QopParams};
+use crate::digest::{self, HexDigest, QopParams};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::grammar::Limits;
 use crate::qop::{Qop, QopOptions};
-use nonce::NonceCheck;
+pub use nonce::NonceStatus;
 
 /// What a [`Verifier`] offers and accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,15 +48,16 @@ pub struct VerifierConfig {
     pub opaque: Option<String>,
     /// How long a nonce is valid, in seconds.
     pub nonce_lifetime: u64,
-    /// Send `nextnonce` when a nonce has less than this many seconds left.
-    pub nextnonce_within: u64,
+    /// Send `nextnonce` when a nonce has less than this many seconds left; `None`: a tenth
+    /// of the lifetime.
+    pub nextnonce_within: Option<u64>,
     /// Parser limits for `Authorization`.
     pub limits: Limits,
 }
 
 impl VerifierConfig {
     /// SHA-256 then MD5, qop `auth`, `charset=UTF-8`, nonces valid 300 s (`nextnonce` in
-    /// their last 30 s): what every client in the field can answer, strongest first.
+    /// their last tenth): what every client in the field can answer, strongest first.
     pub fn new(realm: impl Into<String>) -> Self {
         Self {
             realm: realm.into(),
@@ -67,7 +68,7 @@ impl VerifierConfig {
             domain: Vec::new(),
             opaque: None,
             nonce_lifetime: 300,
-            nextnonce_within: 30,
+            nextnonce_within: None,
             limits: Limits::DEFAULT,
         }
     }
@@ -107,11 +108,24 @@ impl VerifierConfig {
         self
     }
 
-    /// Sets [`nonce_lifetime`](Self::nonce_lifetime) and `nextnonce_within` (a tenth of it).
+    /// Sets [`nonce_lifetime`](Self::nonce_lifetime).
     #[must_use]
     pub const fn with_nonce_lifetime(mut self, seconds: u64) -> Self {
         self.nonce_lifetime = seconds;
-        self.nextnonce_within = seconds / 10;
+        self
+    }
+
+    /// Sets [`nextnonce_within`](Self::nextnonce_within).
+    #[must_use]
+    pub const fn with_nextnonce_within(mut self, seconds: u64) -> Self {
+        self.nextnonce_within = Some(seconds);
+        self
+    }
+
+    /// Sets [`charset_utf8`](Self::charset_utf8).
+    #[must_use]
+    pub const fn with_charset_utf8(mut self, charset_utf8: bool) -> Self {
+        self.charset_utf8 = charset_utf8;
         self
     }
 }
@@ -132,10 +146,14 @@ pub struct ServerRequest<'a> {
 /// A verified request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
-    /// The user (for userhash requests, the name the store resolved).
+    /// The user (for userhash requests, the name the store resolved), as text; bytes that
+    /// are not UTF-8 (a client that sent ISO-8859-1) are replaced.
     pub username: String,
-    /// The `Authentication-Info` value to send: `rspauth`, `qop`, `nc`, `cnonce`, and
-    /// `nextnonce` when the nonce is near its end.
+    /// The user name exactly as the store matched it.
+    pub username_bytes: Vec<u8>,
+    /// The `Authentication-Info` value to send: `rspauth` (not for `auth-int`, whose
+    /// `rspauth` would cover the response body), `qop`, `nc`, `cnonce`, and `nextnonce` when
+    /// the nonce is near its end.
     pub authentication_info: String,
 }
 
@@ -377,11 +395,13 @@ impl Verifier {
 
     /// Verifies the credentials of a request. See the type's documentation for the flow.
     ///
+    /// `now` is the time in seconds (any epoch, the same for every call); `rng` salts the
+    /// `nextnonce` sent when the nonce is near its end (if it fails, no `nextnonce` is sent
+    /// and the client will see `stale=true` instead).
+    ///
     /// # Errors
     ///
     /// A [`Rejection`] saying what to answer and, for logs, why.
-    ///
-    /// `rng` salts the `nextnonce` sent when the nonce is near its end.
     pub fn verify<C, N, R>(
         &self,
         request: &ServerRequest<'_>,
@@ -389,6 +409,39 @@ impl Verifier {
         credentials: &C,
         nonce_counts: &N,
         rng: &mut R,
+    ) -> Result<Authenticated, Rejection>
+    where
+        C: CredentialStore + ?Sized,
+        N: NonceCountStore + ?Sized,
+        R: TryCryptoRng + ?Sized,
+    {
+        let check = |n: &[u8]| {
+            nonce::check(
+                &self.key,
+                &self.config.realm,
+                n,
+                now,
+                self.config.nonce_lifetime,
+            )
+        };
+        self.verify_with_nonce_check(request, now, credentials, nonce_counts, rng, check)
+    }
+
+    /// [`verify`](Self::verify) with another judge of nonces than this verifier's own: for
+    /// nonces issued elsewhere (a deployment with its own nonce scheme, or the fixed nonces
+    /// of the RFC examples in tests). Everything else is checked as `verify` does.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
+    pub fn verify_with_nonce_check<C, N, R>(
+        &self,
+        request: &ServerRequest<'_>,
+        now: u64,
+        credentials: &C,
+        nonce_counts: &N,
+        rng: &mut R,
+        check_nonce: impl FnOnce(&[u8]) -> NonceStatus,
     ) -> Result<Authenticated, Rejection>
     where
         C: CredentialStore + ?Sized,
@@ -444,12 +497,11 @@ impl Verifier {
             }
         }
         let nonce = creds.nonce().unescaped();
-        let (issued_at, expired) =
-            match nonce::check(&self.key, &config.realm, &nonce, now, config.nonce_lifetime) {
-                NonceCheck::Valid { issued_at } => (issued_at, false),
-                NonceCheck::Expired { issued_at } => (issued_at, true),
-                NonceCheck::Forged => return Err(Rejection::unauthorized(Reason::ForgedNonce)),
-            };
+        let (issued_at, expired) = match check_nonce(&nonce) {
+            NonceStatus::Valid { issued_at } => (issued_at, false),
+            NonceStatus::Expired { issued_at } => (issued_at, true),
+            NonceStatus::Forged => return Err(Rejection::unauthorized(Reason::ForgedNonce)),
+        };
 
         // Who: by name, username* or userhash. Unknown users go on with a decoy secret, so
         // that they take the same path and time as a wrong password.
@@ -537,18 +589,24 @@ impl Verifier {
             }
         }
 
-        let rspauth = digest::rspauth(
-            algorithm,
-            &ha1,
-            &nonce,
-            qop_params,
-            &creds.uri().unescaped(),
-            None,
-        );
-        let near_end = now
-            .saturating_sub(issued_at)
-            .saturating_add(config.nextnonce_within)
-            >= config.nonce_lifetime;
+        // For auth-int, rspauth covers the response body (RFC 7616 §3.5), which does not exist
+        // yet: none is sent rather than a wrong one.
+        let rspauth = match qop {
+            Some((Qop::AuthInt, ..)) => None,
+            _ => Some(digest::rspauth(
+                algorithm,
+                &ha1,
+                &nonce,
+                qop_params,
+                &creds.uri().unescaped(),
+                None,
+            )),
+        };
+        let within = config
+            .nextnonce_within
+            .unwrap_or(config.nonce_lifetime / 10);
+        let near_end =
+            now.saturating_sub(issued_at).saturating_add(within) >= config.nonce_lifetime;
         // Without randomness there is no nextnonce; the client gets stale=true later instead.
         let nextnonce = near_end.then(|| self.nonce(now, rng).ok()).flatten();
         let cnonce_text = qop
@@ -557,7 +615,7 @@ impl Verifier {
         let info = AuthenticationInfoParams {
             nextnonce: nextnonce.as_deref(),
             qop: qop.as_ref().map(|(q, ..)| *q),
-            rspauth: Some(rspauth.as_str()),
+            rspauth: rspauth.as_ref().map(HexDigest::as_str),
             cnonce: cnonce_text,
             nc: qop.as_ref().map(|(_, nc, _)| *nc),
         };
@@ -574,13 +632,16 @@ impl Verifier {
             .unwrap_or_default();
         Ok(Authenticated {
             username: String::from_utf8_lossy(&username).into_owned(),
+            username_bytes: username.into_owned(),
             authentication_info,
         })
     }
 }
 
 /// Whether the `uri` parameter names the request-target: equal, or the absolute form of the
-/// same path and query (some clients send that; Apache, Squid and Tomcat accept it).
+/// same path and query (some clients send that; Apache, Squid and Tomcat accept it). The
+/// host of an absolute `uri` is not compared: the verifier does not know which host the
+/// request reached, and the response digest covers the `uri` as sent either way.
 fn uri_matches(uri: &[u8], target: &str) -> bool {
     if uri == target.as_bytes() {
         return true;
@@ -589,5 +650,6 @@ fn uri_matches(uri: &[u8], target: &str) -> bool {
         return false;
     };
     target.starts_with('/')
-        && crate::client::Origin::parse_absolute(uri).is_some_and(|(_, path)| path == target)
+        && crate::client::Origin::parse_absolute(uri)
+            .is_some_and(|(_, rest)| crate::client::origin::same_path_and_query(rest, target))
 }

@@ -15,14 +15,23 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-/// What a nonce says when checked.
+/// What a nonce says when checked (see [`Verifier::verify_with_nonce_check`]).
+///
+/// [`Verifier::verify_with_nonce_check`]: super::Verifier::verify_with_nonce_check
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NonceCheck {
-    /// Issued by a holder of the key at `issued_at`, still within its lifetime.
-    Valid { issued_at: u64 },
-    /// Authentic but older than the lifetime (or issued in the future beyond tolerance).
-    Expired { issued_at: u64 },
-    /// Not issued with this key and realm.
+pub enum NonceStatus {
+    /// Authentic, issued at `issued_at` (seconds), still within its lifetime.
+    Valid {
+        /// When the nonce was issued.
+        issued_at: u64,
+    },
+    /// Authentic but past its lifetime (or issued in the future beyond clock skew): answered
+    /// with `stale=true` once the password is proven.
+    Expired {
+        /// When the nonce was issued.
+        issued_at: u64,
+    },
+    /// Not an authentic nonce.
     Forged,
 }
 
@@ -68,7 +77,7 @@ pub(crate) fn issue(key: &[u8], realm: &str, now: u64, salt: &[u8; SALT_BYTES]) 
 }
 
 /// Checks a nonce against the key, the realm and the clock.
-pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u64) -> NonceCheck {
+pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u64) -> NonceStatus {
     let (Some(time), Some(salt), Some(tag)) = (
         nonce
             .get(..2 * TIME_BYTES)
@@ -78,17 +87,17 @@ pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u
             .and_then(parse_hex::<SALT_BYTES>),
         nonce.get(HEAD_DIGITS..).and_then(parse_hex::<MAC_BYTES>),
     ) else {
-        return NonceCheck::Forged;
+        return NonceStatus::Forged;
     };
     let issued_at = u64::from_be_bytes(time);
     match mac(key, realm, issued_at, &salt) {
         Some(expected) if bool::from(expected.ct_eq(&tag)) => {}
-        _ => return NonceCheck::Forged,
+        _ => return NonceStatus::Forged,
     }
     if issued_at > now.saturating_add(SKEW) || now.saturating_sub(issued_at) > lifetime {
-        NonceCheck::Expired { issued_at }
+        NonceStatus::Expired { issued_at }
     } else {
-        NonceCheck::Valid { issued_at }
+        NonceStatus::Valid { issued_at }
     }
 }
 
@@ -135,37 +144,37 @@ mod tests {
         let check_at = |key: &[u8], realm, now| check(key, realm, n.as_bytes(), now, 60);
         assert_eq!(
             check_at(b"key", "realm", 1000),
-            NonceCheck::Valid { issued_at: 1000 }
+            NonceStatus::Valid { issued_at: 1000 }
         );
         assert_eq!(
             check_at(b"key", "realm", 1060),
-            NonceCheck::Valid { issued_at: 1000 }
+            NonceStatus::Valid { issued_at: 1000 }
         );
         assert_eq!(
             check_at(b"key", "realm", 1061),
-            NonceCheck::Expired { issued_at: 1000 }
+            NonceStatus::Expired { issued_at: 1000 }
         );
         // Another instance with the same key agrees; another key or realm does not.
-        assert_eq!(check_at(b"other", "realm", 1000), NonceCheck::Forged);
-        assert_eq!(check_at(b"key", "other", 1000), NonceCheck::Forged);
+        assert_eq!(check_at(b"other", "realm", 1000), NonceStatus::Forged);
+        assert_eq!(check_at(b"key", "other", 1000), NonceStatus::Forged);
         // From the future (beyond the skew): not trusted as valid.
         assert_eq!(
             check_at(b"key", "realm", 900),
-            NonceCheck::Expired { issued_at: 1000 }
+            NonceStatus::Expired { issued_at: 1000 }
         );
         // Another salt, another nonce; it checks too.
         let m = issue(b"key", "realm", 1000, &[8; SALT_BYTES]);
         assert_ne!(n, m);
         assert_eq!(
             check(b"key", "realm", m.as_bytes(), 1000, 60),
-            NonceCheck::Valid { issued_at: 1000 }
+            NonceStatus::Valid { issued_at: 1000 }
         );
     }
 
     #[test]
     fn tampering_is_forgery() {
         let n = issue(b"key", "realm", 1000, &SALT);
-        let forged = |bytes: &[u8]| check(b"key", "realm", bytes, 1000, 60) == NonceCheck::Forged;
+        let forged = |bytes: &[u8]| check(b"key", "realm", bytes, 1000, 60) == NonceStatus::Forged;
         let mut later = n.clone().into_bytes();
         later[15] = b'9'; // claims another issue time
         assert!(forged(&later));

@@ -166,14 +166,22 @@ mod memory {
     use std::vec::Vec;
 
     use super::{NonceCountCheck, NonceCountStore};
+    use crate::client::protection_space::fingerprint;
     use crate::nonce_count::NonceCount;
+
+    /// How many evicted nonces are remembered by fingerprint, per entry of capacity.
+    const FORGOTTEN_PER_ENTRY: usize = 4;
 
     /// In-memory nonce counts for one server instance (feature `std`), bounded.
     ///
-    /// When full it drops the entries of expired nonces first, then the oldest ones, and
-    /// from then on treats every nonce issued before the dropped ones as
-    /// [`Forgotten`](NonceCountCheck::Forgotten): memory stays bounded without ever
-    /// accepting a replay.
+    /// When full it drops the entries of expired nonces first. If that is not enough, it
+    /// evicts the entry of the oldest nonce and keeps only a 64-bit fingerprint of it (up to
+    /// four per entry of capacity): that nonce is then refused as
+    /// [`Forgotten`](NonceCountCheck::Forgotten), so its client is told `stale=true` and moves
+    /// to a new nonce. When the fingerprints overflow too, those of the oldest issue second
+    /// before the current one are dropped, and every nonce issued in or before that second
+    /// counts as forgotten. Memory stays bounded and a replay is never accepted; only if a
+    /// single second's nonces fill all of it is a newcomer refused until the second passes.
     #[derive(Debug)]
     pub struct MemoryNonceCounts {
         inner: Mutex<Inner>,
@@ -181,7 +189,10 @@ mod memory {
 
     #[derive(Debug)]
     struct Inner {
+        /// Nonce -> (issue time, last count).
         counts: HashMap<Vec<u8>, (u64, u32)>,
+        /// Fingerprints of evicted nonces -> issue time.
+        forgotten: HashMap<u64, u64>,
         capacity: usize,
         lifetime: u64,
         /// Nonces issued at or before this time have no trustworthy history.
@@ -195,6 +206,7 @@ mod memory {
             Self {
                 inner: Mutex::new(Inner {
                     counts: HashMap::new(),
+                    forgotten: HashMap::new(),
                     capacity: capacity.max(1),
                     lifetime,
                     forgotten_until: None,
@@ -215,15 +227,20 @@ mod memory {
                 // A panic elsewhere poisoned the lock: refuse rather than guess.
                 return NonceCountCheck::Forgotten;
             };
-            if let Some(&(_, last)) = inner.counts.get(nonce) {
-                if nc.get() <= last {
+            if let Some(entry) = inner.counts.get_mut(nonce) {
+                if nc.get() <= entry.1 {
                     return NonceCountCheck::Replayed;
                 }
-            } else if inner.forgotten_until.is_some_and(|t| issued_at <= t) {
+                entry.1 = nc.get();
+                return NonceCountCheck::Fresh;
+            }
+            if inner.forgotten_until.is_some_and(|t| issued_at <= t)
+                || inner.forgotten.contains_key(&fingerprint(nonce))
+            {
                 return NonceCountCheck::Forgotten;
             }
-            if !inner.counts.contains_key(nonce) && inner.counts.len() >= inner.capacity {
-                inner.make_room(now);
+            if inner.counts.len() >= inner.capacity && !inner.make_room(now) {
+                return NonceCountCheck::Forgotten;
             }
             inner.counts.insert(nonce.to_vec(), (issued_at, nc.get()));
             NonceCountCheck::Fresh
@@ -231,18 +248,35 @@ mod memory {
     }
 
     impl Inner {
-        fn make_room(&mut self, now: u64) {
+        /// Frees one entry; `false` when nothing may be dropped.
+        fn make_room(&mut self, now: u64) -> bool {
+            // Expired nonces are refused before their counts are consulted: drop them all.
             let lifetime = self.lifetime;
-            self.counts
-                .retain(|_, (issued, _)| now.saturating_sub(*issued) <= lifetime);
+            let live = |issued: u64| now.saturating_sub(issued) <= lifetime;
+            self.counts.retain(|_, (issued, _)| live(*issued));
+            self.forgotten.retain(|_, issued| live(*issued));
             if self.counts.len() < self.capacity {
-                return;
+                return true;
             }
-            // Drop the oldest nonce, and forget everything issued up to it.
-            if let Some(oldest) = self.counts.values().map(|(issued, _)| *issued).min() {
-                self.counts.retain(|_, (issued, _)| *issued > oldest);
+            if self.forgotten.len() >= FORGOTTEN_PER_ENTRY * self.capacity {
+                // Trade the fingerprints of the oldest second before this one for a watermark.
+                let Some(oldest) = self.forgotten.values().copied().filter(|i| *i < now).min()
+                else {
+                    return false;
+                };
+                self.forgotten.retain(|_, issued| *issued > oldest);
                 self.forgotten_until = Some(self.forgotten_until.map_or(oldest, |t| t.max(oldest)));
             }
+            let oldest = self
+                .counts
+                .iter()
+                .min_by_key(|(_, (issued, _))| *issued)
+                .map(|(n, (issued, _))| (n.clone(), *issued));
+            if let Some((nonce, issued)) = oldest {
+                self.counts.remove(&nonce);
+                self.forgotten.insert(fingerprint(&nonce), issued);
+            }
+            true
         }
     }
 
@@ -286,7 +320,7 @@ mod memory {
                 s.record(b"b", 2, NonceCount::new(1), 10),
                 NonceCountCheck::Fresh
             );
-            // Full: "a" (oldest) is dropped to make room for "c".
+            // Full: "a" (oldest) is evicted to make room for "c".
             assert_eq!(
                 s.record(b"c", 3, NonceCount::new(1), 10),
                 NonceCountCheck::Fresh
@@ -299,6 +333,41 @@ mod memory {
             assert_eq!(
                 s.record(b"b", 2, NonceCount::new(2), 10),
                 NonceCountCheck::Fresh
+            );
+        }
+
+        #[test]
+        fn many_nonces_in_one_second_do_not_lock_out_newcomers() {
+            let s = MemoryNonceCounts::new(2, 1000);
+            for n in 0u8..8 {
+                let got = s.record(&[n], 10, NonceCount::new(1), 10);
+                assert_eq!(got, NonceCountCheck::Fresh, "{n}");
+            }
+            // Replaying any of them is refused: as a replay while its entry is kept, as
+            // forgotten once it was evicted (which ones is arbitrary within one second).
+            let replays: Vec<_> = (0u8..8)
+                .map(|n| s.record(&[n], 10, NonceCount::new(1), 10))
+                .collect();
+            assert!(!replays.contains(&NonceCountCheck::Fresh), "{replays:?}");
+            assert_eq!(
+                replays
+                    .iter()
+                    .filter(|c| **c == NonceCountCheck::Forgotten)
+                    .count(),
+                6
+            );
+            // Once the fingerprints too are full of this second's nonces, newcomers wait...
+            let waited = (8u8..=40)
+                .any(|n| s.record(&[n], 10, NonceCount::new(1), 10) == NonceCountCheck::Forgotten);
+            assert!(waited);
+            // ...until the next second, when the oldest second gives way to a watermark.
+            assert_eq!(
+                s.record(b"later", 11, NonceCount::new(1), 11),
+                NonceCountCheck::Fresh
+            );
+            assert_eq!(
+                s.record(&[1], 10, NonceCount::new(2), 11),
+                NonceCountCheck::Forgotten
             );
         }
 
