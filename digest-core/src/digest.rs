@@ -92,15 +92,9 @@ impl HexDigest {
     /// Compares with `other` in time that depends only on the lengths, never on where the
     /// contents differ. Upper-case hex in `other` does not match.
     pub fn ct_eq(&self, other: &[u8]) -> bool {
-        let mine = self.as_bytes();
-        if mine.len() != other.len() {
-            return false;
-        }
-        let diff = mine
-            .iter()
-            .zip(other)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        core::hint::black_box(diff) == 0
+        use subtle::ConstantTimeEq as _;
+        // subtle returns at once on a length mismatch; lengths are public (per algorithm).
+        self.as_bytes().ct_eq(other).into()
     }
 }
 
