@@ -365,10 +365,22 @@ mod memory {
                 s.record(b"later", 11, NonceCount::new(1), 11),
                 NonceCountCheck::Fresh
             );
+            // Its fingerprints are gone, yet an evicted nonce stays refused (watermark), and
+            // no nonce of that second is ever fresh for a repeated count.
+            let evicted = (0u8..8)
+                .find(|n| replays[usize::from(*n)] == NonceCountCheck::Forgotten)
+                .unwrap();
             assert_eq!(
-                s.record(&[1], 10, NonceCount::new(2), 11),
+                s.record(&[evicted], 10, NonceCount::new(5), 11),
                 NonceCountCheck::Forgotten
             );
+            for n in 0u8..=40 {
+                assert_ne!(
+                    s.record(&[n], 10, NonceCount::new(1), 11),
+                    NonceCountCheck::Fresh,
+                    "{n}"
+                );
+            }
         }
 
         #[test]
