@@ -3,13 +3,15 @@
 //! only its header value; writing credentials into a buffer with room allocates nothing.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+use common::TestRng;
+
 use std::alloc::System;
 
 use httpdigest::client::{
     Action, Client, ClientConfig, Credentials, OriginRef, Request, Response, Scheme,
 };
 use httpdigest::{CredentialsParams, DigestChallenge, NonceCount, Qop, UsernameParam};
-use rand_core::{TryCryptoRng, TryRng};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -23,25 +25,6 @@ fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let change = region.change();
     (out, change.allocations + change.reallocations)
 }
-
-struct CounterRng(u8);
-
-impl TryRng for CounterRng {
-    type Error = core::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(u32::from(self.0))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(u64::from(self.0))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        self.0 = self.0.wrapping_add(1);
-        dst.fill(self.0);
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for CounterRng {}
 
 const RFC7616_391_SHA256: &[u8] = br#"Digest realm="http-auth@example.org", qop="auth, auth-int", algorithm=SHA-256, nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS""#;
 
@@ -80,7 +63,7 @@ fn writing_credentials_into_a_buffer_with_room_allocates_nothing() {
 }
 
 fn a_request_on_a_known_space_allocates_only_its_header() {
-    let mut rng = CounterRng(0);
+    let mut rng = TestRng::new(1);
     let mut client = Client::new(
         Credentials::new("Mufasa", "Circle of Life"),
         ClientConfig::default(),

@@ -8,6 +8,9 @@
     clippy::panic
 )]
 
+mod common;
+use common::TestRng;
+
 use std::collections::HashMap;
 
 use httpdigest::DigestCredentials;
@@ -16,35 +19,6 @@ use httpdigest::client::{
     Request, Response, Scheme,
 };
 use proptest::prelude::*;
-use rand_core::{TryCryptoRng, TryRng};
-
-/// A deterministic generator (xorshift64*), good enough for cnonces in tests.
-struct TestRng(u64);
-
-impl TryRng for TestRng {
-    type Error = core::convert::Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok((self.try_next_u64()? >> 32) as u32)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        Ok(self.0.wrapping_mul(0x2545_f491_4f6c_dd1d))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.try_next_u64()?.to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for TestRng {}
 
 const ORIGIN: OriginRef<'static> = OriginRef {
     scheme: Scheme::Http,
@@ -204,7 +178,7 @@ proptest! {
         to_other in prop::bool::ANY,
         body in prop::option::of(prop::collection::vec(any::<u8>(), 0..16)),
     ) {
-        let mut rng = TestRng(seed);
+        let mut rng = TestRng::new(seed);
         let mut client = Client::new(Credentials::new("user", "pw"), config)
             .with_proxy_credentials(Credentials::new("puser", "ppw"));
         let proxy = use_proxy.then_some(PROXY);
@@ -260,7 +234,7 @@ proptest! {
     /// increase in the order the headers were produced.
     #[test]
     fn nc_strictly_increases_per_nonce(ops in prop::collection::vec(op(), 1..60), seed in 1u64..) {
-        let mut rng = TestRng(seed);
+        let mut rng = TestRng::new(seed);
         let mut client = Client::new(Credentials::new("user", "pw"), ClientConfig::default());
         let request = Request::new("GET", "/", ORIGIN);
         // Learn the space.

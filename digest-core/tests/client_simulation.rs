@@ -19,8 +19,10 @@
     clippy::panic
 )]
 
+mod common;
+use common::TestRng;
+
 use std::collections::HashMap;
-use std::convert::Infallible;
 
 use httpdigest::client::{
     Action, AuthHeaders, BasicPolicy, BodySource, Client, ClientConfig, Credentials, Failure,
@@ -31,51 +33,10 @@ use httpdigest::{
     Algorithm, AuthenticationInfoParams, ChallengeParams, DigestCredentials, HexDigest, NonceCount,
     Qop, QopOptions, Username,
 };
-use rand_core::{TryCryptoRng, TryRng};
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness for the client.
 // ---------------------------------------------------------------------------------------------
-
-/// xorshift64*: deterministic, seeded, good enough to give distinct cnonces.
-struct TestRng(u64);
-
-impl TestRng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-
-    fn step(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-}
-
-impl TryRng for TestRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok((self.step() >> 32) as u32)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(self.step())
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.step().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for TestRng {}
 
 // ---------------------------------------------------------------------------------------------
 // The wire.

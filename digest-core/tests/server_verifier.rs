@@ -14,8 +14,10 @@
     clippy::panic
 )]
 
+mod common;
+use common::TestRng;
+
 use std::cell::{Cell, RefCell};
-use std::convert::Infallible;
 
 use httpdigest::client::{
     Action, BodySource, Client, ClientConfig, Credentials, Failure, OriginRef, Request, Response,
@@ -31,7 +33,6 @@ use httpdigest::{
     ParseErrorKind, Qop, QopOptions, UsernameParam,
 };
 use proptest::prelude::*;
-use rand_core::{TryCryptoRng, TryRng};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures.
@@ -1515,40 +1516,6 @@ fn two_clients_challenged_in_the_same_second_both_authenticate() {
 // ---------------------------------------------------------------------------------------------
 // The client against the verifier.
 // ---------------------------------------------------------------------------------------------
-
-/// xorshift64*: deterministic, seeded, good enough to give distinct cnonces.
-struct TestRng(u64);
-
-impl TestRng {
-    fn new(seed: u64) -> Self {
-        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
-    }
-}
-
-impl TryRng for TestRng {
-    type Error = Infallible;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok((self.try_next_u64()? >> 32) as u32)
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        Ok(self.0.wrapping_mul(0x2545_f491_4f6c_dd1d))
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.try_next_u64()?.to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for TestRng {}
 
 /// One request carried through the client and the verifier, as an adapter would.
 #[derive(Debug)]
