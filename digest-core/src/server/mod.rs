@@ -21,7 +21,7 @@ pub use store::{CredentialStore, NonceCountCheck, NonceCountStore, StoredSecret,
 use crate::algorithm::Algorithm;
 use crate::authentication_info::AuthenticationInfoParams;
 use crate::challenge::ChallengeParams;
-use crate::credentials::{DigestCredentials, Username};
+use crate::credentials::DigestCredentials;
 use crate::digest::{self, HexDigest, QopParams};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::grammar::Limits;
@@ -464,7 +464,8 @@ impl Verifier {
         if creds.realm().unescaped().as_ref() != config.realm.as_bytes() {
             return Err(Rejection::unauthorized(Reason::WrongRealm));
         }
-        if !uri_matches(&creds.uri().unescaped(), request.target) {
+        let uri = creds.uri().unescaped();
+        if !uri_matches(&uri, request.target) {
             return Err(Rejection::bad_request(Reason::UriMismatch));
         }
         let algorithm = creds
@@ -514,10 +515,7 @@ impl Verifier {
                 None => (Cow::Borrowed(&b""[..]), None),
             }
         } else {
-            let name = match creds.username() {
-                Username::Quoted(v) => v.unescaped(),
-                Username::Extended(s) => Cow::Owned(s.as_bytes().to_vec()),
-            };
+            let name = creds.username_bytes();
             let secret = credentials.lookup(&name, &config.realm);
             (name, secret)
         };
@@ -552,7 +550,7 @@ impl Verifier {
         let ha2 = digest::ha2(
             algorithm,
             request.method.as_bytes(),
-            &creds.uri().unescaped(),
+            &uri,
             body_hash.as_ref(),
         );
         let expected = digest::response(algorithm, &ha1, &nonce, qop_params, &ha2);
@@ -594,12 +592,7 @@ impl Verifier {
         let rspauth = match qop {
             Some((Qop::AuthInt, ..)) => None,
             _ => Some(digest::rspauth(
-                algorithm,
-                &ha1,
-                &nonce,
-                qop_params,
-                &creds.uri().unescaped(),
-                None,
+                algorithm, &ha1, &nonce, qop_params, &uri, None,
             )),
         };
         let within = config

@@ -15,6 +15,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::digest::HexDigest;
+
 /// What a nonce says when checked (see [`Verifier::verify_with_nonce_check`]).
 ///
 /// [`Verifier::verify_with_nonce_check`]: super::Verifier::verify_with_nonce_check
@@ -66,12 +68,12 @@ fn mac(
 /// Issues a nonce for `realm` at time `now`, with a random `salt`.
 pub(crate) fn issue(key: &[u8], realm: &str, now: u64, salt: &[u8; SALT_BYTES]) -> String {
     let mut out = String::with_capacity(HEAD_DIGITS + 2 * MAC_BYTES);
-    push_hex(&mut out, &now.to_be_bytes());
-    push_hex(&mut out, salt);
+    out.push_str(HexDigest::from_bytes(&now.to_be_bytes()).as_str());
+    out.push_str(HexDigest::from_bytes(salt).as_str());
     // HMAC accepts keys of any length, so `mac` cannot fail; a missing MAC would only make
     // the nonce fail its own check.
     if let Some(m) = mac(key, realm, now, salt) {
-        push_hex(&mut out, &m);
+        out.push_str(HexDigest::from_bytes(&m).as_str());
     }
     out
 }
@@ -98,14 +100,6 @@ pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u
         NonceStatus::Expired { issued_at }
     } else {
         NonceStatus::Valid { issued_at }
-    }
-}
-
-fn push_hex(out: &mut String, bytes: &[u8]) {
-    for b in bytes {
-        for nibble in [b >> 4, b & 0xf] {
-            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-        }
     }
 }
 
