@@ -3,7 +3,7 @@
 
 use alloc::string::String;
 
-use crate::error::{FormatError, ParseError, ParseErrorKind};
+use crate::error::{FormatError, ParseError};
 use crate::grammar::{self, Limits, Param, ParamValue, Params};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
@@ -52,22 +52,14 @@ impl<'a> AuthenticationInfo<'a> {
     ///
     /// # Errors
     ///
-    /// A grammar error, [`ParseErrorKind::DuplicateParameter`], or
-    /// [`ParseErrorKind::InvalidValue`] for a malformed `qop` or `nc`.
+    /// A grammar error, [`ParseErrorKind::DuplicateParameter`](crate::ParseErrorKind::DuplicateParameter), or
+    /// [`ParseErrorKind::InvalidValue`](crate::ParseErrorKind::InvalidValue) for a malformed
+    /// `qop` or `nc`.
     pub fn parse_with_limits(field: &'a [u8], limits: Limits) -> Result<Self, ParseError> {
         let params = grammar::parse_param_list(field, limits)?;
         let [nextnonce, qop, rspauth, cnonce, nc] = grammar::collect_known(&params, &KNOWN)?;
-        let invalid = |name, v: ParamValue<'_>| {
-            ParseError::new(ParseErrorKind::InvalidValue(name), v.offset())
-        };
-        let qop = match qop {
-            None => None,
-            Some(v) => Some(Qop::from_token(&v.unescaped()).ok_or_else(|| invalid("qop", v))?),
-        };
-        let nc = match nc {
-            None => None,
-            Some(v) => Some(NonceCount::parse(&v.unescaped()).ok_or_else(|| invalid("nc", v))?),
-        };
+        let qop = grammar::read_param(qop, "qop", Qop::from_token)?;
+        let nc = grammar::read_param(nc, "nc", NonceCount::parse)?;
         Ok(AuthenticationInfo {
             params,
             nextnonce,
@@ -110,9 +102,7 @@ impl<'a> AuthenticationInfo<'a> {
 
     /// The parameters RFC 7616 does not define, in order.
     pub fn unknown_params(&self) -> impl Iterator<Item = Param<'a>> + use<'a> {
-        self.params
-            .clone()
-            .filter(|p| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(p.name)))
+        grammar::unknown_params(self.params.clone(), &KNOWN)
     }
 }
 
@@ -156,12 +146,7 @@ impl AuthenticationInfoParams<'_> {
     ///
     /// [`FormatError::ControlCharacter`] for a control character in a value.
     pub fn write(&self, out: &mut String) -> Result<(), FormatError> {
-        let start = out.len();
-        let result = self.write_inner(out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        quoted::all_or_nothing(out, |out| self.write_inner(out))
     }
 
     fn write_inner(&self, out: &mut String) -> Result<(), FormatError> {
@@ -192,9 +177,7 @@ impl AuthenticationInfoParams<'_> {
         if let Some(nc) = self.nc {
             out.push_str(sep);
             out.push_str("nc=");
-            for b in nc.to_hex() {
-                out.push(char::from(b));
-            }
+            nc.push_to(out);
         }
         Ok(())
     }

@@ -87,13 +87,7 @@ impl<'a> DigestChallenge<'a> {
         ] = grammar::collect_known(&challenge.params(), &KNOWN)?;
         let missing =
             |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
-        let qop =
-            match qop {
-                None => None,
-                Some(v) => Some(QopOptions::parse(&v.unescaped()).ok_or_else(|| {
-                    ParseError::new(ParseErrorKind::InvalidValue("qop"), v.offset())
-                })?),
-            };
+        let qop = grammar::read_param(qop, "qop", QopOptions::parse)?;
         Ok(DigestChallenge {
             challenge: *challenge,
             realm: realm.ok_or_else(|| missing("realm"))?,
@@ -190,9 +184,7 @@ impl<'a> DigestChallenge<'a> {
 
     /// The parameters RFC 7616 does not define, in order.
     pub fn unknown_params(&self) -> impl Iterator<Item = Param<'a>> + use<'a> {
-        self.challenge
-            .params()
-            .filter(|p| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(p.name)))
+        grammar::unknown_params(self.challenge.params(), &KNOWN)
     }
 
     /// The challenge this was read from (scheme, offset).
@@ -322,12 +314,7 @@ impl<'a> ChallengeParams<'a> {
     /// [`FormatError::ControlCharacter`] for a control character in any value,
     /// [`FormatError::InvalidDomain`] for an empty or space-containing `domain` URI.
     pub fn write(&self, out: &mut String) -> Result<(), FormatError> {
-        let start = out.len();
-        let result = self.write_inner(out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        quoted::all_or_nothing(out, |out| self.write_inner(out))
     }
 
     fn write_inner(&self, out: &mut String) -> Result<(), FormatError> {

@@ -136,14 +136,8 @@ impl<'a> DigestCredentials<'a> {
             ),
             (None, None) => return Err(missing("username")),
         };
-        let nc = match nc {
-            None => None,
-            Some(v) => Some(NonceCount::parse(&v.unescaped()).ok_or_else(|| invalid("nc", v))?),
-        };
-        let qop = match qop {
-            None => None,
-            Some(v) => Some(Qop::from_token(&v.unescaped()).ok_or_else(|| invalid("qop", v))?),
-        };
+        let nc = grammar::read_param(nc, "nc", NonceCount::parse)?;
+        let qop = grammar::read_param(qop, "qop", Qop::from_token)?;
         Ok(DigestCredentials {
             challenge,
             username,
@@ -239,9 +233,7 @@ impl<'a> DigestCredentials<'a> {
 
     /// The parameters RFC 7616 does not define, in order.
     pub fn unknown_params(&self) -> impl Iterator<Item = Param<'a>> + use<'a> {
-        self.challenge
-            .params()
-            .filter(|p| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(p.name)))
+        grammar::unknown_params(self.challenge.params(), &KNOWN)
     }
 }
 
@@ -369,12 +361,7 @@ impl<'a> CredentialsParams<'a> {
     /// [`FormatError::ControlCharacter`] for a control character in a quoted value,
     /// [`FormatError::NotAToken`] for an `algorithm` that is not a token.
     pub fn write(&self, out: &mut String) -> Result<(), FormatError> {
-        let start = out.len();
-        let result = self.write_inner(out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        quoted::all_or_nothing(out, |out| self.write_inner(out))
     }
 
     fn write_inner(&self, out: &mut String) -> Result<(), FormatError> {
@@ -401,9 +388,7 @@ impl<'a> CredentialsParams<'a> {
         quoted::write(out, "nonce", self.nonce)?;
         if let Some(nc) = self.nc {
             out.push_str(", nc=");
-            for b in nc.to_hex() {
-                out.push(char::from(b));
-            }
+            nc.push_to(out);
         }
         if let Some(c) = self.cnonce {
             out.push_str(", cnonce=");

@@ -374,6 +374,29 @@ pub(crate) fn parse_param_list(field: &[u8], limits: Limits) -> Result<Params<'_
     Ok(Params::new(field, 0, limits))
 }
 
+/// Reads an optional parameter with `parse`; a value `parse` refuses is
+/// [`ParseErrorKind::InvalidValue`] at the value's offset.
+pub(crate) fn read_param<T>(
+    value: Option<ParamValue<'_>>,
+    name: &'static str,
+    parse: impl FnOnce(&[u8]) -> Option<T>,
+) -> Result<Option<T>, ParseError> {
+    value
+        .map(|v| {
+            parse(&v.unescaped())
+                .ok_or_else(|| ParseError::new(ParseErrorKind::InvalidValue(name), v.offset()))
+        })
+        .transpose()
+}
+
+/// The parameters whose names are not in `known`, in order.
+pub(crate) fn unknown_params<'a>(
+    params: Params<'a>,
+    known: &'static [&'static str],
+) -> impl Iterator<Item = Param<'a>> + use<'a> {
+    params.filter(move |p| !known.iter().any(|k| k.eq_ignore_ascii_case(p.name)))
+}
+
 /// Collects the values of the parameters named in `names` (matched ignoring ASCII case) into
 /// slots, in the order of `names`, and rejects a second occurrence of any parameter name
 /// (RFC 9110 §11.2: "Each parameter name MUST only occur once per challenge").

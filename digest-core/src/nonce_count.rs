@@ -48,6 +48,11 @@ impl NonceCount {
         out
     }
 
+    /// Appends the 8 lower-case hex digits.
+    pub(crate) fn push_to(self, out: &mut alloc::string::String) {
+        out.extend(self.to_hex().into_iter().map(char::from));
+    }
+
     /// Parses exactly 8 hexadecimal digits (either case, as some clients send upper case).
     pub fn parse(hex: &[u8]) -> Option<NonceCount> {
         if hex.len() != 8 {

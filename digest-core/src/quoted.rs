@@ -118,6 +118,19 @@ pub(crate) fn push_escaped(out: &mut String, value: &str) {
     out.push_str(rest);
 }
 
+/// Runs a writer that appends to `out`; if it fails, `out` is left as it was.
+pub(crate) fn all_or_nothing(
+    out: &mut String,
+    write: impl FnOnce(&mut String) -> Result<(), FormatError>,
+) -> Result<(), FormatError> {
+    let start = out.len();
+    let result = write(out);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
 /// Refuses a value that is not a non-empty token, for parameters sent unquoted.
 pub(crate) fn check_token(parameter: &'static str, value: &str) -> Result<(), FormatError> {
     if !value.is_empty() && value.bytes().all(crate::grammar::is_tchar) {

@@ -631,11 +631,8 @@ impl Client {
         let Some(origin) = self.side_origin(side, request) else {
             return Ok(None);
         };
-        let (spaces, credentials) = match side {
-            Side::Origin => (&mut self.spaces, self.credentials.as_ref()),
-            Side::Proxy => (&mut self.proxy_spaces, self.proxy_credentials.as_ref()),
-        };
-        let Some(credentials) = credentials else {
+        let prefer_auth_int = self.config.prefer_auth_int;
+        let (spaces, Some(credentials)) = self.side_parts(side) else {
             return Ok(None);
         };
         // A proxy space covers every request through the proxy.
@@ -646,14 +643,7 @@ impl Client {
         let Some(space) = spaces.find(origin.scheme, origin.host, origin.port, path) else {
             return Ok(None);
         };
-        authorize(
-            space,
-            credentials,
-            request,
-            rng,
-            self.config.prefer_auth_int,
-        )
-        .map(Some)
+        authorize(space, credentials, request, rng, prefer_auth_int).map(Some)
     }
 
     fn on_challenge<R: TryCryptoRng + ?Sized>(
@@ -678,11 +668,11 @@ impl Client {
                 Side::Proxy => Failure::OutOfScope,
             });
         };
-        let (fields, credentials) = match side {
-            Side::Origin => (response.www_authenticate, self.credentials.as_ref()),
-            Side::Proxy => (response.proxy_authenticate, self.proxy_credentials.as_ref()),
+        let fields = match side {
+            Side::Origin => response.www_authenticate,
+            Side::Proxy => response.proxy_authenticate,
         };
-        let Some(credentials) = credentials else {
+        let Some(credentials) = self.credentials_for(side) else {
             return Action::Fail(Failure::NoCredentials);
         };
         let policy = Policy {
@@ -749,20 +739,12 @@ impl Client {
                 Failure::BodyNotReplayable
             });
         }
-        let (credentials, spaces) = match side {
-            Side::Origin => (self.credentials.as_ref(), &mut self.spaces),
-            Side::Proxy => (self.proxy_credentials.as_ref(), &mut self.proxy_spaces),
-        };
+        let prefer_auth_int = self.config.prefer_auth_int;
+        let (spaces, credentials) = self.side_parts(side);
         let (Some(credentials), Some(space)) = (credentials, spaces.get_mut(space)) else {
             return Action::Fail(Failure::NoCredentials);
         };
-        let (value, sent) = match authorize(
-            space,
-            credentials,
-            request,
-            rng,
-            self.config.prefer_auth_int,
-        ) {
+        let (value, sent) = match authorize(space, credentials, request, rng, prefer_auth_int) {
             Ok(v) => v,
             Err(f) => return Action::Fail(f),
         };
@@ -786,11 +768,23 @@ impl Client {
         Action::Send(headers)
     }
 
-    fn spaces_mut(&mut self, side: Side) -> &mut Spaces {
+    /// One side's protection spaces and credentials, borrowed together.
+    fn side_parts(&mut self, side: Side) -> (&mut Spaces, Option<&Credentials>) {
         match side {
-            Side::Origin => &mut self.spaces,
-            Side::Proxy => &mut self.proxy_spaces,
+            Side::Origin => (&mut self.spaces, self.credentials.as_ref()),
+            Side::Proxy => (&mut self.proxy_spaces, self.proxy_credentials.as_ref()),
         }
+    }
+
+    fn credentials_for(&self, side: Side) -> Option<&Credentials> {
+        match side {
+            Side::Origin => self.credentials.as_ref(),
+            Side::Proxy => self.proxy_credentials.as_ref(),
+        }
+    }
+
+    fn spaces_mut(&mut self, side: Side) -> &mut Spaces {
+        self.side_parts(side).0
     }
 
     /// Stores the chosen challenge as a protection space of `origin`; returns its id.
