@@ -1902,3 +1902,51 @@ fn rfc7616_391_lines_verify_with_the_rfc_nonce_injected() {
         assert_eq!(again.reason(), &Reason::ReplayedNonceCount);
     }
 }
+
+/// The RFC 7616 §3.9.2 `Authorization` lines (erratum 4897 values), userhash and
+/// `username*` forms, exactly as printed (unfolded), with the RFC's nonce injected.
+#[test]
+fn rfc7616_392_lines_verify_with_the_rfc_nonce_injected() {
+    const RFC_NONCE: &[u8] = b"5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK";
+    const REST: &str = concat!(
+        r#"realm="api@example.org", uri="/doe.json", algorithm=SHA-512-256, "#,
+        r#"nonce="5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK", nc=00000001, "#,
+        r#"cnonce="NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v", qop=auth, "#,
+        r#"response="3798d4131c277846293534c3edc11bd8a5e4cdcbff78b05db9d95eeb1cec68a5", "#,
+        r#"opaque="HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS""#
+    );
+    let userhash_line = format!(
+        r#"Digest username="793263caabb707a56211940d90411ea4a575adeccb7e360aeb624ed06ece9b0b", {REST}, userhash=true"#
+    );
+    let star_line =
+        format!("Digest username*=UTF-8''J%C3%A4s%C3%B8n%20Doe, {REST}, userhash=false");
+    let verifier = Verifier::new(
+        VerifierConfig::new("api@example.org")
+            .with_algorithms([Algorithm::Sha512_256])
+            .with_userhash(true)
+            .with_opaque("HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS"),
+        b"any key: the nonce is judged by the injected check",
+    );
+    let mut users = Users::new("api@example.org");
+    users.insert("J\u{e4}s\u{f8}n Doe", "Secret, or not?");
+    for line in [userhash_line, star_line] {
+        let counts = MemoryNonceCounts::new(10, 300);
+        let request = ServerRequest {
+            method: "GET",
+            target: "/doe.json",
+            authorization: Some(line.as_bytes()),
+            body: None,
+        };
+        let check = |nonce: &[u8]| {
+            if nonce == RFC_NONCE {
+                httpdigest::server::NonceStatus::Valid { issued_at: 0 }
+            } else {
+                httpdigest::server::NonceStatus::Forged
+            }
+        };
+        let ok = verifier
+            .verify_with_nonce_check(&request, 0, &users, &counts, &mut TestRng::new(2), check)
+            .unwrap();
+        assert_eq!(ok.username, "J\u{e4}s\u{f8}n Doe", "{line}");
+    }
+}
