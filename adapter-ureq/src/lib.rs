@@ -1,0 +1,1 @@
+//! HTTP Digest authentication for ureq (work in progress).
