@@ -4,6 +4,8 @@ use alloc::borrow::Cow;
 
 use http::{HeaderMap, Method, Uri, header};
 
+use crate::client::{OriginRef, Scheme};
+
 /// The request-target as it goes on the wire, for the `uri` parameter (RFC 7616 §3.4,
 /// RFC 9112 §3.2): the authority (`host:port`) for `CONNECT`, otherwise the path and query
 /// (`/` when the path is empty), percent-encoding untouched.
@@ -46,4 +48,55 @@ pub fn challenge_fields(headers: &HeaderMap, proxy: bool) -> impl Iterator<Item 
         .get_all(name)
         .into_iter()
         .map(http::HeaderValue::as_bytes)
+}
+
+/// The origin (scheme, host, port) of an absolute `http` or `https` URI, for
+/// [`client::Request`](crate::client::Request); `None` for another scheme or a URI without
+/// host. The port is the explicit one or the scheme's default.
+///
+/// ```
+/// use httpdigest::client::Scheme;
+/// use httpdigest::http::origin_of;
+///
+/// let uri: http::Uri = "http://camera.local:8080/cgi-bin/snapshot".parse().unwrap();
+/// let origin = origin_of(&uri).unwrap();
+/// assert_eq!((origin.scheme, origin.host, origin.port), (Scheme::Http, "camera.local", 8080));
+/// let uri: http::Uri = "https://API.example.org/v1".parse().unwrap();
+/// assert_eq!(origin_of(&uri).unwrap().port, 443);
+/// assert!(origin_of(&"/relative".parse().unwrap()).is_none());
+/// ```
+pub fn origin_of(uri: &Uri) -> Option<OriginRef<'_>> {
+    let scheme = match uri.scheme_str()? {
+        s if s.eq_ignore_ascii_case("http") => Scheme::Http,
+        s if s.eq_ignore_ascii_case("https") => Scheme::Https,
+        _ => return None,
+    };
+    Some(OriginRef {
+        scheme,
+        host: uri.host()?,
+        port: uri.port_u16().unwrap_or(scheme.default_port()),
+    })
+}
+
+/// The absolute form of a request-target (RFC 9112 §3.2.2): what a client sends to a plain
+/// forward proxy, and the `uri` parameter of such a request. `None` without scheme or
+/// authority.
+///
+/// ```
+/// use httpdigest::http::absolute_target;
+///
+/// let uri: http::Uri = "http://127.0.0.1:8085/hello.txt?x=1".parse().unwrap();
+/// assert_eq!(absolute_target(&uri).unwrap(), "http://127.0.0.1:8085/hello.txt?x=1");
+/// let uri: http::Uri = "http://example.org".parse().unwrap();
+/// assert_eq!(absolute_target(&uri).unwrap(), "http://example.org/");
+/// ```
+pub fn absolute_target(uri: &Uri) -> Option<alloc::string::String> {
+    let scheme = uri.scheme_str()?;
+    let authority = uri.authority()?;
+    let path = uri
+        .path_and_query()
+        .map(http::uri::PathAndQuery::as_str)
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or("/");
+    Some(alloc::format!("{scheme}://{authority}{path}"))
 }
