@@ -13,7 +13,7 @@ use rand_core::TryCryptoRng;
 
 pub use credentials::Credentials;
 pub use origin::{Origin, Scheme};
-pub use selection::{BasicPolicy, SelectionOrder, Unanswerable};
+pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
 
 use crate::algorithm::Algorithm;
 use crate::authentication_info::AuthenticationInfo;
@@ -585,6 +585,57 @@ impl Client {
         action
     }
 
+    /// What the client makes of each challenge of a 401 or 407 to `request`: the one it
+    /// answers and why each other one is not answered. For diagnostics; it changes nothing.
+    /// Other statuses have no challenges to review. Whether the origin is in scope is not a
+    /// matter of challenges: see [`Failure::OutOfScope`].
+    ///
+    /// ```
+    /// use httpdigest::client::{Client, ClientConfig, Credentials, OriginRef, Request, Response, Scheme, Verdict};
+    ///
+    /// let client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
+    /// let origin = OriginRef { scheme: Scheme::Http, host: "pdu.local", port: 80 };
+    /// let request = Request::new("GET", "/status", origin);
+    /// let fields: [&[u8]; 2] = [
+    ///     br#"Digest realm="pdu", nonce="a", algorithm=MD5, qop="auth""#,
+    ///     br#"Digest realm="pdu", nonce="b", algorithm=SHA-256, qop="auth""#,
+    /// ];
+    /// let response = Response { www_authenticate: &fields, ..Response::new(401) };
+    /// let verdicts: Vec<Verdict> = client.review(&request, &response).into_iter().map(|r| r.verdict).collect();
+    /// assert_eq!(verdicts, [Verdict::NotChosen, Verdict::Chosen]);
+    /// ```
+    pub fn review<'a>(&self, request: &Request<'_>, response: &Response<'a>) -> Vec<Reviewed<'a>> {
+        let (side, fields, scheme) = match response.status {
+            401 => (
+                Side::Origin,
+                response.www_authenticate,
+                Some(request.origin.scheme),
+            ),
+            407 => (
+                Side::Proxy,
+                response.proxy_authenticate,
+                request.proxy.map(|p| p.scheme),
+            ),
+            _ => return Vec::new(),
+        };
+        let secure = scheme == Some(Scheme::Https);
+        selection::review(fields, self.policy(), secure, self.credentials_for(side))
+    }
+
+    /// The parts of the configuration that choose a challenge.
+    const fn policy(&self) -> Policy {
+        Policy {
+            order: self.config.order,
+            min_algorithm: self.config.min_algorithm,
+            // Basic cannot prove the server knows the password.
+            basic: if self.config.require_mutual_auth {
+                BasicPolicy::Never
+            } else {
+                self.config.basic
+            },
+        }
+    }
+
     /// The headers for a send from the spaces already known (for `begin`, and for the side
     /// that was not challenged when the other side was).
     fn preemptive_headers<R: TryCryptoRng + ?Sized>(
@@ -675,21 +726,15 @@ impl Client {
         let Some(credentials) = self.credentials_for(side) else {
             return Action::Fail(Failure::NoCredentials);
         };
-        let policy = Policy {
-            order: self.config.order,
-            min_algorithm: self.config.min_algorithm,
-            // Basic cannot prove the server knows the password.
-            basic: if self.config.require_mutual_auth {
-                BasicPolicy::Never
-            } else {
-                self.config.basic
-            },
+        let chosen = match selection::select(
+            fields,
+            self.policy(),
+            origin.scheme == Scheme::Https,
+            credentials,
+        ) {
+            Ok(c) => c,
+            Err(why) => return Action::Fail(Failure::NoSupportedChallenge(why)),
         };
-        let chosen =
-            match selection::select(fields, policy, origin.scheme == Scheme::Https, credentials) {
-                Ok(c) => c,
-                Err(why) => return Action::Fail(Failure::NoSupportedChallenge(why)),
-            };
 
         // Classify the challenge against what this side sent.
         let state = exchange.side_mut(side);

@@ -10,12 +10,13 @@
 //! plain `http` only when it says so.
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 
 use super::credentials::Credentials;
 use crate::algorithm::Algorithm;
 use crate::challenge::DigestChallenge;
 use crate::error::ParseError;
-use crate::grammar::Challenges;
+use crate::grammar::{Challenge, Challenges};
 use crate::qop::Qop;
 
 /// How to choose among the Digest challenges a server offers.
@@ -66,6 +67,47 @@ pub struct Unanswerable {
     pub malformed: Option<ParseError>,
 }
 
+/// What the client makes of one challenge of a 401 or 407 (see [`Client::review`]).
+///
+/// [`Client::review`]: super::Client::review
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// This challenge is the one answered.
+    Chosen,
+    /// Usable, but another one was preferred (stronger, or sent earlier).
+    NotChosen,
+    /// A Digest algorithm this crate does not implement.
+    UnsupportedAlgorithm,
+    /// An algorithm below the configured minimum.
+    BelowMinimum,
+    /// A qop list with neither `auth` nor `auth-int`, or `-sess` without qop.
+    UnsupportedQop,
+    /// The credentials do not fit (a precomputed H(A1) for another realm or hash), or the
+    /// realm is not UTF-8.
+    CredentialsDoNotFit,
+    /// Basic, refused by the policy (or, for lack of a password, impossible).
+    BasicRefused,
+    /// Another scheme (Bearer, Negotiate, ...).
+    OtherScheme,
+    /// Unreadable; the rest of its header field was not read.
+    Malformed(ParseError),
+}
+
+/// One challenge of a 401 or 407 and the client's [`Verdict`] on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reviewed<'a> {
+    /// The auth-scheme as sent (empty when malformed).
+    pub scheme: &'a str,
+    /// The `algorithm` parameter as sent, if any (Digest only).
+    pub algorithm: Option<Cow<'a, str>>,
+    /// The `realm` parameter, if any and readable.
+    pub realm: Option<Cow<'a, str>>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
 /// The challenge chosen.
 #[derive(Debug)]
 #[allow(
@@ -83,6 +125,83 @@ pub(crate) struct Policy {
     pub(crate) order: SelectionOrder,
     pub(crate) min_algorithm: Option<Algorithm>,
     pub(crate) basic: BasicPolicy,
+}
+
+/// One challenge, assessed on its own.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a short-lived value on the 401 path"
+)]
+enum Assessed<'a> {
+    Digest(DigestChallenge<'a>, Algorithm),
+    Basic(Cow<'a, str>),
+    Refused(Verdict),
+}
+
+/// Whether a usable Digest challenge with `algorithm` beats the best one so far.
+fn better(best: Option<Algorithm>, algorithm: Algorithm, order: SelectionOrder) -> bool {
+    match (best, order) {
+        (None, _) => true,
+        (Some(_), SelectionOrder::ServerOrder) => false,
+        (Some(b), SelectionOrder::Strongest) => algorithm.strength() > b.strength(),
+    }
+}
+
+fn assess<'a>(
+    challenge: &Challenge<'a>,
+    policy: Policy,
+    secure: bool,
+    credentials: &Credentials,
+) -> Assessed<'a> {
+    if challenge.scheme().eq_ignore_ascii_case("Basic") {
+        let usable = match policy.basic {
+            BasicPolicy::Never => false,
+            BasicPolicy::HttpsOnly => secure,
+            BasicPolicy::Always => true,
+        } && credentials.password().is_some();
+        if !usable {
+            return Assessed::Refused(Verdict::BasicRefused);
+        }
+        return Assessed::Basic(realm_of(challenge).unwrap_or(Cow::Borrowed("")));
+    }
+    if !challenge.is_digest() {
+        return Assessed::Refused(Verdict::OtherScheme);
+    }
+    let digest = match DigestChallenge::from_challenge(challenge) {
+        Ok(d) => d,
+        Err(e) => return Assessed::Refused(Verdict::Malformed(e)),
+    };
+    let Some(algorithm) = digest.algorithm() else {
+        return Assessed::Refused(Verdict::UnsupportedAlgorithm);
+    };
+    if policy
+        .min_algorithm
+        .is_some_and(|m| algorithm.strength() < m.strength())
+    {
+        return Assessed::Refused(Verdict::BelowMinimum);
+    }
+    let qop_usable = match digest.qop() {
+        None => !algorithm.is_session(),
+        Some(q) => q.contains(Qop::Auth) || q.contains(Qop::AuthInt),
+    };
+    if !qop_usable {
+        return Assessed::Refused(Verdict::UnsupportedQop);
+    }
+    let fits = digest
+        .realm()
+        .to_str()
+        .is_ok_and(|realm| credentials.fits(algorithm, &realm));
+    if !fits {
+        return Assessed::Refused(Verdict::CredentialsDoNotFit);
+    }
+    Assessed::Digest(digest, algorithm)
+}
+
+fn realm_of<'a>(challenge: &Challenge<'a>) -> Option<Cow<'a, str>> {
+    challenge
+        .params()
+        .find(|p| p.name.eq_ignore_ascii_case("realm"))
+        .and_then(|p| p.value.to_str().ok())
 }
 
 /// Picks the challenge to answer from every field of a 401 or 407.
@@ -104,70 +223,30 @@ pub(crate) fn select<'a>(
                     break;
                 }
             };
-            if challenge.scheme().eq_ignore_ascii_case("Basic") {
-                let usable = match policy.basic {
-                    BasicPolicy::Never => false,
-                    BasicPolicy::HttpsOnly => secure,
-                    BasicPolicy::Always => true,
-                } && credentials.password().is_some();
-                if usable {
-                    let realm = challenge
-                        .params()
-                        .find(|p| p.name.eq_ignore_ascii_case("realm"))
-                        .and_then(|p| p.value.to_str().ok())
-                        .unwrap_or(Cow::Borrowed(""));
+            if challenge.is_digest() {
+                why.digest_offered += 1;
+            }
+            match assess(&challenge, policy, secure, credentials) {
+                Assessed::Digest(digest, algorithm) => {
+                    if better(best.as_ref().map(|b| b.1), algorithm, policy.order) {
+                        best = Some((digest, algorithm));
+                    }
+                }
+                Assessed::Basic(realm) => {
                     basic.get_or_insert(realm);
-                } else {
-                    why.basic_refused = true;
                 }
-                continue;
-            }
-            if !challenge.is_digest() {
-                why.other_schemes += 1;
-                continue;
-            }
-            why.digest_offered += 1;
-            let digest = match DigestChallenge::from_challenge(&challenge) {
-                Ok(d) => d,
-                Err(e) => {
-                    why.malformed.get_or_insert(e);
-                    continue;
-                }
-            };
-            let Some(algorithm) = digest.algorithm() else {
-                why.unsupported_algorithm += 1;
-                continue;
-            };
-            if policy
-                .min_algorithm
-                .is_some_and(|m| algorithm.strength() < m.strength())
-            {
-                why.below_minimum += 1;
-                continue;
-            }
-            let qop_usable = match digest.qop() {
-                None => !algorithm.is_session(),
-                Some(q) => q.contains(Qop::Auth) || q.contains(Qop::AuthInt),
-            };
-            if !qop_usable {
-                why.unsupported_qop += 1;
-                continue;
-            }
-            let fits = digest
-                .realm()
-                .to_str()
-                .is_ok_and(|realm| credentials.fits(algorithm, &realm));
-            if !fits {
-                why.credentials_do_not_fit += 1;
-                continue;
-            }
-            let better = match (&best, policy.order) {
-                (None, _) => true,
-                (Some(_), SelectionOrder::ServerOrder) => false,
-                (Some((_, b)), SelectionOrder::Strongest) => algorithm.strength() > b.strength(),
-            };
-            if better {
-                best = Some((digest, algorithm));
+                Assessed::Refused(verdict) => match verdict {
+                    Verdict::UnsupportedAlgorithm => why.unsupported_algorithm += 1,
+                    Verdict::BelowMinimum => why.below_minimum += 1,
+                    Verdict::UnsupportedQop => why.unsupported_qop += 1,
+                    Verdict::CredentialsDoNotFit => why.credentials_do_not_fit += 1,
+                    Verdict::BasicRefused => why.basic_refused = true,
+                    Verdict::OtherScheme => why.other_schemes += 1,
+                    Verdict::Malformed(e) => {
+                        why.malformed.get_or_insert(e);
+                    }
+                    Verdict::Chosen | Verdict::NotChosen => {}
+                },
             }
         }
     }
@@ -176,6 +255,68 @@ pub(crate) fn select<'a>(
         (None, Some(realm)) => Ok(Chosen::Basic { realm }),
         (None, None) => Err(why),
     }
+}
+
+/// Every challenge of every field with the verdict [`select`] reaches on it.
+pub(crate) fn review<'a>(
+    fields: &[&'a [u8]],
+    policy: Policy,
+    secure: bool,
+    credentials: Option<&Credentials>,
+) -> Vec<Reviewed<'a>> {
+    let mut out = Vec::new();
+    // Index into `out` and algorithm of the best Digest challenge; index of the first Basic.
+    let mut best: Option<(usize, Algorithm)> = None;
+    let mut basic: Option<usize> = None;
+    for field in fields {
+        for challenge in Challenges::new(field) {
+            let challenge = match challenge {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(Reviewed {
+                        scheme: "",
+                        algorithm: None,
+                        realm: None,
+                        verdict: Verdict::Malformed(e),
+                    });
+                    break;
+                }
+            };
+            let algorithm = challenge
+                .is_digest()
+                .then(|| {
+                    challenge
+                        .params()
+                        .find(|p| p.name.eq_ignore_ascii_case("algorithm"))
+                        .and_then(|p| p.value.to_str().ok())
+                })
+                .flatten();
+            let verdict = match credentials.map(|c| assess(&challenge, policy, secure, c)) {
+                None => Verdict::NotChosen,
+                Some(Assessed::Digest(_, alg)) => {
+                    if better(best.map(|b| b.1), alg, policy.order) {
+                        best = Some((out.len(), alg));
+                    }
+                    Verdict::NotChosen
+                }
+                Some(Assessed::Basic(_)) => {
+                    basic.get_or_insert(out.len());
+                    Verdict::NotChosen
+                }
+                Some(Assessed::Refused(v)) => v,
+            };
+            out.push(Reviewed {
+                scheme: challenge.scheme(),
+                algorithm,
+                realm: realm_of(&challenge),
+                verdict,
+            });
+        }
+    }
+    if let Some(chosen) = best.map(|b| b.0).or(basic).and_then(|i| out.get_mut(i)) {
+        chosen.verdict = Verdict::Chosen;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -269,5 +410,48 @@ mod tests {
         assert_eq!(err.other_schemes, 1);
         assert_eq!(err.digest_offered, 4);
         assert!(err.malformed.is_some());
+    }
+
+    #[test]
+    fn review_gives_each_challenge_the_verdict_select_reaches() {
+        let fields: &[&[u8]] = &[
+            br#"Digest realm="r", algorithm=SHA-384, nonce="n""#,
+            br#"Basic realm="b", Digest realm="r", algorithm=MD5, nonce="m", qop="auth""#,
+            br#"Digest realm="r", algorithm=SHA-256, nonce="s", qop="auth-conf""#,
+            br#"Digest realm="r", algorithm=SHA-256, nonce="t", qop="auth""#,
+            br#"Bearer x=, Digest realm="unterminated"#,
+        ];
+        let p = policy(SelectionOrder::Strongest, None, BasicPolicy::Never);
+        let creds = Credentials::new("u", "p");
+        let verdicts: Vec<Verdict> = review(fields, p, false, Some(&creds))
+            .into_iter()
+            .map(|r| r.verdict)
+            .collect();
+        assert!(matches!(
+            verdicts.as_slice(),
+            [
+                Verdict::UnsupportedAlgorithm,
+                Verdict::BasicRefused,
+                Verdict::NotChosen,
+                Verdict::UnsupportedQop,
+                Verdict::Chosen,
+                Verdict::OtherScheme,
+                Verdict::Malformed(_),
+            ]
+        ));
+        let Ok(Chosen::Digest(d)) = select(fields, p, false, &creds) else {
+            panic!("select chose nothing");
+        };
+        assert_eq!(d.nonce().unescaped().as_ref(), b"t");
+        let first = policy(SelectionOrder::ServerOrder, None, BasicPolicy::Always);
+        let reviewed = review(fields, first, false, Some(&creds));
+        assert_eq!(reviewed[2].verdict, Verdict::Chosen);
+        assert_eq!(reviewed[1].verdict, Verdict::NotChosen);
+        // Without credentials nothing is chosen.
+        assert!(
+            review(fields, p, false, None)
+                .iter()
+                .all(|r| r.verdict != Verdict::Chosen)
+        );
     }
 }
