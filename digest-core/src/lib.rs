@@ -18,6 +18,7 @@
 //! | [`qop`], [`nonce_count`] | RFC 7616 §3.3, §3.4 | [`Qop`], [`QopOptions`], [`NonceCount`] |
 //! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client state machine, [`client::Client`] |
 //! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO server verifier, [`server::Verifier`] |
+//! | [`netrc`] | — | `.netrc` files (feature `std`): credentials per host, [`netrc::Netrc`] |
 //!
 //! Reading a server's challenge and answering it, by hand (the RFC 7616 §3.9.1 example):
 //!
@@ -79,6 +80,8 @@ mod ext_value;
 pub mod grammar;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "std")]
+pub mod netrc;
 pub mod nonce_count;
 pub mod qop;
 mod quoted;
