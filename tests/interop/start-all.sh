@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Start every lab server (idempotent: running ones are left alone) and the
+# Python client venv. Prints the READY lines and the elapsed time.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+start=$(date +%s.%N)
+for s in start-apache.sh start-lighttpd.sh start-httpbin.sh start-squid.sh start-tomcat.sh start-twisted.sh; do
+    "$HERE/$s"
+done
+"$HERE/clients-venv.sh" >/dev/null
+end=$(date +%s.%N)
+awk -v a="$start" -v b="$end" 'BEGIN { printf "ALL READY in %.1f s\n", b - a }'
