@@ -1,1 +1,735 @@
-//! HTTP Digest authentication for ureq (work in progress).
+//! HTTP Digest authentication (RFC 7616, RFC 2617) for [ureq](https://docs.rs/ureq) 3, the
+//! blocking HTTP client.
+//!
+//! [`DigestAgent`] wraps a [`ureq::Agent`] and drives the sans-IO [`httpdigest`] client: it
+//! sends the request, hands each response's status and authentication headers to the core,
+//! and sends again when the core says so. Every protocol decision (which challenge, which
+//! algorithm, whether a header may go to this origin, when to give up) is the core's; this
+//! crate moves headers and bodies.
+//!
+//! ```no_run
+//! use httpdigest_ureq::DigestAgent;
+//!
+//! let agent = DigestAgent::new("alice", "s3cret");
+//! // 401, then the answer: two round trips for the first request.
+//! let mut response = agent.get("http://camera.local/cgi-bin/snapshot.cgi").call()?;
+//! let image = response.body_mut().read_to_vec()?;
+//! // The protection space is known now: one round trip, credentials sent at once.
+//! let status = agent.get("http://camera.local/cgi-bin/status.cgi").call()?.status();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! What it does:
+//!
+//! - **Preemptive reuse.** After the first challenge, requests to the same protection space go
+//!   out with credentials and a fresh nonce count: one round trip. The core state sits
+//!   behind one lock, taken only to begin and to read a response, never during I/O; clones of
+//!   the agent and threads share it.
+//! - **401 and 407.** Origin challenges, and challenges of a forward proxy set with
+//!   [`DigestAgentBuilder::proxy`]: plain `http://` requests go to the proxy in absolute form
+//!   (`GET http://host/path`) so its 407 can be answered. (ureq itself reaches proxies with
+//!   `CONNECT`, whose 407 it handles alone: `https://` requests through a proxy that demands
+//!   Digest cannot be answered.)
+//! - **Bodies.** Bodies are kept in memory so they can be sent again and hashed for
+//!   `auth-int`; a reader longer than [`max_buffered_body`](DigestAgentBuilder::max_buffered_body)
+//!   is streamed once, and a challenge to it is
+//!   [`Failure::BodyNotReplayable`](httpdigest::client::Failure::BodyNotReplayable).
+//! - **Redirects** are followed here, not by ureq (up to the agent's `max_redirects`), each
+//!   hop a new request to the core: nothing derived from the credentials goes to an origin
+//!   outside the scope (by default the first request's origin), and a challenge from such an
+//!   origin is not answered.
+//! - **Errors the ureq way.** A final 4xx or 5xx is `Err(ureq::Error::StatusCode)` when the
+//!   agent's `http_status_as_error` is on (ureq's default), the response otherwise. A Digest
+//!   failure is [`Error::Auth`], with the reason and the response.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod body;
+mod error;
+mod forward_proxy;
+mod redirect;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use httpdigest::client::{
+    Action, AuthHeaders, Client, ClientConfig, Credentials, Exchange, Origin, OriginRef, OsRng,
+    Request, Response,
+};
+use ureq::RequestExt;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::DefaultConnector;
+
+pub use body::Body;
+pub use error::{AuthError, Error};
+pub use httpdigest;
+pub use ureq;
+
+use body::Prepared;
+use forward_proxy::ProxyConnector;
+
+/// Bodies up to this size are kept in memory by default (see
+/// [`DigestAgentBuilder::max_buffered_body`]).
+pub const DEFAULT_MAX_BUFFERED_BODY: usize = 4 * 1024 * 1024;
+
+/// How much of a challenge's body is read (and dropped) before the request is sent again, so
+/// the connection can be reused; a longer body closes the connection instead.
+const DRAIN_LIMIT: u64 = 64 * 1024;
+
+/// Something the agent did, for logging and diagnostics (see
+/// [`DigestAgentBuilder::observer`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// A request is about to be sent, with these authentication headers.
+    Request {
+        /// The method.
+        method: &'a Method,
+        /// The URI.
+        uri: &'a Uri,
+        /// The `Authorization` value sent, if any.
+        authorization: Option<&'a str>,
+        /// The `Proxy-Authorization` value sent, if any.
+        proxy_authorization: Option<&'a str>,
+    },
+    /// A response arrived.
+    Response {
+        /// Its status.
+        status: StatusCode,
+        /// Its headers (`WWW-Authenticate`, `Authentication-Info` and the rest).
+        headers: &'a HeaderMap,
+    },
+}
+
+type Observer = dyn Fn(&Event<'_>) + Send + Sync;
+
+/// A [`ureq::Agent`] that answers HTTP Digest challenges. Cheap to clone; clones share the
+/// connection pool and the authentication state.
+///
+/// Build one with [`DigestAgent::new`] or [`DigestAgent::builder`]; send with the
+/// method shortcuts ([`get`](Self::get), [`post`](Self::post), ...) or with
+/// [`run`](Self::run) and an [`http::Request`].
+#[derive(Clone)]
+pub struct DigestAgent {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    agent: ureq::Agent,
+    client: Mutex<Client>,
+    proxy: Option<Proxy>,
+    max_buffered_body: usize,
+    observer: Option<Box<Observer>>,
+}
+
+/// The forward proxy, as a URI for ureq and an origin for the core.
+struct Proxy {
+    uri: Arc<Uri>,
+    origin: Origin,
+}
+
+impl fmt::Debug for DigestAgent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DigestAgent")
+            .field("proxy", &self.inner.proxy.as_ref().map(|p| &p.uri))
+            .field("max_buffered_body", &self.inner.max_buffered_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DigestAgent {
+    /// An agent with ureq's default configuration that authenticates with this user name
+    /// and password, by the core's defaults (the strongest algorithm offered, no Basic,
+    /// preemptive reuse, credentials only for the first request's origin).
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self::from_parts(
+            ureq::Agent::new_with_defaults(),
+            Client::new(
+                Credentials::new(username, password),
+                ClientConfig::default(),
+            ),
+            None,
+            DEFAULT_MAX_BUFFERED_BODY,
+            None,
+        )
+    }
+
+    /// A builder, for the core's policy, a proxy, ureq's configuration and the rest.
+    pub fn builder() -> DigestAgentBuilder {
+        DigestAgentBuilder::default()
+    }
+
+    fn from_parts(
+        agent: ureq::Agent,
+        client: Client,
+        proxy: Option<Proxy>,
+        max_buffered_body: usize,
+        observer: Option<Box<Observer>>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                agent,
+                client: Mutex::new(client),
+                proxy,
+                max_buffered_body,
+                observer,
+            }),
+        }
+    }
+
+    /// The wrapped ureq agent.
+    pub fn agent(&self) -> &ureq::Agent {
+        &self.inner.agent
+    }
+
+    /// A GET request.
+    pub fn get<T>(&self, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        self.request(Method::GET, uri)
+    }
+
+    /// A HEAD request.
+    pub fn head<T>(&self, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        self.request(Method::HEAD, uri)
+    }
+
+    /// A DELETE request.
+    pub fn delete<T>(&self, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        self.request(Method::DELETE, uri)
+    }
+
+    /// A POST request.
+    pub fn post<T>(&self, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        self.request(Method::POST, uri)
+    }
+
+    /// A PUT request.
+    pub fn put<T>(&self, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        self.request(Method::PUT, uri)
+    }
+
+    /// A PATCH request.
+    pub fn patch<T>(&self, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        self.request(Method::PATCH, uri)
+    }
+
+    /// A request with any method.
+    pub fn request<T>(&self, method: Method, uri: T) -> RequestBuilder<'_>
+    where
+        Uri: TryFrom<T>,
+        <Uri as TryFrom<T>>::Error: Into<http::Error>,
+    {
+        RequestBuilder {
+            agent: self,
+            builder: http::Request::builder().method(method).uri(uri),
+        }
+    }
+
+    /// Sends `request`, answering Digest challenges and following redirects.
+    ///
+    /// The final response is returned as ureq returns it: a 4xx or 5xx is
+    /// `Err(Error::Ureq(ureq::Error::StatusCode))` when the agent's `http_status_as_error`
+    /// is on (ureq's default). A Digest failure is [`Error::Auth`].
+    pub fn run(
+        &self,
+        request: http::Request<impl Into<Body>>,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        let (parts, body) = request.into_parts();
+        let mut body = body
+            .into()
+            .prepare(self.inner.max_buffered_body)
+            .map_err(Error::Body)?;
+        let mut method = parts.method;
+        let mut uri = parts.uri;
+        let mut headers = parts.headers;
+        let config = self.inner.agent.config();
+        let mut redirects = 0;
+        loop {
+            let response = self.authenticate(&method, &uri, &headers, &mut body)?;
+            let location = response.headers().get(header::LOCATION);
+            let hop = redirect::next_hop(
+                response.status(),
+                location.map(HeaderValue::as_bytes),
+                &uri,
+                &method,
+            );
+            let Some(hop) = hop else {
+                return finish(response, config.http_status_as_error());
+            };
+            if redirects >= config.max_redirects() {
+                if config.max_redirects() > 0 && config.max_redirects_will_error() {
+                    return Err(ureq::Error::TooManyRedirects.into());
+                }
+                return finish(response, config.http_status_as_error());
+            }
+            redirects += 1;
+            let hop = hop.map_err(|_| ureq::Error::RedirectFailed)?;
+            if hop.keeps_body && !body.is_available() {
+                return Err(Error::RedirectBodyNotReplayable {
+                    location: hop.uri.to_string(),
+                });
+            }
+            if !hop.keeps_body {
+                body = Prepared::Bytes(Vec::new());
+                headers.remove(header::CONTENT_TYPE);
+                headers.remove(header::CONTENT_LENGTH);
+            }
+            // Credentials the caller put on the request itself stay with the first hop, as
+            // ureq's default `RedirectAuthHeaders::Never` does; cookies stay with the origin.
+            headers.remove(header::AUTHORIZATION);
+            headers.remove(header::PROXY_AUTHORIZATION);
+            if !same_origin(&uri, &hop.uri) {
+                headers.remove(header::COOKIE);
+            }
+            method = hop.method;
+            uri = hop.uri;
+        }
+    }
+
+    /// One hop: the request, and as many sends as the core asks for.
+    fn authenticate(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &mut Prepared,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        let origin =
+            httpdigest::http::origin_of(uri).ok_or_else(|| Error::BadUri(uri.to_string()))?;
+        let proxy = self
+            .inner
+            .proxy
+            .as_ref()
+            .filter(|_| origin.scheme == httpdigest::client::Scheme::Http);
+        let target: Cow<'_, str> = match proxy {
+            Some(_) => Cow::Owned(
+                httpdigest::http::absolute_target(uri)
+                    .ok_or_else(|| Error::BadUri(uri.to_string()))?,
+            ),
+            None => httpdigest::http::request_target(method, uri),
+        };
+        let mut exchange_headers = headers.clone();
+        if proxy.is_some() {
+            // See forward_proxy::AbsoluteForm: no read between a request's head and body.
+            exchange_headers.remove(header::EXPECT);
+        }
+        let (mut exchange, mut auth) = {
+            let request = core_request(method, &target, origin, proxy, body);
+            self.client().begin(&request, &mut OsRng)
+        };
+        loop {
+            let mut response =
+                self.send(method, uri, &exchange_headers, &auth, body, proxy.is_some())?;
+            let action = self.handle_response(
+                &mut exchange,
+                &core_request(method, &target, origin, proxy, body),
+                &response,
+            );
+            match action {
+                Action::Send(next) => {
+                    drain(&mut response);
+                    auth = next;
+                }
+                Action::Done => return Ok(response),
+                Action::Fail(failure) => {
+                    return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
+                }
+            }
+        }
+    }
+
+    /// One send of a request, through ureq, with the authentication headers of this send.
+    fn send(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        auth: &AuthHeaders,
+        body: &mut Prepared,
+        via_proxy: bool,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(uri.clone())
+            .body(())?;
+        *request.headers_mut() = headers.clone();
+        for (name, value) in [
+            (header::AUTHORIZATION, &auth.authorization),
+            (header::PROXY_AUTHORIZATION, &auth.proxy_authorization),
+        ] {
+            if let Some(value) = value {
+                // ureq checks `Authorization` (only) for visible ASCII; say why plainly.
+                if name == header::AUTHORIZATION && !value.is_ascii() {
+                    return Err(Error::NonAsciiAuthorization);
+                }
+                request.headers_mut().insert(
+                    name,
+                    HeaderValue::try_from(value.as_str()).map_err(http::Error::from)?,
+                );
+            }
+        }
+        self.observe(&Event::Request {
+            method,
+            uri,
+            authorization: auth.authorization.as_deref(),
+            proxy_authorization: auth.proxy_authorization.as_deref(),
+        });
+        let response = match body {
+            Prepared::Bytes(bytes) if bytes.is_empty() && !sends_empty_body(method) => {
+                self.run_ureq(request, via_proxy)
+            }
+            Prepared::Bytes(bytes) => {
+                self.run_ureq(with_body(request, bytes.as_slice()), via_proxy)
+            }
+            Prepared::Stream(reader) => match reader.take() {
+                Some(reader) => self.run_ureq(
+                    with_body(request, ureq::SendBody::from_owned_reader(reader)),
+                    via_proxy,
+                ),
+                None => self.run_ureq(request, via_proxy),
+            },
+        }?;
+        self.observe(&Event::Response {
+            status: response.status(),
+            headers: response.headers(),
+        });
+        Ok(response)
+    }
+
+    /// Hands one request to ureq: no redirects (they are followed above), statuses as
+    /// responses (the core reads 401 and 407), and for a request to the forward proxy no
+    /// ureq proxy (the connector sends it to the proxy in absolute form).
+    fn run_ureq<B: ureq::AsSendBody>(
+        &self,
+        request: http::Request<B>,
+        via_proxy: bool,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        let mut config = request
+            .with_agent(&self.inner.agent)
+            .configure()
+            .http_status_as_error(false)
+            .max_redirects(0);
+        if via_proxy {
+            config = config.proxy(None);
+        } else if let Some(proxy) = &self.inner.proxy {
+            let proxy = ureq::Proxy::new(&proxy.uri.to_string())?;
+            config = config.proxy(Some(proxy));
+        }
+        Ok(config.build().run()?)
+    }
+
+    fn handle_response(
+        &self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        response: &http::Response<ureq::Body>,
+    ) -> Action {
+        let headers = response.headers();
+        let www: Vec<&[u8]> = httpdigest::http::challenge_fields(headers, false).collect();
+        let proxy: Vec<&[u8]> = httpdigest::http::challenge_fields(headers, true).collect();
+        let core_response = Response {
+            status: response.status().as_u16(),
+            www_authenticate: &www,
+            proxy_authenticate: &proxy,
+            authentication_info: headers
+                .get("authentication-info")
+                .map(HeaderValue::as_bytes),
+            proxy_authentication_info: headers
+                .get("proxy-authentication-info")
+                .map(HeaderValue::as_bytes),
+            origin: None,
+        };
+        self.client()
+            .handle_response(exchange, request, &core_response, &mut OsRng)
+    }
+
+    /// The core client. A panic while it was locked cannot leave it half-updated in a way
+    /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
+    /// taken over rather than propagated.
+    fn client(&self) -> MutexGuard<'_, Client> {
+        self.inner
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn observe(&self, event: &Event<'_>) {
+        if let Some(observer) = &self.inner.observer {
+            observer(event);
+        }
+    }
+}
+
+fn core_request<'a>(
+    method: &'a Method,
+    target: &'a str,
+    origin: OriginRef<'a>,
+    proxy: Option<&'a Proxy>,
+    body: &'a Prepared,
+) -> Request<'a> {
+    Request {
+        method: method.as_str(),
+        target,
+        origin,
+        proxy: proxy.map(|p| OriginRef::of(&p.origin)),
+        body: body.source(),
+    }
+}
+
+fn with_body<B>(request: http::Request<()>, body: B) -> http::Request<B> {
+    let (parts, ()) = request.into_parts();
+    http::Request::from_parts(parts, body)
+}
+
+/// Methods for which an empty body is still sent (`Content-Length: 0`).
+fn sends_empty_body(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH)
+}
+
+fn same_origin(a: &Uri, b: &Uri) -> bool {
+    match (
+        httpdigest::http::origin_of(a),
+        httpdigest::http::origin_of(b),
+    ) {
+        (Some(a), Some(b)) => a.same_as(b),
+        _ => false,
+    }
+}
+
+/// Reads and drops a small body so the connection can carry the next send.
+fn drain(response: &mut http::Response<ureq::Body>) {
+    let mut reader = response.body_mut().as_reader().take(DRAIN_LIMIT);
+    // An error here only costs the connection.
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
+}
+
+fn finish(
+    response: http::Response<ureq::Body>,
+    status_as_error: bool,
+) -> Result<http::Response<ureq::Body>, Error> {
+    let status = response.status();
+    if status_as_error && (status.is_client_error() || status.is_server_error()) {
+        return Err(ureq::Error::StatusCode(status.as_u16()).into());
+    }
+    Ok(response)
+}
+
+/// A request being built, from [`DigestAgent::get`] and friends.
+#[derive(Debug)]
+pub struct RequestBuilder<'a> {
+    agent: &'a DigestAgent,
+    builder: http::request::Builder,
+}
+
+impl RequestBuilder<'_> {
+    /// Adds a header.
+    #[must_use]
+    pub fn header<K, V>(mut self, name: K, value: V) -> Self
+    where
+        http::HeaderName: TryFrom<K>,
+        <http::HeaderName as TryFrom<K>>::Error: Into<http::Error>,
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<http::Error>,
+    {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// Sends the request without a body.
+    pub fn call(self) -> Result<http::Response<ureq::Body>, Error> {
+        self.send(Body::empty())
+    }
+
+    /// Sends the request with this body.
+    pub fn send(self, body: impl Into<Body>) -> Result<http::Response<ureq::Body>, Error> {
+        let request = self.builder.body(body.into())?;
+        self.agent.run(request)
+    }
+
+    /// Sends the request with a body read from `reader` (see [`Body::from_reader`]).
+    pub fn send_reader(
+        self,
+        reader: impl Read + Send + 'static,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        self.send(Body::from_reader(reader))
+    }
+}
+
+/// Builds a [`DigestAgent`].
+#[derive(Default)]
+pub struct DigestAgentBuilder {
+    credentials: Option<Credentials>,
+    proxy: Option<String>,
+    proxy_credentials: Option<Credentials>,
+    client_config: ClientConfig,
+    ureq_config: Option<ureq::config::Config>,
+    max_buffered_body: Option<usize>,
+    observer: Option<Box<Observer>>,
+}
+
+impl fmt::Debug for DigestAgentBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DigestAgentBuilder")
+            .field("credentials", &self.credentials)
+            .field("proxy", &self.proxy)
+            .field("proxy_credentials", &self.proxy_credentials)
+            .field("client_config", &self.client_config)
+            .field("max_buffered_body", &self.max_buffered_body)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a [`DigestAgentBuilder`] could not build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Neither origin nor proxy credentials were given.
+    #[error("no credentials: set origin credentials, proxy credentials or both")]
+    NoCredentials,
+    /// Proxy credentials without a proxy.
+    #[error("proxy credentials given but no proxy")]
+    ProxyCredentialsWithoutProxy,
+    /// The proxy is not an `http://host[:port]` URI.
+    #[error("invalid proxy URI {0:?}: expected http://host[:port]")]
+    InvalidProxy(String),
+}
+
+impl DigestAgentBuilder {
+    /// The user name and password for origins.
+    #[must_use]
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// Origin credentials in any form the core takes (a precomputed H(A1), say).
+    #[must_use]
+    pub fn core_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// A forward proxy (`http://host:port`) for `http://` requests, whose Digest challenges
+    /// (407) are answered with the [`proxy_credentials`](Self::proxy_credentials).
+    /// `https://` requests reach it through ureq's `CONNECT` tunnel, without Digest.
+    #[must_use]
+    pub fn proxy(mut self, uri: impl Into<String>) -> Self {
+        self.proxy = Some(uri.into());
+        self
+    }
+
+    /// The user name and password for the proxy.
+    #[must_use]
+    pub fn proxy_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.proxy_credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// The core's policy: algorithm choice, minimum algorithm, Basic, mutual authentication,
+    /// preemptive reuse, scope.
+    #[must_use]
+    pub fn client_config(mut self, config: ClientConfig) -> Self {
+        self.client_config = config;
+        self
+    }
+
+    /// ureq's configuration (timeouts, TLS, user agent, `http_status_as_error`,
+    /// `max_redirects`, ...). Its redirects are followed by this crate; its proxy setting is
+    /// used for `https://` requests when no [`proxy`](Self::proxy) is set here.
+    #[must_use]
+    pub fn ureq_config(mut self, config: ureq::config::Config) -> Self {
+        self.ureq_config = Some(config);
+        self
+    }
+
+    /// Readers up to this many bytes are read into memory so the request can be sent again;
+    /// longer ones are streamed once. Default [`DEFAULT_MAX_BUFFERED_BODY`].
+    #[must_use]
+    pub fn max_buffered_body(mut self, bytes: usize) -> Self {
+        self.max_buffered_body = Some(bytes);
+        self
+    }
+
+    /// A function told of every request sent and response received (for `-v` style logs).
+    #[must_use]
+    pub fn observer(mut self, observer: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Box::new(observer));
+        self
+    }
+
+    /// Builds the agent.
+    pub fn build(self) -> Result<DigestAgent, BuildError> {
+        let proxy = self.proxy.map(|uri| parse_proxy(&uri)).transpose()?;
+        if self.proxy_credentials.is_some() && proxy.is_none() {
+            return Err(BuildError::ProxyCredentialsWithoutProxy);
+        }
+        let client = match (self.credentials, self.proxy_credentials) {
+            (Some(c), Some(p)) => Client::new(c, self.client_config).with_proxy_credentials(p),
+            (Some(c), None) => Client::new(c, self.client_config),
+            (None, Some(p)) => Client::proxy_only(p, self.client_config),
+            (None, None) => return Err(BuildError::NoCredentials),
+        };
+        let config = self.ureq_config.unwrap_or_default();
+        let agent = match &proxy {
+            Some(proxy) => ureq::Agent::with_parts(
+                config,
+                ProxyConnector {
+                    proxy: proxy.uri.clone(),
+                    inner: DefaultConnector::new(),
+                },
+                DefaultResolver::default(),
+            ),
+            None => ureq::Agent::new_with_config(config),
+        };
+        Ok(DigestAgent::from_parts(
+            agent,
+            client,
+            proxy,
+            self.max_buffered_body.unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
+            self.observer,
+        ))
+    }
+}
+
+fn parse_proxy(text: &str) -> Result<Proxy, BuildError> {
+    let invalid = || BuildError::InvalidProxy(text.to_owned());
+    let uri: Uri = text.parse().map_err(|_| invalid())?;
+    let origin = httpdigest::http::origin_of(&uri).ok_or_else(invalid)?;
+    if origin.scheme != httpdigest::client::Scheme::Http {
+        return Err(invalid());
+    }
+    let origin = Origin::new(origin.scheme, origin.host, origin.port);
+    Ok(Proxy {
+        uri: Arc::new(uri),
+        origin,
+    })
+}
