@@ -56,7 +56,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use httpdigest::client::{
     Action, AuthHeaders, Client, ClientConfig, Credentials, Exchange, Origin, OriginRef, OsRng,
-    Request, Response,
+    Request, Response, Reviewed,
 };
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
@@ -321,11 +321,7 @@ impl DigestAgent {
     ) -> Result<http::Response<ureq::Body>, Error> {
         let origin =
             httpdigest::http::origin_of(uri).ok_or_else(|| Error::BadUri(uri.to_string()))?;
-        let proxy = self
-            .inner
-            .proxy
-            .as_ref()
-            .filter(|_| origin.scheme == httpdigest::client::Scheme::Http);
+        let proxy = self.route(origin);
         let target: Cow<'_, str> = match proxy {
             Some(_) => Cow::Owned(
                 httpdigest::http::absolute_target(uri)
@@ -449,23 +445,44 @@ impl DigestAgent {
         request: &Request<'_>,
         response: &http::Response<ureq::Body>,
     ) -> Action {
-        let headers = response.headers();
-        let www: Vec<&[u8]> = httpdigest::http::challenge_fields(headers, false).collect();
-        let proxy: Vec<&[u8]> = httpdigest::http::challenge_fields(headers, true).collect();
-        let core_response = Response {
-            status: response.status().as_u16(),
-            www_authenticate: &www,
-            proxy_authenticate: &proxy,
-            authentication_info: headers
-                .get("authentication-info")
-                .map(HeaderValue::as_bytes),
-            proxy_authentication_info: headers
-                .get("proxy-authentication-info")
-                .map(HeaderValue::as_bytes),
-            origin: None,
-        };
+        let fields = ChallengeFields::of(response.headers());
+        let core_response = fields.response(response.status(), response.headers());
         self.client()
             .handle_response(exchange, request, &core_response, &mut OsRng)
+    }
+
+    /// What the agent makes of each challenge of a 401 or 407 it received for
+    /// `method` `uri` (from an [`Event::Response`]): which one it answers, and why each
+    /// other one is not answered. For diagnostics; it changes nothing.
+    pub fn review(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Vec<Reviewed<'static>> {
+        let Some(origin) = httpdigest::http::origin_of(uri) else {
+            return Vec::new();
+        };
+        let target = httpdigest::http::request_target(method, uri);
+        let proxy = self.route(origin);
+        let empty = Prepared::Bytes(Vec::new());
+        let request = core_request(method, &target, origin, proxy, &empty);
+        let fields = ChallengeFields::of(headers);
+        let response = fields.response(status, headers);
+        self.client()
+            .review(&request, &response)
+            .into_iter()
+            .map(Reviewed::into_owned)
+            .collect()
+    }
+
+    /// The forward proxy a request to `origin` goes through: only plain `http`.
+    fn route(&self, origin: OriginRef<'_>) -> Option<&Proxy> {
+        self.inner
+            .proxy
+            .as_ref()
+            .filter(|_| origin.scheme == httpdigest::client::Scheme::Http)
     }
 
     /// The core client. A panic while it was locked cannot leave it half-updated in a way
@@ -481,6 +498,39 @@ impl DigestAgent {
     fn observe(&self, event: &Event<'_>) {
         if let Some(observer) = &self.inner.observer {
             observer(event);
+        }
+    }
+}
+
+/// The challenge fields of a response, collected for the core's [`Response`].
+struct ChallengeFields<'h> {
+    www: Vec<&'h [u8]>,
+    proxy: Vec<&'h [u8]>,
+}
+
+impl<'h> ChallengeFields<'h> {
+    fn of(headers: &'h HeaderMap) -> Self {
+        Self {
+            www: httpdigest::http::challenge_fields(headers, false).collect(),
+            proxy: httpdigest::http::challenge_fields(headers, true).collect(),
+        }
+    }
+
+    fn response<'a>(&'a self, status: StatusCode, headers: &'h HeaderMap) -> Response<'a>
+    where
+        'h: 'a,
+    {
+        Response {
+            status: status.as_u16(),
+            www_authenticate: &self.www,
+            proxy_authenticate: &self.proxy,
+            authentication_info: headers
+                .get("authentication-info")
+                .map(HeaderValue::as_bytes),
+            proxy_authentication_info: headers
+                .get("proxy-authentication-info")
+                .map(HeaderValue::as_bytes),
+            origin: None,
         }
     }
 }

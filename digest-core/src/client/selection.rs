@@ -99,13 +99,25 @@ pub enum Verdict {
 #[non_exhaustive]
 pub struct Reviewed<'a> {
     /// The auth-scheme as sent (empty when malformed).
-    pub scheme: &'a str,
+    pub scheme: Cow<'a, str>,
     /// The `algorithm` parameter as sent, if any (Digest only).
     pub algorithm: Option<Cow<'a, str>>,
     /// The `realm` parameter, if any and readable.
     pub realm: Option<Cow<'a, str>>,
     /// The verdict.
     pub verdict: Verdict,
+}
+
+impl Reviewed<'_> {
+    /// The same, owning its strings (to keep it past the response).
+    pub fn into_owned(self) -> Reviewed<'static> {
+        Reviewed {
+            scheme: Cow::Owned(self.scheme.into_owned()),
+            algorithm: self.algorithm.map(|a| Cow::Owned(a.into_owned())),
+            realm: self.realm.map(|r| Cow::Owned(r.into_owned())),
+            verdict: self.verdict,
+        }
+    }
 }
 
 /// The challenge chosen.
@@ -274,7 +286,7 @@ pub(crate) fn review<'a>(
                 Ok(c) => c,
                 Err(e) => {
                     out.push(Reviewed {
-                        scheme: "",
+                        scheme: Cow::Borrowed(""),
                         algorithm: None,
                         realm: None,
                         verdict: Verdict::Malformed(e),
@@ -306,7 +318,7 @@ pub(crate) fn review<'a>(
                 Some(Assessed::Refused(v)) => v,
             };
             out.push(Reviewed {
-                scheme: challenge.scheme(),
+                scheme: Cow::Borrowed(challenge.scheme()),
                 algorithm,
                 realm: realm_of(&challenge),
                 verdict,
