@@ -574,6 +574,15 @@ impl Client {
         if exchange.finished {
             return Action::Done;
         }
+        // The nonces this send used: a hold on one ends with the exchange, or when the next
+        // send moves on to another nonce.
+        let used = [Side::Origin, Side::Proxy].map(|side| {
+            exchange
+                .side_mut(side)
+                .sent
+                .as_ref()
+                .map(|sent| (side, sent.space, sent.nonce))
+        });
         let action = match response.status {
             401 => self.on_challenge(Side::Origin, exchange, request, response, rng),
             407 => self.on_challenge(Side::Proxy, exchange, request, response, rng),
@@ -581,6 +590,13 @@ impl Client {
         };
         if !matches!(action, Action::Send(_)) {
             exchange.finished = true;
+        }
+        for (side, space, nonce) in used.into_iter().flatten() {
+            let still_used = matches!(&action, Action::Send(_))
+                && exchange.side_mut(side).sent.as_ref().map(|s| s.nonce) == Some(nonce);
+            if !still_used {
+                self.release(side, space, nonce);
+            }
         }
         action
     }
@@ -648,7 +664,7 @@ impl Client {
         if self.config.preemptive {
             for side in [Side::Origin, Side::Proxy] {
                 // A failure here means no preemptive header; the exchange records why.
-                match self.authorize_known(side, request, rng) {
+                match self.authorize_known(side, request, None, rng) {
                     Ok(Some((value, sent))) => {
                         exchange.side_mut(side).sent = Some(sent);
                         *header_mut(&mut headers, side) = Some(value);
@@ -673,10 +689,14 @@ impl Client {
 
     /// An `Authorization` (or `Proxy-Authorization`) from the space covering the request, if
     /// one is known.
+    ///
+    /// A nonce held for another request's answer is not used; `own_hold` names the nonce this
+    /// request holds itself, if any.
     fn authorize_known<R: TryCryptoRng + ?Sized>(
         &mut self,
         side: Side,
         request: &Request<'_>,
+        own_hold: Option<u64>,
         rng: &mut R,
     ) -> Result<Option<(String, Sent)>, Failure> {
         let Some(origin) = self.side_origin(side, request) else {
@@ -694,6 +714,9 @@ impl Client {
         let Some(space) = spaces.find(origin.scheme, origin.host, origin.port, path) else {
             return Ok(None);
         };
+        if matches!(&space.kind, SpaceKind::Digest(d) if d.is_held() && d.held != own_hold) {
+            return Ok(None);
+        }
         authorize(space, credentials, request, rng, prefer_auth_int).map(Some)
     }
 
@@ -793,6 +816,9 @@ impl Client {
             Ok(v) => v,
             Err(f) => return Action::Fail(f),
         };
+        if let SpaceKind::Digest(d) = &mut space.kind {
+            d.held = Some(sent.nonce);
+        }
         let state = exchange.side_mut(side);
         if is_stale_answer {
             state.answered_stale = true;
@@ -806,11 +832,24 @@ impl Client {
         let mut headers = AuthHeaders::default();
         *header_mut(&mut headers, side) = Some(value);
         let other = side.other();
-        if let Ok(Some((value, sent))) = self.authorize_known(other, request, rng) {
+        let own_hold = exchange.side_mut(other).sent.as_ref().map(|s| s.nonce);
+        if let Ok(Some((value, sent))) = self.authorize_known(other, request, own_hold, rng) {
             exchange.side_mut(other).sent = Some(sent);
             *header_mut(&mut headers, other) = Some(value);
         }
         Action::Send(headers)
+    }
+
+    /// Ends the hold of the request that answered `nonce`'s challenge, if it is held.
+    fn release(&mut self, side: Side, space: u64, nonce: u64) {
+        if let Some(ProtectionSpace {
+            kind: SpaceKind::Digest(d),
+            ..
+        }) = self.spaces_mut(side).get_mut(space)
+            && d.held == Some(nonce)
+        {
+            d.held = None;
+        }
     }
 
     /// One side's protection spaces and credentials, borrowed together.
@@ -871,6 +910,7 @@ impl Client {
                     charset_utf8: d.charset_is_utf8(),
                     nc: 0,
                     history: Vec::new(),
+                    held: None,
                     ha1: None,
                     username_hash: None,
                 };

@@ -42,6 +42,11 @@ pub(crate) struct DigestSpace {
     /// most [`NONCE_HISTORY`]): a nonce the server hands out again continues its count
     /// instead of repeating one.
     pub(crate) history: Vec<(u64, u32)>,
+    /// The fingerprint of a nonce just learned from a challenge, while the request that
+    /// answers it with `nc=00000001` is in flight. Other requests do not use that nonce
+    /// meanwhile: a strict server would refuse the first count if a later one overtook it,
+    /// and take the refusal for a wrong password. Released when that request ends.
+    pub(crate) held: Option<u64>,
     /// H(A1) in its non-session form, computed once per space.
     pub(crate) ha1: Option<SecretDigest>,
     /// H(username:realm), computed once when the space asks for userhash.
@@ -59,6 +64,11 @@ pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
 }
 
 impl DigestSpace {
+    /// Whether the current nonce is held by the request answering its challenge.
+    pub(crate) fn is_held(&self) -> bool {
+        self.held == Some(fingerprint(self.nonce.as_bytes()))
+    }
+
     /// Moves to a new nonce: the count restarts at 1 with it, or continues where it was if
     /// the nonce is one of the last [`NONCE_HISTORY`] this space used.
     pub(crate) fn set_nonce(&mut self, nonce: String) {
@@ -355,6 +365,7 @@ mod tests {
             charset_utf8: false,
             nc: 0,
             history: Vec::new(),
+            held: None,
             ha1: None,
             username_hash: None,
         };
