@@ -150,12 +150,51 @@ enum Assessed<'a> {
     Refused(Verdict),
 }
 
-/// Whether a usable Digest challenge with `algorithm` beats the best one so far.
-fn better(best: Option<Algorithm>, algorithm: Algorithm, order: SelectionOrder) -> bool {
-    match (best, order) {
-        (None, _) => true,
-        (Some(_), SelectionOrder::ServerOrder) => false,
-        (Some(b), SelectionOrder::Strongest) => algorithm.strength() > b.strength(),
+/// The one rule that picks the challenge to answer, for [`select`] and [`review`] alike: the
+/// best usable Digest challenge by the order, else the first usable Basic one. `D` and `B`
+/// are what the caller keeps of each.
+struct Pick<D, B> {
+    order: SelectionOrder,
+    digest: Option<(D, Algorithm)>,
+    basic: Option<B>,
+}
+
+/// What [`Pick`] settled on.
+enum Picked<D, B> {
+    Digest(D),
+    Basic(B),
+}
+
+impl<D, B> Pick<D, B> {
+    const fn new(order: SelectionOrder) -> Self {
+        Self {
+            order,
+            digest: None,
+            basic: None,
+        }
+    }
+
+    fn offer_digest(&mut self, candidate: D, algorithm: Algorithm) {
+        let better = match (&self.digest, self.order) {
+            (None, _) => true,
+            (Some(_), SelectionOrder::ServerOrder) => false,
+            (Some((_, best)), SelectionOrder::Strongest) => algorithm.strength() > best.strength(),
+        };
+        if better {
+            self.digest = Some((candidate, algorithm));
+        }
+    }
+
+    fn offer_basic(&mut self, candidate: B) {
+        self.basic.get_or_insert(candidate);
+    }
+
+    fn picked(self) -> Option<Picked<D, B>> {
+        match (self.digest, self.basic) {
+            (Some((d, _)), _) => Some(Picked::Digest(d)),
+            (None, Some(b)) => Some(Picked::Basic(b)),
+            (None, None) => None,
+        }
     }
 }
 
@@ -174,7 +213,7 @@ fn assess<'a>(
         if !usable {
             return Assessed::Refused(Verdict::BasicRefused);
         }
-        return Assessed::Basic(realm_of(challenge).unwrap_or(Cow::Borrowed("")));
+        return Assessed::Basic(param_of(challenge, "realm").unwrap_or(Cow::Borrowed("")));
     }
     if !challenge.is_digest() {
         return Assessed::Refused(Verdict::OtherScheme);
@@ -209,10 +248,11 @@ fn assess<'a>(
     Assessed::Digest(digest, algorithm)
 }
 
-fn realm_of<'a>(challenge: &Challenge<'a>) -> Option<Cow<'a, str>> {
+/// A parameter of a challenge, by name, if present and readable as text.
+fn param_of<'a>(challenge: &Challenge<'a>, name: &str) -> Option<Cow<'a, str>> {
     challenge
         .params()
-        .find(|p| p.name.eq_ignore_ascii_case("realm"))
+        .find(|p| p.name.eq_ignore_ascii_case(name))
         .and_then(|p| p.value.to_str().ok())
 }
 
@@ -224,8 +264,7 @@ pub(crate) fn select<'a>(
     credentials: &Credentials,
 ) -> Result<Chosen<'a>, Unanswerable> {
     let mut why = Unanswerable::default();
-    let mut best: Option<(DigestChallenge<'a>, Algorithm)> = None;
-    let mut basic: Option<Cow<'a, str>> = None;
+    let mut pick = Pick::new(policy.order);
     for field in fields {
         for challenge in Challenges::new(field) {
             let challenge = match challenge {
@@ -239,14 +278,8 @@ pub(crate) fn select<'a>(
                 why.digest_offered += 1;
             }
             match assess(&challenge, policy, secure, credentials) {
-                Assessed::Digest(digest, algorithm) => {
-                    if better(best.as_ref().map(|b| b.1), algorithm, policy.order) {
-                        best = Some((digest, algorithm));
-                    }
-                }
-                Assessed::Basic(realm) => {
-                    basic.get_or_insert(realm);
-                }
+                Assessed::Digest(digest, algorithm) => pick.offer_digest(digest, algorithm),
+                Assessed::Basic(realm) => pick.offer_basic(realm),
                 Assessed::Refused(verdict) => match verdict {
                     Verdict::UnsupportedAlgorithm => why.unsupported_algorithm += 1,
                     Verdict::BelowMinimum => why.below_minimum += 1,
@@ -262,10 +295,10 @@ pub(crate) fn select<'a>(
             }
         }
     }
-    match (best, basic) {
-        (Some((d, _)), _) => Ok(Chosen::Digest(d)),
-        (None, Some(realm)) => Ok(Chosen::Basic { realm }),
-        (None, None) => Err(why),
+    match pick.picked() {
+        Some(Picked::Digest(d)) => Ok(Chosen::Digest(d)),
+        Some(Picked::Basic(realm)) => Ok(Chosen::Basic { realm }),
+        None => Err(why),
     }
 }
 
@@ -277,9 +310,8 @@ pub(crate) fn review<'a>(
     credentials: Option<&Credentials>,
 ) -> Vec<Reviewed<'a>> {
     let mut out = Vec::new();
-    // Index into `out` and algorithm of the best Digest challenge; index of the first Basic.
-    let mut best: Option<(usize, Algorithm)> = None;
-    let mut basic: Option<usize> = None;
+    // Indexes into `out`.
+    let mut pick = Pick::new(policy.order);
     for field in fields {
         for challenge in Challenges::new(field) {
             let challenge = match challenge {
@@ -296,23 +328,16 @@ pub(crate) fn review<'a>(
             };
             let algorithm = challenge
                 .is_digest()
-                .then(|| {
-                    challenge
-                        .params()
-                        .find(|p| p.name.eq_ignore_ascii_case("algorithm"))
-                        .and_then(|p| p.value.to_str().ok())
-                })
+                .then(|| param_of(&challenge, "algorithm"))
                 .flatten();
             let verdict = match credentials.map(|c| assess(&challenge, policy, secure, c)) {
                 None => Verdict::NotChosen,
-                Some(Assessed::Digest(_, alg)) => {
-                    if better(best.map(|b| b.1), alg, policy.order) {
-                        best = Some((out.len(), alg));
-                    }
+                Some(Assessed::Digest(_, algorithm)) => {
+                    pick.offer_digest(out.len(), algorithm);
                     Verdict::NotChosen
                 }
                 Some(Assessed::Basic(_)) => {
-                    basic.get_or_insert(out.len());
+                    pick.offer_basic(out.len());
                     Verdict::NotChosen
                 }
                 Some(Assessed::Refused(v)) => v,
@@ -320,12 +345,16 @@ pub(crate) fn review<'a>(
             out.push(Reviewed {
                 scheme: Cow::Borrowed(challenge.scheme()),
                 algorithm,
-                realm: realm_of(&challenge),
+                realm: param_of(&challenge, "realm"),
                 verdict,
             });
         }
     }
-    if let Some(chosen) = best.map(|b| b.0).or(basic).and_then(|i| out.get_mut(i)) {
+    let chosen = match pick.picked() {
+        Some(Picked::Digest(i) | Picked::Basic(i)) => out.get_mut(i),
+        None => None,
+    };
+    if let Some(chosen) = chosen {
         chosen.verdict = Verdict::Chosen;
     }
     out
