@@ -124,10 +124,19 @@ struct Inner {
     observer: Option<Box<Observer>>,
 }
 
-/// The forward proxy, as a URI for ureq and an origin for the core.
+/// The forward proxy: its URI for the connector, ureq's form of it for `https://` requests
+/// (tunnelled by ureq), and its origin for the core.
 struct Proxy {
     uri: Arc<Uri>,
+    tunnel: ureq::Proxy,
     origin: Origin,
+}
+
+/// Where one request goes; see [`DigestAgent::route`].
+struct Route<'a> {
+    origin: OriginRef<'a>,
+    proxy: Option<&'a Proxy>,
+    target: Cow<'a, str>,
 }
 
 impl fmt::Debug for DigestAgent {
@@ -319,16 +328,11 @@ impl DigestAgent {
         headers: &HeaderMap,
         body: &mut Prepared,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let origin =
-            httpdigest::http::origin_of(uri).ok_or_else(|| Error::BadUri(uri.to_string()))?;
-        let proxy = self.route(origin);
-        let target: Cow<'_, str> = match proxy {
-            Some(_) => Cow::Owned(
-                httpdigest::http::absolute_target(uri)
-                    .ok_or_else(|| Error::BadUri(uri.to_string()))?,
-            ),
-            None => httpdigest::http::request_target(method, uri),
-        };
+        let Route {
+            origin,
+            proxy,
+            target,
+        } = self.route(method, uri)?;
         let mut exchange_headers = headers.clone();
         if proxy.is_some() {
             // See forward_proxy::AbsoluteForm: no read between a request's head and body.
@@ -433,8 +437,7 @@ impl DigestAgent {
         if via_proxy {
             config = config.proxy(None);
         } else if let Some(proxy) = &self.inner.proxy {
-            let proxy = ureq::Proxy::new(&proxy.uri.to_string())?;
-            config = config.proxy(Some(proxy));
+            config = config.proxy(Some(proxy.tunnel.clone()));
         }
         Ok(config.build().run()?)
     }
@@ -461,11 +464,14 @@ impl DigestAgent {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Vec<Reviewed<'static>> {
-        let Some(origin) = httpdigest::http::origin_of(uri) else {
+        let Ok(Route {
+            origin,
+            proxy,
+            target,
+        }) = self.route(method, uri)
+        else {
             return Vec::new();
         };
-        let target = httpdigest::http::request_target(method, uri);
-        let proxy = self.route(origin);
         let empty = Prepared::Bytes(Vec::new());
         let request = core_request(method, &target, origin, proxy, &empty);
         let fields = ChallengeFields::of(headers);
@@ -477,12 +483,25 @@ impl DigestAgent {
             .collect()
     }
 
-    /// The forward proxy a request to `origin` goes through: only plain `http`.
-    fn route(&self, origin: OriginRef<'_>) -> Option<&Proxy> {
-        self.inner
+    /// Where a request goes: its origin, the forward proxy (plain `http` only), and the
+    /// request-target as on the wire (the absolute form through the proxy).
+    fn route<'a>(&'a self, method: &Method, uri: &'a Uri) -> Result<Route<'a>, Error> {
+        let bad_uri = || Error::BadUri(uri.to_string());
+        let origin = httpdigest::http::origin_of(uri).ok_or_else(bad_uri)?;
+        let proxy = self
+            .inner
             .proxy
             .as_ref()
-            .filter(|_| origin.scheme == httpdigest::client::Scheme::Http)
+            .filter(|_| origin.scheme == httpdigest::client::Scheme::Http);
+        let target = match proxy {
+            Some(_) => Cow::Owned(httpdigest::http::absolute_target(uri).ok_or_else(bad_uri)?),
+            None => httpdigest::http::request_target(method, uri),
+        };
+        Ok(Route {
+            origin,
+            proxy,
+            target,
+        })
     }
 
     /// The core client. A panic while it was locked cannot leave it half-updated in a way
@@ -778,8 +797,10 @@ fn parse_proxy(text: &str) -> Result<Proxy, BuildError> {
         return Err(invalid());
     }
     let origin = Origin::new(origin.scheme, origin.host, origin.port);
+    let tunnel = ureq::Proxy::new(text).map_err(|_| invalid())?;
     Ok(Proxy {
         uri: Arc::new(uri),
+        tunnel,
         origin,
     })
 }
