@@ -48,16 +48,16 @@ mod error;
 mod forward_proxy;
 mod redirect;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use httpdigest::client::{
-    Action, AuthHeaders, Client, ClientConfig, Credentials, Exchange, Origin, OriginRef, OsRng,
-    Request, Response, Reviewed,
+    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Exchange, Origin,
+    OriginRef, OsRng, Request, Reviewed,
 };
+use httpdigest::http::{ResponseFields, Route};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::DefaultConnector;
@@ -130,13 +130,6 @@ struct Proxy {
     uri: Arc<Uri>,
     tunnel: ureq::Proxy,
     origin: Origin,
-}
-
-/// Where one request goes; see [`DigestAgent::route`].
-struct Route<'a> {
-    origin: OriginRef<'a>,
-    proxy: Option<&'a Proxy>,
-    target: Cow<'a, str>,
 }
 
 impl fmt::Debug for DigestAgent {
@@ -328,18 +321,15 @@ impl DigestAgent {
         headers: &HeaderMap,
         body: &mut Prepared,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let Route {
-            origin,
-            proxy,
-            target,
-        } = self.route(method, uri)?;
+        let route = self.route(method, uri)?;
+        let proxy = route.proxy;
         let mut exchange_headers = headers.clone();
         if proxy.is_some() {
             // See forward_proxy::AbsoluteForm: no read between a request's head and body.
             exchange_headers.remove(header::EXPECT);
         }
         let (mut exchange, mut auth) = {
-            let request = core_request(method, &target, origin, proxy, body);
+            let request = route.request(method, body.source());
             self.client().begin(&request, &mut OsRng)
         };
         loop {
@@ -347,7 +337,7 @@ impl DigestAgent {
                 self.send(method, uri, &exchange_headers, &auth, body, proxy.is_some())?;
             let action = self.handle_response(
                 &mut exchange,
-                &core_request(method, &target, origin, proxy, body),
+                &route.request(method, body.source()),
                 &response,
             );
             match action {
@@ -448,8 +438,8 @@ impl DigestAgent {
         request: &Request<'_>,
         response: &http::Response<ureq::Body>,
     ) -> Action {
-        let fields = ChallengeFields::of(response.headers());
-        let core_response = fields.response(response.status(), response.headers());
+        let fields = ResponseFields::of(response.headers());
+        let core_response = fields.response(response.status());
         self.client()
             .handle_response(exchange, request, &core_response, &mut OsRng)
     }
@@ -464,18 +454,12 @@ impl DigestAgent {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Vec<Reviewed<'static>> {
-        let Ok(Route {
-            origin,
-            proxy,
-            target,
-        }) = self.route(method, uri)
-        else {
+        let Ok(route) = self.route(method, uri) else {
             return Vec::new();
         };
-        let empty = Prepared::Bytes(Vec::new());
-        let request = core_request(method, &target, origin, proxy, &empty);
-        let fields = ChallengeFields::of(headers);
-        let response = fields.response(status, headers);
+        let request = route.request(method, BodySource::Bytes(&[]));
+        let fields = ResponseFields::of(headers);
+        let response = fields.response(status);
         self.client()
             .review(&request, &response)
             .into_iter()
@@ -486,22 +470,8 @@ impl DigestAgent {
     /// Where a request goes: its origin, the forward proxy (plain `http` only), and the
     /// request-target as on the wire (the absolute form through the proxy).
     fn route<'a>(&'a self, method: &Method, uri: &'a Uri) -> Result<Route<'a>, Error> {
-        let bad_uri = || Error::BadUri(uri.to_string());
-        let origin = httpdigest::http::origin_of(uri).ok_or_else(bad_uri)?;
-        let proxy = self
-            .inner
-            .proxy
-            .as_ref()
-            .filter(|_| origin.scheme == httpdigest::client::Scheme::Http);
-        let target = match proxy {
-            Some(_) => Cow::Owned(httpdigest::http::absolute_target(uri).ok_or_else(bad_uri)?),
-            None => httpdigest::http::request_target(method, uri),
-        };
-        Ok(Route {
-            origin,
-            proxy,
-            target,
-        })
+        let proxy = self.inner.proxy.as_ref().map(|p| OriginRef::of(&p.origin));
+        Route::of(method, uri, proxy).ok_or_else(|| Error::BadUri(uri.to_string()))
     }
 
     /// The core client. A panic while it was locked cannot leave it half-updated in a way
@@ -518,55 +488,6 @@ impl DigestAgent {
         if let Some(observer) = &self.inner.observer {
             observer(event);
         }
-    }
-}
-
-/// The challenge fields of a response, collected for the core's [`Response`].
-struct ChallengeFields<'h> {
-    www: Vec<&'h [u8]>,
-    proxy: Vec<&'h [u8]>,
-}
-
-impl<'h> ChallengeFields<'h> {
-    fn of(headers: &'h HeaderMap) -> Self {
-        Self {
-            www: httpdigest::http::challenge_fields(headers, false).collect(),
-            proxy: httpdigest::http::challenge_fields(headers, true).collect(),
-        }
-    }
-
-    fn response<'a>(&'a self, status: StatusCode, headers: &'h HeaderMap) -> Response<'a>
-    where
-        'h: 'a,
-    {
-        Response {
-            status: status.as_u16(),
-            www_authenticate: &self.www,
-            proxy_authenticate: &self.proxy,
-            authentication_info: headers
-                .get("authentication-info")
-                .map(HeaderValue::as_bytes),
-            proxy_authentication_info: headers
-                .get("proxy-authentication-info")
-                .map(HeaderValue::as_bytes),
-            origin: None,
-        }
-    }
-}
-
-fn core_request<'a>(
-    method: &'a Method,
-    target: &'a str,
-    origin: OriginRef<'a>,
-    proxy: Option<&'a Proxy>,
-    body: &'a Prepared,
-) -> Request<'a> {
-    Request {
-        method: method.as_str(),
-        target,
-        origin,
-        proxy: proxy.map(|p| OriginRef::of(&p.origin)),
-        body: body.source(),
     }
 }
 

@@ -1,10 +1,11 @@
 //! Conversions from the [`http`](https://docs.rs/http) crate's types (feature `http`).
 
 use alloc::borrow::Cow;
+use alloc::vec::Vec;
 
-use http::{HeaderMap, Method, Uri, header};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 
-use crate::client::{OriginRef, Scheme};
+use crate::client::{BodySource, OriginRef, Request, Response, Scheme};
 
 /// The request-target as it goes on the wire, for the `uri` parameter (RFC 7616 §3.4,
 /// RFC 9112 §3.2): the authority (`host:port`) for `CONNECT`, otherwise the path and query
@@ -99,4 +100,111 @@ pub fn absolute_target(uri: &Uri) -> Option<alloc::string::String> {
         .filter(|p| p.starts_with('/'))
         .unwrap_or("/");
     Some(alloc::format!("{scheme}://{authority}{path}"))
+}
+
+/// Where a request goes, as the client core needs it: the origin, the forward proxy it passes
+/// through, and the request-target as it goes on the wire.
+///
+/// A proxy applies to plain `http` requests only: those go to the proxy in absolute form
+/// (`GET http://host/path`), where a `407` can be answered. `https` requests reach the
+/// origin through a `CONNECT` tunnel, which the HTTP client opens and authenticates itself.
+///
+/// ```
+/// use httpdigest::client::{OriginRef, Scheme};
+/// use httpdigest::http::Route;
+///
+/// let proxy = OriginRef { scheme: Scheme::Http, host: "proxy.local", port: 3128 };
+/// let uri: http::Uri = "http://camera.local/snapshot?q=1".parse().unwrap();
+/// let route = Route::of(&http::Method::GET, &uri, Some(proxy)).unwrap();
+/// assert_eq!(route.target, "http://camera.local/snapshot?q=1");
+/// assert_eq!(route.proxy, Some(proxy));
+///
+/// let uri: http::Uri = "https://api.example.org/v1".parse().unwrap();
+/// let route = Route::of(&http::Method::GET, &uri, Some(proxy)).unwrap();
+/// assert_eq!((route.target.as_ref(), route.proxy), ("/v1", None));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route<'a> {
+    /// The origin of the request.
+    pub origin: OriginRef<'a>,
+    /// The forward proxy, for plain `http` requests when one is configured.
+    pub proxy: Option<OriginRef<'a>>,
+    /// The request-target on the wire (and the `uri` parameter).
+    pub target: Cow<'a, str>,
+}
+
+impl<'a> Route<'a> {
+    /// The route of `method` `uri` (an absolute `http` or `https` URI), through `proxy` if
+    /// one is configured. `None` for a URI without scheme or host.
+    pub fn of(method: &Method, uri: &'a Uri, proxy: Option<OriginRef<'a>>) -> Option<Self> {
+        let origin = origin_of(uri)?;
+        let proxy = proxy.filter(|_| origin.scheme == Scheme::Http);
+        let target = match proxy {
+            Some(_) => Cow::Owned(absolute_target(uri)?),
+            None => request_target(method, uri),
+        };
+        Some(Self {
+            origin,
+            proxy,
+            target,
+        })
+    }
+
+    /// The core's view of the request.
+    pub fn request<'r>(&'r self, method: &'r Method, body: BodySource<'r>) -> Request<'r> {
+        Request {
+            method: method.as_str(),
+            target: &self.target,
+            origin: self.origin,
+            proxy: self.proxy,
+            body,
+        }
+    }
+}
+
+/// The authentication fields of a response, gathered from its headers for the core's
+/// [`Response`].
+///
+/// ```
+/// use httpdigest::http::ResponseFields;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.append("www-authenticate", r#"Digest realm="a", nonce="1""#.parse().unwrap());
+/// headers.append("www-authenticate", r#"Basic realm="a""#.parse().unwrap());
+/// let fields = ResponseFields::of(&headers);
+/// let response = fields.response(http::StatusCode::UNAUTHORIZED);
+/// assert_eq!((response.status, response.www_authenticate.len()), (401, 2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResponseFields<'h> {
+    www: Vec<&'h [u8]>,
+    proxy: Vec<&'h [u8]>,
+    info: Option<&'h [u8]>,
+    proxy_info: Option<&'h [u8]>,
+}
+
+impl<'h> ResponseFields<'h> {
+    /// Every `WWW-Authenticate` and `Proxy-Authenticate` field, and the
+    /// `Authentication-Info` and `Proxy-Authentication-Info` fields, of `headers`.
+    pub fn of(headers: &'h HeaderMap) -> Self {
+        let info = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
+        Self {
+            www: challenge_fields(headers, false).collect(),
+            proxy: challenge_fields(headers, true).collect(),
+            info: info("authentication-info"),
+            proxy_info: info("proxy-authentication-info"),
+        }
+    }
+
+    /// The core's view of a response with this status and these fields.
+    pub fn response(&self, status: StatusCode) -> Response<'_> {
+        Response {
+            status: status.as_u16(),
+            www_authenticate: &self.www,
+            proxy_authenticate: &self.proxy,
+            authentication_info: self.info,
+            proxy_authentication_info: self.proxy_info,
+            origin: None,
+        }
+    }
 }
