@@ -846,6 +846,42 @@ fn absolute_form_uri_of_the_same_path_is_accepted() {
     }
 }
 
+/// A forward proxy receives the absolute form; curl still puts the path in `uri` (Squid
+/// accepts it). Another path is still refused.
+#[test]
+fn path_uri_for_an_absolute_form_target_is_accepted() {
+    let fx = Fx::new(config());
+    let nonce = fx.nonce(NOW);
+    let hand = Hand::new(&nonce).with(|h| h.uri = "/hello.txt?x=1".into());
+    let ok = assert_accepted(
+        fx.verify(
+            "http://127.0.0.1:18085/hello.txt?x=1",
+            "GET",
+            Some(&hand.header()),
+            None,
+            NOW,
+        ),
+        USER,
+    );
+    check_info(&ok.authentication_info, &hand);
+    let other = Hand::new(&nonce).with(|h| {
+        h.uri = "/other.txt".into();
+        h.nc = Some(2);
+    });
+    assert_rejected(
+        fx.verify(
+            "http://127.0.0.1:18085/hello.txt",
+            "GET",
+            Some(&other.header()),
+            None,
+            NOW,
+        ),
+        400,
+        false,
+        Reason::UriMismatch,
+    );
+}
+
 /// RFC 9112 §3.2.1: an empty path is sent as "/" in origin-form, so the absolute form
 /// `http://host?q` names the request-target `/?q`.
 #[test]

@@ -631,10 +631,12 @@ impl Verifier {
     }
 }
 
-/// Whether the `uri` parameter names the request-target: equal, or the absolute form of the
-/// same path and query (some clients send that; Apache, Squid and Tomcat accept it). The
-/// host of an absolute `uri` is not compared: the verifier does not know which host the
-/// request reached, and the response digest covers the `uri` as sent either way.
+/// Whether the `uri` parameter names the request-target: equal, or one the absolute form of
+/// the other's path and query. Some clients send the absolute form to an origin (Apache,
+/// Squid and Tomcat accept it); curl sends the path to a proxy, which receives the absolute
+/// form (Squid accepts it). The host of an absolute form is not compared: the verifier does
+/// not know which host the request reached, and the response digest covers the `uri` as sent
+/// either way.
 fn uri_matches(uri: &[u8], target: &str) -> bool {
     if uri == target.as_bytes() {
         return true;
@@ -642,7 +644,10 @@ fn uri_matches(uri: &[u8], target: &str) -> bool {
     let Ok(uri) = core::str::from_utf8(uri) else {
         return false;
     };
-    target.starts_with('/')
-        && crate::client::Origin::parse_absolute(uri)
-            .is_some_and(|(_, rest)| crate::client::origin::same_path_and_query(rest, target))
+    let path_of = |absolute: &str, path: &str| {
+        path.starts_with('/')
+            && crate::client::Origin::parse_absolute(absolute)
+                .is_some_and(|(_, rest)| crate::client::origin::same_path_and_query(rest, path))
+    };
+    path_of(uri, target) || path_of(target, uri)
 }
