@@ -10,13 +10,18 @@ use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use httpdigest::client::BodySource;
 
-/// The body [`DigestAuth`](crate::DigestAuth) hands to the service it wraps: the caller's
-/// body, read into memory so it can be sent again, or (past the layer's
-/// [`max_buffered_body`](crate::DigestAuthLayerBuilder::max_buffered_body)) streamed once.
+/// A body either in memory or streamed from an inner body `B`.
 ///
-/// The wrapped service therefore takes `http::Request<ReplayBody<B>>` where the caller sends
-/// `http::Request<B>`: a hyper-util client is built for `ReplayBody<Full<Bytes>>`, say.
-pub struct ReplayBody<B> {
+/// - **Client:** [`DigestAuth`](crate::DigestAuth) hands the service it wraps the caller's
+///   body read into memory, so it can be sent again (or, past the layer's
+///   [`max_buffered_body`](crate::DigestAuthLayerBuilder::max_buffered_body), streamed
+///   once). That service therefore takes `http::Request<DigestBody<B>>` where the caller
+///   sends `http::Request<B>`: a hyper-util client is built for `DigestBody<Full<Bytes>>`,
+///   say.
+/// - **Server:** with `qop=auth-int`, [`RequireDigestLayer`](crate::RequireDigestLayer)
+///   reads the body and hands on a new one built from the bytes (`From<Bytes>`). Under
+///   hyper directly, map `Incoming` into a `DigestBody` with [`DigestBody::streamed`] first.
+pub struct DigestBody<B> {
     kind: Kind<B>,
 }
 
@@ -33,7 +38,17 @@ enum Kind<B> {
     },
 }
 
-impl<B> ReplayBody<B> {
+impl<B> DigestBody<B> {
+    /// The body `inner`, streamed as it comes.
+    pub fn streamed(inner: B) -> Self {
+        Self {
+            kind: Kind::Streamed {
+                prefix: None,
+                rest: Box::pin(inner),
+            },
+        }
+    }
+
     fn buffered(data: Bytes, trailers: Option<HeaderMap>) -> Self {
         Self {
             kind: Kind::Buffered {
@@ -44,20 +59,26 @@ impl<B> ReplayBody<B> {
     }
 }
 
-impl<B> fmt::Debug for ReplayBody<B> {
+impl<B> From<Bytes> for DigestBody<B> {
+    fn from(data: Bytes) -> Self {
+        Self::buffered(data, None)
+    }
+}
+
+impl<B> fmt::Debug for DigestBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Buffered { data, .. } => write!(
                 f,
-                "ReplayBody::Buffered({} bytes)",
+                "DigestBody::Buffered({} bytes)",
                 data.as_ref().map_or(0, Bytes::len)
             ),
-            Kind::Streamed { .. } => f.write_str("ReplayBody::Streamed"),
+            Kind::Streamed { .. } => f.write_str("DigestBody::Streamed"),
         }
     }
 }
 
-impl<B> Body for ReplayBody<B>
+impl<B> Body for DigestBody<B>
 where
     B: Body<Data = Bytes>,
 {
@@ -175,12 +196,12 @@ impl<B: Body<Data = Bytes>> Prepared<B> {
     }
 
     /// The body for the next send; `None` when a streamed body was already sent.
-    pub(crate) fn next_send(&mut self) -> Option<ReplayBody<B>> {
+    pub(crate) fn next_send(&mut self) -> Option<DigestBody<B>> {
         match self {
             Self::Buffered { data, trailers } => {
-                Some(ReplayBody::buffered(data.clone(), trailers.clone()))
+                Some(DigestBody::buffered(data.clone(), trailers.clone()))
             }
-            Self::Streamed(stream) => stream.take().map(|(prefix, rest)| ReplayBody {
+            Self::Streamed(stream) => stream.take().map(|(prefix, rest)| DigestBody {
                 kind: Kind::Streamed {
                     prefix: (!prefix.is_empty()).then_some(prefix),
                     rest,

@@ -17,7 +17,7 @@ use httpdigest::http::{ResponseFields, Route};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::{Prepared, ReplayBody};
+use crate::body::{DigestBody, Prepared};
 use crate::error::{AuthError, BoxError, Error};
 
 /// Bodies up to this size are kept in memory by default (see
@@ -35,13 +35,13 @@ const DRAIN_LIMIT: usize = 64 * 1024;
 /// ```no_run
 /// use bytes::Bytes;
 /// use http_body_util::Full;
-/// use httpdigest_hyper::{DigestAuthLayer, ReplayBody};
+/// use httpdigest_hyper::{DigestAuthLayer, DigestBody};
 /// use hyper_util::client::legacy::Client;
 /// use hyper_util::rt::TokioExecutor;
 /// use tower::{ServiceBuilder, ServiceExt};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-/// let client = Client::builder(TokioExecutor::new()).build_http::<ReplayBody<Full<Bytes>>>();
+/// let client = Client::builder(TokioExecutor::new()).build_http::<DigestBody<Full<Bytes>>>();
 /// let service = ServiceBuilder::new()
 ///     .layer(DigestAuthLayer::new("alice", "s3cret"))
 ///     .service(client);
@@ -133,7 +133,7 @@ impl<S> Layer<S> for DigestAuthLayer {
 ///
 /// The request body is read into memory first (up to
 /// [`max_buffered_body`](DigestAuthLayerBuilder::max_buffered_body)) so that it can be sent
-/// again and hashed for `auth-int`; the wrapped service receives it as a [`ReplayBody`]. A
+/// again and hashed for `auth-int`; the wrapped service receives it as a [`DigestBody`]. A
 /// longer body is streamed once: it goes out with credentials when the space is known, and a
 /// challenge to it ends in
 /// [`Failure::BodyNotReplayable`](httpdigest::client::Failure::BodyNotReplayable).
@@ -165,7 +165,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 impl<S, B, R> Service<Request<B>> for DigestAuth<S>
 where
-    S: Service<Request<ReplayBody<B>>, Response = Response<R>> + Clone + Send + 'static,
+    S: Service<Request<DigestBody<B>>, Response = Response<R>> + Clone + Send + 'static,
     S::Future: Send,
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -195,7 +195,7 @@ async fn authenticate<S, B, R>(
     request: Request<B>,
 ) -> Result<Response<R>, Error<S::Error>>
 where
-    S: Service<Request<ReplayBody<B>>, Response = Response<R>>,
+    S: Service<Request<DigestBody<B>>, Response = Response<R>>,
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
     R: Body,

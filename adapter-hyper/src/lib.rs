@@ -18,7 +18,7 @@ mod client;
 mod error;
 mod server;
 
-pub use body::ReplayBody;
+pub use body::DigestBody;
 pub use client::{
     BuildError, DEFAULT_MAX_BUFFERED_BODY, DigestAuth, DigestAuthLayer, DigestAuthLayerBuilder,
 };

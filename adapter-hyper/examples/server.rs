@@ -1,0 +1,292 @@
+//! `server`: a hyper server behind [`RequireDigestLayer`], answering `200` with the user's
+//! name to every authenticated request.
+//!
+//! ```text
+//! cargo run -p httpdigest-hyper --example server -- [options]
+//! ```
+//!
+//! With no options it listens on 127.0.0.1:8080 for the user `alice` (password `s3cret`),
+//! offering SHA-256 and MD5 with `qop=auth`. The first line on stdout is
+//! `listening on http://ADDRESS/`; run with `--help` for the options.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use httpdigest::server::{
+    CredentialStore, Htdigest, StoredSecret, Users, Verifier, VerifierConfig,
+};
+use httpdigest::{Algorithm, Qop, QopOptions};
+use httpdigest_hyper::{DigestBody, RequireDigestLayer};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tower::{Service, ServiceBuilder};
+
+const HELP: &str = "\
+server: an HTTP server that requires Digest authentication (RFC 7616).
+
+Usage: server [options]
+
+Options:
+  --listen ADDRESS          where to listen (default 127.0.0.1:8080; port 0 picks one)
+  --user NAME:PASSWORD      a user (repeatable; default alice:s3cret when no --user
+                            and no --htdigest is given)
+  --htdigest FILE           users from an htdigest file (`user:realm:H(A1)` lines)
+  --htdigest-algorithm ALG  the hash of that file's H(A1) (default MD5, as Apache's
+                            htdigest writes)
+  --realm REALM             the realm (default \"httpdigest example\")
+  --algorithms LIST         algorithms offered, strongest first, one challenge each
+                            (default SHA-256,MD5; also SHA-512-256, SHA, SHA-512 and the
+                            -sess variants)
+  --qop LIST                auth, auth-int, both, or none (default auth)
+  --nonce-lifetime SECONDS  how long a nonce stays valid (default 300)
+  --userhash                offer userhash=true
+  --max-body BYTES          largest body read for auth-int (default 1048576)
+  -h, --help                this text
+
+Authenticated requests get 200 with the user's name and a newline as the body.";
+
+struct Options {
+    listen: SocketAddr,
+    users: Vec<(String, String)>,
+    htdigest: Option<String>,
+    htdigest_algorithm: Algorithm,
+    realm: String,
+    algorithms: Vec<Algorithm>,
+    qop: QopOptions,
+    nonce_lifetime: u64,
+    userhash: bool,
+    max_body: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            users: Vec::new(),
+            htdigest: None,
+            htdigest_algorithm: Algorithm::Md5,
+            realm: "httpdigest example".into(),
+            algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
+            qop: QopOptions::AUTH,
+            nonce_lifetime: 300,
+            userhash: false,
+            max_body: 1 << 20,
+        }
+    }
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut o = Options::default();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(None),
+            "--listen" => {
+                let v = value(&arg)?;
+                o.listen = v
+                    .parse()
+                    .map_err(|_| format!("--listen: not an address: {v}"))?;
+            }
+            "--user" => {
+                let v = value(&arg)?;
+                let (name, password) = v
+                    .split_once(':')
+                    .ok_or(format!("--user: expected NAME:PASSWORD, got {v:?}"))?;
+                o.users.push((name.into(), password.into()));
+            }
+            "--htdigest" => o.htdigest = Some(value(&arg)?),
+            "--htdigest-algorithm" => o.htdigest_algorithm = algorithm(&value(&arg)?)?,
+            "--realm" => o.realm = value(&arg)?,
+            "--algorithms" => {
+                o.algorithms = value(&arg)?
+                    .split(',')
+                    .map(|a| algorithm(a.trim()))
+                    .collect::<Result<_, _>>()?;
+                if o.algorithms.is_empty() {
+                    return Err("--algorithms: name at least one".into());
+                }
+            }
+            "--qop" => {
+                let v = value(&arg)?;
+                o.qop = match v.as_str() {
+                    "none" => QopOptions::NONE,
+                    "both" => QopOptions::BOTH,
+                    list => QopOptions::parse(list.as_bytes())
+                        .filter(|q| !q.is_empty())
+                        .ok_or(format!(
+                            "--qop: expected auth, auth-int, both or none, got {v:?}"
+                        ))?,
+                };
+            }
+            "--nonce-lifetime" => {
+                let v = value(&arg)?;
+                o.nonce_lifetime = v
+                    .parse()
+                    .map_err(|_| format!("--nonce-lifetime: not a number of seconds: {v}"))?;
+            }
+            "--userhash" => o.userhash = true,
+            "--max-body" => {
+                let v = value(&arg)?;
+                o.max_body = v
+                    .parse()
+                    .map_err(|_| format!("--max-body: not a number of bytes: {v}"))?;
+            }
+            other => return Err(format!("unknown option {other:?} (see --help)")),
+        }
+    }
+    if o.users.is_empty() && o.htdigest.is_none() {
+        o.users.push(("alice".into(), "s3cret".into()));
+    }
+    Ok(Some(o))
+}
+
+fn algorithm(name: &str) -> Result<Algorithm, String> {
+    Algorithm::from_token(name.as_bytes()).ok_or(format!("unknown algorithm {name:?}"))
+}
+
+/// Users from `--user`, then from `--htdigest`.
+struct Store {
+    users: Users,
+    htdigest: Option<Htdigest>,
+}
+
+impl CredentialStore for Store {
+    fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+        self.users
+            .lookup(username, realm)
+            .or_else(|| self.htdigest.as_ref()?.lookup(username, realm))
+    }
+
+    fn lookup_userhash(
+        &self,
+        userhash: &[u8],
+        realm: &str,
+        algorithm: Algorithm,
+    ) -> Option<(String, StoredSecret)> {
+        self.users
+            .lookup_userhash(userhash, realm, algorithm)
+            .or_else(|| {
+                self.htdigest
+                    .as_ref()?
+                    .lookup_userhash(userhash, realm, algorithm)
+            })
+    }
+}
+
+/// 200 with the user's name (the layer put it into the request's extensions).
+async fn hello<B>(request: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let name = request
+        .extensions()
+        .get::<httpdigest::server::Authenticated>()
+        .map_or_else(String::new, |user| user.username.clone());
+    Ok(Response::new(Full::new(Bytes::from(format!("{name}\n")))))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("server: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(o: Options) -> Result<(), String> {
+    let mut users = Users::new(o.realm.clone());
+    for (name, password) in &o.users {
+        users.insert(name.clone(), password.clone());
+    }
+    let htdigest = match &o.htdigest {
+        Some(path) => {
+            Some(Htdigest::load(path, o.htdigest_algorithm).map_err(|e| format!("{path}: {e}"))?)
+        }
+        None => None,
+    };
+    let config = VerifierConfig::new(o.realm.clone())
+        .with_algorithms(o.algorithms.iter().copied())
+        .with_qop(o.qop)
+        .with_nonce_lifetime(o.nonce_lifetime)
+        .with_userhash(o.userhash);
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| format!("no randomness for the nonce key: {e}"))?;
+    let layer = RequireDigestLayer::new(Verifier::new(config, &key), Store { users, htdigest });
+
+    let listener = tokio::net::TcpListener::bind(o.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let names: Vec<&str> = o.algorithms.iter().map(|a| a.name()).collect();
+    let qop: Vec<&str> = o.qop.iter().map(Qop::as_str).collect();
+    println!("listening on http://{address}/");
+    println!(
+        "realm {:?}, algorithms {}, qop {}, nonce lifetime {} s, userhash {}, {} user(s) from --user{}",
+        o.realm,
+        names.join(","),
+        if qop.is_empty() {
+            "none".into()
+        } else {
+            qop.join(",")
+        },
+        o.nonce_lifetime,
+        o.userhash,
+        o.users.len(),
+        if o.htdigest.is_some() {
+            " and an htdigest file"
+        } else {
+            ""
+        },
+    );
+
+    // auth-int needs the body before the request goes on, so the layer gets a body type it
+    // can rebuild from bytes; qop=auth verifies from the headers alone.
+    if o.qop.contains(Qop::AuthInt) {
+        let service = ServiceBuilder::new()
+            .map_request(|r: Request<Incoming>| r.map(DigestBody::streamed))
+            .layer(layer.with_auth_int(o.max_body))
+            .service_fn(hello);
+        serve(listener, service).await
+    } else {
+        let service = ServiceBuilder::new().layer(layer).service_fn(hello);
+        serve(listener, service).await
+    }
+}
+
+/// Accepts connections and serves each with a clone of `service` (HTTP/1.1, keep-alive).
+async fn serve<S>(listener: tokio::net::TcpListener, service: S) -> Result<(), String>
+where
+    S: Service<Request<Incoming>, Response = Response<Full<Bytes>>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    loop {
+        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let service = TowerToHyperService::new(service.clone());
+        tokio::spawn(async move {
+            // A connection that breaks ends here; the server goes on.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
