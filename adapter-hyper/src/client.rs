@@ -233,6 +233,20 @@ where
                 &mut OsRng,
             )
         };
+        #[cfg(feature = "tracing")]
+        match &action {
+            Action::Send(_) => tracing::debug!(
+                method = %parts.method, host = parts.uri.host(), path = parts.uri.path(),
+                status = %response.status(),
+                "answering a digest challenge"
+            ),
+            Action::Fail(failure) => tracing::debug!(
+                method = %parts.method, host = parts.uri.host(), path = parts.uri.path(),
+                status = %response.status(),
+                %failure, "digest authentication failed"
+            ),
+            Action::Done => {}
+        }
         match action {
             Action::Send(next) => {
                 // The core answers no challenge to a body it was told cannot be sent again;

@@ -11,6 +11,48 @@
 //!
 //! Every protocol decision is the sans-IO [`httpdigest`] core's; these layers move headers
 //! and bodies.
+//!
+//! A client over hyper-util (see [`DigestAuth`] for bodies, redirects and errors):
+//!
+//! ```no_run
+//! use bytes::Bytes;
+//! use http_body_util::Full;
+//! use httpdigest_hyper::{DigestAuthLayer, DigestBody};
+//! use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+//! use tower::{ServiceBuilder, ServiceExt};
+//!
+//! # async fn fetch() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let client = Client::builder(TokioExecutor::new()).build_http::<DigestBody<Full<Bytes>>>();
+//! let service = ServiceBuilder::new()
+//!     .layer(DigestAuthLayer::new("alice", "s3cret"))
+//!     .service(client);
+//! let request = http::Request::get("http://pdu.local/status.xml").body(Full::new(Bytes::new()))?;
+//! let response = service.clone().oneshot(request).await?; // 401, then the answer
+//! assert!(response.status().is_success());
+//! # Ok(()) }
+//! ```
+//!
+//! An axum application that requires Digest (under hyper directly, the layer wraps a
+//! `service_fn` the same way; see the `server` example):
+//!
+//! ```
+//! use axum::{Extension, Router, routing::get};
+//! use httpdigest::server::{Authenticated, Users, Verifier, VerifierConfig};
+//! use httpdigest_hyper::RequireDigestLayer;
+//!
+//! fn app(key: &[u8; 32]) -> Router {
+//!     let mut users = Users::new("api@example.org");
+//!     users.insert("alice", "s3cret");
+//!     let verifier = Verifier::new(VerifierConfig::new("api@example.org"), key);
+//!     Router::new()
+//!         .route("/me", get(|Extension(user): Extension<Authenticated>| async move { user.username }))
+//!         .layer(RequireDigestLayer::new(verifier, users))
+//! }
+//! # let _ = app(&[7; 32]);
+//! ```
+//!
+//! Features: `tracing` emits `tracing` events (the server's refusal reasons, the client's
+//! answers to challenges and its failures); never a password or a full header value.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
