@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use httpdigest::client::ClientConfig;
+use httpdigest::client::{ClientConfig, Failure};
 use httpdigest::server::{Authenticated, Users, Verifier, VerifierConfig};
 use httpdigest::{AuthenticationInfo, DigestChallenge, DigestCredentials};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody, RequireDigestLayer};
@@ -55,11 +55,14 @@ async fn main() -> Result<(), BoxError> {
         let response = hyper_client.clone().oneshot(request).await?;
         let status = response.status();
         let body = response.into_body().collect().await?.to_bytes();
-        println!(
-            "  => {status}, body {:?}; rspauth verified; {} round trip(s)\n",
-            String::from_utf8_lossy(&body).trim_end(),
-            sends.load(Ordering::Relaxed) - before
-        );
+        let body = String::from_utf8_lossy(&body);
+        let round_trips = sends.load(Ordering::Relaxed) - before;
+        println!("  => {status}, body {body:?}; rspauth verified; {round_trips} round trip(s)\n");
+        expect(
+            status == StatusCode::OK && body == "alice",
+            "200 with the user's name",
+        )?;
+        expect(round_trips == 2 - n, "2 round trips, then 1")?;
     }
 
     println!("== a wrong password ==");
@@ -67,10 +70,16 @@ async fn main() -> Result<(), BoxError> {
         .layer(DigestAuthLayer::new("alice", "not the password"))
         .service(logged_client(Arc::new(AtomicUsize::new(0))));
     let request = Request::get(format!("http://{address}/hello")).body(Full::new(Bytes::new()))?;
-    match wrong.oneshot(request).await {
+    let result = wrong.oneshot(request).await;
+    match &result {
         Err(error) => println!("  => error: {error} (no third try)\n"),
-        Ok(response) => println!("  => unexpected {}\n", response.status()),
+        Ok(response) => println!("  => {}\n", response.status()),
     }
+    let rejected = result
+        .err()
+        .and_then(|e| e.failure().cloned())
+        .is_some_and(|f| f == Failure::CredentialsRejected);
+    expect(rejected, "a wrong password ends in CredentialsRejected")?;
 
     println!("== ureq + httpdigest-ureq (blocking) ==");
     let base = format!("http://{address}");
@@ -167,12 +176,21 @@ fn ureq_client(base: &str) -> Result<(), BoxError> {
             .call()?
             .body_mut()
             .read_to_string()?;
-        println!(
-            "  => 200 OK, body {body:?}; rspauth verified; {} round trip(s)\n",
-            sends.load(Ordering::Relaxed) - before
-        );
+        let round_trips = sends.load(Ordering::Relaxed) - before;
+        println!("  => 200 OK, body {body:?}; rspauth verified; {round_trips} round trip(s)\n");
+        expect(body == "alice", "the user's name")?;
+        expect(round_trips == 2 - n, "2 round trips, then 1")?;
     }
     Ok(())
+}
+
+/// The demo fails (exit status 1) when something did not go as it says.
+fn expect(ok: bool, what: &str) -> Result<(), BoxError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("demo: expected {what}").into())
+    }
 }
 
 fn show_request(method: &Method, uri: &Uri, headers: &HeaderMap) {
