@@ -210,3 +210,24 @@ impl<B: Body<Data = Bytes>> Prepared<B> {
         }
     }
 }
+
+/// How much of a body that nobody wants (a challenge's, a refused request's) is read and
+/// dropped so that its connection can carry the next message; past this, the connection is
+/// given up instead.
+pub(crate) const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// Reads and drops up to `limit` bytes of `body`: whether it ended within them.
+pub(crate) async fn drain<B: Body>(body: B, limit: usize) -> bool {
+    let mut body = std::pin::pin!(body);
+    let mut read = 0usize;
+    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        let Ok(frame) = frame else { return false };
+        if let Some(data) = frame.data_ref() {
+            read = read.saturating_add(bytes::Buf::remaining(data));
+            if read > limit {
+                return false;
+            }
+        }
+    }
+    true
+}

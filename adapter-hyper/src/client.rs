@@ -3,11 +3,11 @@
 
 use std::fmt;
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use http::{HeaderValue, Request, Response, header};
 use http_body::Body;
 use httpdigest::client::{
@@ -17,16 +17,12 @@ use httpdigest::http::{ResponseFields, Route};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::{DigestBody, Prepared};
+use crate::body::{DRAIN_LIMIT, DigestBody, Prepared, drain};
 use crate::error::{AuthError, BoxError, Error};
 
 /// Bodies up to this size are kept in memory by default (see
 /// [`DigestAuthLayerBuilder::max_buffered_body`]).
 pub const DEFAULT_MAX_BUFFERED_BODY: usize = 4 * 1024 * 1024;
-
-/// How much of a challenge's body is read (and dropped) before the request is sent again, so
-/// that the connection can carry it; a longer body is dropped unread (the connection with it).
-const DRAIN_LIMIT: usize = 64 * 1024;
 
 /// A [`Layer`] that answers HTTP Digest challenges for the service it wraps, shaped like
 /// tower-http's `AddAuthorizationLayer`. Cheap to clone; every service it makes shares one
@@ -256,7 +252,8 @@ where
                     let failure = Failure::BodyNotReplayable;
                     return Err(Error::Auth(Box::new(AuthError::new(failure, head))));
                 };
-                drain(response.into_body()).await;
+                // A small challenge body is read so the connection can carry the next send.
+                drain(response.into_body(), DRAIN_LIMIT).await;
                 auth = next;
                 send_body = again;
             }
@@ -280,20 +277,6 @@ fn put_auth_headers<E>(headers: &mut http::HeaderMap, auth: &AuthHeaders) -> Res
         }
     }
     Ok(())
-}
-
-/// Reads and drops a challenge's small body so the connection can carry the next send.
-async fn drain<R: Body>(body: R) {
-    let mut body = pin!(body);
-    let mut read = 0usize;
-    while let Some(Ok(frame)) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
-        if let Some(data) = frame.data_ref() {
-            read = read.saturating_add(data.remaining());
-            if read > DRAIN_LIMIT {
-                return;
-            }
-        }
-    }
 }
 
 /// Builds a [`DigestAuthLayer`].

@@ -12,6 +12,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body;
 use httpdigest::client::OsRng;
+
+use crate::body::{DRAIN_LIMIT, drain};
 use httpdigest::server::{
     Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Reason, Rejection,
     ServerRequest, Verifier,
@@ -108,6 +110,9 @@ impl RequireDigestLayer<HeadersOnly> {
     /// A layer that verifies with `verifier` against the users of `credentials`, with an
     /// in-memory nonce-count store ([`DEFAULT_NONCE_CAPACITY`] nonces) and the system
     /// clock.
+    ///
+    /// If the verifier offers `auth-int`, use [`with_auth_int`](Self::with_auth_int) too:
+    /// this mode cannot see bodies, so an `auth-int` answer gets a 401.
     pub fn new(
         verifier: Verifier,
         credentials: impl CredentialStore + Send + Sync + 'static,
@@ -333,6 +338,8 @@ where
     S: Service<Request<B>, Response = Response<R>>,
     S::Future: Send + 'static,
     S::Error: 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
     R: Default + Send + 'static,
 {
     type Response = Response<R>;
@@ -352,7 +359,7 @@ where
             }
             Err(rejection) => {
                 let response = self.shared.refuse(&rejection);
-                Box::pin(async move { Ok(response) })
+                Box::pin(async move { Ok(after_unread_body(response, &parts, body).await) })
             }
         }
     }
@@ -392,7 +399,7 @@ where
                 Box::pin(async move {
                     let bytes = match read_body(body, max).await {
                         Ok(bytes) => bytes,
-                        Err(status) => return Ok(bare(status)),
+                        Err(status) => return Ok(closing(bare(status))),
                     };
                     match shared.verify(&parts, Some(&bytes)) {
                         Ok(user) => {
@@ -405,10 +412,36 @@ where
             }
             Err(rejection) => {
                 let response = self.shared.refuse(&rejection);
-                Box::pin(async move { Ok(response) })
+                Box::pin(async move { Ok(after_unread_body(response, &parts, body).await) })
             }
         }
     }
+}
+
+/// A refusal sent before the request's body was read. A small body is read and dropped so
+/// the connection can carry the client's next request (its answer to the challenge); past
+/// [`DRAIN_LIMIT`], or when the client waits for `100 Continue` before sending it, the
+/// response says `Connection: close`, so no client reuses a connection whose body is unread.
+async fn after_unread_body<B: Body, R>(
+    response: Response<R>,
+    parts: &http::request::Parts,
+    body: B,
+) -> Response<R> {
+    if body.is_end_stream() {
+        return response;
+    }
+    let expects_continue = parts.headers.contains_key(header::EXPECT);
+    if !expects_continue && drain(body, DRAIN_LIMIT).await {
+        return response;
+    }
+    closing(response)
+}
+
+fn closing<R>(mut response: Response<R>) -> Response<R> {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Reads a whole request body of at most `max` bytes: `413` past that, `400` if it breaks.
