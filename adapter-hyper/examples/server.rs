@@ -140,6 +140,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             other => return Err(format!("unknown option {other:?} (see --help)")),
         }
     }
+    if o.qop.is_empty()
+        && let Some(sess) = o.algorithms.iter().find(|a| a.is_session())
+    {
+        return Err(format!(
+            "{sess} needs a qop: its H(A1) hashes the client's cnonce, sent only with a qop"
+        ));
+    }
     if o.users.is_empty() && o.htdigest.is_none() {
         o.users.push(("alice".into(), "s3cret".into()));
     }

@@ -127,8 +127,8 @@ async fn algorithm_case(algorithm: Algorithm, qop_name: &'static str, qop: QopOp
     };
     let expected_len = if auth_int { body.len() } else { 0 };
 
-    // -sess needs a cnonce, hence a qop: the client refuses such a challenge by design
-    // (selection.rs), although the server offers it.
+    // -sess needs a cnonce, hence a qop: the verifier offers no such challenge (and the
+    // client would refuse one), so the 401 has nothing to answer.
     if algorithm.is_session() && qop.is_empty() {
         let (client, exchanges) = alice();
         let error = send(&client, request()).await.unwrap_err();
@@ -136,7 +136,7 @@ async fn algorithm_case(algorithm: Algorithm, qop_name: &'static str, qop: QopOp
             panic!("expected NoSupportedChallenge, got {error:?}");
         };
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert_eq!((why.digest_offered, why.unsupported_qop), (1, 1));
+        assert_eq!(why.digest_offered, 0, "{why:?}");
         assert_eq!(exchanges.take(), 1, "nothing to answer");
         assert_eq!(statuses(&server.take_seen()), [401]);
         return;

@@ -894,6 +894,31 @@ fn absolute_form_uri_with_empty_path_and_query_is_accepted() {
     );
 }
 
+/// A `-sess` H(A1) hashes the client's cnonce, which goes only with a qop: without qop the
+/// session algorithms are neither offered nor accepted (no client could answer them).
+#[test]
+fn session_algorithms_need_a_qop() {
+    let config = VerifierConfig::new(REALM)
+        .with_algorithms([Algorithm::Md5Sess, Algorithm::Sha256Sess, Algorithm::Md5])
+        .with_qop(QopOptions::NONE);
+    let fx = Fx::new(config);
+    let challenges = fx.challenges(NOW, false);
+    assert_eq!(challenges.len(), 1, "{challenges:?}");
+    assert!(
+        challenges[0].contains("algorithm=MD5,") || challenges[0].ends_with("algorithm=MD5"),
+        "{}",
+        challenges[0]
+    );
+    let nonce = fx.nonce(NOW);
+    let hand = Hand::new(&nonce).with(|h| {
+        h.algorithm = Some("MD5-sess".into());
+        h.qop = None;
+        h.nc = None;
+        h.cnonce = None;
+    });
+    assert_rejected(fx.send(&hand, NOW), 401, false, Reason::AlgorithmNotOffered);
+}
+
 #[test]
 fn unknown_algorithm() {
     let fx = Fx::new(config());

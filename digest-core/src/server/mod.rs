@@ -35,6 +35,9 @@ pub struct VerifierConfig {
     /// The realm.
     pub realm: String,
     /// The algorithms offered, in order of preference: one challenge each, in this order.
+    /// A `-sess` algorithm needs a qop (its H(A1) hashes the client's `cnonce`, which is
+    /// sent only with a qop): with [`qop`](Self::qop) empty it is neither offered nor
+    /// accepted.
     pub algorithms: Vec<Algorithm>,
     /// The qop values offered; empty offers none (RFC 2069 mode, no replay protection).
     pub qop: QopOptions,
@@ -338,6 +341,12 @@ impl Verifier {
         &self.config
     }
 
+    /// Whether `algorithm` is offered: configured, and not `-sess` without a qop.
+    fn offers(&self, algorithm: Algorithm) -> bool {
+        self.config.algorithms.contains(&algorithm)
+            && !(algorithm.is_session() && self.config.qop.is_empty())
+    }
+
     /// A fresh nonce for time `now`, salted from `rng` so that no two challenges share one.
     ///
     /// # Errors
@@ -373,6 +382,7 @@ impl Verifier {
             .config
             .algorithms
             .iter()
+            .filter(|&&algorithm| self.offers(algorithm))
             .filter_map(|&algorithm| {
                 ChallengeParams {
                     realm: &self.config.realm,
@@ -470,7 +480,7 @@ impl Verifier {
         }
         let algorithm = creds
             .algorithm()
-            .filter(|a| config.algorithms.contains(a))
+            .filter(|&a| self.offers(a))
             .ok_or(Rejection::unauthorized(Reason::AlgorithmNotOffered))?;
         let qop = match (creds.qop(), config.qop.is_empty()) {
             (None, true) => None,
