@@ -1,0 +1,428 @@
+//! HTTP Digest authentication (RFC 7616, RFC 2617) for [reqwest](https://docs.rs/reqwest), as a
+//! [reqwest-middleware](https://docs.rs/reqwest-middleware) middleware.
+//!
+//! [`DigestAuthMiddleware`] drives the sans-IO [`httpdigest`] client: it sends the request on
+//! down the chain, hands each response's status and authentication headers to the core, and
+//! sends a clone of the request again when the core says so. Every protocol decision is the
+//! core's.
+//!
+//! ```no_run
+//! use httpdigest_reqwest::DigestAuthMiddleware;
+//! use reqwest_middleware::ClientBuilder;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let client = ClientBuilder::new(reqwest::Client::new())
+//!     .with(DigestAuthMiddleware::new("alice", "s3cret"))
+//!     .build();
+//! let status = client.get("http://camera.local/cgi-bin/status.cgi").send().await?.status();
+//! # Ok(()) }
+//! ```
+//!
+//! - **Preemptive reuse** (on by default, [`DigestAuthMiddlewareBuilder::preemptive`] turns it
+//!   off): after the first challenge, requests to the protection space go out with
+//!   credentials and a fresh nonce count, one round trip each. Clones of the client share the
+//!   middleware and its state; the lock is never held across an await.
+//! - **401 and 407.** Origin challenges, and those of a plain-`http` forward proxy named with
+//!   [`DigestAuthMiddlewareBuilder::proxy`] (reqwest sends such requests in absolute form and
+//!   lets the 407 through). reqwest reaches `https` targets through a `CONNECT` tunnel and
+//!   answers the proxy's 407 itself: Digest cannot be answered there.
+//! - **Bodies.** A request is sent again as a clone (`Request::try_clone`), and `auth-int`
+//!   hashes its bytes. A streamed body (`Body::wrap_stream`) can be sent only once: it goes
+//!   out with credentials when the space is known, and a challenge to it is
+//!   [`Failure::BodyNotReplayable`].
+//! - **Origins.** reqwest follows redirects below the middleware, so a 401 can come from
+//!   another origin than the request's (`Response::url`); the core does not answer it
+//!   ([`Failure::OutOfScope`]), and reqwest itself drops `Authorization` on a cross-origin
+//!   redirect. Credentials go to the first request's origin only, unless the
+//!   [`ClientConfig::scope`] names others.
+//! - **Order in the chain.** Add retry middlewares (reqwest-retry) *before* this one, so each
+//!   retried request is authenticated afresh; logging placed *after* it sees every send.
+//! - **Per request**, [`NoDigest`] as a request extension (`.with_extension(NoDigest)`) passes
+//!   the request through untouched, as aiohttp's `middlewares=()` does.
+//!
+//! A Digest failure is an error (`reqwest_middleware::Error::Middleware`) holding an
+//! [`AuthError`]: find it with [`auth_error`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
+use httpdigest::client::{
+    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Failure, Origin, OriginRef,
+    OsRng,
+};
+use httpdigest::http::{ResponseFields, Route};
+use reqwest::{Request, Response};
+use reqwest_middleware::{Middleware, Next};
+
+pub use httpdigest;
+
+/// How much of a challenge's body is read (and dropped) before the request is sent again, so
+/// the connection can carry it; past this the connection is given up.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// Put this into a request's extensions to send it without Digest:
+/// `client.get(url).with_extension(NoDigest)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDigest;
+
+/// The Digest middleware. Cheap to clone; clones share the authentication state.
+#[derive(Clone)]
+pub struct DigestAuthMiddleware {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: Mutex<Client>,
+    proxy: Option<Origin>,
+}
+
+impl fmt::Debug for DigestAuthMiddleware {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DigestAuthMiddleware")
+            .field("proxy", &self.shared.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DigestAuthMiddleware {
+    /// Authenticates to origins as `username` with `password`, with the core's default
+    /// policy: strongest algorithm, preemptive reuse, credentials for the first request's
+    /// origin only.
+    pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self::from_parts(
+            Client::new(
+                Credentials::new(username, password),
+                ClientConfig::default(),
+            ),
+            None,
+        )
+    }
+
+    /// A builder for the policy, proxies and preemptive reuse.
+    pub fn builder() -> DigestAuthMiddlewareBuilder {
+        DigestAuthMiddlewareBuilder::default()
+    }
+
+    fn from_parts(client: Client, proxy: Option<Origin>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                client: Mutex::new(client),
+                proxy,
+            }),
+        }
+    }
+
+    /// The core client. A panic while it was locked cannot leave it half-updated in a way
+    /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
+    /// taken over rather than propagated.
+    fn client(&self) -> MutexGuard<'_, Client> {
+        self.shared
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A Digest failure: why, and the status and headers of the response it ended on (its body
+/// is dropped: a 401 page, or a response that failed mutual authentication).
+#[derive(Debug)]
+pub struct AuthError {
+    failure: Failure,
+    status: StatusCode,
+    headers: HeaderMap,
+}
+
+impl AuthError {
+    /// Why the core gave up.
+    pub fn failure(&self) -> &Failure {
+        &self.failure
+    }
+
+    /// The status of the last response.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers of the last response (its challenges, say).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "digest authentication failed ({}): {}",
+            self.status, self.failure
+        )
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.failure)
+    }
+}
+
+/// The [`AuthError`] inside a middleware error, if that is what it is.
+///
+/// ```
+/// # fn show(error: &reqwest_middleware::Error) {
+/// if let Some(auth) = httpdigest_reqwest::auth_error(error) {
+///     eprintln!("{}: {}", auth.status(), auth.failure());
+/// }
+/// # }
+/// ```
+pub fn auth_error(error: &reqwest_middleware::Error) -> Option<&AuthError> {
+    match error {
+        reqwest_middleware::Error::Middleware(e) => e.downcast_ref::<AuthError>(),
+        reqwest_middleware::Error::Reqwest(_) => None,
+    }
+}
+
+/// A request URL as the core needs it (an `http::Uri`; reqwest's URLs always convert).
+fn uri_of(url: &reqwest::Url) -> reqwest_middleware::Result<Uri> {
+    url.as_str()
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| reqwest_middleware::Error::middleware(e))
+}
+
+#[async_trait::async_trait]
+impl Middleware for DigestAuthMiddleware {
+    async fn handle(
+        &self,
+        request: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        if extensions.get::<NoDigest>().is_some() {
+            return next.run(request, extensions).await;
+        }
+        let url = request.url().clone();
+        let uri = uri_of(&url)?;
+        let proxy = self.shared.proxy.as_ref().map(OriginRef::of);
+        let Some(route) = Route::of(request.method(), &uri, proxy) else {
+            // Not http(s): nothing to authenticate.
+            return next.run(request, extensions).await;
+        };
+        let method = request.method().clone();
+        let (mut exchange, mut auth) = {
+            let body = body_source(&request);
+            self.client()
+                .begin(&route.request(&method, body), &mut OsRng)
+        };
+        // The caller's request stays as it came; each send is a clone with the core's headers.
+        // A streamed body cannot be cloned: the request itself goes, once.
+        let mut original = request;
+        loop {
+            let (mut send, again) = match original.try_clone() {
+                Some(clone) => (clone, Some(original)),
+                None => (original, None),
+            };
+            put_auth_headers(send.headers_mut(), &auth)?;
+            let response = next.clone().run(send, extensions).await?;
+            let action = {
+                // reqwest follows redirects below: the response may come from elsewhere.
+                let answered_by = (response.url() != &url)
+                    .then(|| uri_of(response.url()).ok())
+                    .flatten();
+                let fields = ResponseFields::of(response.headers());
+                let mut core_response = fields.response(response.status());
+                core_response.origin = answered_by.as_ref().and_then(httpdigest::http::origin_of);
+                let body = again
+                    .as_ref()
+                    .map_or(BodySource::NotReplayable, body_source);
+                self.client().handle_response(
+                    &mut exchange,
+                    &route.request(&method, body),
+                    &core_response,
+                    &mut OsRng,
+                )
+            };
+            match action {
+                Action::Send(next_auth) => {
+                    let Some(again) = again else {
+                        return Err(failed(Failure::BodyNotReplayable, response));
+                    };
+                    drain(response).await;
+                    original = again;
+                    auth = next_auth;
+                }
+                Action::Done => return Ok(response),
+                Action::Fail(failure) => return Err(failed(failure, response)),
+            }
+        }
+    }
+}
+
+/// What the core needs to know of a request's body.
+fn body_source(request: &Request) -> BodySource<'_> {
+    match request.body() {
+        None => BodySource::Bytes(&[]),
+        Some(body) => body
+            .as_bytes()
+            .map_or(BodySource::NotReplayable, BodySource::Bytes),
+    }
+}
+
+/// Puts the core's headers on a send (a clone of the caller's request: a header the core
+/// does not send is the caller's own, or absent).
+fn put_auth_headers(headers: &mut HeaderMap, auth: &AuthHeaders) -> reqwest_middleware::Result<()> {
+    for (name, value) in [
+        (header::AUTHORIZATION, &auth.authorization),
+        (header::PROXY_AUTHORIZATION, &auth.proxy_authorization),
+    ] {
+        if let Some(value) = value {
+            let value = HeaderValue::try_from(value.as_str())
+                .map_err(reqwest_middleware::Error::middleware)?;
+            headers.insert(name, value);
+        }
+    }
+    Ok(())
+}
+
+fn failed(failure: Failure, response: Response) -> reqwest_middleware::Error {
+    reqwest_middleware::Error::middleware(AuthError {
+        failure,
+        status: response.status(),
+        headers: response.headers().clone(),
+    })
+}
+
+/// Reads and drops a small challenge body so the connection can carry the next send.
+async fn drain(mut response: Response) {
+    let mut read = 0usize;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        read = read.saturating_add(chunk.len());
+        if read > DRAIN_LIMIT {
+            return;
+        }
+    }
+}
+
+/// Builds a [`DigestAuthMiddleware`].
+#[derive(Default)]
+pub struct DigestAuthMiddlewareBuilder {
+    credentials: Option<Credentials>,
+    proxy: Option<String>,
+    proxy_credentials: Option<Credentials>,
+    client_config: ClientConfig,
+    preemptive: Option<bool>,
+}
+
+impl fmt::Debug for DigestAuthMiddlewareBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DigestAuthMiddlewareBuilder")
+            .field("credentials", &self.credentials)
+            .field("proxy", &self.proxy)
+            .field("proxy_credentials", &self.proxy_credentials)
+            .field("client_config", &self.client_config)
+            .field("preemptive", &self.preemptive)
+            .finish()
+    }
+}
+
+/// Why a [`DigestAuthMiddlewareBuilder`] could not build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Neither origin nor proxy credentials were given.
+    #[error("no credentials: set origin credentials, proxy credentials or both")]
+    NoCredentials,
+    /// Proxy credentials without a proxy.
+    #[error("proxy credentials given but no proxy")]
+    ProxyCredentialsWithoutProxy,
+    /// The proxy is not an `http://host[:port]` URI.
+    #[error("invalid proxy URI {0:?}: expected http://host[:port]")]
+    InvalidProxy(String),
+}
+
+impl DigestAuthMiddlewareBuilder {
+    /// The user name and password for origins.
+    #[must_use]
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// Origin credentials in any form the core takes (a precomputed H(A1), say).
+    #[must_use]
+    pub fn core_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The forward proxy (`http://host:port`) that the reqwest client sends plain `http`
+    /// requests through (`reqwest::Proxy::http`): the middleware then writes their `uri` in
+    /// absolute form, as reqwest puts them on the wire, and answers the proxy's 407.
+    #[must_use]
+    pub fn proxy(mut self, uri: impl Into<String>) -> Self {
+        self.proxy = Some(uri.into());
+        self
+    }
+
+    /// The user name and password for the proxy.
+    #[must_use]
+    pub fn proxy_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.proxy_credentials = Some(Credentials::new(username, password));
+        self
+    }
+
+    /// The core's policy: algorithms, mutual authentication, scope, `auth-int`.
+    #[must_use]
+    pub fn client_config(mut self, config: ClientConfig) -> Self {
+        self.client_config = config;
+        self
+    }
+
+    /// Whether requests to a known protection space go out with credentials at once (the
+    /// default), rather than waiting for a challenge each time (aiohttp's `preemptive`).
+    #[must_use]
+    pub fn preemptive(mut self, preemptive: bool) -> Self {
+        self.preemptive = Some(preemptive);
+        self
+    }
+
+    /// Builds the middleware.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when no credentials are set, or the proxy is not `http://host[:port]`.
+    pub fn build(self) -> Result<DigestAuthMiddleware, BuildError> {
+        let proxy = match &self.proxy {
+            Some(uri) => Some(
+                Origin::parse_absolute(uri)
+                    .filter(|(origin, rest)| {
+                        origin.scheme() == httpdigest::client::Scheme::Http
+                            && matches!(*rest, "" | "/")
+                    })
+                    .map(|(origin, _)| origin)
+                    .ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
+            ),
+            None if self.proxy_credentials.is_some() => {
+                return Err(BuildError::ProxyCredentialsWithoutProxy);
+            }
+            None => None,
+        };
+        let mut config = self.client_config;
+        if let Some(preemptive) = self.preemptive {
+            config = config.with_preemptive(preemptive);
+        }
+        let client = match (self.credentials, self.proxy_credentials) {
+            (Some(origin), Some(proxy)) => {
+                Client::new(origin, config).with_proxy_credentials(proxy)
+            }
+            (Some(origin), None) => Client::new(origin, config),
+            (None, Some(proxy)) => Client::proxy_only(proxy, config),
+            (None, None) => return Err(BuildError::NoCredentials),
+        };
+        Ok(DigestAuthMiddleware::from_parts(client, proxy))
+    }
+}
