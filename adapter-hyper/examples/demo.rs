@@ -5,8 +5,8 @@
 //! ```
 //!
 //! It starts a hyper server behind [`RequireDigestLayer`] on a free loopback port, then
-//! authenticates to it through the hyper client layer ([`DigestAuthLayer`]) and through the
-//! blocking ureq adapter, printing each request and response on the wire: the challenge, the
+//! authenticates to it through the hyper client layer ([`DigestAuthLayer`]), the reqwest
+//! middleware and the blocking ureq adapter, printing each request and response on the wire: the challenge, the
 //! algorithm the client chose, its answer, and the server's `Authentication-Info`, which the
 //! client verifies (`rspauth`). The second request of each client goes out with credentials
 //! at once: one round trip. A wrong password ends in a typed error after one answer.
@@ -81,6 +81,9 @@ async fn main() -> Result<(), BoxError> {
         .is_some_and(|f| f == Failure::CredentialsRejected);
     expect(rejected, "a wrong password ends in CredentialsRejected")?;
 
+    println!("== reqwest + httpdigest-reqwest (reqwest-middleware) ==");
+    reqwest_client(&format!("http://{address}")).await?;
+
     println!("== ureq + httpdigest-ureq (blocking) ==");
     let base = format!("http://{address}");
     tokio::task::spawn_blocking(move || ureq_client(&base)).await??;
@@ -142,6 +145,62 @@ async fn start_server() -> Result<std::net::SocketAddr, BoxError> {
         }
     });
     Ok(address)
+}
+
+/// Prints every send below the Digest middleware, as the hyper client's log does.
+struct WireLog {
+    sends: Arc<AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for WireLog {
+    async fn handle(
+        &self,
+        request: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        self.sends.fetch_add(1, Ordering::Relaxed);
+        let uri: Uri = request
+            .url()
+            .as_str()
+            .parse()
+            .map_err(reqwest_middleware::Error::middleware)?;
+        show_request(request.method(), &uri, request.headers());
+        let response = next.run(request, extensions).await?;
+        show_response(response.status(), response.headers());
+        Ok(response)
+    }
+}
+
+async fn reqwest_client(base: &str) -> Result<(), BoxError> {
+    let sends = Arc::new(AtomicUsize::new(0));
+    let digest = httpdigest_reqwest::DigestAuthMiddleware::builder()
+        .credentials("alice", "s3cret")
+        .client_config(ClientConfig::default().with_mutual_auth_required(true))
+        .build()?;
+    let client =
+        reqwest_middleware::ClientBuilder::new(reqwest::Client::builder().no_proxy().build()?)
+            .with(digest)
+            .with(WireLog {
+                sends: Arc::clone(&sends),
+            })
+            .build();
+    for (n, path) in ["/hello", "/hello/again"].into_iter().enumerate() {
+        println!("request {}: GET {path}", n + 1);
+        let before = sends.load(Ordering::Relaxed);
+        let response = client.get(format!("{base}{path}")).send().await?;
+        let status = response.status();
+        let body = response.text().await?;
+        let round_trips = sends.load(Ordering::Relaxed) - before;
+        println!("  => {status}, body {body:?}; rspauth verified; {round_trips} round trip(s)\n");
+        expect(
+            status == StatusCode::OK && body == "alice",
+            "200 with the user's name",
+        )?;
+        expect(round_trips == 2 - n, "2 round trips, then 1")?;
+    }
+    Ok(())
 }
 
 fn ureq_client(base: &str) -> Result<(), BoxError> {
