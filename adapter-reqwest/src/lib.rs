@@ -36,7 +36,21 @@
 //!   redirect. Credentials go to the first request's origin only, unless the
 //!   [`ClientConfig::scope`] names others.
 //! - **Order in the chain.** Add retry middlewares (reqwest-retry) *before* this one, so each
-//!   retried request is authenticated afresh; logging placed *after* it sees every send.
+//!   retried request is authenticated afresh; logging placed *after* it sees every send:
+//!
+//!   ```no_run
+//!   use httpdigest_reqwest::DigestAuthMiddleware;
+//!   use reqwest_middleware::ClientBuilder;
+//!   use reqwest_retry::{RetryTransientMiddleware, policies::ExponentialBackoff};
+//!
+//!   let retry = RetryTransientMiddleware::new_with_policy(
+//!       ExponentialBackoff::builder().build_with_max_retries(3),
+//!   );
+//!   let client = ClientBuilder::new(reqwest::Client::new())
+//!       .with(retry)
+//!       .with(DigestAuthMiddleware::new("alice", "s3cret"))
+//!       .build();
+//!   ```
 //! - **Per request**, [`NoDigest`] as a request extension (`.with_extension(NoDigest)`) passes
 //!   the request through untouched, as aiohttp's `middlewares=()` does.
 //!
