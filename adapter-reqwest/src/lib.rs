@@ -56,6 +56,10 @@
 //!
 //! A Digest failure is an error (`reqwest_middleware::Error::Middleware`) holding an
 //! [`AuthError`]: find it with [`auth_error`].
+//!
+//! Features: `tracing` emits `tracing` events for the answers to challenges and the
+//! failures (method, host and path; never a password or a header value). The crate turns on
+//! no reqwest features: TLS is chosen on your own reqwest dependency.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
@@ -256,6 +260,18 @@ impl Middleware for DigestAuthMiddleware {
                     &mut OsRng,
                 )
             };
+            #[cfg(feature = "tracing")]
+            match &action {
+                Action::Send(_) => tracing::debug!(
+                    method = %method, host = url.host_str(), path = url.path(),
+                    status = %response.status(), "answering a digest challenge"
+                ),
+                Action::Fail(failure) => tracing::debug!(
+                    method = %method, host = url.host_str(), path = url.path(),
+                    status = %response.status(), %failure, "digest authentication failed"
+                ),
+                Action::Done => {}
+            }
             match action {
                 Action::Send(next_auth) => {
                     let Some(again) = again else {
