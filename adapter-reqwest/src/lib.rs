@@ -34,7 +34,11 @@
 //!   another origin than the request's (`Response::url`); the core does not answer it
 //!   ([`Failure::OutOfScope`]), and reqwest itself drops `Authorization` on a cross-origin
 //!   redirect. Credentials go to the first request's origin only, unless the
-//!   [`ClientConfig::scope`] names others.
+//!   [`ClientConfig::scope`] names others. On a *same-origin* redirect reqwest sends the
+//!   same `Authorization` again (the first URL's `uri` and nonce count), which servers that
+//!   check `uri` refuse (400, returned as the response). Where a Digest endpoint redirects,
+//!   build reqwest with `redirect::Policy::none()` and follow redirects above the
+//!   middleware: each hop is then a request of its own, authenticated for its own URI.
 //! - **Order in the chain.** Add retry middlewares (reqwest-retry) *before* this one, so each
 //!   retried request is authenticated afresh; logging placed *after* it sees every send:
 //!
@@ -171,21 +175,34 @@ impl AuthError {
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "digest authentication failed ({}): {}",
-            self.status, self.failure
-        )
+        write!(f, "{}: {}", self.status, self.failure)
     }
 }
 
-impl std::error::Error for AuthError {
+/// The error the middleware returns, with the [`AuthError`] as its source. A middleware
+/// that wraps the errors below it in its own (reqwest-retry's `RetryError`, transparent)
+/// shows its error's *source* in the chain, not the error itself: one level down, the
+/// `AuthError` stays in reach of [`auth_error`].
+#[derive(Debug)]
+struct DigestFailed(AuthError);
+
+impl fmt::Display for DigestFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("digest authentication failed")
+    }
+}
+
+impl std::error::Error for DigestFailed {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.failure)
+        Some(&self.0)
     }
 }
 
-/// The [`AuthError`] inside a middleware error, if that is what it is.
+/// The [`Failure`] is part of the message, not a source, so an error chain names it once.
+impl std::error::Error for AuthError {}
+
+/// The [`AuthError`] inside a middleware error, if that is what it is; also through
+/// middlewares that wrap errors (reqwest-retry).
 ///
 /// ```
 /// # fn show(error: &reqwest_middleware::Error) {
@@ -196,7 +213,9 @@ impl std::error::Error for AuthError {
 /// ```
 pub fn auth_error(error: &reqwest_middleware::Error) -> Option<&AuthError> {
     match error {
-        reqwest_middleware::Error::Middleware(e) => e.downcast_ref::<AuthError>(),
+        reqwest_middleware::Error::Middleware(e) => {
+            e.chain().find_map(|e| e.downcast_ref::<AuthError>())
+        }
         reqwest_middleware::Error::Reqwest(_) => None,
     }
 }
@@ -315,11 +334,11 @@ fn put_auth_headers(headers: &mut HeaderMap, auth: &AuthHeaders) -> reqwest_midd
 }
 
 fn failed(failure: Failure, response: Response) -> reqwest_middleware::Error {
-    reqwest_middleware::Error::middleware(AuthError {
+    reqwest_middleware::Error::middleware(DigestFailed(AuthError {
         failure,
         status: response.status(),
         headers: response.headers().clone(),
-    })
+    }))
 }
 
 /// Reads and drops a small challenge body so the connection can carry the next send.

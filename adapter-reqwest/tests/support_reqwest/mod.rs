@@ -61,7 +61,7 @@ pub(crate) struct Seen {
 impl Seen {
     /// The `nc` of the credentials, if any.
     pub(crate) fn nc(&self) -> Option<u32> {
-        self.credentials.as_deref().map(|c| nc_of(c))
+        self.credentials.as_deref().map(nc_of)
     }
 }
 
@@ -306,11 +306,8 @@ struct Record {
 /// `DigestBody` (as the example server does), the request is recorded, then `service`.
 async fn serve<S>(listener: TcpListener, service: S, record: Record)
 where
-    S: Service<
-            Request<DigestBody<Incoming>>,
-            Response = Response<Full<Bytes>>,
-            Error = Infallible,
-        > + Clone
+    S: Service<Request<DigestBody<Incoming>>, Response = Response<Full<Bytes>>, Error = Infallible>
+        + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
