@@ -36,6 +36,15 @@ const SQUID_ORIGIN: &str = "http://127.0.0.1:18085/hello.txt";
 const TOMCAT: &str = "http://127.0.0.1:18086";
 const TWISTED: &str = "http://127.0.0.1:18087";
 
+/// Held by every test while it uses Apache `/digest-stale/`. There (`AuthDigestNcCheck On`)
+/// each challenge allocates a client entry, named by `opaque`, in mod_auth_digest's shared
+/// memory, which holds about six (`AuthDigestShmemSize` default); when it is full, the next
+/// allocation garbage-collects the oldest entry of every hash bucket, possibly one just
+/// handed out. An answer whose `opaque` names a collected entry gets 401 `stale=true`: one
+/// more exchange, caused by a concurrent test (seen once: apache-error.log "AH01766: gc'd 6
+/// client entries" between a challenge and its answer). The tests here take turns.
+static APACHE_STALE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// One exchange on the wire: the credentials header sent, and what came back.
 #[derive(Debug)]
 struct Exchange {
@@ -238,6 +247,7 @@ async fn rejects(url: &str, user: (&str, &str)) {
 #[tokio::test]
 #[ignore = "needs the interop lab: tests/interop/start-all.sh"]
 async fn apache() {
+    let _turn = APACHE_STALE.lock().await;
     for location in ["/digest/", "/digest-stale/"] {
         authenticates(&format!("{APACHE}{location}"), ALICE).await;
         // Apache announces no charset; it takes the raw UTF-8 name in `username="…"`, which
@@ -254,6 +264,7 @@ async fn apache() {
 #[tokio::test]
 #[ignore = "needs the interop lab: tests/interop/start-all.sh"]
 async fn apache_stale_nonce() {
+    let _turn = APACHE_STALE.lock().await;
     renews_stale_nonce(&format!("{APACHE}/digest-stale/")).await;
 }
 
@@ -278,9 +289,8 @@ async fn lighttpd() {
     }
 }
 
-/// httpbin takes user and password from the URL and has alice only (its check hashes the
-/// header's user name as decoded by WSGI, ISO-8859-1, and compares `uri` with the decoded
-/// path, so the lab's UTF-8 user and its password with spaces cannot work there). GET only.
+/// httpbin takes the password from the URL (and never compares the URL's user with the
+/// header's). GET only, so auth-int hashes an empty body.
 #[tokio::test]
 #[ignore = "needs the interop lab: tests/interop/start-all.sh"]
 async fn httpbin() {
@@ -306,6 +316,22 @@ async fn httpbin() {
         )
         .await;
     }
+}
+
+/// httpbin has no lab users: the password comes from the URL, whose path must not be
+/// percent-encoded (httpbin compares `uri` with the decoded path), so "Secret, or not?"
+/// cannot be used there. With the URL's password, the UTF-8 name still fails: httpbin gets
+/// the header as a WSGI string (bytes decoded as ISO-8859-1) and hashes that string's UTF-8,
+/// i.e. "JÃ¤sÃ¸n Doe" (any ASCII name passes with this URL, since the URL's user is not
+/// compared). The right password is rejected.
+#[tokio::test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+async fn httpbin_non_ascii_user_name() {
+    rejects(
+        &format!("{HTTPBIN}/digest-auth/auth/jason/s3cret/MD5/never"),
+        (JASON.0, "s3cret"),
+    )
+    .await;
 }
 
 /// Squid as a forward proxy (407, `Proxy-Authenticate`): proxy credentials only, the origin
