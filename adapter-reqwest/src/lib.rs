@@ -261,14 +261,21 @@ impl Middleware for DigestAuthMiddleware {
             };
             put_auth_headers(send.headers_mut(), &auth)?;
             let response = next.clone().run(send, extensions).await?;
+            // reqwest follows redirects below: the response may come from elsewhere.
+            let answered_by = match response.url() == &url {
+                true => None,
+                false => Some(uri_of(response.url())?),
+            };
             let action = {
-                // reqwest follows redirects below: the response may come from elsewhere.
-                let answered_by = (response.url() != &url)
-                    .then(|| uri_of(response.url()).ok())
-                    .flatten();
                 let fields = ResponseFields::of(response.headers());
                 let mut core_response = fields.response(response.status());
-                core_response.origin = answered_by.as_ref().and_then(httpdigest::http::origin_of);
+                if let Some(uri) = &answered_by {
+                    // An answer from no origin the core can name is answered by nobody.
+                    let Some(origin) = httpdigest::http::origin_of(uri) else {
+                        return Err(failed(Failure::OutOfScope, response));
+                    };
+                    core_response.origin = Some(origin);
+                }
                 let body = again
                     .as_ref()
                     .map_or(BodySource::NotReplayable, body_source);
