@@ -379,27 +379,16 @@ impl DigestAuthLayerBuilder {
     pub fn build(self) -> Result<DigestAuthLayer, BuildError> {
         let proxy = match &self.proxy {
             Some(uri) => Some(
-                Origin::parse_absolute(uri)
-                    .filter(|(origin, rest)| {
-                        origin.scheme() == httpdigest::client::Scheme::Http
-                            && matches!(*rest, "" | "/")
-                    })
-                    .map(|(origin, _)| origin)
-                    .ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
+                Origin::parse_proxy(uri).ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
             ),
             None if self.proxy_credentials.is_some() => {
                 return Err(BuildError::ProxyCredentialsWithoutProxy);
             }
             None => None,
         };
-        let client = match (self.credentials, self.proxy_credentials) {
-            (Some(origin), Some(proxy)) => {
-                Client::new(origin, self.client_config).with_proxy_credentials(proxy)
-            }
-            (Some(origin), None) => Client::new(origin, self.client_config),
-            (None, Some(proxy)) => Client::proxy_only(proxy, self.client_config),
-            (None, None) => return Err(BuildError::NoCredentials),
-        };
+        let client =
+            Client::with_credentials(self.credentials, self.proxy_credentials, self.client_config)
+                .ok_or(BuildError::NoCredentials)?;
         Ok(DigestAuthLayer::from_parts(
             client,
             proxy,

@@ -454,13 +454,7 @@ impl DigestAuthMiddlewareBuilder {
     pub fn build(self) -> Result<DigestAuthMiddleware, BuildError> {
         let proxy = match &self.proxy {
             Some(uri) => Some(
-                Origin::parse_absolute(uri)
-                    .filter(|(origin, rest)| {
-                        origin.scheme() == httpdigest::client::Scheme::Http
-                            && matches!(*rest, "" | "/")
-                    })
-                    .map(|(origin, _)| origin)
-                    .ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
+                Origin::parse_proxy(uri).ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
             ),
             None if self.proxy_credentials.is_some() => {
                 return Err(BuildError::ProxyCredentialsWithoutProxy);
@@ -471,14 +465,8 @@ impl DigestAuthMiddlewareBuilder {
         if let Some(preemptive) = self.preemptive {
             config = config.with_preemptive(preemptive);
         }
-        let client = match (self.credentials, self.proxy_credentials) {
-            (Some(origin), Some(proxy)) => {
-                Client::new(origin, config).with_proxy_credentials(proxy)
-            }
-            (Some(origin), None) => Client::new(origin, config),
-            (None, Some(proxy)) => Client::proxy_only(proxy, config),
-            (None, None) => return Err(BuildError::NoCredentials),
-        };
+        let client = Client::with_credentials(self.credentials, self.proxy_credentials, config)
+            .ok_or(BuildError::NoCredentials)?;
         Ok(DigestAuthMiddleware::from_parts(client, proxy))
     }
 }

@@ -682,12 +682,9 @@ impl DigestAgentBuilder {
         if self.proxy_credentials.is_some() && proxy.is_none() {
             return Err(BuildError::ProxyCredentialsWithoutProxy);
         }
-        let client = match (self.credentials, self.proxy_credentials) {
-            (Some(c), Some(p)) => Client::new(c, self.client_config).with_proxy_credentials(p),
-            (Some(c), None) => Client::new(c, self.client_config),
-            (None, Some(p)) => Client::proxy_only(p, self.client_config),
-            (None, None) => return Err(BuildError::NoCredentials),
-        };
+        let client =
+            Client::with_credentials(self.credentials, self.proxy_credentials, self.client_config)
+                .ok_or(BuildError::NoCredentials)?;
         let config = self.ureq_config.unwrap_or_default();
         let agent = match &proxy {
             Some(proxy) => ureq::Agent::with_parts(
@@ -712,12 +709,8 @@ impl DigestAgentBuilder {
 
 fn parse_proxy(text: &str) -> Result<Proxy, BuildError> {
     let invalid = || BuildError::InvalidProxy(text.to_owned());
+    let origin = Origin::parse_proxy(text).ok_or_else(invalid)?;
     let uri: Uri = text.parse().map_err(|_| invalid())?;
-    let origin = httpdigest::http::origin_of(&uri).ok_or_else(invalid)?;
-    if origin.scheme != httpdigest::client::Scheme::Http {
-        return Err(invalid());
-    }
-    let origin = Origin::new(origin.scheme, origin.host, origin.port);
     let tunnel = ureq::Proxy::new(text).map_err(|_| invalid())?;
     Ok(Proxy {
         uri: Arc::new(uri),

@@ -502,6 +502,17 @@ impl Client {
         Self::build(None, Some(proxy_credentials), config)
     }
 
+    /// A client with origin credentials, proxy credentials or both, as an adapter's builder
+    /// collects them; `None` with neither.
+    pub fn with_credentials(
+        credentials: Option<Credentials>,
+        proxy_credentials: Option<Credentials>,
+        config: ClientConfig,
+    ) -> Option<Self> {
+        (credentials.is_some() || proxy_credentials.is_some())
+            .then(|| Self::build(credentials, proxy_credentials, config))
+    }
+
     fn build(
         credentials: Option<Credentials>,
         proxy_credentials: Option<Credentials>,

@@ -110,6 +110,25 @@ impl Origin {
         let path = tail.split('#').next().unwrap_or_default();
         Some((Origin::new(scheme, host, port), path))
     }
+
+    /// The origin of a forward proxy written `http://host[:port]` (a trailing `/` allowed):
+    /// what adapters take as their proxy setting. `None` for anything else: another scheme,
+    /// a path, userinfo.
+    ///
+    /// ```
+    /// use httpdigest::client::Origin;
+    ///
+    /// assert_eq!(Origin::parse_proxy("http://127.0.0.1:3128").unwrap().port(), 3128);
+    /// assert_eq!(Origin::parse_proxy("http://proxy.local/").unwrap().port(), 80);
+    /// assert!(Origin::parse_proxy("https://proxy.local").is_none());
+    /// assert!(Origin::parse_proxy("http://proxy.local/path").is_none());
+    /// assert!(Origin::parse_proxy("http://user:pw@proxy.local").is_none());
+    /// ```
+    pub fn parse_proxy(uri: &str) -> Option<Origin> {
+        Origin::parse_absolute(uri)
+            .filter(|(origin, rest)| origin.scheme == Scheme::Http && matches!(*rest, "" | "/"))
+            .map(|(origin, _)| origin)
+    }
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
