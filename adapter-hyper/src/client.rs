@@ -11,7 +11,8 @@ use bytes::Bytes;
 use http::{HeaderValue, Request, Response, header};
 use http_body::Body;
 use httpdigest::client::{
-    Action, AuthHeaders, Client, ClientConfig, Credentials, Failure, Origin, OriginRef, OsRng,
+    Action, AuthHeaders, BuildError, Client, ClientConfig, ClientSetup, Credentials, Failure,
+    Origin, OriginRef, OsRng,
 };
 use httpdigest::http::{ResponseFields, Route};
 use tower_layer::Layer;
@@ -282,52 +283,31 @@ fn put_auth_headers<E>(headers: &mut http::HeaderMap, auth: &AuthHeaders) -> Res
 /// Builds a [`DigestAuthLayer`].
 #[derive(Default)]
 pub struct DigestAuthLayerBuilder {
-    credentials: Option<Credentials>,
-    proxy: Option<String>,
-    proxy_credentials: Option<Credentials>,
-    client_config: ClientConfig,
+    setup: ClientSetup,
     max_buffered_body: Option<usize>,
 }
 
 impl fmt::Debug for DigestAuthLayerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAuthLayerBuilder")
-            .field("credentials", &self.credentials)
-            .field("proxy", &self.proxy)
-            .field("proxy_credentials", &self.proxy_credentials)
-            .field("client_config", &self.client_config)
+            .field("setup", &self.setup)
             .field("max_buffered_body", &self.max_buffered_body)
             .finish()
     }
-}
-
-/// Why a [`DigestAuthLayerBuilder`] could not build.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// Neither origin nor proxy credentials were given.
-    #[error("no credentials: set origin credentials, proxy credentials or both")]
-    NoCredentials,
-    /// Proxy credentials without a proxy.
-    #[error("proxy credentials given but no proxy")]
-    ProxyCredentialsWithoutProxy,
-    /// The proxy is not an `http://host[:port]` URI.
-    #[error("invalid proxy URI {0:?}: expected http://host[:port]")]
-    InvalidProxy(String),
 }
 
 impl DigestAuthLayerBuilder {
     /// The user name and password for origins.
     #[must_use]
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::new(username, password));
+        self.setup.credentials = Some(Credentials::new(username, password));
         self
     }
 
     /// Origin credentials in any form the core takes (a precomputed H(A1), say).
     #[must_use]
     pub fn core_credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.setup.credentials = Some(credentials);
         self
     }
 
@@ -341,7 +321,7 @@ impl DigestAuthLayerBuilder {
     /// the connector opens and authenticates itself.
     #[must_use]
     pub fn proxy(mut self, uri: impl Into<String>) -> Self {
-        self.proxy = Some(uri.into());
+        self.setup.proxy = Some(uri.into());
         self
     }
 
@@ -352,14 +332,14 @@ impl DigestAuthLayerBuilder {
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Self {
-        self.proxy_credentials = Some(Credentials::new(username, password));
+        self.setup.proxy_credentials = Some(Credentials::new(username, password));
         self
     }
 
     /// The core's policy: algorithms, mutual authentication, preemptive reuse, scope.
     #[must_use]
     pub fn client_config(mut self, config: ClientConfig) -> Self {
-        self.client_config = config;
+        self.setup.config = config;
         self
     }
 
@@ -377,18 +357,7 @@ impl DigestAuthLayerBuilder {
     ///
     /// [`BuildError`] when no credentials are set, or the proxy is not `http://host[:port]`.
     pub fn build(self) -> Result<DigestAuthLayer, BuildError> {
-        let proxy = match &self.proxy {
-            Some(uri) => Some(
-                Origin::parse_proxy(uri).ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
-            ),
-            None if self.proxy_credentials.is_some() => {
-                return Err(BuildError::ProxyCredentialsWithoutProxy);
-            }
-            None => None,
-        };
-        let client =
-            Client::with_credentials(self.credentials, self.proxy_credentials, self.client_config)
-                .ok_or(BuildError::NoCredentials)?;
+        let (client, proxy) = self.setup.build()?;
         Ok(DigestAuthLayer::from_parts(
             client,
             proxy,

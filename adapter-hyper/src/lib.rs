@@ -61,11 +61,10 @@ mod error;
 mod server;
 
 pub use body::DigestBody;
-pub use client::{
-    BuildError, DEFAULT_MAX_BUFFERED_BODY, DigestAuth, DigestAuthLayer, DigestAuthLayerBuilder,
-};
+pub use client::{DEFAULT_MAX_BUFFERED_BODY, DigestAuth, DigestAuthLayer, DigestAuthLayerBuilder};
 pub use error::{AuthError, BoxError, Error};
 pub use httpdigest;
+pub use httpdigest::client::BuildError;
 pub use server::{
     AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
 };

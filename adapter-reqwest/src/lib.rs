@@ -71,14 +71,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Failure, Origin, OriginRef,
-    OsRng,
+    Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Failure,
+    Origin, OriginRef, OsRng,
 };
 use httpdigest::http::{ResponseFields, Route};
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
 pub use httpdigest;
+pub use httpdigest::client::BuildError;
 
 /// How much of a challenge's body is read (and dropped) before the request is sent again, so
 /// the connection can carry it; past this the connection is given up.
@@ -362,52 +363,31 @@ async fn drain(mut response: Response) {
 /// Builds a [`DigestAuthMiddleware`].
 #[derive(Default)]
 pub struct DigestAuthMiddlewareBuilder {
-    credentials: Option<Credentials>,
-    proxy: Option<String>,
-    proxy_credentials: Option<Credentials>,
-    client_config: ClientConfig,
+    setup: ClientSetup,
     preemptive: Option<bool>,
 }
 
 impl fmt::Debug for DigestAuthMiddlewareBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAuthMiddlewareBuilder")
-            .field("credentials", &self.credentials)
-            .field("proxy", &self.proxy)
-            .field("proxy_credentials", &self.proxy_credentials)
-            .field("client_config", &self.client_config)
+            .field("setup", &self.setup)
             .field("preemptive", &self.preemptive)
             .finish()
     }
-}
-
-/// Why a [`DigestAuthMiddlewareBuilder`] could not build.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// Neither origin nor proxy credentials were given.
-    #[error("no credentials: set origin credentials, proxy credentials or both")]
-    NoCredentials,
-    /// Proxy credentials without a proxy.
-    #[error("proxy credentials given but no proxy")]
-    ProxyCredentialsWithoutProxy,
-    /// The proxy is not an `http://host[:port]` URI.
-    #[error("invalid proxy URI {0:?}: expected http://host[:port]")]
-    InvalidProxy(String),
 }
 
 impl DigestAuthMiddlewareBuilder {
     /// The user name and password for origins.
     #[must_use]
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::new(username, password));
+        self.setup.credentials = Some(Credentials::new(username, password));
         self
     }
 
     /// Origin credentials in any form the core takes (a precomputed H(A1), say).
     #[must_use]
     pub fn core_credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.setup.credentials = Some(credentials);
         self
     }
 
@@ -416,7 +396,7 @@ impl DigestAuthMiddlewareBuilder {
     /// absolute form, as reqwest puts them on the wire, and answers the proxy's 407.
     #[must_use]
     pub fn proxy(mut self, uri: impl Into<String>) -> Self {
-        self.proxy = Some(uri.into());
+        self.setup.proxy = Some(uri.into());
         self
     }
 
@@ -427,14 +407,14 @@ impl DigestAuthMiddlewareBuilder {
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Self {
-        self.proxy_credentials = Some(Credentials::new(username, password));
+        self.setup.proxy_credentials = Some(Credentials::new(username, password));
         self
     }
 
     /// The core's policy: algorithms, mutual authentication, scope, `auth-int`.
     #[must_use]
     pub fn client_config(mut self, config: ClientConfig) -> Self {
-        self.client_config = config;
+        self.setup.config = config;
         self
     }
 
@@ -452,21 +432,11 @@ impl DigestAuthMiddlewareBuilder {
     ///
     /// [`BuildError`] when no credentials are set, or the proxy is not `http://host[:port]`.
     pub fn build(self) -> Result<DigestAuthMiddleware, BuildError> {
-        let proxy = match &self.proxy {
-            Some(uri) => Some(
-                Origin::parse_proxy(uri).ok_or_else(|| BuildError::InvalidProxy(uri.clone()))?,
-            ),
-            None if self.proxy_credentials.is_some() => {
-                return Err(BuildError::ProxyCredentialsWithoutProxy);
-            }
-            None => None,
-        };
-        let mut config = self.client_config;
+        let mut setup = self.setup;
         if let Some(preemptive) = self.preemptive {
-            config = config.with_preemptive(preemptive);
+            setup.config = setup.config.with_preemptive(preemptive);
         }
-        let client = Client::with_credentials(self.credentials, self.proxy_credentials, config)
-            .ok_or(BuildError::NoCredentials)?;
+        let (client, proxy) = setup.build()?;
         Ok(DigestAuthMiddleware::from_parts(client, proxy))
     }
 }

@@ -54,8 +54,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Exchange, Origin,
-    OriginRef, OsRng, Request, Reviewed,
+    Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Exchange,
+    Origin, OriginRef, OsRng, Request, Reviewed,
 };
 use httpdigest::http::{ResponseFields, Route};
 use ureq::RequestExt;
@@ -65,6 +65,7 @@ use ureq::unversioned::transport::DefaultConnector;
 pub use body::Body;
 pub use error::{AuthError, Error};
 pub use httpdigest;
+pub use httpdigest::client::BuildError;
 pub use ureq;
 
 use body::Prepared;
@@ -573,10 +574,7 @@ impl RequestBuilder<'_> {
 /// Builds a [`DigestAgent`].
 #[derive(Default)]
 pub struct DigestAgentBuilder {
-    credentials: Option<Credentials>,
-    proxy: Option<String>,
-    proxy_credentials: Option<Credentials>,
-    client_config: ClientConfig,
+    setup: ClientSetup,
     ureq_config: Option<ureq::config::Config>,
     max_buffered_body: Option<usize>,
     observer: Option<Box<Observer>>,
@@ -585,42 +583,24 @@ pub struct DigestAgentBuilder {
 impl fmt::Debug for DigestAgentBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAgentBuilder")
-            .field("credentials", &self.credentials)
-            .field("proxy", &self.proxy)
-            .field("proxy_credentials", &self.proxy_credentials)
-            .field("client_config", &self.client_config)
+            .field("setup", &self.setup)
             .field("max_buffered_body", &self.max_buffered_body)
             .finish_non_exhaustive()
     }
-}
-
-/// Why a [`DigestAgentBuilder`] could not build.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// Neither origin nor proxy credentials were given.
-    #[error("no credentials: set origin credentials, proxy credentials or both")]
-    NoCredentials,
-    /// Proxy credentials without a proxy.
-    #[error("proxy credentials given but no proxy")]
-    ProxyCredentialsWithoutProxy,
-    /// The proxy is not an `http://host[:port]` URI.
-    #[error("invalid proxy URI {0:?}: expected http://host[:port]")]
-    InvalidProxy(String),
 }
 
 impl DigestAgentBuilder {
     /// The user name and password for origins.
     #[must_use]
     pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.credentials = Some(Credentials::new(username, password));
+        self.setup.credentials = Some(Credentials::new(username, password));
         self
     }
 
     /// Origin credentials in any form the core takes (a precomputed H(A1), say).
     #[must_use]
     pub fn core_credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.setup.credentials = Some(credentials);
         self
     }
 
@@ -629,7 +609,7 @@ impl DigestAgentBuilder {
     /// `https://` requests reach it through ureq's `CONNECT` tunnel, without Digest.
     #[must_use]
     pub fn proxy(mut self, uri: impl Into<String>) -> Self {
-        self.proxy = Some(uri.into());
+        self.setup.proxy = Some(uri.into());
         self
     }
 
@@ -640,7 +620,7 @@ impl DigestAgentBuilder {
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Self {
-        self.proxy_credentials = Some(Credentials::new(username, password));
+        self.setup.proxy_credentials = Some(Credentials::new(username, password));
         self
     }
 
@@ -648,7 +628,7 @@ impl DigestAgentBuilder {
     /// preemptive reuse, scope.
     #[must_use]
     pub fn client_config(mut self, config: ClientConfig) -> Self {
-        self.client_config = config;
+        self.setup.config = config;
         self
     }
 
@@ -678,13 +658,12 @@ impl DigestAgentBuilder {
 
     /// Builds the agent.
     pub fn build(self) -> Result<DigestAgent, BuildError> {
-        let proxy = self.proxy.map(|uri| parse_proxy(&uri)).transpose()?;
-        if self.proxy_credentials.is_some() && proxy.is_none() {
-            return Err(BuildError::ProxyCredentialsWithoutProxy);
-        }
-        let client =
-            Client::with_credentials(self.credentials, self.proxy_credentials, self.client_config)
-                .ok_or(BuildError::NoCredentials)?;
+        let text = self.setup.proxy.clone();
+        let (client, origin) = self.setup.build()?;
+        let proxy = text
+            .zip(origin)
+            .map(|(t, o)| ureq_proxy(&t, o))
+            .transpose()?;
         let config = self.ureq_config.unwrap_or_default();
         let agent = match &proxy {
             Some(proxy) => ureq::Agent::with_parts(
@@ -707,9 +686,9 @@ impl DigestAgentBuilder {
     }
 }
 
-fn parse_proxy(text: &str) -> Result<Proxy, BuildError> {
+/// The proxy as the agent uses it, from its URI (checked by the core's [`ClientSetup`]).
+fn ureq_proxy(text: &str, origin: Origin) -> Result<Proxy, BuildError> {
     let invalid = || BuildError::InvalidProxy(text.to_owned());
-    let origin = Origin::parse_proxy(text).ok_or_else(invalid)?;
     let uri: Uri = text.parse().map_err(|_| invalid())?;
     let tunnel = ureq::Proxy::new(text).map_err(|_| invalid())?;
     Ok(Proxy {

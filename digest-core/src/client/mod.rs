@@ -5,6 +5,7 @@ mod credentials;
 pub(crate) mod origin;
 pub(crate) mod protection_space;
 mod selection;
+mod setup;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,6 +15,7 @@ use rand_core::TryCryptoRng;
 pub use credentials::Credentials;
 pub use origin::{Origin, Scheme};
 pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
+pub use setup::{BuildError, ClientSetup};
 
 use crate::algorithm::Algorithm;
 use crate::authentication_info::AuthenticationInfo;
@@ -500,17 +502,6 @@ impl Client {
     /// A client that authenticates only to a forward proxy.
     pub fn proxy_only(proxy_credentials: Credentials, config: ClientConfig) -> Self {
         Self::build(None, Some(proxy_credentials), config)
-    }
-
-    /// A client with origin credentials, proxy credentials or both, as an adapter's builder
-    /// collects them; `None` with neither.
-    pub fn with_credentials(
-        credentials: Option<Credentials>,
-        proxy_credentials: Option<Credentials>,
-        config: ClientConfig,
-    ) -> Option<Self> {
-        (credentials.is_some() || proxy_credentials.is_some())
-            .then(|| Self::build(credentials, proxy_credentials, config))
     }
 
     fn build(
