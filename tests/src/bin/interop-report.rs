@@ -1,0 +1,2 @@
+//! Prints the adapter × location table. Placeholder.
+fn main() {}

@@ -1,0 +1,25 @@
+//! The end-to-end suite of httpdigest: every adapter (ureq, reqwest, the hyper client layer)
+//! against the real Digest servers of the interop lab (`tests/interop/`), the reference
+//! clients (curl, requests, httpx, aiohttp) against the project's example server, credentials
+//! kept on their origin across redirects and `domain` lists, and concurrency against a server
+//! that checks nonce counts strictly.
+//!
+//! This library is the suite's support code; the tests are in `e2e/`, and the
+//! `interop-report` binary prints the adapter × location table the lab tests recorded. Tests
+//! that need the lab or the reference clients are `#[ignore]`d: `cargo test --workspace`
+//! runs the hermetic ones, `cargo test --workspace -- --include-ignored` (with the lab up:
+//! `tests/interop/start-all.sh`) runs them all, and a lab that is down fails them.
+// Test support: a broken expectation is a test failure, so panicking is the point.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
+
+pub mod drive;
+pub mod lab;
+pub mod matrix;
+pub mod origin;
+pub mod proxy;
