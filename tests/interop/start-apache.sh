@@ -59,10 +59,13 @@ LoadModule mime_module $M/mod_mime.so
 TypesConfig /etc/mime.types
 User www-data
 Group www-data
+# Room for the concurrency tests (16 requests in flight, several clients): at the
+# worker limit, mpm_event closes idle keep-alive connections that clients are about to
+# reuse, which shows up as transport errors unrelated to Digest.
 StartServers 1
-ServerLimit 2
-ThreadsPerChild 8
-MaxRequestWorkers 16
+ServerLimit 4
+ThreadsPerChild 16
+MaxRequestWorkers 64
 ErrorLog "$RUN_DIR/logs/$NAME-error.log"
 LogLevel warn auth_digest:info
 LogFormat "%h %u \"%r\" %>s" lab

@@ -179,41 +179,49 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 // The record of the wire
 // ---------------------------------------------------------------------------------------
 
-/// Exchanges as the adapters make them.
+/// Exchanges as the adapters make them, each with a number and the thread that sent it.
 #[derive(Clone, Default)]
-struct Wire(Arc<Mutex<Vec<(Option<ThreadId>, Exchange)>>>);
+struct Wire(Arc<Mutex<WireLog>>);
+
+#[derive(Default)]
+struct WireLog {
+    next: u64,
+    exchanges: Vec<(u64, Option<ThreadId>, Exchange)>,
+}
 
 impl Wire {
-    /// A request goes out; returns its index.
-    fn request(&self, uri: String, sent: Option<String>, thread: Option<ThreadId>) -> usize {
+    /// A request goes out; returns its number.
+    fn request(&self, uri: String, sent: Option<String>, thread: Option<ThreadId>) -> u64 {
         let mut log = self.0.lock().unwrap();
-        log.push((
-            thread,
-            Exchange {
-                uri,
-                sent,
-                ..Exchange::default()
-            },
-        ));
-        log.len() - 1
+        let number = log.next;
+        log.next += 1;
+        let exchange = Exchange {
+            uri,
+            sent,
+            ..Exchange::default()
+        };
+        log.exchanges.push((number, thread, exchange));
+        number
     }
 
-    /// The answer to request `index`.
-    fn response(&self, index: usize, status: u16, headers: &HeaderMap) {
+    /// The answer to request `number`.
+    fn response(&self, number: u64, status: u16, headers: &HeaderMap) {
         let mut log = self.0.lock().unwrap();
-        let exchange = &mut log[index].1;
-        exchange.status = Some(status);
-        exchange.challenges = challenges(headers);
+        if let Some((_, _, exchange)) = log.exchanges.iter_mut().find(|(n, _, _)| *n == number) {
+            exchange.status = Some(status);
+            exchange.challenges = challenges(headers);
+        }
     }
 
     /// The answer to the last request of `thread` not yet answered (ureq's observer names no
     /// request; a blocking request's events come on its thread).
     fn response_on(&self, thread: ThreadId, status: u16, headers: &HeaderMap) {
         let mut log = self.0.lock().unwrap();
-        if let Some((_, exchange)) = log
+        if let Some((_, _, exchange)) = log
+            .exchanges
             .iter_mut()
             .rev()
-            .find(|(t, e)| *t == Some(thread) && e.status.is_none())
+            .find(|(_, t, e)| *t == Some(thread) && e.status.is_none())
         {
             exchange.status = Some(status);
             exchange.challenges = challenges(headers);
@@ -223,18 +231,18 @@ impl Wire {
     /// Removes and returns the exchanges with this URI, in order.
     fn take(&self, uri: &str) -> Vec<Exchange> {
         let mut log = self.0.lock().unwrap();
-        let (taken, kept) = std::mem::take(&mut *log)
+        let (taken, kept) = std::mem::take(&mut log.exchanges)
             .into_iter()
-            .partition(|(_, e)| e.uri == uri);
-        *log = kept;
-        taken.into_iter().map(|(_, e)| e).collect()
+            .partition(|(_, _, e)| e.uri == uri);
+        log.exchanges = kept;
+        taken.into_iter().map(|(_, _, e)| e).collect()
     }
 
     /// Removes and returns every exchange.
     fn take_all(&self) -> Vec<Exchange> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut self.0.lock().unwrap().exchanges)
             .into_iter()
-            .map(|(_, e)| e)
+            .map(|(_, _, e)| e)
             .collect()
     }
 }

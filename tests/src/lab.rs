@@ -46,6 +46,9 @@ pub const TWISTED: &str = "http://127.0.0.1:18087";
 /// Apache's location with a 3 s nonce lifetime and the strict nonce-count check.
 pub const APACHE_STRICT: &str = "http://127.0.0.1:18081/digest-stale/";
 
+/// The row of the concurrency run against [`APACHE_STRICT`] (`e2e/concurrency.rs`).
+pub const CONCURRENCY_ROW: &str = "apache /digest-stale/ 200 GETs, 16 at a time";
+
 /// The lab's servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Server {

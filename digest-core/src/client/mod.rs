@@ -227,6 +227,21 @@ pub enum Failure {
     /// The request was already sent twice more; the server keeps challenging.
     #[error("too many authentication retries")]
     RetriesExhausted,
+    /// The server refused credentials from a protection space where it had accepted the
+    /// same credentials before: a server that checks nonce counts strictly (Apache's
+    /// `AuthDigestNcCheck`, many embedded servers) does this when concurrent requests reach
+    /// it out of order, or when it forgets clients under load (`stale=true` to a nonce just
+    /// handed out). Sending the request again usually succeeds; the space stays in use.
+    /// Where every request must succeed at once, send to such a server one request at a
+    /// time.
+    ///
+    /// A refusal counts as this only when the space's credentials were accepted before and
+    /// another request used them while the refused one waited for its answer. A refusal
+    /// with no request overlapping it is [`CredentialsRejected`](Self::CredentialsRejected)
+    /// (or [`RetriesExhausted`](Self::RetriesExhausted)) as usual, so a changed password
+    /// shows as soon as requests stop overlapping.
+    #[error("the server refused credentials it had accepted: requests reached it out of order")]
+    OutOfOrder,
     /// A header could not be formed (a value the server sent is unusable in a header).
     #[error("could not form the header: {0}")]
     Format(FormatError),
@@ -340,6 +355,10 @@ struct Sent {
     space: u64,
     /// Fingerprint of the nonce used, to tell a renewed nonce from the same one.
     nonce: u64,
+    /// The space's send count with this send (see `DigestSpace::sends`).
+    space_sends: u64,
+    /// Whether other sends from the space were in flight when this one went out.
+    overlapped: bool,
     digest: Option<SentDigest>,
 }
 
@@ -440,9 +459,10 @@ const MAX_EXTRA_SENDS: u8 = 2;
 ///
 /// Concurrency: put the client behind one lock (`Mutex<Client>`) and share it across
 /// requests and threads; hold the lock only for `begin` and `handle_response`, never while
-/// sending. Nonce counts then increase strictly per nonce across all requests (servers that
+/// sending. Nonce counts then increase strictly per nonce across all requests. Servers that
 /// check counts strictly may still see them out of order, as concurrent requests overtake
-/// each other on the network).
+/// each other on the network, and refuse some: such a refusal of credentials the server
+/// accepted before is [`Failure::OutOfOrder`], and sending the request again is the remedy.
 ///
 /// Scope: credentials go only to the origins of the scope ([`ClientConfig::scope`], by
 /// default the origin of the first request). A request to another origin gets no header, and
@@ -585,6 +605,15 @@ impl Client {
                 .as_ref()
                 .map(|sent| (side, sent.space, sent.nonce))
         });
+        for (side, space, _) in used.iter().flatten() {
+            if let Some(ProtectionSpace {
+                kind: SpaceKind::Digest(d),
+                ..
+            }) = self.spaces_mut(*side).get_mut(*space)
+            {
+                d.answers = d.answers.wrapping_add(1);
+            }
+        }
         let action = match response.status {
             401 => self.on_challenge(Side::Origin, exchange, request, response, rng),
             407 => self.on_challenge(Side::Proxy, exchange, request, response, rng),
@@ -778,18 +807,16 @@ impl Client {
             Some(_) if stale => true,
             _ => false,
         };
+        let refused = state.sent.clone();
         if is_stale_answer && state.answered_stale {
-            return Action::Fail(Failure::RetriesExhausted);
+            return Action::Fail(self.refusal(side, refused.as_ref(), Failure::RetriesExhausted));
         }
         if !is_stale_answer && state.answered_fresh {
-            let rejected = state.sent.as_ref().map(|s| s.space);
-            if let Some(id) = rejected {
-                self.spaces_mut(side).retire(id);
-            }
-            return Action::Fail(Failure::CredentialsRejected);
+            let failure = Failure::CredentialsRejected;
+            return Action::Fail(self.refusal(side, refused.as_ref(), failure));
         }
         if exchange.extra_sends >= MAX_EXTRA_SENDS {
-            return Action::Fail(Failure::RetriesExhausted);
+            return Action::Fail(self.refusal(side, refused.as_ref(), Failure::RetriesExhausted));
         }
 
         // Remember the space: later requests use it even if this one cannot be answered.
@@ -913,6 +940,9 @@ impl Client {
                     nc: 0,
                     history: Vec::new(),
                     held: None,
+                    accepted: false,
+                    sends: 0,
+                    answers: 0,
                     ha1: None,
                     username_hash: None,
                 };
@@ -971,8 +1001,40 @@ impl Client {
                 self.spaces_mut(side).retire(sent.space);
                 return Action::Fail(f);
             }
+            // The credentials were accepted.
+            if let Some(ProtectionSpace {
+                kind: SpaceKind::Digest(d),
+                ..
+            }) = self.spaces_mut(side).get_mut(sent.space)
+            {
+                d.accepted = true;
+            }
         }
         Action::Done
+    }
+
+    /// Why an exchange ends whose last credentials (`refused`, if it sent any) the server
+    /// refused once more than the client answers: a race between requests if the space was
+    /// accepted before and another send from it overlapped this one (the space stays in
+    /// use), else `otherwise` (after `CredentialsRejected` the space is retired).
+    fn refusal(&mut self, side: Side, refused: Option<&Sent>, otherwise: Failure) -> Failure {
+        let Some(sent) = refused else {
+            return otherwise;
+        };
+        if let Some(ProtectionSpace {
+            kind: SpaceKind::Digest(d),
+            ..
+        }) = self.spaces_mut(side).get_mut(sent.space)
+        {
+            if d.accepted && (sent.overlapped || d.sends != sent.space_sends) {
+                return Failure::OutOfOrder;
+            }
+            d.accepted = false;
+        }
+        if otherwise == Failure::CredentialsRejected {
+            self.spaces_mut(side).retire(sent.space);
+        }
+        otherwise
     }
 
     /// Checks `Authentication-Info` against what was sent and adopts its `nextnonce`. What
@@ -1070,6 +1132,8 @@ fn authorize<R: TryCryptoRng + ?Sized>(
             Sent {
                 space: id,
                 nonce: 0,
+                space_sends: 0,
+                overlapped: false,
                 digest: None,
             },
         ));
@@ -1113,6 +1177,8 @@ fn authorize<R: TryCryptoRng + ?Sized>(
         }
     };
     let nc = d.next_nc().ok_or(Failure::RetriesExhausted)?;
+    let overlapped = d.sends != d.answers;
+    d.sends = d.sends.wrapping_add(1);
     let mut cnonce = [0u8; 32];
     if qop.is_some() {
         let mut raw = [0u8; 16];
@@ -1174,6 +1240,8 @@ fn authorize<R: TryCryptoRng + ?Sized>(
     let sent = Sent {
         space: id,
         nonce: fingerprint(d.nonce.as_bytes()),
+        space_sends: d.sends,
+        overlapped,
         digest: Some(SentDigest {
             algorithm,
             ha1,

@@ -47,6 +47,17 @@ pub(crate) struct DigestSpace {
     /// meanwhile: a strict server would refuse the first count if a later one overtook it,
     /// and take the refusal for a wrong password. Released when that request ends.
     pub(crate) held: Option<u64>,
+    /// The server has accepted credentials from this space (a final answer other than
+    /// 401/407 to them) since it last refused them without a race.
+    pub(crate) accepted: bool,
+    /// Credentials sent from this space so far (wrapping): a refused send that overlapped
+    /// another one (sent while another waited for its answer, or followed by another before
+    /// its own answer came) was one of several in flight, which a strict server may have
+    /// seen out of order ([`Failure::OutOfOrder`](super::Failure::OutOfOrder)).
+    pub(crate) sends: u64,
+    /// Answers received to those sends (wrapping); `sends - answers` were in flight (or
+    /// abandoned by the caller, which counts the same).
+    pub(crate) answers: u64,
     /// H(A1) in its non-session form, computed once per space.
     pub(crate) ha1: Option<SecretDigest>,
     /// H(username:realm), computed once when the space asks for userhash.
@@ -88,6 +99,9 @@ impl DigestSpace {
             self.username_hash = self.username_hash.or(old.username_hash);
         }
         self.history.clone_from(&old.history);
+        self.accepted = old.accepted;
+        self.sends = old.sends;
+        self.answers = old.answers;
         if self.nonce == old.nonce {
             self.nc = self.nc.max(old.nc);
             self.previous_nonce.clone_from(&old.previous_nonce);
@@ -366,6 +380,9 @@ mod tests {
             nc: 0,
             history: Vec::new(),
             held: None,
+            accepted: false,
+            sends: 0,
+            answers: 0,
             ha1: None,
             username_hash: None,
         };
