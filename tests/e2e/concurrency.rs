@@ -95,7 +95,7 @@ fn judge(results: &[(Outcome, Vec<Exchange>)]) -> (String, Vec<String>) {
     let ok = outcomes.get("Status(200)").copied().unwrap_or(0);
     let out_of_order = outcomes.get("Failure(OutOfOrder)").copied().unwrap_or(0);
     let exchanges: usize = results.iter().map(|(_, e)| e.len()).sum();
-    let text = format!("{ok} ok, {out_of_order} OutOfOrder");
+    let text = format!("{ok} ok + {out_of_order} OutOfOrder");
     let detail = format!("{text}; {exchanges} exchanges; sends per request {sends:?}");
     (detail, problems)
 }

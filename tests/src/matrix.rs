@@ -8,7 +8,7 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::drive::Adapter;
 
@@ -16,10 +16,13 @@ use crate::drive::Adapter;
 pub fn dir() -> PathBuf {
     match std::env::var_os("HTTPDIGEST_MATRIX_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../target/interop-matrix"
-        )),
+        None => {
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest
+                .parent()
+                .unwrap_or(manifest)
+                .join("target/interop-matrix")
+        }
     }
 }
 
@@ -93,7 +96,7 @@ pub fn table(sections: &[(String, Vec<String>)], records: &[Record]) -> (String,
         .unwrap_or(0)
         .max(8)
         + 2;
-    let column = 22;
+    let column = 26;
     let mut out = String::new();
     let mut bad = 0;
     let mut cells = 0;

@@ -23,6 +23,14 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
+/// The cross-origin scenarios, as rows of the interop table (`e2e/cross_origin.rs`).
+pub const SCENARIOS: [&str; 4] = [
+    "cross-origin: redirect 127.0.0.1 -> localhost",
+    "cross-origin: domain= names the other origin",
+    "cross-origin: same port, host localhost",
+    "cross-origin: redirect back into scope",
+];
+
 /// The realm of every origin server.
 pub const REALM: &str = "origins@test";
 
@@ -160,6 +168,11 @@ impl OriginServer {
     /// The URL of `path` on this server.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin())
+    }
+
+    /// The URL of `path` on this server, named by another host name (another origin).
+    pub fn url_as(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
     }
 
     /// `path` answers `302 Location: location` from now on.
