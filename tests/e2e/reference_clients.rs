@@ -1,6 +1,7 @@
-//! Third-party Digest clients against the example server (`examples/server.rs`): curl
-//! `--digest` and the Python clients of the interop lab (requests `HTTPDigestAuth`, httpx
-//! `DigestAuth`, aiohttp `DigestAuthMiddleware`, driven by
+//! Third-party Digest clients against the example server
+//! (`adapter-hyper/examples/server.rs`): curl `--digest` and the Python clients of the
+//! interop lab (requests `HTTPDigestAuth`, httpx `DigestAuth`, aiohttp
+//! `DigestAuthMiddleware`, driven by
 //! `tests/interop/clients/digest_client.py`).
 //!
 //! Every algorithm and qop the server offers is tried with every client: one server per
