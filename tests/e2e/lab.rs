@@ -22,7 +22,7 @@ use std::time::Duration;
 use httpdigest::DigestCredentials;
 use httpdigest::client::Failure;
 use httpdigest_tests::drive::{self, Adapter, Exchange, Outcome, Setup};
-use httpdigest_tests::lab::{self, Expect, Row, SQUID, Server};
+use httpdigest_tests::lab::{self, Expect, Row, Server};
 use httpdigest_tests::matrix::{self, Record};
 
 /// Held while a cell uses Apache's `/digest-stale/`. There (`AuthDigestNcCheck On`) each
@@ -31,6 +31,23 @@ use httpdigest_tests::matrix::{self, Record};
 /// oldest entries, possibly one just handed out, and an answer naming it gets 401
 /// `stale=true`: one more exchange, caused by a concurrent cell. Those cells take turns.
 static APACHE_STRICT: Mutex<()> = Mutex::new(());
+
+/// Held while a cell goes through Squid. Squid keeps one credentials record per user name,
+/// shared by every client: in one run, a client's correct answer for `alice` was refused
+/// (407 with a new nonce) while another adapter's cell was sending `alice` with the wrong
+/// password at the same moment. The Squid cells take turns.
+static SQUID: Mutex<()> = Mutex::new(());
+
+/// The lock a row's cells take turns on, if any.
+fn turns(row: &Row) -> Option<&'static Mutex<()>> {
+    if row.uses_apache_strict() {
+        Some(&APACHE_STRICT)
+    } else if row.proxy {
+        Some(&SQUID)
+    } else {
+        None
+    }
+}
 
 /// A cell's verdict: the table's text, and what went wrong.
 struct Verdict {
@@ -129,7 +146,7 @@ fn expect_ok(
 fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
     let mut setup = Setup::new(row.user.name, row.user.password);
     if row.proxy {
-        setup = setup.via_proxy(SQUID);
+        setup = setup.via_proxy(lab::SQUID);
     }
     let client = drive::driver(adapter, &setup);
     let mut verdict = Verdict::new();
@@ -216,9 +233,8 @@ fn run(server: Server) {
                 scope.spawn(move || {
                     let mut problems = Vec::new();
                     for row in rows {
-                        let _turn = row
-                            .uses_apache_strict()
-                            .then(|| APACHE_STRICT.lock().unwrap_or_else(|e| e.into_inner()));
+                        let _turn =
+                            turns(row).map(|lock| lock.lock().unwrap_or_else(|e| e.into_inner()));
                         let verdict = run_cell(adapter, row);
                         let ok = verdict.problems.is_empty();
                         matrix::record(&Record {

@@ -140,8 +140,6 @@ pub trait Driver: Send + Sync {
     /// the adapter made for it (those whose URI is `url`, so concurrent calls with distinct
     /// URLs tell theirs apart).
     fn get(&self, url: &str) -> (Outcome, Vec<Exchange>);
-    /// Every exchange not yet taken by [`get`](Self::get): the hops of redirects.
-    fn take_rest(&self) -> Vec<Exchange>;
 }
 
 /// A driver for `adapter`.
@@ -237,14 +235,6 @@ impl Wire {
         log.exchanges = kept;
         taken.into_iter().map(|(_, _, e)| e).collect()
     }
-
-    /// Removes and returns every exchange.
-    fn take_all(&self) -> Vec<Exchange> {
-        std::mem::take(&mut self.0.lock().unwrap().exchanges)
-            .into_iter()
-            .map(|(_, _, e)| e)
-            .collect()
-    }
 }
 
 fn challenges(headers: &HeaderMap) -> Vec<String> {
@@ -331,10 +321,6 @@ impl Driver for UreqDriver {
         };
         (outcome, self.wire.take(url))
     }
-
-    fn take_rest(&self) -> Vec<Exchange> {
-        self.wire.take_all()
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -416,10 +402,6 @@ impl Driver for ReqwestDriver {
             }
         });
         (outcome, self.wire.take(url))
-    }
-
-    fn take_rest(&self) -> Vec<Exchange> {
-        self.wire.take_all()
     }
 }
 
@@ -529,9 +511,5 @@ impl Driver for HyperDriver {
             }
         });
         (outcome, self.wire.take(url))
-    }
-
-    fn take_rest(&self) -> Vec<Exchange> {
-        self.wire.take_all()
     }
 }
