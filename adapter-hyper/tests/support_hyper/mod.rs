@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -13,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderName, Request, Response, StatusCode, Uri, header};
+use http::{HeaderName, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use httpdigest::server::{Authenticated, Users, Verifier, VerifierConfig};
@@ -21,10 +20,10 @@ use httpdigest::{Algorithm, QopOptions};
 use httpdigest_hyper::{DigestBody, RequireDigestLayer};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::{Service, ServiceBuilder, service_fn};
 
@@ -505,83 +504,13 @@ impl Body for Chunks {
 }
 
 // ---------------------------------------------------------------------------------------
-// A connector to a forward proxy
+// A connector to a forward proxy: the one of the end-to-end suite
 // ---------------------------------------------------------------------------------------
 
-/// Connects every request to the proxy and marks the connection proxied, so hyper-util
-/// writes the request line in absolute form (`GET http://origin.test/path HTTP/1.1`).
-#[derive(Clone)]
-pub(crate) struct ProxyConnector {
-    pub(crate) proxy: SocketAddr,
-}
-
-impl Service<Uri> for ProxyConnector {
-    type Response = ProxiedStream;
-    type Error = io::Error;
-    type Future = BoxFuture<io::Result<ProxiedStream>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _destination: Uri) -> Self::Future {
-        let proxy = self.proxy;
-        Box::pin(async move {
-            let stream = TcpStream::connect(proxy).await?;
-            stream.set_nodelay(true)?;
-            Ok(ProxiedStream(TokioIo::new(stream)))
-        })
-    }
-}
-
-/// A TCP connection to the proxy.
-pub(crate) struct ProxiedStream(TokioIo<TcpStream>);
-
-impl Connection for ProxiedStream {
-    fn connected(&self) -> Connected {
-        Connected::new().proxy(true)
-    }
-}
-
-impl hyper::rt::Read for ProxiedStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: hyper::rt::ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
-    }
-}
-
-impl hyper::rt::Write for ProxiedStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().0).poll_write_vectored(cx, bufs)
-    }
-}
+#[allow(unreachable_pub)]
+#[path = "../../../tests/src/proxy.rs"]
+mod proxy;
+pub(crate) use proxy::ProxyConnector;
 
 // ---------------------------------------------------------------------------------------
 // Header parsing

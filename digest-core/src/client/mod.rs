@@ -605,12 +605,10 @@ impl Client {
                 .as_ref()
                 .map(|sent| (side, sent.space, sent.nonce))
         });
+        // Counted before the response is handled: a send it leads to must not take this
+        // one for a send still in flight.
         for (side, space, _) in used.iter().flatten() {
-            if let Some(ProtectionSpace {
-                kind: SpaceKind::Digest(d),
-                ..
-            }) = self.spaces_mut(*side).get_mut(*space)
-            {
+            if let Some(d) = self.spaces_mut(*side).digest_mut(*space) {
                 d.answers = d.answers.wrapping_add(1);
             }
         }
@@ -791,6 +789,7 @@ impl Client {
         };
 
         // Classify the challenge against what this side sent.
+        let retries_left = exchange.extra_sends < MAX_EXTRA_SENDS;
         let state = exchange.side_mut(side);
         let (stale, nonce_fp) = match &chosen {
             Chosen::Digest(d) => (d.stale(), fingerprint(&d.nonce().unescaped())),
@@ -807,16 +806,15 @@ impl Client {
             Some(_) if stale => true,
             _ => false,
         };
-        let refused = state.sent.clone();
+        let refused = state.sent.as_ref();
         if is_stale_answer && state.answered_stale {
-            return Action::Fail(self.refusal(side, refused.as_ref(), Failure::RetriesExhausted));
+            return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
         }
         if !is_stale_answer && state.answered_fresh {
-            let failure = Failure::CredentialsRejected;
-            return Action::Fail(self.refusal(side, refused.as_ref(), failure));
+            return Action::Fail(self.refusal(side, refused, Failure::CredentialsRejected));
         }
-        if exchange.extra_sends >= MAX_EXTRA_SENDS {
-            return Action::Fail(self.refusal(side, refused.as_ref(), Failure::RetriesExhausted));
+        if !retries_left {
+            return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
         }
 
         // Remember the space: later requests use it even if this one cannot be answered.
@@ -871,10 +869,7 @@ impl Client {
 
     /// Ends the hold of the request that answered `nonce`'s challenge, if it is held.
     fn release(&mut self, side: Side, space: u64, nonce: u64) {
-        if let Some(ProtectionSpace {
-            kind: SpaceKind::Digest(d),
-            ..
-        }) = self.spaces_mut(side).get_mut(space)
+        if let Some(d) = self.spaces_mut(side).digest_mut(space)
             && d.held == Some(nonce)
         {
             d.held = None;
@@ -1002,11 +997,7 @@ impl Client {
                 return Action::Fail(f);
             }
             // The credentials were accepted.
-            if let Some(ProtectionSpace {
-                kind: SpaceKind::Digest(d),
-                ..
-            }) = self.spaces_mut(side).get_mut(sent.space)
-            {
+            if let Some(d) = self.spaces_mut(side).digest_mut(sent.space) {
                 d.accepted = true;
             }
         }
@@ -1021,11 +1012,7 @@ impl Client {
         let Some(sent) = refused else {
             return otherwise;
         };
-        if let Some(ProtectionSpace {
-            kind: SpaceKind::Digest(d),
-            ..
-        }) = self.spaces_mut(side).get_mut(sent.space)
-        {
+        if let Some(d) = self.spaces_mut(side).digest_mut(sent.space) {
             if d.accepted && (sent.overlapped || d.sends != sent.space_sends) {
                 return Failure::OutOfOrder;
             }

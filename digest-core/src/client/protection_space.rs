@@ -253,6 +253,14 @@ impl Spaces {
         self.entries.iter_mut().find(|s| s.id == id)
     }
 
+    /// The Digest state of space `id`, if it is a Digest space.
+    pub(crate) fn digest_mut(&mut self, id: u64) -> Option<&mut DigestSpace> {
+        match self.get_mut(id).map(|s| &mut s.kind) {
+            Some(SpaceKind::Digest(d)) => Some(d),
+            _ => None,
+        }
+    }
+
     /// Inserts a space, replacing the one of the same origin and realm. Returns its id.
     pub(crate) fn upsert(&mut self, mut space: ProtectionSpace) -> u64 {
         let now = self.tick();
