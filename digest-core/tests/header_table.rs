@@ -1885,6 +1885,43 @@ fn table_sizes() {
     assert!(total >= 45, "only {total} cases");
 }
 
+/// Every case of the tables is a seed of the fuzz target of its parser
+/// (`fuzz/seeds/<target>/table-<case>`), so that fuzzing starts from the real and hostile
+/// values above. After adding a case, write the seeds with
+/// `HTTPDIGEST_WRITE_SEEDS=1 cargo test -p httpdigest --test header_table fuzz_seeds`.
+#[test]
+fn fuzz_seeds_hold_every_case() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    let write = std::env::var_os("HTTPDIGEST_WRITE_SEEDS").is_some();
+    let cases = challenge_cases()
+        .into_iter()
+        .map(|c| ("challenge", c.name, c.input))
+        .chain(
+            credentials_cases()
+                .into_iter()
+                .map(|c| ("credentials", c.name, c.input)),
+        )
+        .chain(
+            authentication_info_cases()
+                .into_iter()
+                .map(|c| ("authentication_info", c.name, c.input)),
+        );
+    let mut stale = Vec::new();
+    for (target, name, input) in cases {
+        let path = seeds.join(target).join(format!("table-{name}"));
+        if write {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &input).unwrap();
+        } else if std::fs::read(&path).ok() != Some(input) {
+            stale.push(path);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "fuzz seeds missing or out of date (write them with HTTPDIGEST_WRITE_SEEDS=1): {stale:?}"
+    );
+}
+
 /// obs-text parses, but is not text: `to_str` names the value's offset (its opening quote).
 #[test]
 fn latin1_realm_is_not_utf8() {

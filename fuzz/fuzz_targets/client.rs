@@ -1,0 +1,433 @@
+//! The client state machine fed any sequence of requests and responses, interleaved across
+//! up to eight open exchanges.
+//!
+//! Input: lines, one operation each (see `httpdigest_fuzz::Ops`); digits pick among choices.
+//!
+//! | line | operation |
+//! |---|---|
+//! | `c` + 10 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no) |
+//! | `b` + origin, proxy, method, body digits, then the target | begin a request |
+//! | `w` / `p` + value | a `WWW-Authenticate` / `Proxy-Authenticate` field for the next response |
+//! | `i` / `j` + value | its `Authentication-Info` / `Proxy-Authentication-Info` |
+//! | `o` + digit | the origin that answered it (a redirect followed below the client) |
+//! | `r` + exchange, status digits, or a status number after them | deliver it |
+//! | `v` + exchange | review the pending response (diagnostics) |
+//! | `x` | the random number generator starts or stops failing |
+//!
+//! What must hold, whatever the server sends:
+//! - no request is sent more than twice more ([`Exchange::extra_sends`] agrees);
+//! - `Authorization` only to origins in the scope, and only when the origin that answered is
+//!   in it too; `Proxy-Authorization` only to the proxy the proxy credentials were first used
+//!   with; Basic only where the policy allows it;
+//! - Digest credentials name the right user for their side and the request's target;
+//! - a finished exchange stays finished: no more sends;
+//! - no panic, no hang.
+#![no_main]
+
+use httpdigest::client::{
+    Action, AuthHeaders, BasicPolicy, BodySource, Client, ClientConfig, Credentials, Exchange,
+    Origin, OriginRef, Request, Response, Scheme, SelectionOrder,
+};
+use httpdigest::{Algorithm, DigestCredentials, HexDigest, digest};
+use httpdigest_fuzz::{FuzzRng, Ops};
+use libfuzzer_sys::fuzz_target;
+
+const USER: &str = "Mufasa";
+const PASSWORD: &str = "Circle of Life";
+const PROXY_USER: &str = "proxy-user";
+const PROXY_PASSWORD: &str = "proxy password";
+const BODY: &[u8] = b"{\"a\":1}";
+
+const ORIGINS: [OriginRef<'static>; 5] = [
+    OriginRef {
+        scheme: Scheme::Http,
+        host: "a.test",
+        port: 80,
+    },
+    OriginRef {
+        scheme: Scheme::Http,
+        host: "b.test",
+        port: 80,
+    },
+    OriginRef {
+        scheme: Scheme::Https,
+        host: "a.test",
+        port: 443,
+    },
+    // The same origin as the first: hosts compare ignoring ASCII case.
+    OriginRef {
+        scheme: Scheme::Http,
+        host: "A.Test",
+        port: 80,
+    },
+    OriginRef {
+        scheme: Scheme::Http,
+        host: "a.test",
+        port: 8080,
+    },
+];
+
+const PROXIES: [OriginRef<'static>; 2] = [
+    OriginRef {
+        scheme: Scheme::Http,
+        host: "proxy.test",
+        port: 3128,
+    },
+    OriginRef {
+        scheme: Scheme::Http,
+        host: "proxy2.test",
+        port: 3128,
+    },
+];
+
+const METHODS: [&str; 4] = ["GET", "POST", "PUT", "CONNECT"];
+
+/// The configuration a `c` line picks.
+#[derive(Debug, Clone, Copy, Default)]
+struct Setup {
+    preemptive_off: bool,
+    mutual: bool,
+    auth_int: bool,
+    server_order: bool,
+    explicit_scope: bool,
+    basic: usize,
+    min_algorithm: usize,
+    capacity: usize,
+    origin_credentials: usize,
+    no_proxy_credentials: bool,
+}
+
+impl Setup {
+    fn basic(&self) -> BasicPolicy {
+        [
+            BasicPolicy::Never,
+            BasicPolicy::HttpsOnly,
+            BasicPolicy::Always,
+        ][self.basic]
+    }
+
+    fn client(&self) -> Client {
+        let mut config = ClientConfig::default()
+            .with_preemptive(!self.preemptive_off)
+            .with_mutual_auth_required(self.mutual)
+            .with_auth_int_preferred(self.auth_int)
+            .with_basic(self.basic())
+            .with_order(if self.server_order {
+                SelectionOrder::ServerOrder
+            } else {
+                SelectionOrder::Strongest
+            });
+        if let Some(&min) = [None, Some(Algorithm::Md5), Some(Algorithm::Sha256)]
+            .get(self.min_algorithm)
+            .and_then(Option::as_ref)
+        {
+            config = config.with_min_algorithm(min);
+        }
+        if self.explicit_scope {
+            config = config.with_scope([
+                Origin::new(Scheme::Http, "a.test", 80),
+                Origin::new(Scheme::Http, "a.test", 8080),
+            ]);
+        }
+        if self.capacity > 0 {
+            config = config.with_max_protection_spaces(self.capacity);
+        }
+        let proxy = Credentials::new(PROXY_USER, PROXY_PASSWORD);
+        let client = match self.origin_credentials {
+            0 => Client::new(Credentials::new(USER, PASSWORD), config),
+            1 => {
+                let ha1 = digest::ha1(Algorithm::Md5, USER.as_bytes(), b"r", PASSWORD.as_bytes());
+                Client::new(
+                    Credentials::with_ha1(USER, "r", Algorithm::Md5, ha1),
+                    config,
+                )
+            }
+            _ => return Client::proxy_only(proxy, config),
+        };
+        if self.no_proxy_credentials {
+            client
+        } else {
+            client.with_proxy_credentials(proxy)
+        }
+    }
+}
+
+/// One request in flight and what the fuzzer has seen of it.
+struct Open<'a> {
+    exchange: Exchange,
+    origin: OriginRef<'static>,
+    proxy: Option<OriginRef<'static>>,
+    method: &'static str,
+    target: &'a str,
+    body: usize,
+    body_hash: HexDigest,
+    sends: u8,
+}
+
+impl<'a> Open<'a> {
+    fn request(&self) -> Request<'a> {
+        Request {
+            method: self.method,
+            target: self.target,
+            origin: self.origin,
+            proxy: self.proxy,
+            body: match self.body {
+                0 => BodySource::Bytes(&[]),
+                1 => BodySource::Bytes(BODY),
+                2 | 3 => BodySource::Hashed {
+                    algorithm: if self.body == 2 {
+                        Algorithm::Md5
+                    } else {
+                        Algorithm::Sha256
+                    },
+                    digest: self.body_hash.clone(),
+                },
+                _ => BodySource::NotReplayable,
+            },
+        }
+    }
+}
+
+/// The response being assembled by `w`, `p`, `i`, `j`, `o` lines.
+#[derive(Default)]
+struct Pending<'a> {
+    www: Vec<&'a [u8]>,
+    proxy: Vec<&'a [u8]>,
+    info: Option<&'a [u8]>,
+    proxy_info: Option<&'a [u8]>,
+    origin: Option<OriginRef<'static>>,
+}
+
+impl<'a> Pending<'a> {
+    fn response(&self, status: u16) -> Response<'_> {
+        Response {
+            status,
+            www_authenticate: &self.www,
+            proxy_authenticate: &self.proxy,
+            authentication_info: self.info,
+            proxy_authentication_info: self.proxy_info,
+            origin: self.origin,
+        }
+    }
+}
+
+/// What the fuzzer knows independently of the client: where credentials may go.
+struct Oracle {
+    setup: Setup,
+    /// The origins credentials may go to (fixed, or the first request's).
+    scope: Vec<OriginRef<'static>>,
+    /// The proxy the proxy credentials went with first.
+    proxy_scope: Option<OriginRef<'static>>,
+}
+
+impl Oracle {
+    fn in_scope(&self, origin: OriginRef<'_>) -> bool {
+        self.scope.iter().any(|o| o.same_as(origin))
+    }
+
+    fn basic_allowed(&self, scheme: Scheme) -> bool {
+        match self.setup.basic() {
+            BasicPolicy::Never => false,
+            BasicPolicy::HttpsOnly => scheme == Scheme::Https,
+            BasicPolicy::Always => true,
+        }
+    }
+
+    /// Checks the headers of one send of `open`; `answered` is the origin that answered the
+    /// previous send, when it was not the request's.
+    fn check(&self, open: &Open<'_>, headers: &AuthHeaders, answered: Option<OriginRef<'_>>) {
+        if let Some(value) = &headers.authorization {
+            assert!(
+                self.setup.origin_credentials < 2,
+                "Authorization without origin credentials: {value}"
+            );
+            assert!(
+                self.in_scope(open.origin),
+                "Authorization to {:?}, outside the scope {:?}: {value}",
+                open.origin,
+                self.scope
+            );
+            if let Some(answered) = answered {
+                assert!(
+                    self.in_scope(answered),
+                    "Authorization after an answer from {answered:?}, outside the scope"
+                );
+            }
+            self.check_value(value, open, open.origin.scheme, USER);
+        }
+        if let Some(value) = &headers.proxy_authorization {
+            assert!(
+                !self.setup.no_proxy_credentials,
+                "Proxy-Authorization without proxy credentials: {value}"
+            );
+            let proxy = open
+                .proxy
+                .unwrap_or_else(|| panic!("Proxy-Authorization without a proxy: {value}"));
+            assert!(
+                self.proxy_scope.is_some_and(|p| p.same_as(proxy)),
+                "Proxy-Authorization to {proxy:?}, not the proxy of the credentials {:?}",
+                self.proxy_scope
+            );
+            self.check_value(value, open, proxy.scheme, PROXY_USER);
+        }
+    }
+
+    fn check_value(&self, value: &str, open: &Open<'_>, scheme: Scheme, user: &str) {
+        if value.starts_with("Basic ") {
+            assert!(
+                self.basic_allowed(scheme),
+                "Basic over {scheme:?} under {:?}",
+                self.setup.basic()
+            );
+            return;
+        }
+        let creds = DigestCredentials::parse(value.as_bytes()).unwrap_or_else(|e| {
+            panic!("the client wrote credentials it cannot parse: {e}: {value}")
+        });
+        if !creds.userhash() {
+            assert_eq!(&*creds.username_bytes(), user.as_bytes(), "{value}");
+        }
+        assert_eq!(&*creds.uri().unescaped(), open.target.as_bytes(), "{value}");
+    }
+}
+
+fn status(op: &httpdigest_fuzz::Op<'_>) -> u16 {
+    if let Some(n) = std::str::from_utf8(op.rest(2))
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+    {
+        return n;
+    }
+    [401, 407, 200, 302, 500, 403, 100, 204, 401, 407][op.choice(1, 10)]
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut rng = FuzzRng::new(0x5eed);
+    let mut setup = Setup::default();
+    let mut client: Option<Client> = None;
+    let mut oracle: Option<Oracle> = None;
+    let mut open: Vec<Open<'_>> = Vec::new();
+    let mut pending = Pending::default();
+
+    for op in Ops::new(data, 64) {
+        match op.code {
+            b'c' if client.is_none() => {
+                setup = Setup {
+                    preemptive_off: op.choice(0, 2) == 1,
+                    mutual: op.choice(1, 2) == 1,
+                    auth_int: op.choice(2, 2) == 1,
+                    server_order: op.choice(3, 2) == 1,
+                    explicit_scope: op.choice(4, 2) == 1,
+                    basic: op.choice(5, 3),
+                    min_algorithm: op.choice(6, 3),
+                    capacity: op.choice(7, 4),
+                    origin_credentials: op.choice(8, 3),
+                    no_proxy_credentials: op.choice(9, 2) == 1,
+                };
+            }
+            b'b' if open.len() < 8 => {
+                let client = client.get_or_insert_with(|| setup.client());
+                let oracle = oracle.get_or_insert_with(|| Oracle {
+                    setup,
+                    scope: if setup.explicit_scope {
+                        vec![ORIGINS[0], ORIGINS[4]]
+                    } else {
+                        Vec::new()
+                    },
+                    proxy_scope: None,
+                });
+                let origin = ORIGINS[op.choice(0, ORIGINS.len())];
+                let proxy = match op.choice(1, 3) {
+                    0 => None,
+                    i => Some(PROXIES[i - 1]),
+                };
+                if oracle.scope.is_empty() && setup.origin_credentials < 2 {
+                    oracle.scope.push(origin);
+                }
+                if oracle.proxy_scope.is_none() && !setup.no_proxy_credentials {
+                    oracle.proxy_scope = proxy;
+                }
+                let body = op.choice(3, 5);
+                let hash_algorithm = if body == 2 {
+                    Algorithm::Md5
+                } else {
+                    Algorithm::Sha256
+                };
+                let target = std::str::from_utf8(op.rest(4)).unwrap_or("/");
+                let mut entry = Open {
+                    exchange: Exchange::default(),
+                    origin,
+                    proxy,
+                    method: METHODS[op.choice(2, METHODS.len())],
+                    target: if target.is_empty() { "/" } else { target },
+                    body,
+                    body_hash: digest::hash(hash_algorithm, BODY),
+                    sends: 0,
+                };
+                let (exchange, headers) = client.begin(&entry.request(), &mut rng);
+                entry.exchange = exchange;
+                assert_eq!(entry.exchange.extra_sends(), 0);
+                oracle.check(&entry, &headers, None);
+                open.push(entry);
+            }
+            b'w' if pending.www.len() < 8 => pending.www.push(op.args),
+            b'p' if pending.proxy.len() < 8 => pending.proxy.push(op.args),
+            b'i' => pending.info = Some(op.args),
+            b'j' => pending.proxy_info = Some(op.args),
+            b'o' => pending.origin = ORIGINS.get(op.choice(0, ORIGINS.len() + 1)).copied(),
+            b'x' => rng.failing = !rng.failing,
+            b'v' => {
+                let (Some(client), Some(entry)) = (&client, open.get(op.choice(0, 8))) else {
+                    continue;
+                };
+                let response = pending.response(status(&op));
+                for reviewed in client.review(&entry.request(), &response) {
+                    let _ = reviewed.into_owned();
+                }
+            }
+            b'r' => {
+                let (Some(client), Some(oracle)) = (&mut client, &oracle) else {
+                    continue;
+                };
+                let index = op.choice(0, 8);
+                let Some(entry) = open.get_mut(index) else {
+                    continue;
+                };
+                let response = pending.response(status(&op));
+                let request = entry.request();
+                let action =
+                    client.handle_response(&mut entry.exchange, &request, &response, &mut rng);
+                match action {
+                    Action::Send(headers) => {
+                        entry.sends += 1;
+                        assert!(
+                            entry.sends <= 2,
+                            "a request sent {} times more",
+                            entry.sends
+                        );
+                        assert_eq!(entry.exchange.extra_sends(), entry.sends);
+                        oracle.check(entry, &headers, pending.origin);
+                    }
+                    Action::Done | Action::Fail(_) => {
+                        assert!(entry.exchange.extra_sends() <= 2);
+                        // Finished for good: another response changes nothing.
+                        let again = client.handle_response(
+                            &mut entry.exchange,
+                            &request,
+                            &response,
+                            &mut rng,
+                        );
+                        assert_eq!(
+                            again,
+                            Action::Done,
+                            "an exchange came back after {action:?}"
+                        );
+                        open.swap_remove(index);
+                    }
+                }
+                pending = Pending::default();
+            }
+            _ => {}
+        }
+    }
+});

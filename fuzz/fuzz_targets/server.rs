@@ -1,0 +1,380 @@
+//! The server verifier fed any `Authorization` values: raw bytes, or credentials built from
+//! the verifier's own nonces with the right or a wrong password and then edited.
+//!
+//! Input: lines, one operation each (see `httpdigest_fuzz::Ops`); digits pick among choices.
+//!
+//! | line | operation |
+//! |---|---|
+//! | `c` + 6 digits | configuration, before the first verification: algorithms, qop, userhash, opaque, nonce lifetime, nonce-count store capacity |
+//! | `n` + stale digit | issue challenges (their nonce joins the known ones) |
+//! | `t` + number | advance the clock by that many seconds |
+//! | `a` + value | verify a raw `Authorization` value |
+//! | `s` + 10 digits, then an edit | verify built credentials: user, password (right, wrong, empty), algorithm, qop, nonce, nc, uri, username form, realm, opaque; the edit deletes and inserts bytes at a position |
+//! | `x` | the random number generator starts or stops failing |
+//!
+//! What must hold, whatever the client sends:
+//! - success only for a known user whose right password computed the `response` (checked
+//!   again here from the header, independently of the verifier's path), never for
+//!   credentials built with a wrong password;
+//! - never the same (nonce, nc) twice, never a count below one accepted before;
+//! - never a nonce past its lifetime;
+//! - refusals are 400 or 401, `stale` only with 401; every challenge issued parses;
+//! - no panic, no hang.
+#![no_main]
+
+use std::collections::HashMap;
+
+use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
+use httpdigest::{
+    Algorithm, AuthenticationInfo, CredentialsParams, DigestChallenge, DigestCredentials,
+    NonceCount, Qop, QopOptions, UsernameParam, digest,
+};
+use httpdigest_fuzz::{FuzzRng, Op, Ops};
+use libfuzzer_sys::fuzz_target;
+
+const REALM: &str = "api@example.org";
+const KEY: &[u8] = b"fuzz key: 32 bytes of secret....";
+const USERS: [(&str, &str); 2] = [("alice", "s3cret"), ("Jäsøn Doe", "Secret, or not?")];
+const METHOD: &str = "POST";
+const TARGET: &str = "/t?x=1";
+const BODY: &[u8] = b"{\"a\":1}";
+const CNONCE: &str = "0a4f113b";
+const START: u64 = 1_700_000_000;
+
+/// The configuration a `c` line picks.
+#[derive(Debug, Clone, Copy, Default)]
+struct Setup {
+    algorithms: usize,
+    qop: usize,
+    userhash: bool,
+    opaque: bool,
+    lifetime: usize,
+    capacity: usize,
+}
+
+impl Setup {
+    fn config(&self) -> VerifierConfig {
+        use Algorithm::*;
+        let algorithms: &[Algorithm] = match self.algorithms {
+            0 => &[Sha256, Md5],
+            1 => &[Md5],
+            2 => &[Sha512_256, Sha256, Md5],
+            3 => &[Md5Sess, Sha256Sess],
+            _ => &Algorithm::ALL,
+        };
+        let qop = [
+            QopOptions::NONE.with(Qop::Auth),
+            QopOptions::NONE.with(Qop::AuthInt),
+            QopOptions::BOTH,
+            QopOptions::NONE,
+        ][self.qop];
+        let mut config = VerifierConfig::new(REALM)
+            .with_algorithms(algorithms.iter().copied())
+            .with_qop(qop)
+            .with_userhash(self.userhash)
+            .with_nonce_lifetime(self.lifetime());
+        if self.opaque {
+            config = config.with_opaque("5ccc069c403ebaf9f0171e9517f40e41");
+        }
+        config
+    }
+
+    fn lifetime(&self) -> u64 {
+        [300, 3, 0][self.lifetime]
+    }
+
+    fn capacity(&self) -> usize {
+        [1024, 1, 2][self.capacity]
+    }
+}
+
+/// Everything one input drives.
+struct Server {
+    setup: Setup,
+    verifier: Verifier,
+    users: Users,
+    counts: MemoryNonceCounts,
+    now: u64,
+    /// Nonces issued (challenges and nextnonce), with their issue time.
+    issued: Vec<(String, u64)>,
+    /// The highest count accepted per nonce.
+    accepted: HashMap<Vec<u8>, u32>,
+    /// The count an `s` line sends next per nonce, by default.
+    next_nc: HashMap<String, u32>,
+}
+
+impl Server {
+    fn new(setup: Setup) -> Self {
+        let mut users = Users::new(REALM);
+        for (name, password) in USERS {
+            users.insert(name, password);
+        }
+        Self {
+            setup,
+            verifier: Verifier::new(setup.config(), KEY),
+            users,
+            counts: MemoryNonceCounts::new(setup.capacity(), setup.lifetime()),
+            now: START,
+            issued: Vec::new(),
+            accepted: HashMap::new(),
+            next_nc: HashMap::new(),
+        }
+    }
+
+    fn issue(&mut self, stale: bool, rng: &mut FuzzRng) {
+        let Ok(challenges) = self.verifier.challenges(self.now, stale, rng) else {
+            return;
+        };
+        for value in &challenges {
+            let parsed = DigestChallenge::parse(value.as_bytes())
+                .unwrap_or_else(|e| panic!("our own challenge does not parse: {e}: {value}"));
+            assert_eq!(&*parsed.realm().unescaped(), REALM.as_bytes());
+            assert_eq!(parsed.stale(), stale);
+            let nonce = parsed.nonce().to_str().unwrap().into_owned();
+            if self.issued.len() < 8 && !self.issued.iter().any(|(n, _)| *n == nonce) {
+                self.issued.push((nonce, self.now));
+            }
+        }
+    }
+
+    /// Builds credentials as an `s` line says; returns them and whether they used the right
+    /// password of a known user.
+    fn build(&mut self, op: &Op<'_>) -> (Vec<u8>, bool) {
+        let user = op.choice(0, 3);
+        let (name, right_password) = USERS.get(user).copied().unwrap_or(("mallory", "guess"));
+        let password = match op.choice(1, 3) {
+            0 => right_password,
+            1 => "wrong password",
+            _ => "",
+        };
+        let honest = user < USERS.len() && password == right_password;
+        let algorithm = Algorithm::ALL[op.choice(2, Algorithm::ALL.len())];
+        let qop = [Some(Qop::Auth), Some(Qop::AuthInt), None][op.choice(3, 3)];
+        let nonce = match self.issued.get(op.choice(4, 10)) {
+            Some((n, _)) => n.clone(),
+            None => String::from("deadbeefdeadbeefdeadbeef"),
+        };
+        let next = self.next_nc.entry(nonce.clone()).or_insert(1);
+        let nc = match op.choice(5, 4) {
+            0 => {
+                let nc = *next;
+                *next = next.saturating_add(1);
+                nc
+            }
+            1 => 1,
+            2 => next.saturating_sub(1).max(1),
+            _ => u32::MAX,
+        };
+        let nc = NonceCount::new(nc);
+        let uri = ["/t?x=1", "http://h.test/t?x=1", "/other"][op.choice(6, 3)];
+        let realm = if op.choice(8, 2) == 0 {
+            REALM
+        } else {
+            "other realm"
+        };
+        let userhash_value;
+        let username = match op.choice(7, 3) {
+            0 => UsernameParam::Plain(name),
+            1 => {
+                userhash_value = digest::userhash(algorithm, name.as_bytes(), realm.as_bytes());
+                UsernameParam::Hashed(userhash_value.as_str())
+            }
+            _ => UsernameParam::Extended(name),
+        };
+        let opaque = match op.choice(9, 3) {
+            0 => self.verifier.config().opaque.clone(),
+            1 => None,
+            _ => Some(String::from("not the opaque")),
+        };
+
+        let ha1 = digest::ha1(
+            algorithm,
+            name.as_bytes(),
+            realm.as_bytes(),
+            password.as_bytes(),
+        );
+        let ha1 = if algorithm.is_session() {
+            digest::session_ha1(algorithm, &ha1, nonce.as_bytes(), CNONCE.as_bytes())
+        } else {
+            ha1
+        };
+        let body_hash = (qop == Some(Qop::AuthInt)).then(|| digest::hash(algorithm, BODY));
+        let ha2 = digest::ha2(
+            algorithm,
+            METHOD.as_bytes(),
+            uri.as_bytes(),
+            body_hash.as_ref(),
+        );
+        let qop_params = qop.map(|qop| digest::QopParams {
+            qop,
+            nc,
+            cnonce: CNONCE.as_bytes(),
+        });
+        let response = digest::response(algorithm, &ha1, nonce.as_bytes(), qop_params, &ha2);
+        let header = CredentialsParams {
+            algorithm: Some(algorithm.name()),
+            nc: qop.map(|_| nc),
+            cnonce: qop.map(|_| CNONCE),
+            qop,
+            opaque: opaque.as_deref(),
+            ..CredentialsParams::new(username, realm, uri, &nonce, response.as_str())
+        }
+        .to_header_value()
+        .unwrap_or_default();
+        (edit(header.into_bytes(), op.rest(10)), honest)
+    }
+
+    /// Verifies `authorization`. `honest` says, for built credentials, whether they used the
+    /// right password of a known user; raw values make no claim (they may replay credentials
+    /// built before, which is fine while the nonce and count are fresh).
+    fn verify(&mut self, authorization: &[u8], honest: Option<bool>, rng: &mut FuzzRng) {
+        let request = ServerRequest {
+            method: METHOD,
+            target: TARGET,
+            authorization: Some(authorization),
+            body: Some(BODY),
+        };
+        let result = self
+            .verifier
+            .verify(&request, self.now, &self.users, &self.counts, rng);
+        let authenticated = match result {
+            Ok(a) => a,
+            Err(rejection) => {
+                assert!(matches!(rejection.status(), 400 | 401), "{rejection:?}");
+                assert!(
+                    !rejection.stale() || rejection.status() == 401,
+                    "{rejection:?}"
+                );
+                let _ = rejection.reason().to_string();
+                return;
+            }
+        };
+        let value = String::from_utf8_lossy(authorization);
+        assert_ne!(
+            honest,
+            Some(false),
+            "accepted without the right password: {value}"
+        );
+        let creds = DigestCredentials::parse(authorization)
+            .unwrap_or_else(|e| panic!("accepted what does not parse ({e}): {value}"));
+
+        // The response, computed again from the header with the user's real password.
+        let (name, password) = USERS
+            .iter()
+            .find(|(n, _)| n.as_bytes() == authenticated.username_bytes)
+            .unwrap_or_else(|| panic!("accepted an unknown user: {value}"));
+        let algorithm = creds.algorithm().expect("accepted an unknown algorithm");
+        let nonce = creds.nonce().unescaped();
+        let cnonce = creds.cnonce().map(|c| c.unescaped().into_owned());
+        let ha1 = digest::ha1(
+            algorithm,
+            name.as_bytes(),
+            REALM.as_bytes(),
+            password.as_bytes(),
+        );
+        let ha1 = if algorithm.is_session() {
+            digest::session_ha1(algorithm, &ha1, &nonce, cnonce.as_deref().unwrap_or(b""))
+        } else {
+            ha1
+        };
+        let body_hash = (creds.qop() == Some(Qop::AuthInt)).then(|| digest::hash(algorithm, BODY));
+        let ha2 = digest::ha2(
+            algorithm,
+            METHOD.as_bytes(),
+            &creds.uri().unescaped(),
+            body_hash.as_ref(),
+        );
+        let qop_params = match (creds.qop(), creds.nc(), &cnonce) {
+            (Some(qop), Some(nc), Some(cnonce)) => Some(digest::QopParams { qop, nc, cnonce }),
+            (None, _, _) => None,
+            _ => panic!("accepted a qop without nc or cnonce: {value}"),
+        };
+        let expected = digest::response(algorithm, &ha1, &nonce, qop_params, &ha2);
+        assert!(
+            expected.ct_eq(&creds.response().unescaped()),
+            "accepted a response the password does not give: {value}"
+        );
+
+        // Never a replay, never an expired nonce.
+        if let Some(nc) = creds.nc().filter(|_| creds.qop().is_some()) {
+            let last = self.accepted.entry(nonce.to_vec()).or_insert(0);
+            assert!(
+                nc.get() > *last,
+                "accepted nc {} after {}: {value}",
+                nc.get(),
+                last
+            );
+            *last = nc.get();
+        }
+        if let Some((_, issued_at)) = self.issued.iter().find(|(n, _)| n.as_bytes() == &*nonce) {
+            assert!(
+                self.now - issued_at <= self.setup.lifetime(),
+                "accepted a nonce issued at {issued_at} at {}: {value}",
+                self.now
+            );
+        }
+
+        let info = AuthenticationInfo::parse(authenticated.authentication_info.as_bytes())
+            .unwrap_or_else(|e| panic!("our own Authentication-Info does not parse: {e}"));
+        if let Some(next) = info.nextnonce() {
+            let next = next.to_str().unwrap().into_owned();
+            if self.issued.len() < 8 {
+                self.issued.push((next, self.now));
+            }
+        }
+    }
+}
+
+/// Applies an edit to `bytes`: the first byte of `edit` picks the position, the second how
+/// many bytes to delete there (0–3), the rest is inserted.
+fn edit(mut bytes: Vec<u8>, edit: &[u8]) -> Vec<u8> {
+    let [at, delete, insert @ ..] = edit else {
+        return bytes;
+    };
+    let at = usize::from(*at) * bytes.len() / 256;
+    let end = (at + usize::from(delete % 4)).min(bytes.len());
+    bytes.splice(at..end, insert.iter().copied());
+    bytes
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut rng = FuzzRng::new(0x5e4e4);
+    let mut setup = Setup::default();
+    let mut server: Option<Server> = None;
+
+    for op in Ops::new(data, 12) {
+        match op.code {
+            b'c' if server.is_none() => {
+                setup = Setup {
+                    algorithms: op.choice(0, 5),
+                    qop: op.choice(1, 4),
+                    userhash: op.choice(2, 2) == 1,
+                    opaque: op.choice(3, 2) == 1,
+                    lifetime: op.choice(4, 3),
+                    capacity: op.choice(5, 3),
+                };
+            }
+            b'n' => server
+                .get_or_insert_with(|| Server::new(setup))
+                .issue(op.choice(0, 2) == 1, &mut rng),
+            b't' => {
+                let server = server.get_or_insert_with(|| Server::new(setup));
+                let seconds = std::str::from_utf8(op.args)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u32>().ok())
+                    .unwrap_or(1);
+                server.now += u64::from(seconds);
+            }
+            b'a' => server
+                .get_or_insert_with(|| Server::new(setup))
+                .verify(op.args, None, &mut rng),
+            b's' => {
+                let server = server.get_or_insert_with(|| Server::new(setup));
+                let (authorization, honest) = server.build(&op);
+                server.verify(&authorization, Some(honest), &mut rng);
+            }
+            b'x' => rng.failing = !rng.failing,
+            _ => {}
+        }
+    }
+});

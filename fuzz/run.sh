@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets (cargo-fuzz, libFuzzer) on the stable toolchain.
+#
+#   fuzz/run.sh smoke [SECONDS]    every target for SECONDS (default 20): what CI runs
+#   fuzz/run.sh campaign [RUNS]    every target for RUNS executions (default 10000000), two at
+#                                  a time; writes the figures to fuzz/CAMPAIGN.md
+#   fuzz/run.sh TARGET [ARGS...]   one target, libFuzzer ARGS as given (e.g. -runs=1000)
+#
+# AddressSanitizer by default; if that build fails (no sanitizer runtime), the targets are
+# built and run without a sanitizer (`-s none`) and the run says so. A crash, a leak, a
+# timeout (-timeout, seconds per input) or an allocation over -malloc_limit_mb fails the
+# run; libFuzzer writes the input to fuzz/artifacts/TARGET/, and
+# `fuzz/run.sh TARGET fuzz/artifacts/TARGET/crash-...` replays it.
+#
+# Inputs found along the way accumulate in fuzz/corpus/TARGET (not committed); the seeds in
+# fuzz/seeds/ (committed) are read, never written.
+set -euo pipefail
+cd "$(dirname "$0")"
+export RUSTC_BOOTSTRAP=1
+
+# Slowest first, so that two at a time finish together.
+TARGETS=(server client challenge credentials authentication_info round_trip)
+LIMITS=(-timeout=10 -malloc_limit_mb=512 -rss_limit_mb=2048 -print_final_stats=1)
+
+# The seed directories of a target.
+seeds() {
+    case $1 in
+        round_trip) echo seeds/challenge seeds/credentials seeds/authentication_info ;;
+        *) echo "seeds/$1" ;;
+    esac
+}
+
+SANITIZER=address
+build() {
+    if ! cargo fuzz build -O -s "$SANITIZER"; then
+        echo "WARNING: the AddressSanitizer build failed; building without a sanitizer"
+        SANITIZER=none
+        cargo fuzz build -O -s none
+    fi
+    echo "sanitizer: $SANITIZER"
+}
+
+run() {
+    local target=$1
+    shift
+    mkdir -p "corpus/$target"
+    # shellcheck disable=SC2046
+    cargo fuzz run -O -s "$SANITIZER" "$target" "corpus/$target" $(seeds "$target") -- \
+        "${LIMITS[@]}" "$@"
+}
+
+# `stat::name: value` from a libFuzzer log.
+stat() {
+    sed -n "s/^stat::$2: *//p" "$1" | tail -n 1
+}
+
+# The last status line's coverage: "cov: N ft: M corp: K".
+coverage() {
+    grep -E '^#[0-9]+' "$1" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' || true
+}
+
+smoke() {
+    local seconds=${1:-20} failed=0
+    build
+    mkdir -p logs
+    for target in "${TARGETS[@]}"; do
+        echo "=== fuzz $target (${seconds}s, sanitizer $SANITIZER)"
+        if run "$target" -max_total_time="$seconds" >"logs/$target.log" 2>&1; then
+            echo "ok: $(stat "logs/$target.log" number_of_executed_units) executions," \
+                "$(stat "logs/$target.log" average_exec_per_sec)/s, $(coverage "logs/$target.log")"
+        else
+            failed=1
+            echo "FAILED: $target"
+            tail -n 60 "logs/$target.log"
+        fi
+    done
+    return "$failed"
+}
+
+campaign() {
+    local runs=${1:-10000000}
+    build
+    mkdir -p logs
+    local start=$SECONDS
+    printf '%s\n' "${TARGETS[@]}" | xargs -P 2 -I{} bash -c '
+        t0=$SECONDS
+        if "$0" {} -runs='"$runs"' >logs/campaign-{}.log 2>&1; then
+            echo "$((SECONDS - t0))" >logs/campaign-{}.time
+            echo "done: {}"
+        else
+            echo "FAILED: {} (see fuzz/logs/campaign-{}.log)"
+            exit 1
+        fi' "$0"
+    report "$runs" $((SECONDS - start))
+}
+
+report() {
+    local runs=$1 wall=$2
+    {
+        echo "# Fuzzing campaign"
+        echo
+        echo "Written by \`fuzz/run.sh campaign $runs\`; do not edit by hand."
+        echo
+        echo "- date: $(date -u +%Y-%m-%d)"
+        echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ../digest-core || echo ' (with uncommitted changes)')"
+        echo "- toolchain: $(rustc --version), cargo-fuzz $(cargo fuzz --version | awk '{print $2}')"
+        echo "- sanitizer: $SANITIZER; machine: $(nproc) cores, two targets at a time; wall time $((wall / 60)) min"
+        echo "- limits: ${LIMITS[*]}"
+        echo
+        echo "| target | executions | time | executions/s | coverage (edges, features, corpus) | peak RSS | crashes |"
+        echo "|---|---:|---:|---:|---|---:|---:|"
+        for target in "${TARGETS[@]}"; do
+            local log=logs/campaign-$target.log
+            echo "| \`$target\` | $(stat "$log" number_of_executed_units) | $(cat "logs/campaign-$target.time")s |" \
+                "$(stat "$log" average_exec_per_sec) | $(coverage "$log") | $(stat "$log" peak_rss_mb) MB | 0 |"
+        done
+    } >CAMPAIGN.md
+    cat CAMPAIGN.md
+}
+
+case ${1:-} in
+    smoke) smoke "${2:-20}" ;;
+    campaign) campaign "${2:-10000000}" ;;
+    "" | -h | --help) sed -n '2,17p' "$0" ;;
+    *)
+        target=$1
+        shift
+        run "$target" "$@"
+        ;;
+esac
