@@ -24,6 +24,7 @@
 //! examined.
 
 use alloc::borrow::Cow;
+use alloc::collections::BTreeSet;
 
 use crate::error::{Found, ParseError, ParseErrorKind};
 use crate::quoted;
@@ -401,14 +402,16 @@ pub(crate) fn unknown_params<'a>(
 /// slots, in the order of `names`, and rejects a second occurrence of any parameter name
 /// (RFC 9110 §11.2: "Each parameter name MUST only occur once per challenge").
 ///
-/// Known names are checked through their slot; an unknown name is compared with the
-/// parameters before it, which [`Limits::max_params`] bounds. Nothing is allocated.
+/// Known names are checked through their slot; unknown names go into an ordered set, so the
+/// check takes O(n log n) in the field's length whatever the limits. Nothing is allocated
+/// unless the field has an unknown parameter.
 pub(crate) fn collect_known<'a, const N: usize>(
     params: &Params<'a>,
     names: &[&str; N],
 ) -> Result<[Option<ParamValue<'a>>; N], ParseError> {
     let mut slots = [None; N];
-    for (i, p) in params.clone().enumerate() {
+    let mut unknown = BTreeSet::new();
+    for p in params.clone() {
         let duplicate = match names.iter().position(|n| n.eq_ignore_ascii_case(p.name)) {
             Some(k) => match slots.get_mut(k) {
                 Some(slot @ None) => {
@@ -417,10 +420,7 @@ pub(crate) fn collect_known<'a, const N: usize>(
                 }
                 _ => true,
             },
-            None => params
-                .clone()
-                .take(i)
-                .any(|q| q.name.eq_ignore_ascii_case(p.name)),
+            None => !unknown.insert(CaselessName(p.name)),
         };
         if duplicate {
             return Err(ParseError::new(
@@ -430,6 +430,36 @@ pub(crate) fn collect_known<'a, const N: usize>(
         }
     }
     Ok(slots)
+}
+
+/// A parameter name ordered ignoring ASCII case, for [`collect_known`]'s set.
+#[derive(Debug, Clone, Copy)]
+struct CaselessName<'a>(&'a str);
+
+impl CaselessName<'_> {
+    fn folded(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.bytes().map(|b| b.to_ascii_lowercase())
+    }
+}
+
+impl PartialEq for CaselessName<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for CaselessName<'_> {}
+
+impl PartialOrd for CaselessName<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CaselessName<'_> {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.folded().cmp(other.folded())
+    }
 }
 
 #[derive(Debug, Clone)]
