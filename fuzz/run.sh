@@ -2,8 +2,10 @@
 # Runs the fuzz targets (cargo-fuzz, libFuzzer) on the stable toolchain.
 #
 #   fuzz/run.sh smoke [SECONDS]    every target for SECONDS (default 20): what CI runs
-#   fuzz/run.sh campaign [RUNS]    every target for RUNS executions (default 10000000), two at
-#                                  a time, without a sanitizer; writes fuzz/CAMPAIGN.md
+#   fuzz/run.sh campaign [RUNS [TARGET...]]
+#                                  every target (or those named) for RUNS executions (default
+#                                  10000000), two at a time, without a sanitizer; then writes
+#                                  fuzz/CAMPAIGN.md from the logs of every target's last run
 #   fuzz/run.sh TARGET [ARGS...]   one target, libFuzzer ARGS as given (e.g. -runs=1000)
 #
 # Every build has debug assertions and overflow checks on (`-a`): in a crate that forbids
@@ -47,6 +49,11 @@ build() {
 run() {
     local target=$1
     shift
+    if [ -f "${1:-}" ]; then
+        # Replay inputs (a crash artifact, a seed): nothing else.
+        cargo fuzz run -O -a -s "$SANITIZER" "$target" "$@" -- "${LIMITS[@]}"
+        return
+    fi
     mkdir -p "corpus/$target"
     # shellcheck disable=SC2046
     cargo fuzz run -O -a -s "$SANITIZER" "$target" "corpus/$target" $(seeds "$target") -- \
@@ -82,14 +89,20 @@ smoke() {
 }
 
 campaign() {
-    local runs=${1:-10000000}
+    local runs=$1
+    shift
+    local targets=("$@")
+    [ ${#targets[@]} -gt 0 ] || targets=("${TARGETS[@]}")
     SANITIZER=${REQUESTED_SANITIZER:-none}
     build
     export SANITIZER
-    COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ../digest-core || echo ' (with uncommitted changes)')"
+    local commit
+    commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ../digest-core || echo '+changes')"
     mkdir -p logs
-    local start=$SECONDS
-    printf '%s\n' "${TARGETS[@]}" | xargs -P 2 -I{} bash -c '
+    local failed=0
+    printf '%s\n' "${targets[@]}" | xargs -P 2 -I{} bash -c '
+        rm -f logs/campaign-{}.time
+        echo "'"$commit"'" >logs/campaign-{}.commit
         t0=$SECONDS
         if "$0" {} -runs='"$runs"' >logs/campaign-{}.log 2>&1; then
             echo "$((SECONDS - t0))" >logs/campaign-{}.time
@@ -97,29 +110,39 @@ campaign() {
         else
             echo "FAILED: {} (see fuzz/logs/campaign-{}.log)"
             exit 1
-        fi' "$0"
-    report "$runs" $((SECONDS - start))
+        fi' "$0" || failed=1
+    report "$runs"
+    return "$failed"
 }
 
+# CAMPAIGN.md from the campaign logs of every target (fuzz/logs/campaign-TARGET.*).
 report() {
-    local runs=$1 wall=$2
+    local runs=$1
     {
         echo "# Fuzzing campaign"
         echo
-        echo "Written by \`fuzz/run.sh campaign $runs\`; do not edit by hand."
+        echo "Written by \`fuzz/run.sh campaign $runs\` from its logs; do not edit by hand."
         echo
         echo "- date: $(date -u +%Y-%m-%d)"
-        echo "- commit: $COMMIT"
         echo "- toolchain: $(rustc --version), cargo-fuzz $(cargo fuzz --version | awk '{print $2}')"
-        echo "- build: \`cargo fuzz build -O -a -s $SANITIZER\` (debug assertions, overflow checks); machine: $(nproc) cores, two targets at a time; wall time $((wall / 60)) min"
-        echo "- limits: ${LIMITS[*]}"
+        echo "- build: \`cargo fuzz build -O -a -s ${REQUESTED_SANITIZER:-none}\` (optimized, debug assertions and overflow checks on)"
+        echo "- machine: $(nproc) cores, two targets at a time"
+        echo "- libFuzzer options: ${LIMITS[*]} -runs=$runs"
         echo
-        echo "| target | executions | time | executions/s | coverage (edges, features, corpus) | peak RSS | crashes |"
-        echo "|---|---:|---:|---:|---|---:|---:|"
+        echo "| target | commit | executions | time | executions/s | coverage at the end | peak RSS | result |"
+        echo "|---|---|---:|---:|---:|---|---:|---|"
+        local target log result
         for target in "${TARGETS[@]}"; do
-            local log=logs/campaign-$target.log
-            echo "| \`$target\` | $(stat "$log" number_of_executed_units) | $(cat "logs/campaign-$target.time")s |" \
-                "$(stat "$log" average_exec_per_sec) | $(coverage "$log") | $(stat "$log" peak_rss_mb) MB | 0 |"
+            log=logs/campaign-$target.log
+            [ -f "$log" ] || continue
+            if [ -f "logs/campaign-$target.time" ]; then
+                result="no crash"
+            else
+                result="FAILED: $(grep -m 1 -oE 'panicked at [^ ]+|ERROR: libFuzzer: [a-z -]+' "$log" || echo 'see log')"
+            fi
+            echo "| \`$target\` | $(cat "logs/campaign-$target.commit" 2>/dev/null || echo '?')" \
+                "| $(stat "$log" number_of_executed_units) | $(cat "logs/campaign-$target.time" 2>/dev/null || echo '-')s" \
+                "| $(stat "$log" average_exec_per_sec) | $(coverage "$log") | $(stat "$log" peak_rss_mb) MB | $result |"
         done
     } >CAMPAIGN.md
     cat CAMPAIGN.md
@@ -127,8 +150,12 @@ report() {
 
 case ${1:-} in
     smoke) smoke "${2:-20}" ;;
-    campaign) campaign "${2:-10000000}" ;;
-    "" | -h | --help) sed -n '2,17p' "$0" ;;
+    campaign)
+        shift
+        campaign "${1:-10000000}" "${@:2}"
+        ;;
+    report) report "${2:-10000000}" ;;
+    "" | -h | --help) sed -n '2,21p' "$0" ;;
     *)
         target=$1
         shift

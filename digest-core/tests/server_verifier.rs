@@ -2011,3 +2011,39 @@ fn rfc7616_392_lines_verify_with_the_rfc_nonce_injected() {
         assert_eq!(ok.username, "J\u{e4}s\u{f8}n Doe", "{line}");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// No password but the user's is ever accepted, whatever the algorithm, qop, user-name
+    /// form and nonce count; the user's is accepted once per count, and its replay refused.
+    #[test]
+    fn only_the_right_password_is_accepted(
+        password in prop_oneof![Just(PASS.to_owned()), "\\PC{0,24}"],
+        algorithm in prop::sample::select(Algorithm::ALL.to_vec()),
+        qop in prop::sample::select(vec![Qop::Auth, Qop::AuthInt]),
+        form in prop::sample::select(vec![Form::Plain, Form::Hashed, Form::Extended]),
+        nc in 1u32..,
+    ) {
+        let fx = Fx::new(
+            config()
+                .with_algorithms(Algorithm::ALL)
+                .with_userhash(true),
+        );
+        let nonce = fx.nonce(NOW);
+        let hand = Hand::new(&nonce).with(|h| {
+            h.algorithm = Some(algorithm.name().into());
+            h.qop = Some(qop);
+            h.form = form;
+            h.nc = Some(nc);
+            h.password.clone_from(&password);
+        });
+        let result = fx.send(&hand, NOW);
+        if password == PASS {
+            assert_accepted(result, USER);
+            assert_rejected(fx.send(&hand, NOW), 401, false, Reason::ReplayedNonceCount);
+        } else {
+            assert_rejected(result, 401, false, Reason::WrongPassword);
+        }
+    }
+}

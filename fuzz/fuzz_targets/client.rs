@@ -106,6 +106,11 @@ impl Setup {
         ][self.basic]
     }
 
+    /// Whether the client has proxy credentials: a proxy-only client always does.
+    fn proxy_credentials(&self) -> bool {
+        self.origin_credentials == 2 || !self.no_proxy_credentials
+    }
+
     fn client(&self) -> Client {
         let mut config = ClientConfig::default()
             .with_preemptive(!self.preemptive_off)
@@ -180,7 +185,7 @@ impl<'a> Open<'a> {
                     } else {
                         Algorithm::Sha256
                     },
-                    digest: self.body_hash.clone(),
+                    digest: self.body_hash,
                 },
                 _ => BodySource::NotReplayable,
             },
@@ -257,7 +262,7 @@ impl Oracle {
         }
         if let Some(value) = &headers.proxy_authorization {
             assert!(
-                !self.setup.no_proxy_credentials,
+                self.setup.proxy_credentials(),
                 "Proxy-Authorization without proxy credentials: {value}"
             );
             let proxy = open
@@ -344,7 +349,7 @@ fuzz_target!(|data: &[u8]| {
                 if oracle.scope.is_empty() && setup.origin_credentials < 2 {
                     oracle.scope.push(origin);
                 }
-                if oracle.proxy_scope.is_none() && !setup.no_proxy_credentials {
+                if oracle.proxy_scope.is_none() && setup.proxy_credentials() {
                     oracle.proxy_scope = proxy;
                 }
                 let body = op.choice(3, 5);
