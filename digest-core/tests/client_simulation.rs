@@ -2161,6 +2161,53 @@ fn domain_naming_another_host_does_not_send_there() {
     }
 }
 
+/// A proxy's 407 to a request that the HTTP client redirected, below the client, to another
+/// origin: the retry answers the proxy but carries no origin credentials, which would follow
+/// the request to that origin. (Found by the `client` fuzz target.)
+#[test]
+fn a_proxy_challenge_after_a_redirect_below_the_client_drops_the_origin_credentials() {
+    let mut client = Client::new(Credentials::new("user", "pw"), ClientConfig::default())
+        .with_proxy_credentials(Credentials::new("proxy-user", "proxy-pw"));
+    let origin = |host| OriginRef {
+        scheme: Scheme::Http,
+        host,
+        port: 80,
+    };
+    let request = Request {
+        proxy: Some(OriginRef {
+            port: 3128,
+            ..origin("proxy.example")
+        }),
+        ..Request::new("GET", "/go", origin("a.example"))
+    };
+    let mut rng = TestRng::new(7);
+    let (mut exchange, _) = client.begin(&request, &mut rng);
+    let www: [&[u8]; 1] = [br#"Digest realm="a", nonce="na", qop="auth""#];
+    let challenge = Response {
+        www_authenticate: &www,
+        ..Response::new(401)
+    };
+    let action = client.handle_response(&mut exchange, &request, &challenge, &mut rng);
+    let Action::Send(headers) = action else {
+        panic!("expected a send, got {action:?}")
+    };
+    assert!(headers.authorization.is_some());
+
+    // The retry was redirected to b.example on the way, and the proxy challenges that.
+    let proxy: [&[u8]; 1] = [br#"Digest realm="p", nonce="np", qop="auth""#];
+    let redirected = Response {
+        proxy_authenticate: &proxy,
+        origin: Some(origin("b.example")),
+        ..Response::new(407)
+    };
+    let action = client.handle_response(&mut exchange, &request, &redirected, &mut rng);
+    let Action::Send(headers) = action else {
+        panic!("expected a send, got {action:?}")
+    };
+    assert!(headers.proxy_authorization.is_some());
+    assert_eq!(headers.authorization, None);
+}
+
 #[test]
 fn scope_naming_two_origins_authenticates_to_both() {
     let net = Net::new()

@@ -855,14 +855,21 @@ impl Client {
         state.sent = Some(sent);
         exchange.extra_sends += 1;
 
-        // The other side keeps its credentials on the new send, with a fresh count.
+        // The other side keeps its credentials on the new send, with a fresh count; but not
+        // the origin's when the answer came from another origin (a redirect the HTTP client
+        // followed below us): they would follow the request there.
         let mut headers = AuthHeaders::default();
         *header_mut(&mut headers, side) = Some(value);
         let other = side.other();
-        let own_hold = exchange.side_mut(other).sent.as_ref().map(|s| s.nonce);
-        if let Ok(Some((value, sent))) = self.authorize_known(other, request, own_hold, rng) {
-            exchange.side_mut(other).sent = Some(sent);
-            *header_mut(&mut headers, other) = Some(value);
+        let redirected = response.origin.is_some_and(|o| !o.same_as(request.origin));
+        if other == Side::Origin && redirected {
+            exchange.origin.sent = None;
+        } else {
+            let own_hold = exchange.side_mut(other).sent.as_ref().map(|s| s.nonce);
+            if let Ok(Some((value, sent))) = self.authorize_known(other, request, own_hold, rng) {
+                exchange.side_mut(other).sent = Some(sent);
+                *header_mut(&mut headers, other) = Some(value);
+            }
         }
         Action::Send(headers)
     }
