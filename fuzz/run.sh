@@ -61,7 +61,7 @@ run() {
 }
 
 # `stat::name: value` from a libFuzzer log.
-stat() {
+fuzzer_stat() {
     sed -n "s/^stat::$2: *//p" "$1" | tail -n 1
 }
 
@@ -77,8 +77,8 @@ smoke() {
     for target in "${TARGETS[@]}"; do
         echo "=== fuzz $target (${seconds}s, sanitizer $SANITIZER)"
         if run "$target" -max_total_time="$seconds" >"logs/$target.log" 2>&1; then
-            echo "ok: $(stat "logs/$target.log" number_of_executed_units) executions," \
-                "$(stat "logs/$target.log" average_exec_per_sec)/s, $(coverage "logs/$target.log")"
+            echo "ok: $(fuzzer_stat "logs/$target.log" number_of_executed_units) executions," \
+                "$(fuzzer_stat "logs/$target.log" average_exec_per_sec)/s, $(coverage "logs/$target.log")"
         else
             failed=1
             echo "FAILED: $target"
@@ -141,8 +141,8 @@ report() {
                 result="FAILED: $(grep -m 1 -oE 'panicked at [^ ]+|ERROR: libFuzzer: [a-z -]+' "$log" || echo 'see log')"
             fi
             echo "| \`$target\` | $(cat "logs/campaign-$target.commit" 2>/dev/null || echo '?')" \
-                "| $(stat "$log" number_of_executed_units) | $(cat "logs/campaign-$target.time" 2>/dev/null || echo '-')s" \
-                "| $(stat "$log" average_exec_per_sec) | $(coverage "$log") | $(stat "$log" peak_rss_mb) MB | $result |"
+                "| $(fuzzer_stat "$log" number_of_executed_units) | $(cat "logs/campaign-$target.time" 2>/dev/null || echo '-')s" \
+                "| $(fuzzer_stat "$log" average_exec_per_sec) | $(coverage "$log") | $(fuzzer_stat "$log" peak_rss_mb) MB | $result |"
         done
     } >CAMPAIGN.md
     cat CAMPAIGN.md
