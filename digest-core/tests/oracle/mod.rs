@@ -392,15 +392,33 @@ fn opt_text<'a>(v: Option<ParamValue<'a>>) -> Option<Option<Cow<'a, str>>> {
 /// values, known algorithm) is written, parsed again, and must carry the same values; writing
 /// the second parse gives the same text as the first write.
 pub fn round_trip(input: &[u8]) -> Checked {
-    if let Ok(c) = DigestChallenge::parse(input) {
-        challenge_round_trip(&c)?;
-    }
-    if let Ok(c) = DigestCredentials::parse(input) {
-        credentials_round_trip(&c)?;
-    }
-    if let Ok(i) = AuthenticationInfo::parse(input) {
-        info_round_trip(&i)?;
-    }
+    round_trip_as::<ChallengeValues>(input)?;
+    round_trip_as::<CredentialsValues>(input)?;
+    round_trip_as::<InfoValues>(input)
+}
+
+/// The values of one kind of header that its `*Params` can write.
+trait Values: Sized + PartialEq + core::fmt::Debug {
+    /// Parses `field`; `Ok(None)` when it parses but holds values that cannot be written
+    /// (not text, an unknown algorithm).
+    fn read(field: &[u8]) -> Result<Option<Self>, ParseError>;
+
+    /// The header value; `None` when the values have no written form (control characters).
+    fn write(&self) -> Option<String>;
+}
+
+fn round_trip_as<V: Values>(input: &[u8]) -> Checked {
+    let Ok(Some(first)) = V::read(input) else {
+        return Ok(());
+    };
+    let Some(written) = first.write() else {
+        return Ok(());
+    };
+    let second = V::read(written.as_bytes())
+        .map_err(|e| format!("{written:?} does not parse again: {e}"))?
+        .ok_or_else(|| format!("{written:?} parses to values that cannot be written"))?;
+    ensure_eq!(first, second);
+    ensure_eq!(second.write().as_deref(), Some(written.as_str()));
     Ok(())
 }
 
@@ -416,6 +434,30 @@ struct ChallengeValues {
     qop: QopOptions,
     charset_utf8: bool,
     userhash: bool,
+}
+
+impl Values for ChallengeValues {
+    fn read(field: &[u8]) -> Result<Option<Self>, ParseError> {
+        DigestChallenge::parse(field).map(|c| Self::of(&c))
+    }
+
+    fn write(&self) -> Option<String> {
+        let domain: Vec<&str> = self.domain.iter().map(String::as_str).collect();
+        ChallengeParams {
+            realm: &self.realm,
+            domain: &domain,
+            nonce: &self.nonce,
+            opaque: self.opaque.as_deref(),
+            stale: self.stale,
+            algorithm: self.algorithm,
+            qop: self.qop,
+            charset_utf8: self.charset_utf8,
+            userhash: self.userhash,
+        }
+        // Control characters (a tab inside a quoted-string parses, but is never written).
+        .to_header_value()
+        .ok()
+    }
 }
 
 impl ChallengeValues {
@@ -443,40 +485,6 @@ impl ChallengeValues {
             userhash: c.userhash(),
         })
     }
-
-    fn write(&self) -> Option<String> {
-        let domain: Vec<&str> = self.domain.iter().map(String::as_str).collect();
-        ChallengeParams {
-            realm: &self.realm,
-            domain: &domain,
-            nonce: &self.nonce,
-            opaque: self.opaque.as_deref(),
-            stale: self.stale,
-            algorithm: self.algorithm,
-            qop: self.qop,
-            charset_utf8: self.charset_utf8,
-            userhash: self.userhash,
-        }
-        // Control characters (a tab inside a quoted-string parses, but is never written).
-        .to_header_value()
-        .ok()
-    }
-}
-
-fn challenge_round_trip(c: &DigestChallenge<'_>) -> Checked {
-    let Some(first) = ChallengeValues::of(c) else {
-        return Ok(());
-    };
-    let Some(written) = first.write() else {
-        return Ok(());
-    };
-    let again = DigestChallenge::parse(written.as_bytes())
-        .map_err(|e| format!("{written:?} does not parse again: {e}"))?;
-    let second = ChallengeValues::of(&again)
-        .ok_or_else(|| format!("{written:?} parses to values that cannot be written"))?;
-    ensure_eq!(first, second);
-    ensure_eq!(second.write().as_deref(), Some(written.as_str()));
-    Ok(())
 }
 
 /// What `CredentialsParams` can carry of parsed credentials, as owned text.
@@ -494,6 +502,36 @@ struct CredentialsValues {
     qop: Option<httpdigest::Qop>,
     response: String,
     opaque: Option<String>,
+}
+
+impl Values for CredentialsValues {
+    fn read(field: &[u8]) -> Result<Option<Self>, ParseError> {
+        DigestCredentials::parse(field).map(|c| Self::of(&c))
+    }
+
+    fn write(&self) -> Option<String> {
+        let username = match (self.extended, self.userhash) {
+            // `username*` with `userhash=true` has no written form (a userhash is quoted).
+            (true, true) => return None,
+            (true, false) => UsernameParam::Extended(&self.username),
+            (false, true) => UsernameParam::Hashed(&self.username),
+            (false, false) => UsernameParam::Plain(&self.username),
+        };
+        CredentialsParams {
+            username,
+            realm: &self.realm,
+            uri: &self.uri,
+            algorithm: self.algorithm.as_deref(),
+            nonce: &self.nonce,
+            nc: self.nc,
+            cnonce: self.cnonce.as_deref(),
+            qop: self.qop,
+            response: &self.response,
+            opaque: self.opaque.as_deref(),
+        }
+        .to_header_value()
+        .ok()
+    }
 }
 
 impl CredentialsValues {
@@ -517,48 +555,6 @@ impl CredentialsValues {
             opaque: opt_text(c.opaque())?.map(Cow::into_owned),
         })
     }
-
-    fn write(&self) -> Option<String> {
-        let username = match (self.extended, self.userhash) {
-            (true, _) => UsernameParam::Extended(&self.username),
-            (false, true) => UsernameParam::Hashed(&self.username),
-            (false, false) => UsernameParam::Plain(&self.username),
-        };
-        CredentialsParams {
-            username,
-            realm: &self.realm,
-            uri: &self.uri,
-            algorithm: self.algorithm.as_deref(),
-            nonce: &self.nonce,
-            nc: self.nc,
-            cnonce: self.cnonce.as_deref(),
-            qop: self.qop,
-            response: &self.response,
-            opaque: self.opaque.as_deref(),
-        }
-        .to_header_value()
-        .ok()
-    }
-}
-
-fn credentials_round_trip(c: &DigestCredentials<'_>) -> Checked {
-    let Some(first) = CredentialsValues::of(c) else {
-        return Ok(());
-    };
-    // `username*` with `userhash=true` has no written form (a userhash is always quoted).
-    if first.extended && first.userhash {
-        return Ok(());
-    }
-    let Some(written) = first.write() else {
-        return Ok(());
-    };
-    let again = DigestCredentials::parse(written.as_bytes())
-        .map_err(|e| format!("{written:?} does not parse again: {e}"))?;
-    let second = CredentialsValues::of(&again)
-        .ok_or_else(|| format!("{written:?} parses to values that cannot be written"))?;
-    ensure_eq!(first, second);
-    ensure_eq!(second.write().as_deref(), Some(written.as_str()));
-    Ok(())
 }
 
 /// What `AuthenticationInfoParams` can carry of a parsed `Authentication-Info`.
@@ -571,15 +567,9 @@ struct InfoValues {
     nc: Option<httpdigest::NonceCount>,
 }
 
-impl InfoValues {
-    fn of(i: &AuthenticationInfo<'_>) -> Option<Self> {
-        Some(Self {
-            nextnonce: opt_text(i.nextnonce())?.map(Cow::into_owned),
-            qop: i.qop(),
-            rspauth: opt_text(i.rspauth())?.map(Cow::into_owned),
-            cnonce: opt_text(i.cnonce())?.map(Cow::into_owned),
-            nc: i.nc(),
-        })
+impl Values for InfoValues {
+    fn read(field: &[u8]) -> Result<Option<Self>, ParseError> {
+        AuthenticationInfo::parse(field).map(|i| Self::of(&i))
     }
 
     fn write(&self) -> Option<String> {
@@ -595,18 +585,14 @@ impl InfoValues {
     }
 }
 
-fn info_round_trip(i: &AuthenticationInfo<'_>) -> Checked {
-    let Some(first) = InfoValues::of(i) else {
-        return Ok(());
-    };
-    let Some(written) = first.write() else {
-        return Ok(());
-    };
-    let again = AuthenticationInfo::parse(written.as_bytes())
-        .map_err(|e| format!("{written:?} does not parse again: {e}"))?;
-    let second = InfoValues::of(&again)
-        .ok_or_else(|| format!("{written:?} parses to values that cannot be written"))?;
-    ensure_eq!(first, second);
-    ensure_eq!(second.write().as_deref(), Some(written.as_str()));
-    Ok(())
+impl InfoValues {
+    fn of(i: &AuthenticationInfo<'_>) -> Option<Self> {
+        Some(Self {
+            nextnonce: opt_text(i.nextnonce())?.map(Cow::into_owned),
+            qop: i.qop(),
+            rspauth: opt_text(i.rspauth())?.map(Cow::into_owned),
+            cnonce: opt_text(i.cnonce())?.map(Cow::into_owned),
+            nc: i.nc(),
+        })
+    }
 }
