@@ -757,9 +757,11 @@ impl Client {
         response: &Response<'_>,
         rng: &mut R,
     ) -> Action {
-        // A challenge from an origin other than the one the request was for (a redirect the
-        // HTTP client followed on its own) is never answered.
-        if side == Side::Origin && response.origin.is_some_and(|o| !o.same_as(request.origin)) {
+        // Whether the answer came from an origin other than the one the request was for (a
+        // redirect the HTTP client followed on its own). Such an origin's challenge is never
+        // answered.
+        let redirected = response.origin.is_some_and(|o| !o.same_as(request.origin));
+        if side == Side::Origin && redirected {
             return Action::Fail(Failure::OutOfScope);
         }
         let Some(origin) = self.side_origin(side, request) else {
@@ -856,12 +858,10 @@ impl Client {
         exchange.extra_sends += 1;
 
         // The other side keeps its credentials on the new send, with a fresh count; but not
-        // the origin's when the answer came from another origin (a redirect the HTTP client
-        // followed below us): they would follow the request there.
+        // the origin's after a redirect: they would follow the request to the other origin.
         let mut headers = AuthHeaders::default();
         *header_mut(&mut headers, side) = Some(value);
         let other = side.other();
-        let redirected = response.origin.is_some_and(|o| !o.same_as(request.origin));
         if other == Side::Origin && redirected {
             exchange.origin.sent = None;
         } else {
