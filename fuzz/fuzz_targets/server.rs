@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
 use httpdigest::{
     Algorithm, AuthenticationInfo, CredentialsParams, DigestChallenge, DigestCredentials,
-    NonceCount, Qop, QopOptions, UsernameParam, digest,
+    HexDigest, NonceCount, Qop, QopOptions, UsernameParam, digest,
 };
 use httpdigest_fuzz::{FuzzRng, Op, Ops};
 use libfuzzer_sys::fuzz_target;
@@ -187,30 +187,20 @@ impl Server {
             _ => Some(String::from("not the opaque")),
         };
 
-        let ha1 = digest::ha1(
-            algorithm,
-            name.as_bytes(),
-            realm.as_bytes(),
-            password.as_bytes(),
-        );
-        let ha1 = if algorithm.is_session() {
-            digest::session_ha1(algorithm, &ha1, nonce.as_bytes(), CNONCE.as_bytes())
-        } else {
-            ha1
-        };
-        let body_hash = (qop == Some(Qop::AuthInt)).then(|| digest::hash(algorithm, BODY));
-        let ha2 = digest::ha2(
-            algorithm,
-            METHOD.as_bytes(),
-            uri.as_bytes(),
-            body_hash.as_ref(),
-        );
         let qop_params = qop.map(|qop| digest::QopParams {
             qop,
             nc,
             cnonce: CNONCE.as_bytes(),
         });
-        let response = digest::response(algorithm, &ha1, nonce.as_bytes(), qop_params, &ha2);
+        let response = response(
+            algorithm,
+            name,
+            realm,
+            password,
+            nonce.as_bytes(),
+            uri.as_bytes(),
+            qop_params,
+        );
         let header = CredentialsParams {
             algorithm: Some(algorithm.name()),
             nc: qop.map(|_| nc),
@@ -266,30 +256,13 @@ impl Server {
         let algorithm = creds.algorithm().expect("accepted an unknown algorithm");
         let nonce = creds.nonce().unescaped();
         let cnonce = creds.cnonce().map(|c| c.unescaped().into_owned());
-        let ha1 = digest::ha1(
-            algorithm,
-            name.as_bytes(),
-            REALM.as_bytes(),
-            password.as_bytes(),
-        );
-        let ha1 = if algorithm.is_session() {
-            digest::session_ha1(algorithm, &ha1, &nonce, cnonce.as_deref().unwrap_or(b""))
-        } else {
-            ha1
-        };
-        let body_hash = (creds.qop() == Some(Qop::AuthInt)).then(|| digest::hash(algorithm, BODY));
-        let ha2 = digest::ha2(
-            algorithm,
-            METHOD.as_bytes(),
-            &creds.uri().unescaped(),
-            body_hash.as_ref(),
-        );
         let qop_params = match (creds.qop(), creds.nc(), &cnonce) {
             (Some(qop), Some(nc), Some(cnonce)) => Some(digest::QopParams { qop, nc, cnonce }),
             (None, _, _) => None,
             _ => panic!("accepted a qop without nc or cnonce: {value}"),
         };
-        let expected = digest::response(algorithm, &ha1, &nonce, qop_params, &ha2);
+        let uri = creds.uri().unescaped();
+        let expected = response(algorithm, name, REALM, password, &nonce, &uri, qop_params);
         assert!(
             expected.ct_eq(&creds.response().unescaped()),
             "accepted a response the password does not give: {value}"
@@ -323,6 +296,37 @@ impl Server {
             }
         }
     }
+}
+
+/// The `response` of a `METHOD` request to `uri` with `BODY` (RFC 7616 §3.4.1), for the
+/// credentials built by `s` lines and for checking those the verifier accepted.
+fn response(
+    algorithm: Algorithm,
+    name: &str,
+    realm: &str,
+    password: &str,
+    nonce: &[u8],
+    uri: &[u8],
+    qop: Option<digest::QopParams<'_>>,
+) -> HexDigest {
+    let ha1 = digest::ha1(
+        algorithm,
+        name.as_bytes(),
+        realm.as_bytes(),
+        password.as_bytes(),
+    );
+    let ha1 = match (algorithm.is_session(), &qop) {
+        // Without a qop there is no cnonce: the verifier hashes an empty one.
+        (true, Some(q)) => digest::session_ha1(algorithm, &ha1, nonce, q.cnonce),
+        (true, None) => digest::session_ha1(algorithm, &ha1, nonce, b""),
+        (false, _) => ha1,
+    };
+    let body_hash = qop
+        .as_ref()
+        .is_some_and(|q| q.qop == Qop::AuthInt)
+        .then(|| digest::hash(algorithm, BODY));
+    let ha2 = digest::ha2(algorithm, METHOD.as_bytes(), uri, body_hash.as_ref());
+    digest::response(algorithm, &ha1, nonce, qop, &ha2)
 }
 
 /// Applies an edit to `bytes`: the first byte of `edit` picks the position, the second how
