@@ -11,11 +11,14 @@ use rand_core::{TryCryptoRng, TryRng};
 #[path = "../../digest-core/tests/oracle/mod.rs"]
 pub mod oracle;
 
+/// The tests' seeded generator (`digest-core/tests/common`).
+#[path = "../../digest-core/tests/common/mod.rs"]
+mod common;
+
 /// A generator the fuzz input controls: deterministic (so a crash replays), and able to fail
 /// (so the paths that handle a failing generator are reached).
-#[derive(Debug)]
 pub struct FuzzRng {
-    state: u64,
+    inner: common::TestRng,
     /// When set, every draw fails.
     pub failing: bool,
 }
@@ -36,9 +39,13 @@ impl FuzzRng {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Self {
-            state: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+            inner: common::TestRng::new(seed),
             failing: false,
         }
+    }
+
+    fn check(&self) -> Result<(), RngFailed> {
+        if self.failing { Err(RngFailed) } else { Ok(()) }
     }
 }
 
@@ -46,27 +53,20 @@ impl TryRng for FuzzRng {
     type Error = RngFailed;
 
     fn try_next_u32(&mut self) -> Result<u32, RngFailed> {
-        Ok((self.try_next_u64()? >> 32) as u32)
+        self.check()?;
+        let Ok(v) = self.inner.try_next_u32();
+        Ok(v)
     }
 
     fn try_next_u64(&mut self) -> Result<u64, RngFailed> {
-        if self.failing {
-            return Err(RngFailed);
-        }
-        // xorshift64*
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        Ok(self.state.wrapping_mul(0x2545_f491_4f6c_dd1d))
+        self.check()?;
+        let Ok(v) = self.inner.try_next_u64();
+        Ok(v)
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RngFailed> {
-        for chunk in dst.chunks_mut(8) {
-            let v = self.try_next_u64()?.to_le_bytes();
-            for (d, s) in chunk.iter_mut().zip(v) {
-                *d = s;
-            }
-        }
+        self.check()?;
+        let Ok(()) = self.inner.try_fill_bytes(dst);
         Ok(())
     }
 }
