@@ -88,7 +88,9 @@ fn main() {
             "respond",
             [
                 cell(per_call(|| known.respond())),
-                cell(per_call(|| digest_auth_crate::respond(&mut prompt, &context))),
+                cell(per_call(|| {
+                    digest_auth_crate::respond(&mut prompt, &context)
+                })),
                 cell(per_call(|| http_auth_crate::respond(&mut client))),
                 cell(per_call(|| floor::respond(algorithm, &ha1))),
             ],
@@ -100,7 +102,9 @@ fn main() {
                 cell(per_call_with(ours::fresh_exchange, |fresh| {
                     ours::first_response(fresh, &field)
                 })),
-                cell(per_call(|| digest_auth_crate::first_response(&field, &context))),
+                cell(per_call(|| {
+                    digest_auth_crate::first_response(&field, &context)
+                })),
                 cell(per_call(|| http_auth_crate::first_response(&field))),
                 cell(per_call(|| floor::first_response(algorithm))),
             ],

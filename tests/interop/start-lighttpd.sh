@@ -11,6 +11,8 @@
 #                        per algorithm (plain backend: the htdigest backend
 #                        cannot hold SHA-256 and SHA-512-256 hashes for the
 #                        same user+realm, both are 64 hex chars)
+#   /server-status       mod_status, unprotected ("Total Accesses" counts every
+#                        request answered)
 #
 # qop is always "auth" (auth-int -> 400). The -sess variant of any configured
 # algorithm is accepted from clients but never offered in challenges.
@@ -52,7 +54,7 @@ done
 printf '%s:%s\n%s:%s\n' "$LAB_USER" "$LAB_PASS" "$LAB_UTF8_USER" "$LAB_UTF8_PASS" >"$D/plain-users"
 
 cat >"$D/lighttpd.conf" <<EOF
-server.modules = ( "mod_auth", "mod_authn_file", "mod_accesslog" )
+server.modules = ( "mod_auth", "mod_authn_file", "mod_accesslog", "mod_status" )
 server.document-root = "$D/htdocs"
 server.bind = "127.0.0.1"
 server.port = $PORT
@@ -64,6 +66,9 @@ server.max-worker = 0
 index-file.names = ( "index.html" )
 mimetype.assign = ( ".html" => "text/html" )
 debug.log-request-header-on-error = "enable"
+# Counts every request answered ("Total Accesses" in /server-status?auto): the throughput
+# benchmark's HTTP exchanges per request.
+status.status-url = "/server-status"
 
 auth.backend = "htdigest"
 auth.backend.htdigest.userfile = "$D/htdigest-md5"

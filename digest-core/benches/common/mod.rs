@@ -110,12 +110,8 @@ pub mod ours {
             else {
                 panic!("the challenge was not answered");
             };
-            let done = client.handle_response(
-                &mut exchange,
-                &request(),
-                &Response::new(200),
-                &mut rng,
-            );
+            let done =
+                client.handle_response(&mut exchange, &request(), &Response::new(200), &mut rng);
             assert_eq!(done, Action::Done);
             Self { client, rng }
         }
@@ -342,10 +338,7 @@ pub mod floor {
         let ha2 = h(algorithm, &[method, b":", URI.as_bytes()]);
         let (n, c) = (NONCE.as_bytes(), CNONCE.as_bytes());
         let (a, b) = (ha1.as_bytes(), ha2.as_bytes());
-        h(
-            algorithm,
-            &[a, b":", n, b":", nc, b":", c, b":auth:", b],
-        )
+        h(algorithm, &[a, b":", n, b":", nc, b":", c, b":auth:", b])
     }
 
     /// Respond on a known protection space: H(A2) and the response (H(A1) is known).
@@ -402,11 +395,15 @@ pub fn check_contenders() {
         server.verify(&theirs).unwrap();
         let mut prompt = digest_auth_crate::parse(&server.challenge());
         for _ in 0..2 {
-            server.verify(&digest_auth_crate::respond(&mut prompt, &context)).unwrap();
+            server
+                .verify(&digest_auth_crate::respond(&mut prompt, &context))
+                .unwrap();
         }
         let mut client = http_auth_crate::parse(&server.challenge());
         for _ in 0..2 {
-            server.verify(&http_auth_crate::respond(&mut client)).unwrap();
+            server
+                .verify(&http_auth_crate::respond(&mut client))
+                .unwrap();
         }
         black_box(floor::verify(algorithm));
     }

@@ -1,0 +1,555 @@
+//! End-to-end throughput: what Digest costs a client on top of the same client without
+//! authentication, over keep-alive on loopback.
+//!
+//! Two servers: the project's hyper server behind `RequireDigestLayer` (started here, on a
+//! runtime of its own), and lighttpd from the interop lab (`tests/interop/start-lighttpd.sh`,
+//! which must be running; the run fails otherwise). Each has an open path and a protected
+//! one; the open path is the no-auth baseline.
+//!
+//! The clients, each family compared with its own no-auth run:
+//!
+//! | family | no-auth baseline | with Digest |
+//! |---|---|---|
+//! | reqwest | `reqwest::Client` | httpdigest-reqwest; diqwest (simple: a 401 per request); diqwest session |
+//! | hyper | hyper-util's legacy client | httpdigest-hyper's `DigestAuthLayer` |
+//! | ureq | `ureq::Agent` | httpdigest-ureq's `DigestAgent` |
+//!
+//! Each runs N GETs one after the other and N GETs 16 at a time (tasks on one client for the
+//! async ones, threads sharing one agent for ureq), after a warm-up that opens connections
+//! and meets the first challenge. The trials of a family interleave (baseline, contender,
+//! baseline, ...) so that drift in the machine's speed hits every client alike; the figures
+//! are medians. Every response must be a 200 with its body read, or the run fails: the
+//! benchmark is a check of every client too.
+//!
+//! HTTP exchanges per request are counted by the server: requests reaching our server (a
+//! counter in front of the Digest layer), lines added to lighttpd's access log.
+//!
+//! ```text
+//! cargo bench -p httpdigest-tests --bench throughput                 # the full run
+//! cargo bench -p httpdigest-tests --bench throughput -- --quick      # a check: few requests
+//! cargo bench -p httpdigest-tests --bench throughput -- --requests 4000 --trials 9
+//! ```
+//!
+//! It prints the table of BENCHMARKS.md. Throughput is never a test assertion.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use diqwest::{DigestAuthSession, WithDigestAuth as _};
+use http::{Request, Response};
+use http_body_util::{BodyExt as _, Full};
+use httpdigest::server::{Users, Verifier, VerifierConfig};
+use httpdigest_hyper::{DigestAuthLayer, DigestBody, RequireDigestLayer};
+use httpdigest_reqwest::DigestAuthMiddleware;
+use httpdigest_tests::lab;
+use httpdigest_ureq::DigestAgent;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client as HyperClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use reqwest_middleware::ClientWithMiddleware;
+use tokio::net::TcpListener;
+use tower::{ServiceBuilder, ServiceExt as _, service_fn};
+
+const USER: lab::User = lab::ALICE;
+const CONCURRENCY: usize = 16;
+
+struct Args {
+    requests: usize,
+    trials: usize,
+    warmup: usize,
+}
+
+impl Args {
+    fn parse() -> Self {
+        let mut args = Args {
+            requests: 3000,
+            trials: 7,
+            warmup: 200,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            let mut number = || -> usize {
+                it.next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{arg} takes a number"))
+            };
+            match arg.as_str() {
+                "--quick" => {
+                    args.requests = 64;
+                    args.trials = 1;
+                    args.warmup = 16;
+                }
+                "--requests" => args.requests = number(),
+                "--trials" => args.trials = number(),
+                // cargo bench passes --bench; criterion-style filters are not used.
+                _ => {}
+            }
+        }
+        assert!(
+            args.requests % CONCURRENCY == 0,
+            "--requests must be a multiple of {CONCURRENCY}"
+        );
+        args
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The servers
+// ---------------------------------------------------------------------------------------
+
+/// A server under test: where its open and protected paths are, and how many HTTP
+/// exchanges it has answered so far.
+struct Server {
+    name: &'static str,
+    open: String,
+    protected: String,
+    answered: Box<dyn Fn() -> u64>,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// The project's server: hyper, `RequireDigestLayer` (default verifier: SHA-256 and MD5,
+/// qop=auth, in-memory nonce counts) on every path but `/open/`.
+fn our_server() -> Server {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).unwrap();
+    let mut users = Users::new("bench@httpdigest");
+    users.insert(USER.name, USER.password);
+    let verifier = Verifier::new(VerifierConfig::new("bench@httpdigest"), &key);
+    let protected = ServiceBuilder::new()
+        .map_request(|r: Request<Incoming>| r.map(DigestBody::streamed))
+        .layer(RequireDigestLayer::new(verifier, users))
+        .service(service_fn(|_: Request<DigestBody<Incoming>>| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok\n"))))
+        }));
+    let count = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&count);
+    let service = service_fn(move |request: Request<Incoming>| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        let protected = protected.clone();
+        async move {
+            if request.uri().path().starts_with("/open/") {
+                Ok(Response::new(Full::new(Bytes::from_static(b"ok\n"))))
+            } else {
+                protected.oneshot(request).await
+            }
+        }
+    });
+    runtime.spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Server {
+        name: "httpdigest-hyper server",
+        open: format!("http://{addr}/open/index.html"),
+        protected: format!("http://{addr}/protected/index.html"),
+        answered: Box::new(move || count.load(Ordering::Relaxed)),
+        _runtime: Some(runtime),
+    }
+}
+
+/// lighttpd from the lab: `/index.html` is open, `/digest-sha256/` asks for SHA-256 Digest.
+/// It must be running: a missing server fails the run.
+///
+/// Its requests are counted by mod_status ("Total Accesses"), which lighttpd updates once a
+/// second: each reading waits for the count to settle, and leaves out the readings before
+/// it (each of which the count includes).
+fn lighttpd() -> Server {
+    let open = format!("{}/index.html", lab::LIGHTTPD);
+    let status = ureq::get(&open)
+        .call()
+        .unwrap_or_else(|e| {
+            panic!(
+                "lighttpd at {}: {e}; start tests/interop/start-lighttpd.sh",
+                lab::LIGHTTPD
+            )
+        })
+        .status();
+    assert_eq!(status, 200, "lighttpd's open page");
+    let readings = AtomicU64::new(0);
+    let answered = move || {
+        std::thread::sleep(Duration::from_millis(1100));
+        let url = format!("{}/server-status?auto", lab::LIGHTTPD);
+        let text = ureq::get(&url)
+            .call()
+            .and_then(|mut r| r.body_mut().read_to_string())
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        let total: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Total Accesses: "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{url}: no Total Accesses in {text:?}"));
+        total - readings.fetch_add(1, Ordering::Relaxed)
+    };
+    Server {
+        name: "lighttpd (lab)",
+        open,
+        protected: format!("{}/digest-sha256/index.html", lab::LIGHTTPD),
+        answered: Box::new(answered),
+        _runtime: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The clients
+// ---------------------------------------------------------------------------------------
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type HyperDigest = tower::util::BoxCloneSyncService<
+    Request<Full<Bytes>>,
+    Response<Incoming>,
+    httpdigest_hyper::Error<hyper_util::client::legacy::Error>,
+>;
+
+/// One client, able to GET a URL and read the whole body; `Err` for anything but a 200.
+#[derive(Clone)]
+enum Client {
+    Reqwest(reqwest::Client),
+    ReqwestDigest(ClientWithMiddleware),
+    Diqwest(reqwest::Client),
+    DiqwestSession(reqwest::Client, Arc<DigestAuthSession>),
+    Hyper(HyperClient<HttpConnector, Full<Bytes>>),
+    HyperDigest(HyperDigest),
+    Ureq(ureq::Agent),
+    UreqDigest(DigestAgent),
+}
+
+fn ok(status: u16, body: Result<Bytes, String>) -> Result<(), String> {
+    let body = body?;
+    if status == 200 && !body.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("status {status}, {} body bytes", body.len()))
+    }
+}
+
+impl Client {
+    fn name(&self) -> &'static str {
+        match self {
+            Client::Reqwest(_) => "reqwest, no auth",
+            Client::ReqwestDigest(_) => "reqwest + httpdigest-reqwest",
+            Client::Diqwest(_) => "reqwest + diqwest (simple)",
+            Client::DiqwestSession(..) => "reqwest + diqwest (session)",
+            Client::Hyper(_) => "hyper client, no auth",
+            Client::HyperDigest(_) => "hyper client + httpdigest-hyper",
+            Client::Ureq(_) => "ureq, no auth",
+            Client::UreqDigest(_) => "ureq + httpdigest-ureq",
+        }
+    }
+
+    /// Whether the run must not fail: the baselines and httpdigest's adapters. Failures of
+    /// the other crates are reported in the table.
+    fn is_ours(&self) -> bool {
+        !matches!(self, Client::Diqwest(_) | Client::DiqwestSession(..))
+    }
+
+    fn is_blocking(&self) -> bool {
+        matches!(self, Client::Ureq(_) | Client::UreqDigest(_))
+    }
+
+    fn get_async<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        let e = |e: &dyn std::fmt::Display| e.to_string();
+        Box::pin(async move {
+            let response = match self {
+                Client::Reqwest(c) => c.get(url).send().await.map_err(|x| e(&x))?,
+                Client::ReqwestDigest(c) => c.get(url).send().await.map_err(|x| e(&x))?,
+                Client::Diqwest(c) => c
+                    .get(url)
+                    .send_digest_auth((USER.name, USER.password))
+                    .await
+                    .map_err(|x| e(&x))?,
+                Client::DiqwestSession(c, session) => c
+                    .get(url)
+                    .send_digest_auth(session.as_ref())
+                    .await
+                    .map_err(|x| e(&x))?,
+                Client::Hyper(c) => {
+                    let response = c.get(url.parse().unwrap()).await.map_err(|x| e(&x))?;
+                    return hyper_body(response).await;
+                }
+                Client::HyperDigest(s) => {
+                    let request = Request::get(url).body(Full::new(Bytes::new())).unwrap();
+                    let response = s.clone().oneshot(request).await.map_err(|x| e(&x))?;
+                    return hyper_body(response).await;
+                }
+                Client::Ureq(_) | Client::UreqDigest(_) => unreachable!("blocking"),
+            };
+            let status = response.status().as_u16();
+            ok(status, response.bytes().await.map_err(|x| e(&x)))
+        })
+    }
+
+    fn get_blocking(&self, url: &str) -> Result<(), String> {
+        let mut response = match self {
+            Client::Ureq(agent) => agent.get(url).call().map_err(|e| e.to_string())?,
+            Client::UreqDigest(agent) => agent.get(url).call().map_err(|e| e.to_string())?,
+            _ => unreachable!("async"),
+        };
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .read_to_vec()
+            .map(Bytes::from)
+            .map_err(|e| e.to_string());
+        ok(status, body)
+    }
+}
+
+async fn hyper_body(response: Response<Incoming>) -> Result<(), String> {
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .map_err(|e| e.to_string());
+    ok(status, body)
+}
+
+/// The clients, by family: the no-auth baseline first.
+fn families() -> Vec<Vec<Client>> {
+    let (user, password) = (USER.name, USER.password);
+    let reqwest = || reqwest::Client::builder().no_proxy().build().unwrap();
+    let ureq_config = || ureq::Agent::config_builder().max_idle_connections_per_host(CONCURRENCY);
+    let hyper_digest = {
+        let _context = client_runtime().enter();
+        let client = HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new());
+        HyperDigest::new(
+            ServiceBuilder::new()
+                .layer(DigestAuthLayer::new(user, password))
+                .service(client),
+        )
+    };
+    let _context = client_runtime().enter();
+    vec![
+        vec![
+            Client::Reqwest(reqwest()),
+            Client::ReqwestDigest(
+                reqwest_middleware::ClientBuilder::new(reqwest())
+                    .with(DigestAuthMiddleware::new(user, password))
+                    .build(),
+            ),
+            Client::Diqwest(reqwest()),
+            Client::DiqwestSession(reqwest(), Arc::new(DigestAuthSession::new(user, password))),
+        ],
+        vec![
+            Client::Hyper(HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new())),
+            Client::HyperDigest(hyper_digest),
+        ],
+        vec![
+            Client::Ureq(ureq_config().build().new_agent()),
+            Client::UreqDigest(
+                DigestAgent::builder()
+                    .ureq_config(ureq_config().build())
+                    .credentials(user, password)
+                    .build()
+                    .unwrap(),
+            ),
+        ],
+    ]
+}
+
+/// The runtime of the async clients.
+fn client_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// What a run of requests came to.
+struct Run {
+    took: Duration,
+    /// Requests that did not end in a 200 with a body, and the first one's error.
+    failed: usize,
+    error: Option<String>,
+}
+
+/// `requests` GETs of `url`, `concurrency` at a time.
+fn run(client: &Client, url: &str, requests: usize, concurrency: usize) -> Run {
+    let each = requests / concurrency;
+    let failures = std::sync::Mutex::new((0usize, None::<String>));
+    let record = |result: Result<(), String>| {
+        if let Err(e) = result {
+            let mut f = failures.lock().unwrap();
+            f.0 += 1;
+            f.1.get_or_insert(e);
+        }
+    };
+    let start = Instant::now();
+    if client.is_blocking() {
+        std::thread::scope(|scope| {
+            for _ in 0..concurrency {
+                scope.spawn(|| {
+                    for _ in 0..each {
+                        record(client.get_blocking(url));
+                    }
+                });
+            }
+        });
+    } else {
+        client_runtime().block_on(async {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..concurrency {
+                let (client, url) = (client.clone(), url.to_owned());
+                tasks.spawn(async move {
+                    let mut results = Vec::with_capacity(each);
+                    for _ in 0..each {
+                        results.push(client.get_async(&url).await);
+                    }
+                    results
+                });
+            }
+            while let Some(results) = tasks.join_next().await {
+                results.unwrap().into_iter().for_each(&record);
+            }
+        });
+    }
+    let took = start.elapsed();
+    let (failed, error) = failures.into_inner().unwrap();
+    Run {
+        took,
+        failed,
+        error,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The measurement
+// ---------------------------------------------------------------------------------------
+
+/// A client's figures in one mode: requests per second of each trial, exchanges, failures.
+#[derive(Default)]
+struct Figures {
+    rps: Vec<f64>,
+    /// HTTP exchanges per request, in the counted run.
+    exchanges: f64,
+    requests: usize,
+    failed: usize,
+    error: Option<String>,
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+fn main() {
+    let args = Args::parse();
+    println!(
+        "{} requests per run, {} trials, median requests/s; machine: {} logical CPUs",
+        args.requests,
+        args.trials,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!(
+        "| server | client | mode | requests/s | ÷ same client, no auth | HTTP exchanges per request |"
+    );
+    println!("|---|---|---|---:|---:|---:|");
+    // Failures of the baselines or of httpdigest's adapters: the run fails after the table.
+    let mut broken = Vec::new();
+    for server in [our_server(), lighttpd()] {
+        // New clients per server: credentials stay with the first origin they are used on.
+        for family in families() {
+            for concurrency in [1, CONCURRENCY] {
+                let mode = if concurrency == 1 {
+                    "sequential".to_owned()
+                } else if family[0].is_blocking() {
+                    format!("{concurrency} threads")
+                } else {
+                    format!("{concurrency} concurrent")
+                };
+                let url = |i: usize| {
+                    if i == 0 {
+                        &server.open
+                    } else {
+                        &server.protected
+                    }
+                };
+                // Warm-up: connections open, the first challenge met.
+                for (i, client) in family.iter().enumerate() {
+                    run(client, url(i), args.warmup.max(concurrency), concurrency);
+                }
+                let mut figures: Vec<Figures> = family.iter().map(|_| Figures::default()).collect();
+                for _ in 0..args.trials {
+                    for (i, client) in family.iter().enumerate() {
+                        let r = run(client, url(i), args.requests, concurrency);
+                        let f = &mut figures[i];
+                        f.rps.push(args.requests as f64 / r.took.as_secs_f64());
+                        f.failed += r.failed;
+                        f.requests += args.requests;
+                        f.error = f.error.take().or(r.error);
+                    }
+                }
+                // One more run per client, untimed, counted by the server.
+                for (i, client) in family.iter().enumerate() {
+                    let before = (server.answered)();
+                    let r = run(client, url(i), args.requests, concurrency);
+                    figures[i].exchanges =
+                        ((server.answered)() - before) as f64 / args.requests as f64;
+                    figures[i].failed += r.failed;
+                    figures[i].requests += args.requests;
+                }
+                let baseline = median(&figures[0].rps);
+                for (client, f) in family.iter().zip(&figures) {
+                    let rps = median(&f.rps);
+                    let failed = match &f.error {
+                        Some(e) => {
+                            if client.is_ours() {
+                                broken.push(format!(
+                                    "{} against {}: {e}",
+                                    client.name(),
+                                    server.name
+                                ));
+                            }
+                            format!(" ({} of {} failed: {e})", f.failed, f.requests)
+                        }
+                        None => String::new(),
+                    };
+                    println!(
+                        "| {} | {} | {mode} | {rps:.0} | {:.3} | {:.2}{failed} |",
+                        server.name,
+                        client.name(),
+                        rps / baseline,
+                        f.exchanges,
+                    );
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "failed requests:\n{}", broken.join("\n"));
+}
