@@ -37,6 +37,8 @@
     clippy::panic,
     clippy::print_stdout,
     clippy::print_stderr,
+    clippy::indexing_slicing,
+    clippy::large_enum_variant,
     missing_docs
 )]
 
@@ -102,7 +104,7 @@ impl Args {
             }
         }
         assert!(
-            args.requests % CONCURRENCY == 0,
+            args.requests.is_multiple_of(CONCURRENCY),
             "--requests must be a multiple of {CONCURRENCY}"
         );
         args

@@ -21,7 +21,8 @@
     missing_docs,
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic
+    clippy::panic,
+    clippy::indexing_slicing
 )]
 
 use std::hint::black_box;
