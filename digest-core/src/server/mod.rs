@@ -16,7 +16,9 @@ use zeroize::Zeroizing;
 pub use htdigest::{Htdigest, HtdigestError};
 #[cfg(feature = "std")]
 pub use store::MemoryNonceCounts;
-pub use store::{CredentialStore, NonceCountCheck, NonceCountStore, StoredSecret, Users};
+pub use store::{
+    CountWindow, CredentialStore, NonceCountCheck, NonceCountStore, StoredSecret, Users,
+};
 
 use crate::algorithm::Algorithm;
 use crate::authentication_info::AuthenticationInfoParams;

@@ -135,10 +135,10 @@ impl CredentialStore for Users {
 /// What a [`NonceCountStore`] says about a nonce count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonceCountCheck {
-    /// Higher than every count seen with the nonce: recorded.
+    /// Not seen before with the nonce: recorded.
     Fresh,
-    /// Equal to or lower than a count already seen: a replay (or requests overtaking each
-    /// other on the network).
+    /// Seen before with the nonce (a replay), or too far below the highest count seen to
+    /// tell ([`CountWindow`]).
     Replayed,
     /// The store no longer knows this nonce's history (it was evicted to bound memory):
     /// the verifier answers `stale=true` so the client moves to a new nonce.
@@ -149,11 +149,70 @@ pub enum NonceCountCheck {
 ///
 /// The verifier calls [`record`](Self::record) only after the response proved the password,
 /// so a forged request cannot burn a client's counts. Implementations must check and record
-/// atomically.
+/// atomically; [`CountWindow`] holds what to record per nonce.
 pub trait NonceCountStore {
-    /// Records `nc` for `nonce` (issued at `issued_at`) if it is higher than every count
-    /// seen with it.
+    /// Records `nc` for `nonce` (issued at `issued_at`) unless it was seen with it before.
     fn record(&self, nonce: &[u8], issued_at: u64, nc: NonceCount, now: u64) -> NonceCountCheck;
+}
+
+/// The nonce counts seen with one nonce: the highest, and which of the
+/// [`CountWindow::SPAN`] counts below it.
+///
+/// RFC 7616 §3.4 calls a request a replay when "the same nc-value is seen twice". Counts need
+/// not arrive in order: a client sending requests at the same time over several connections
+/// numbers them in order, but they overtake each other on the way. A window accepts each
+/// count once, in any order, as IPsec's anti-replay window does (RFC 4303 §3.4.3); a count
+/// more than `SPAN` below the highest is refused, since whether it was seen is no longer
+/// known. Sixteen bytes per nonce.
+///
+/// ```
+/// use httpdigest::NonceCount;
+/// use httpdigest::server::{CountWindow, NonceCountCheck};
+///
+/// let mut seen = CountWindow::new(NonceCount::new(2));
+/// assert_eq!(seen.record(NonceCount::new(4)), NonceCountCheck::Fresh);
+/// assert_eq!(seen.record(NonceCount::new(3)), NonceCountCheck::Fresh); // overtaken, not seen
+/// assert_eq!(seen.record(NonceCount::new(3)), NonceCountCheck::Replayed);
+/// assert_eq!(seen.record(NonceCount::new(2)), NonceCountCheck::Replayed);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountWindow {
+    highest: u32,
+    /// Bit `i`: count `highest - i` was seen.
+    seen: u64,
+}
+
+impl CountWindow {
+    /// How far below the highest count seen a count is still accepted (if not seen).
+    pub const SPAN: u32 = 64;
+
+    /// The window after the nonce's first count.
+    pub const fn new(first: NonceCount) -> Self {
+        Self {
+            highest: first.get(),
+            seen: 1,
+        }
+    }
+
+    /// Records `nc`: [`Fresh`](NonceCountCheck::Fresh) when not seen before and within the
+    /// window, [`Replayed`](NonceCountCheck::Replayed) otherwise.
+    pub fn record(&mut self, nc: NonceCount) -> NonceCountCheck {
+        let nc = nc.get();
+        if nc > self.highest {
+            let shift = nc - self.highest;
+            self.seen = self.seen.checked_shl(shift).unwrap_or(0) | 1;
+            self.highest = nc;
+            return NonceCountCheck::Fresh;
+        }
+        let below = self.highest - nc;
+        match 1u64.checked_shl(below) {
+            Some(bit) if self.seen & bit == 0 => {
+                self.seen |= bit;
+                NonceCountCheck::Fresh
+            }
+            _ => NonceCountCheck::Replayed,
+        }
+    }
 }
 
 #[cfg(feature = "std")]
@@ -165,7 +224,7 @@ mod memory {
     use std::sync::Mutex;
     use std::vec::Vec;
 
-    use super::{NonceCountCheck, NonceCountStore};
+    use super::{CountWindow, NonceCountCheck, NonceCountStore};
     use crate::client::protection_space::fingerprint;
     use crate::nonce_count::NonceCount;
 
@@ -189,8 +248,8 @@ mod memory {
 
     #[derive(Debug)]
     struct Inner {
-        /// Nonce -> (issue time, last count).
-        counts: HashMap<Vec<u8>, (u64, u32)>,
+        /// Nonce -> (issue time, counts seen).
+        counts: HashMap<Vec<u8>, (u64, CountWindow)>,
         /// Fingerprints of evicted nonces -> issue time.
         forgotten: HashMap<u64, u64>,
         capacity: usize,
@@ -227,12 +286,8 @@ mod memory {
                 // A panic elsewhere poisoned the lock: refuse rather than guess.
                 return NonceCountCheck::Forgotten;
             };
-            if let Some(entry) = inner.counts.get_mut(nonce) {
-                if nc.get() <= entry.1 {
-                    return NonceCountCheck::Replayed;
-                }
-                entry.1 = nc.get();
-                return NonceCountCheck::Fresh;
+            if let Some((_, seen)) = inner.counts.get_mut(nonce) {
+                return seen.record(nc);
             }
             if inner.forgotten_until.is_some_and(|t| issued_at <= t)
                 || inner.forgotten.contains_key(&fingerprint(nonce))
@@ -242,7 +297,9 @@ mod memory {
             if inner.counts.len() >= inner.capacity && !inner.make_room(now) {
                 return NonceCountCheck::Forgotten;
             }
-            inner.counts.insert(nonce.to_vec(), (issued_at, nc.get()));
+            inner
+                .counts
+                .insert(nonce.to_vec(), (issued_at, CountWindow::new(nc)));
             NonceCountCheck::Fresh
         }
     }
@@ -285,26 +342,41 @@ mod memory {
         use super::*;
 
         #[test]
-        fn counts_must_increase() {
+        fn each_count_is_accepted_once_in_any_order() {
             let s = MemoryNonceCounts::new(10, 60);
+            let record = |nonce: &[u8], nc| s.record(nonce, 0, NonceCount::new(nc), 0);
+            assert_eq!(record(b"n", 1), NonceCountCheck::Fresh);
+            assert_eq!(record(b"n", 1), NonceCountCheck::Replayed);
+            assert_eq!(record(b"n", 3), NonceCountCheck::Fresh);
+            // 2 was overtaken by 3: not seen, so fresh, once.
+            assert_eq!(record(b"n", 2), NonceCountCheck::Fresh);
+            assert_eq!(record(b"n", 2), NonceCountCheck::Replayed);
+            assert_eq!(record(b"m", 1), NonceCountCheck::Fresh);
+        }
+
+        #[test]
+        fn the_window_spans_64_counts_below_the_highest() {
+            let mut seen = CountWindow::new(NonceCount::new(1));
+            assert_eq!(seen.record(NonceCount::new(100)), NonceCountCheck::Fresh);
+            // 36 is exactly SPAN below 100: out of the window, whether seen or not.
+            assert_eq!(seen.record(NonceCount::new(36)), NonceCountCheck::Replayed);
+            assert_eq!(seen.record(NonceCount::new(37)), NonceCountCheck::Fresh);
+            assert_eq!(seen.record(NonceCount::new(37)), NonceCountCheck::Replayed);
+            // A jump beyond the span forgets every earlier count.
+            assert_eq!(seen.record(NonceCount::new(500)), NonceCountCheck::Fresh);
+            assert_eq!(seen.record(NonceCount::new(499)), NonceCountCheck::Fresh);
+            assert_eq!(seen.record(NonceCount::new(100)), NonceCountCheck::Replayed);
+            // The top of the range.
             assert_eq!(
-                s.record(b"n", 0, NonceCount::new(1), 0),
+                seen.record(NonceCount::new(u32::MAX)),
                 NonceCountCheck::Fresh
             );
             assert_eq!(
-                s.record(b"n", 0, NonceCount::new(1), 0),
+                seen.record(NonceCount::new(u32::MAX)),
                 NonceCountCheck::Replayed
             );
             assert_eq!(
-                s.record(b"n", 0, NonceCount::new(3), 0),
-                NonceCountCheck::Fresh
-            );
-            assert_eq!(
-                s.record(b"n", 0, NonceCount::new(2), 0),
-                NonceCountCheck::Replayed
-            );
-            assert_eq!(
-                s.record(b"m", 0, NonceCount::new(1), 0),
+                seen.record(NonceCount::new(u32::MAX - 63)),
                 NonceCountCheck::Fresh
             );
         }
