@@ -4,7 +4,7 @@
 use alloc::string::String;
 
 use crate::error::{FormatError, ParseError};
-use crate::grammar::{self, Limits, Param, ParamValue, Params};
+use crate::grammar::{self, KnownParams, Limits, Param, ParamValue, Params};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
 use crate::quoted;
@@ -56,8 +56,9 @@ impl<'a> AuthenticationInfo<'a> {
     /// [`ParseErrorKind::InvalidValue`](crate::ParseErrorKind::InvalidValue) for a malformed
     /// `qop` or `nc`.
     pub fn parse_with_limits(field: &'a [u8], limits: Limits) -> Result<Self, ParseError> {
-        let params = grammar::parse_param_list(field, limits)?;
-        let [nextnonce, qop, rspauth, cnonce, nc] = grammar::collect_known(&params, &KNOWN)?;
+        let mut known = KnownParams::new(&KNOWN);
+        let params = grammar::parse_param_list(field, limits, &mut |p| known.add(p))?;
+        let [nextnonce, qop, rspauth, cnonce, nc] = known.finish()?;
         let qop = grammar::read_param(qop, "qop", Qop::from_token)?;
         let nc = grammar::read_param(nc, "nc", NonceCount::parse)?;
         Ok(AuthenticationInfo {

@@ -6,7 +6,7 @@ use alloc::string::String;
 
 use crate::algorithm::Algorithm;
 use crate::error::{FormatError, ParseError, ParseErrorKind};
-use crate::grammar::{self, Challenge, Challenges, Limits, Param, ParamValue, Params};
+use crate::grammar::{self, Challenge, Challenges, KnownParams, Limits, Param, ParamValue, Params};
 use crate::qop::QopOptions;
 use crate::quoted;
 
@@ -65,6 +65,18 @@ impl<'a> DigestChallenge<'a> {
     /// [`ParseErrorKind::DuplicateParameter`], [`ParseErrorKind::MissingParameter`] for
     /// `realm` or `nonce`, [`ParseErrorKind::InvalidValue`] for a malformed `qop` list.
     pub fn from_challenge(challenge: &Challenge<'a>) -> Result<Self, ParseError> {
+        let mut known = KnownParams::new(&KNOWN);
+        for p in challenge.params() {
+            known.add(&p);
+        }
+        Self::from_known(challenge, known)
+    }
+
+    /// The challenge from its parameters, gathered by `known`.
+    fn from_known(
+        challenge: &Challenge<'a>,
+        known: KnownParams<'a, { KNOWN.len() }>,
+    ) -> Result<Self, ParseError> {
         if !challenge.is_digest() {
             return Err(ParseError::new(
                 ParseErrorKind::NotDigest,
@@ -84,7 +96,7 @@ impl<'a> DigestChallenge<'a> {
             qop,
             charset,
             userhash,
-        ] = grammar::collect_known(&challenge.params(), &KNOWN)?;
+        ] = known.finish()?;
         let missing =
             |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
         let qop = grammar::read_param(qop, "qop", QopOptions::parse)?;
@@ -242,9 +254,11 @@ impl<'a> Iterator for DigestChallenges<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            match self.0.next()? {
+            // The parameters are gathered as the grammar reads them: one pass over the field.
+            let mut known = KnownParams::new(&KNOWN);
+            match self.0.next_visiting(&mut |p| known.add(p))? {
                 Err(e) => return Some(Err(e)),
-                Ok(c) if c.is_digest() => return Some(DigestChallenge::from_challenge(&c)),
+                Ok(c) if c.is_digest() => return Some(DigestChallenge::from_known(&c, known)),
                 Ok(_) => {}
             }
         }

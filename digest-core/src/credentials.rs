@@ -7,7 +7,7 @@ use alloc::string::String;
 use crate::algorithm::Algorithm;
 use crate::error::{FormatError, ParseError, ParseErrorKind};
 use crate::ext_value;
-use crate::grammar::{self, Challenge, Limits, Param, ParamValue, Params};
+use crate::grammar::{self, Challenge, KnownParams, Limits, Param, ParamValue, Params};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
 use crate::quoted;
@@ -94,7 +94,8 @@ impl<'a> DigestCredentials<'a> {
     /// [`ParseErrorKind::MissingParameter`], [`ParseErrorKind::AmbiguousUsername`], or
     /// [`ParseErrorKind::InvalidValue`] for a malformed `username*`, `nc` or `qop`.
     pub fn parse_with_limits(field: &'a [u8], limits: Limits) -> Result<Self, ParseError> {
-        let challenge = grammar::parse_single(field, limits)?;
+        let mut known = KnownParams::new(&KNOWN);
+        let challenge = grammar::parse_single(field, limits, &mut |p| known.add(p))?;
         if !challenge.is_digest() {
             return Err(ParseError::new(
                 ParseErrorKind::NotDigest,
@@ -117,7 +118,7 @@ impl<'a> DigestCredentials<'a> {
             response,
             opaque,
             userhash,
-        ] = grammar::collect_known(&challenge.params(), &KNOWN)?;
+        ] = known.finish()?;
         let missing =
             |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
         let invalid = |name, v: ParamValue<'_>| {

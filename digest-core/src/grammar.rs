@@ -59,6 +59,67 @@ impl Default for Limits {
     }
 }
 
+/// The character classes the parsers scan by, one bit each, looked up per byte in
+/// [`CLASSES`]: a table lookup per byte instead of a chain of comparisons.
+mod class {
+    pub(crate) const TCHAR: u8 = 1;
+    pub(crate) const TOKEN68: u8 = 1 << 1;
+    pub(crate) const BARE_VALUE: u8 = 1 << 2;
+    /// qdtext other than `"` and `\`: a byte a quoted-string holds as is.
+    pub(crate) const PLAIN_QDTEXT: u8 = 1 << 3;
+}
+
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        // `i < 256`: the cast and the index are exact.
+        #[allow(clippy::cast_possible_truncation)]
+        let b = i as u8;
+        let mut c = 0;
+        if is_tchar(b) {
+            c |= class::TCHAR;
+        }
+        if is_token68_char(b) {
+            c |= class::TOKEN68;
+        }
+        if is_bare_value_byte(b) {
+            c |= class::BARE_VALUE;
+        }
+        if !crate::quoted::is_ctl(b) && b != b'"' && b != b'\\' {
+            c |= class::PLAIN_QDTEXT;
+        }
+        #[allow(clippy::indexing_slicing)]
+        {
+            table[i] = c;
+        }
+        i += 1;
+    }
+    table
+};
+
+/// Whether `b` is in any of the classes of `mask`.
+#[inline]
+fn is(mask: u8, b: u8) -> bool {
+    CLASSES.get(usize::from(b)).is_some_and(|c| c & mask != 0)
+}
+
+/// The length of the longest prefix of `bytes` in the classes of `mask`.
+#[inline]
+fn span(mask: u8, bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| !is(mask, b))
+        .unwrap_or(bytes.len())
+}
+
+/// The length of the longest prefix of `bytes` that stands for itself inside a
+/// quoted-string: no `"`, `\`, nor a control.
+#[inline]
+pub(crate) fn plain_qdtext_len(bytes: &[u8]) -> usize {
+    span(class::PLAIN_QDTEXT, bytes)
+}
+
 /// `tchar` of RFC 9110 §5.6.2.
 pub(crate) const fn is_tchar(b: u8) -> bool {
     matches!(b,
@@ -282,7 +343,10 @@ impl<'a> Challenges<'a> {
         }
     }
 
-    fn parse_next(&mut self) -> Result<Option<Challenge<'a>>, ParseError> {
+    fn parse_next(
+        &mut self,
+        visit: &mut impl FnMut(&Param<'a>),
+    ) -> Result<Option<Challenge<'a>>, ParseError> {
         if self.cur.input.len() > self.limits.max_field_len {
             return Err(ParseError::new(
                 ParseErrorKind::FieldTooLong {
@@ -291,18 +355,19 @@ impl<'a> Challenges<'a> {
                 self.limits.max_field_len,
             ));
         }
-        parse_challenge(&mut self.cur, self.limits)
+        parse_challenge(&mut self.cur, self.limits, visit)
     }
-}
 
-impl<'a> Iterator for Challenges<'a> {
-    type Item = Result<Challenge<'a>, ParseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next challenge, handing each of its parameters to `visit` as it is read: the
+    /// callers that want the parameters get them in the same pass.
+    pub(crate) fn next_visiting(
+        &mut self,
+        visit: &mut impl FnMut(&Param<'a>),
+    ) -> Option<Result<Challenge<'a>, ParseError>> {
         if self.done {
             return None;
         }
-        match self.parse_next() {
+        match self.parse_next(visit) {
             Ok(Some(c)) => Some(Ok(c)),
             Ok(None) => {
                 self.done = true;
@@ -316,13 +381,26 @@ impl<'a> Iterator for Challenges<'a> {
     }
 }
 
+impl<'a> Iterator for Challenges<'a> {
+    type Item = Result<Challenge<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_visiting(&mut |_| {})
+    }
+}
+
 impl core::iter::FusedIterator for Challenges<'_> {}
 
 /// Parses a field that holds exactly one credentials (`Authorization`,
 /// `Proxy-Authorization`): an auth-scheme and its token68 or parameters, nothing after.
-pub(crate) fn parse_single(field: &[u8], limits: Limits) -> Result<Challenge<'_>, ParseError> {
+/// Each of its parameters goes to `visit` as it is read.
+pub(crate) fn parse_single<'a>(
+    field: &'a [u8],
+    limits: Limits,
+    visit: &mut impl FnMut(&Param<'a>),
+) -> Result<Challenge<'a>, ParseError> {
     let mut it = Challenges::with_limits(field, limits);
-    let first = match it.next() {
+    let first = match it.next_visiting(visit) {
         Some(r) => r?,
         None => {
             return Err(ParseError::new(
@@ -345,8 +423,13 @@ pub(crate) fn parse_single(field: &[u8], limits: Limits) -> Result<Challenge<'_>
 }
 
 /// Parses a bare `#auth-param` list, as in `Authentication-Info` (RFC 9110 §11.6.3): every
-/// element must be a parameter. Returns the validated params iterator.
-pub(crate) fn parse_param_list(field: &[u8], limits: Limits) -> Result<Params<'_>, ParseError> {
+/// element must be a parameter, and goes to `visit` as it is read. Returns the validated
+/// params iterator.
+pub(crate) fn parse_param_list<'a>(
+    field: &'a [u8],
+    limits: Limits,
+    visit: &mut impl FnMut(&Param<'a>),
+) -> Result<Params<'a>, ParseError> {
     if field.len() > limits.max_field_len {
         return Err(ParseError::new(
             ParseErrorKind::FieldTooLong {
@@ -371,6 +454,7 @@ pub(crate) fn parse_param_list(field: &[u8], limits: Limits) -> Result<Params<'_
                 p.name_offset,
             ));
         }
+        visit(&p);
     }
     Ok(Params::new(field, 0, limits))
 }
@@ -398,41 +482,58 @@ pub(crate) fn unknown_params<'a>(
     params.filter(move |p| !known.iter().any(|k| k.eq_ignore_ascii_case(p.name)))
 }
 
-/// Collects the values of the parameters named in `names` (matched ignoring ASCII case) into
-/// slots, in the order of `names`, and rejects a second occurrence of any parameter name
-/// (RFC 9110 §11.2: "Each parameter name MUST only occur once per challenge").
+/// The values of the parameters named in `names` (matched ignoring ASCII case), gathered one
+/// parameter at a time as the parser reads them, in the order of `names`; and the first
+/// parameter name that occurs twice (RFC 9110 §11.2: "Each parameter name MUST only occur
+/// once per challenge"), an error once the gathering is [finished](Self::finish).
 ///
 /// Known names are checked through their slot; unknown names go into an ordered set, so the
 /// check takes O(n log n) in the field's length whatever the limits. Nothing is allocated
 /// unless the field has an unknown parameter.
-pub(crate) fn collect_known<'a, const N: usize>(
-    params: &Params<'a>,
-    names: &[&str; N],
-) -> Result<[Option<ParamValue<'a>>; N], ParseError> {
-    let mut slots = [None; N];
-    let mut unknown = BTreeSet::new();
-    for p in params.clone() {
-        let duplicate = match names.iter().position(|n| n.eq_ignore_ascii_case(p.name)) {
-            Some(k) => match slots.get_mut(k) {
+pub(crate) struct KnownParams<'a, const N: usize> {
+    names: &'static [&'static str; N],
+    slots: [Option<ParamValue<'a>>; N],
+    unknown: BTreeSet<CaselessName<'a>>,
+    /// The offset of the first repeated name.
+    duplicate: Option<usize>,
+}
+
+impl<'a, const N: usize> KnownParams<'a, N> {
+    pub(crate) const fn new(names: &'static [&'static str; N]) -> Self {
+        Self {
+            names,
+            slots: [None; N],
+            unknown: BTreeSet::new(),
+            duplicate: None,
+        }
+    }
+
+    /// Takes one parameter.
+    pub(crate) fn add(&mut self, p: &Param<'a>) {
+        let repeated = match self.names.iter().position(|n| n.eq_ignore_ascii_case(p.name)) {
+            Some(k) => match self.slots.get_mut(k) {
                 Some(slot @ None) => {
                     *slot = Some(p.value);
                     false
                 }
                 _ => true,
             },
-            None => !unknown.insert(CaselessName(p.name)),
+            None => !self.unknown.insert(CaselessName(p.name)),
         };
-        if duplicate {
-            return Err(ParseError::new(
-                ParseErrorKind::DuplicateParameter,
-                p.name_offset,
-            ));
+        if repeated && self.duplicate.is_none() {
+            self.duplicate = Some(p.name_offset);
         }
     }
-    Ok(slots)
+
+    /// The values, or [`ParseErrorKind::DuplicateParameter`] at the first repeated name.
+    pub(crate) fn finish(self) -> Result<[Option<ParamValue<'a>>; N], ParseError> {
+        match self.duplicate {
+            Some(offset) => Err(ParseError::new(ParseErrorKind::DuplicateParameter, offset)),
+            None => Ok(self.slots),
+        }
+    }
 }
 
-/// A parameter name ordered ignoring ASCII case, for [`collect_known`]'s set.
 #[derive(Debug, Clone, Copy)]
 struct CaselessName<'a>(&'a str);
 
@@ -514,17 +615,17 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn take_while(&mut self, pred: impl Fn(u8) -> bool) -> &'a [u8] {
-        let start = self.pos;
-        while self.peek().is_some_and(&pred) {
-            self.pos += 1;
-        }
-        self.input.get(start..self.pos).unwrap_or_default()
+    /// Takes the bytes in the classes of `mask`.
+    fn take(&mut self, mask: u8) -> &'a [u8] {
+        let rest = self.rest();
+        let n = span(mask, rest);
+        self.pos += n;
+        rest.get(..n).unwrap_or_default()
     }
 
     fn token(&mut self) -> &'a str {
         // tchar is ASCII, so this cannot fail; an empty str is returned otherwise.
-        core::str::from_utf8(self.take_while(is_tchar)).unwrap_or_default()
+        core::str::from_utf8(self.take(class::TCHAR)).unwrap_or_default()
     }
 
     fn rest(&self) -> &'a [u8] {
@@ -544,6 +645,7 @@ enum Lookahead {
 fn parse_challenge<'a>(
     cur: &mut Cursor<'a>,
     limits: Limits,
+    visit: &mut impl FnMut(&Param<'a>),
 ) -> Result<Option<Challenge<'a>>, ParseError> {
     // Skip empty list elements and whitespace before the scheme.
     loop {
@@ -564,7 +666,7 @@ fn parse_challenge<'a>(
     match cur.peek() {
         None | Some(b',') => {
             return Ok(Some(params_challenge(
-                scheme, offset, cur, limits, cur.pos,
+                scheme, offset, cur, limits, cur.pos, visit,
             )?));
         }
         Some(b) if is_ows(b) || b == b'\r' || b == b'\n' => {}
@@ -574,9 +676,10 @@ fn parse_challenge<'a>(
 
     // token68: `1*t68char *"="` followed by the end of the element.
     let start = cur.pos;
-    let t68 = cur.take_while(is_token68_char);
+    let t68 = cur.take(class::TOKEN68);
     if !t68.is_empty() {
-        cur.take_while(|b| b == b'=');
+        let padding = cur.rest().iter().take_while(|&&b| b == b'=').count();
+        cur.pos += padding;
         let end = cur.pos;
         cur.skip_ows();
         if matches!(cur.peek(), None | Some(b',')) {
@@ -590,7 +693,9 @@ fn parse_challenge<'a>(
         }
     }
     cur.pos = start;
-    Ok(Some(params_challenge(scheme, offset, cur, limits, start)?))
+    Ok(Some(params_challenge(
+        scheme, offset, cur, limits, start, visit,
+    )?))
 }
 
 /// Consumes the auth-params of the current challenge, validating them and stopping before the
@@ -601,6 +706,7 @@ fn params_challenge<'a>(
     cur: &mut Cursor<'a>,
     limits: Limits,
     start: usize,
+    visit: &mut impl FnMut(&Param<'a>),
 ) -> Result<Challenge<'a>, ParseError> {
     let mut count = 0usize;
     while let Some(p) = next_param(cur, &limits, Lookahead::ChallengeMayFollow)? {
@@ -613,6 +719,7 @@ fn params_challenge<'a>(
                 p.name_offset,
             ));
         }
+        visit(&p);
     }
     let slice = cur.input.get(start..cur.pos).unwrap_or_default();
     Ok(Challenge {
@@ -664,7 +771,7 @@ fn next_param<'a>(
         quoted_string(cur, limits)?
     } else {
         let value_offset = cur.offset();
-        let raw = cur.take_while(is_bare_value_byte);
+        let raw = cur.take(class::BARE_VALUE);
         if raw.is_empty() {
             return Err(cur.err_here("a parameter value (token or quoted-string)"));
         }

@@ -14,6 +14,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::FormatError;
+use crate::grammar::plain_qdtext_len;
 
 /// Why [`scan`] failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub(crate) enum ScanError {
     Control { at: usize, byte: u8 },
 }
 
-const fn is_ctl(b: u8) -> bool {
+pub(crate) const fn is_ctl(b: u8) -> bool {
     (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
@@ -33,10 +34,12 @@ const fn is_ctl(b: u8) -> bool {
 pub(crate) fn scan(input: &[u8]) -> Result<(usize, bool), ScanError> {
     let mut escaped = false;
     let mut i = 1;
-    while let Some(&b) = input.get(i) {
-        match b {
-            b'"' => return Ok((i + 1, escaped)),
-            b'\\' => {
+    loop {
+        i += plain_qdtext_len(input.get(i..).unwrap_or_default());
+        match input.get(i) {
+            None => return Err(ScanError::Unterminated),
+            Some(b'"') => return Ok((i + 1, escaped)),
+            Some(b'\\') => {
                 let next = *input.get(i + 1).ok_or(ScanError::Unterminated)?;
                 if is_ctl(next) {
                     return Err(ScanError::Control {
@@ -47,11 +50,9 @@ pub(crate) fn scan(input: &[u8]) -> Result<(usize, bool), ScanError> {
                 escaped = true;
                 i += 2;
             }
-            b if is_ctl(b) => return Err(ScanError::Control { at: i, byte: b }),
-            _ => i += 1,
+            Some(&byte) => return Err(ScanError::Control { at: i, byte }),
         }
     }
-    Err(ScanError::Unterminated)
 }
 
 /// Removes quoted-pair escapes from the inside of a quoted-string.
@@ -94,9 +95,17 @@ pub(crate) fn write(
     parameter: &'static str,
     value: &str,
 ) -> Result<(), FormatError> {
-    check_no_ctl(parameter, value)?;
     out.push('"');
-    push_escaped(out, value);
+    if plain_qdtext_len(value.as_bytes()) == value.len() {
+        // The common case: nothing to escape or refuse.
+        out.push_str(value);
+    } else {
+        if let Err(e) = check_no_ctl(parameter, value) {
+            out.pop();
+            return Err(e);
+        }
+        push_escaped(out, value);
+    }
     out.push('"');
     Ok(())
 }
