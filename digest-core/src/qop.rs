@@ -88,6 +88,13 @@ impl QopOptions {
     /// commas with optional whitespace. Unknown tokens are skipped. `None` when an element is
     /// not a token or the list has no element at all.
     pub fn parse(list: &[u8]) -> Option<QopOptions> {
+        // The lists servers send, spelled the usual way.
+        match list {
+            b"auth" => return Some(QopOptions::AUTH),
+            b"auth, auth-int" | b"auth,auth-int" => return Some(QopOptions::BOTH),
+            b"auth-int" => return Some(QopOptions::AUTH_INT),
+            _ => {}
+        }
         let mut set = QopOptions::NONE;
         let mut elements = 0usize;
         for element in list.split(|&b| b == b',') {
