@@ -69,13 +69,13 @@ impl<'a> DigestChallenge<'a> {
         for p in challenge.params() {
             known.add(&p);
         }
-        Self::from_known(challenge, known)
+        Self::from_known(challenge, &known)
     }
 
     /// The challenge from its parameters, gathered by `known`.
     fn from_known(
         challenge: &Challenge<'a>,
-        known: KnownParams<'a, { KNOWN.len() }>,
+        known: &KnownParams<'a, { KNOWN.len() }>,
     ) -> Result<Self, ParseError> {
         if !challenge.is_digest() {
             return Err(ParseError::new(
@@ -258,7 +258,7 @@ impl<'a> Iterator for DigestChallenges<'a> {
             let mut known = KnownParams::new(&KNOWN);
             match self.0.next_visiting(&mut |p| known.add(p))? {
                 Err(e) => return Some(Err(e)),
-                Ok(c) if c.is_digest() => return Some(DigestChallenge::from_known(&c, known)),
+                Ok(c) if c.is_digest() => return Some(DigestChallenge::from_known(&c, &known)),
                 Ok(_) => {}
             }
         }

@@ -557,7 +557,7 @@ impl<'a, const N: usize> KnownParams<'a, N> {
     }
 
     /// The values, or [`ParseErrorKind::DuplicateParameter`] at the first repeated name.
-    pub(crate) fn finish(self) -> Result<[Option<ParamValue<'a>>; N], ParseError> {
+    pub(crate) fn finish(&self) -> Result<[Option<ParamValue<'a>>; N], ParseError> {
         match self.duplicate {
             Some(offset) => Err(ParseError::new(ParseErrorKind::DuplicateParameter, offset)),
             None => Ok(self.slots),
