@@ -100,7 +100,10 @@ impl HexDigest {
 
 impl zeroize::Zeroize for HexDigest {
     fn zeroize(&mut self) {
-        self.buf.zeroize();
+        // Only the digits were ever written: the rest of the buffer is zero already.
+        if let Some(digits) = self.buf.get_mut(..usize::from(self.len)) {
+            digits.zeroize();
+        }
         self.len = 0;
     }
 }

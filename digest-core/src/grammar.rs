@@ -104,6 +104,12 @@ fn is(mask: u8, b: u8) -> bool {
     CLASSES.get(usize::from(b)).is_some_and(|c| c & mask != 0)
 }
 
+/// Whether `bytes` is a token (RFC 9110 §5.6.2), possibly empty.
+#[inline]
+pub(crate) fn all_tchar(bytes: &[u8]) -> bool {
+    span(class::TCHAR, bytes) == bytes.len()
+}
+
 /// The length of the longest prefix of `bytes` in the classes of `mask`.
 #[inline]
 fn span(mask: u8, bytes: &[u8]) -> usize {

@@ -102,7 +102,7 @@ impl QopOptions {
             if element.is_empty() {
                 continue;
             }
-            if !element.iter().all(|&b| crate::grammar::is_tchar(b)) {
+            if !crate::grammar::all_tchar(element) {
                 return None;
             }
             elements += 1;

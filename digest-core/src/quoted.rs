@@ -142,7 +142,7 @@ pub(crate) fn all_or_nothing(
 
 /// Refuses a value that is not a non-empty token, for parameters sent unquoted.
 pub(crate) fn check_token(parameter: &'static str, value: &str) -> Result<(), FormatError> {
-    if !value.is_empty() && value.bytes().all(crate::grammar::is_tchar) {
+    if !value.is_empty() && crate::grammar::all_tchar(value.as_bytes()) {
         Ok(())
     } else {
         Err(FormatError::NotAToken { parameter })

@@ -24,7 +24,9 @@ use crate::digest::{self, HexDigest, QopParams, SecretDigest};
 use crate::error::FormatError;
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
-use protection_space::{DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces, fingerprint};
+use protection_space::{
+    DigestSpace, DomainEntry, Nonce, ProtectionSpace, SpaceKind, Spaces, fingerprint,
+};
 use selection::{Chosen, Policy};
 
 /// The OS random number generator (feature `std`): a good default source of client nonces.
@@ -933,7 +935,7 @@ impl Client {
                         .algorithm_param()
                         .map(|v| text("algorithm", v))
                         .transpose()?,
-                    nonce: text("nonce", d.nonce())?,
+                    nonce: Nonce::new(text("nonce", d.nonce())?),
                     previous_nonce: None,
                     opaque: d.opaque().map(|v| text("opaque", v)).transpose()?,
                     qop: d.qop(),
@@ -1070,7 +1072,7 @@ impl Client {
                 ]
                 .into_iter()
                 .flatten()
-                .find(|n| fingerprint(n.as_bytes()) == sent.nonce);
+                .find(|n| n.fingerprint() == sent.nonce);
                 match nonce {
                     Some(nonce) if d.qop != Some(Qop::AuthInt) => {
                         let qop = d.qop.map(|qop| QopParams {
@@ -1233,7 +1235,7 @@ fn authorize<R: TryCryptoRng + ?Sized>(
     let value = params.to_header_value().map_err(Failure::Format)?;
     let sent = Sent {
         space: id,
-        nonce: fingerprint(d.nonce.as_bytes()),
+        nonce: d.nonce.fingerprint(),
         space_sends: d.sends,
         overlapped,
         digest: Some(SentDigest {

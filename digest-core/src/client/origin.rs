@@ -83,7 +83,10 @@ impl Origin {
     /// Whether this is the same origin as `scheme://host:port` (host compared ignoring
     /// ASCII case), without allocating.
     pub fn matches(&self, scheme: Scheme, host: &str, port: u16) -> bool {
-        self.scheme == scheme && self.port == port && self.host.eq_ignore_ascii_case(host)
+        // Hosts are usually spelled the same way each time: compare the bytes first.
+        self.scheme == scheme
+            && self.port == port
+            && (self.host == host || self.host.eq_ignore_ascii_case(host))
     }
 
     /// Splits an absolute `http` or `https` URI into its origin and the rest: the path and

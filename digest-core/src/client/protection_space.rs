@@ -28,9 +28,9 @@ pub(crate) struct DigestSpace {
     pub(crate) algorithm: Algorithm,
     /// The `algorithm` token as the server spelled it; `None` when it sent none.
     pub(crate) algorithm_token: Option<String>,
-    pub(crate) nonce: String,
+    pub(crate) nonce: Nonce,
     /// The nonce before the current one, to verify `rspauth` for requests sent with it.
-    pub(crate) previous_nonce: Option<String>,
+    pub(crate) previous_nonce: Option<Nonce>,
     pub(crate) opaque: Option<String>,
     /// `None`: RFC 2069 mode.
     pub(crate) qop: Option<QopOptions>,
@@ -74,17 +74,45 @@ pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A server nonce, with its [`fingerprint`] computed once rather than on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Nonce {
+    text: String,
+    fingerprint: u64,
+}
+
+impl Nonce {
+    pub(crate) fn new(text: String) -> Self {
+        Self {
+            fingerprint: fingerprint(text.as_bytes()),
+            text,
+        }
+    }
+
+    pub(crate) const fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+}
+
+impl core::ops::Deref for Nonce {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
 impl DigestSpace {
     /// Whether the current nonce is held by the request answering its challenge.
     pub(crate) fn is_held(&self) -> bool {
-        self.held == Some(fingerprint(self.nonce.as_bytes()))
+        self.held == Some(self.nonce.fingerprint())
     }
 
     /// Moves to a new nonce: the count restarts at 1 with it, or continues where it was if
     /// the nonce is one of the last [`NONCE_HISTORY`] this space used.
     pub(crate) fn set_nonce(&mut self, nonce: String) {
-        if nonce != self.nonce {
-            let old = core::mem::replace(&mut self.nonce, nonce);
+        if *nonce != *self.nonce {
+            let old = core::mem::replace(&mut self.nonce, Nonce::new(nonce));
             self.remember(&old, self.nc);
             self.previous_nonce = Some(old);
             self.nc = self.recall(&self.nonce);
@@ -379,7 +407,7 @@ mod tests {
         let mut d = DigestSpace {
             algorithm: Algorithm::Md5,
             algorithm_token: None,
-            nonce: "n1".into(),
+            nonce: Nonce::new("n1".into()),
             previous_nonce: None,
             opaque: None,
             qop: Some(QopOptions::AUTH),
