@@ -30,7 +30,7 @@
 
 use core::fmt;
 
-use crate::algorithm::{Algorithm, Hasher};
+use crate::algorithm::Algorithm;
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
 
@@ -132,14 +132,7 @@ impl fmt::Debug for HexDigest {
 
 /// Hashes `parts` joined by `:`.
 fn hash_joined(algorithm: Algorithm, parts: &[&[u8]]) -> HexDigest {
-    let mut h = Hasher::new(algorithm);
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            h.update(b":");
-        }
-        h.update(part);
-    }
-    h.finalize()
+    crate::algorithm::hash_joined(algorithm, parts)
 }
 
 /// H(data): the hash of a body for `auth-int`, for instance.

@@ -364,11 +364,11 @@ struct Sent {
     digest: Option<SentDigest>,
 }
 
-/// What `rspauth` is checked against.
+/// What `rspauth` is checked against, with the space's H(A1) (which is why a send does not
+/// carry a copy of the secret).
 #[derive(Debug, Clone)]
 struct SentDigest {
     algorithm: Algorithm,
-    ha1: SecretDigest,
     nc: NonceCount,
     cnonce: [u8; 32],
     qop: Option<Qop>,
@@ -1073,16 +1073,34 @@ impl Client {
                 .into_iter()
                 .flatten()
                 .find(|n| n.fingerprint() == sent.nonce);
-                match nonce {
-                    Some(nonce) if d.qop != Some(Qop::AuthInt) => {
+                // The space's H(A1) is the one the request used while the algorithm is the
+                // same: a space keeps its H(A1) across challenges of one algorithm.
+                let space_ha1 = digest_space
+                    .ha1
+                    .as_ref()
+                    .filter(|_| digest_space.algorithm == d.algorithm);
+                match (nonce, space_ha1) {
+                    (Some(nonce), Some(ha1)) if d.qop != Some(Qop::AuthInt) => {
                         let qop = d.qop.map(|qop| QopParams {
                             qop,
                             nc: d.nc,
                             cnonce: &d.cnonce,
                         });
+                        let session;
+                        let ha1 = if d.algorithm.is_session() {
+                            session = SecretDigest(digest::session_ha1(
+                                d.algorithm,
+                                &ha1.0,
+                                nonce.as_bytes(),
+                                &d.cnonce,
+                            ));
+                            &session
+                        } else {
+                            ha1
+                        };
                         let expected = digest::rspauth(
                             d.algorithm,
-                            &d.ha1.0,
+                            &ha1.0,
                             nonce.as_bytes(),
                             qop,
                             request.target.as_bytes(),
@@ -1162,16 +1180,13 @@ fn authorize<R: TryCryptoRng + ?Sized>(
         }
     };
 
-    let ha1 = match &d.ha1 {
-        Some(h) => h.clone(),
-        None => {
-            let h = credentials
+    if d.ha1.is_none() {
+        d.ha1 = Some(
+            credentials
                 .ha1(algorithm, &space.realm)
-                .ok_or(Failure::NoCredentials)?;
-            d.ha1 = Some(h.clone());
-            h
-        }
-    };
+                .ok_or(Failure::NoCredentials)?,
+        );
+    }
     let nc = d.next_nc().ok_or(Failure::RetriesExhausted)?;
     let overlapped = d.sends != d.answers;
     d.sends = d.sends.wrapping_add(1);
@@ -1184,15 +1199,19 @@ fn authorize<R: TryCryptoRng + ?Sized>(
         cnonce.copy_from_slice(hex.as_bytes().get(..32).unwrap_or(&[0; 32]));
     }
     let cnonce_str = core::str::from_utf8(&cnonce).unwrap_or_default();
-    let ha1 = if algorithm.is_session() {
-        SecretDigest(digest::session_ha1(
-            algorithm,
-            &ha1.0,
-            d.nonce.as_bytes(),
-            &cnonce,
-        ))
-    } else {
-        ha1
+    let session;
+    let ha1 = match &d.ha1 {
+        Some(ha1) if algorithm.is_session() => {
+            session = SecretDigest(digest::session_ha1(
+                algorithm,
+                &ha1.0,
+                d.nonce.as_bytes(),
+                &cnonce,
+            ));
+            &session
+        }
+        Some(ha1) => ha1,
+        None => return Err(Failure::NoCredentials),
     };
     let ha2 = digest::ha2(
         algorithm,
@@ -1240,7 +1259,6 @@ fn authorize<R: TryCryptoRng + ?Sized>(
         overlapped,
         digest: Some(SentDigest {
             algorithm,
-            ha1,
             nc,
             cnonce,
             qop,
