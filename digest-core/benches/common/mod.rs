@@ -198,16 +198,15 @@ pub mod ours {
         }
 
         /// Verifies one `Authorization` value; the `Authentication-Info` to send back.
-        pub fn verify(&self, authorization: &str) -> Result<String, String> {
+        pub fn verify(&mut self, authorization: &str) -> Result<String, String> {
             let request = ServerRequest {
                 method: METHOD,
                 target: URI,
                 authorization: Some(authorization.as_bytes()),
                 body: None,
             };
-            let mut rng = rng();
             self.verifier
-                .verify(&request, NOW, &self.users, &self.counts, &mut rng)
+                .verify(&request, NOW, &self.users, &self.counts, &mut self.rng)
                 .map(|a| a.authentication_info)
                 .map_err(|r| format!("{:?}", r.reason()))
         }

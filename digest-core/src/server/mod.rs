@@ -312,7 +312,7 @@ impl Rejection {
 #[derive(Clone)]
 pub struct Verifier {
     config: VerifierConfig,
-    key: Zeroizing<Vec<u8>>,
+    key: nonce::NonceKey,
 }
 
 impl core::fmt::Debug for Verifier {
@@ -334,7 +334,7 @@ impl Verifier {
     pub fn new(config: VerifierConfig, key: &[u8]) -> Self {
         Self {
             config,
-            key: Zeroizing::new(key.to_vec()),
+            key: nonce::NonceKey::new(key),
         }
     }
 

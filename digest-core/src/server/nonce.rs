@@ -48,38 +48,52 @@ const NONCE_LEN: usize = HEAD_DIGITS + 2 * MAC_BYTES;
 /// How far in the future an issue time may lie (clock skew between instances).
 const SKEW: u64 = 5;
 
-fn mac(
-    key: &[u8],
-    realm: &str,
-    issued_at: u64,
-    salt: &[u8; SALT_BYTES],
-) -> Option<[u8; MAC_BYTES]> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
-    mac.update(b"httpdigest nonce v2\0");
-    mac.update(&issued_at.to_be_bytes());
-    mac.update(salt);
-    mac.update(realm.as_bytes());
-    let full = mac.finalize().into_bytes();
-    let mut out = [0u8; MAC_BYTES];
-    out.copy_from_slice(full.get(..MAC_BYTES)?);
-    Some(out)
+/// The verifier's nonce key, as an HMAC-SHA-256 state with the key already absorbed: each
+/// nonce then costs the MAC of its own bytes, not the key schedule again. Wiped when dropped
+/// (hmac's `zeroize`).
+#[derive(Clone)]
+pub(crate) struct NonceKey(Option<Hmac<Sha256>>);
+
+impl NonceKey {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        // HMAC takes keys of any length, so this cannot fail; if it did, no nonce would
+        // carry a MAC and every nonce would be refused as forged.
+        Self(<Hmac<Sha256> as KeyInit>::new_from_slice(key).ok())
+    }
+
+    fn mac(&self, realm: &str, issued_at: u64, salt: &[u8; SALT_BYTES]) -> Option<[u8; MAC_BYTES]> {
+        let mut mac = self.0.clone()?;
+        mac.update(b"httpdigest nonce v2\0");
+        mac.update(&issued_at.to_be_bytes());
+        mac.update(salt);
+        mac.update(realm.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; MAC_BYTES];
+        out.copy_from_slice(full.get(..MAC_BYTES)?);
+        Some(out)
+    }
 }
 
 /// Issues a nonce for `realm` at time `now`, with a random `salt`.
-pub(crate) fn issue(key: &[u8], realm: &str, now: u64, salt: &[u8; SALT_BYTES]) -> String {
+pub(crate) fn issue(key: &NonceKey, realm: &str, now: u64, salt: &[u8; SALT_BYTES]) -> String {
     let mut out = String::with_capacity(HEAD_DIGITS + 2 * MAC_BYTES);
     out.push_str(HexDigest::from_bytes(&now.to_be_bytes()).as_str());
     out.push_str(HexDigest::from_bytes(salt).as_str());
-    // HMAC accepts keys of any length, so `mac` cannot fail; a missing MAC would only make
-    // the nonce fail its own check.
-    if let Some(m) = mac(key, realm, now, salt) {
+    // Without a MAC (see `NonceKey::new`) the nonce fails its own check.
+    if let Some(m) = key.mac(realm, now, salt) {
         out.push_str(HexDigest::from_bytes(&m).as_str());
     }
     out
 }
 
 /// Checks a nonce against the key, the realm and the clock.
-pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u64) -> NonceStatus {
+pub(crate) fn check(
+    key: &NonceKey,
+    realm: &str,
+    nonce: &[u8],
+    now: u64,
+    lifetime: u64,
+) -> NonceStatus {
     let (Some(time), Some(salt), Some(tag)) = (
         nonce
             .get(..2 * TIME_BYTES)
@@ -92,7 +106,7 @@ pub(crate) fn check(key: &[u8], realm: &str, nonce: &[u8], now: u64, lifetime: u
         return NonceStatus::Forged;
     };
     let issued_at = u64::from_be_bytes(time);
-    match mac(key, realm, issued_at, &salt) {
+    match key.mac(realm, issued_at, &salt) {
         Some(expected) if bool::from(expected.ct_eq(&tag)) => {}
         _ => return NonceStatus::Forged,
     }
@@ -129,13 +143,15 @@ mod tests {
 
     #[test]
     fn issued_nonces_check_until_they_expire() {
-        let n = issue(b"key", "realm", 1000, &SALT);
+        let key = NonceKey::new(b"key");
+        let n = issue(&key, "realm", 1000, &SALT);
         assert_eq!(n.len(), NONCE_LEN);
         assert!(
             n.bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
-        let check_at = |key: &[u8], realm, now| check(key, realm, n.as_bytes(), now, 60);
+        let check_at =
+            |key: &[u8], realm, now| check(&NonceKey::new(key), realm, n.as_bytes(), now, 60);
         assert_eq!(
             check_at(b"key", "realm", 1000),
             NonceStatus::Valid { issued_at: 1000 }
@@ -157,18 +173,19 @@ mod tests {
             NonceStatus::Expired { issued_at: 1000 }
         );
         // Another salt, another nonce; it checks too.
-        let m = issue(b"key", "realm", 1000, &[8; SALT_BYTES]);
+        let m = issue(&key, "realm", 1000, &[8; SALT_BYTES]);
         assert_ne!(n, m);
         assert_eq!(
-            check(b"key", "realm", m.as_bytes(), 1000, 60),
+            check(&key, "realm", m.as_bytes(), 1000, 60),
             NonceStatus::Valid { issued_at: 1000 }
         );
     }
 
     #[test]
     fn tampering_is_forgery() {
-        let n = issue(b"key", "realm", 1000, &SALT);
-        let forged = |bytes: &[u8]| check(b"key", "realm", bytes, 1000, 60) == NonceStatus::Forged;
+        let key = NonceKey::new(b"key");
+        let n = issue(&key, "realm", 1000, &SALT);
+        let forged = |bytes: &[u8]| check(&key, "realm", bytes, 1000, 60) == NonceStatus::Forged;
         let mut later = n.clone().into_bytes();
         later[15] = b'9'; // claims another issue time
         assert!(forged(&later));
