@@ -80,7 +80,7 @@ struct Args {
 impl Args {
     fn parse() -> Self {
         let mut args = Args {
-            requests: 3000,
+            requests: 3200,
             trials: 7,
             warmup: 200,
         };

@@ -380,6 +380,19 @@ struct SideState {
     sent: Option<Sent>,
     answered_fresh: bool,
     answered_stale: bool,
+    /// The first send went without credentials because another request held the space's
+    /// nonce (see `DigestSpace::held`).
+    waited_on_hold: bool,
+}
+
+/// What a known protection space gives a request.
+enum Known {
+    /// Credentials to send.
+    Send(String, Sent),
+    /// A space covers the request, but its nonce is held for another request's answer.
+    Held,
+    /// No space covers the request (or no credentials go to it).
+    Nothing,
 }
 
 /// The state of one request across its sends. Created by [`Client::begin`]; owned by the
@@ -696,11 +709,12 @@ impl Client {
             for side in [Side::Origin, Side::Proxy] {
                 // A failure here means no preemptive header; the exchange records why.
                 match self.authorize_known(side, request, None, rng) {
-                    Ok(Some((value, sent))) => {
+                    Ok(Known::Send(value, sent)) => {
                         exchange.side_mut(side).sent = Some(sent);
                         *header_mut(&mut headers, side) = Some(value);
                     }
-                    Ok(None) => {}
+                    Ok(Known::Held) => exchange.side_mut(side).waited_on_hold = true,
+                    Ok(Known::Nothing) => {}
                     Err(f) => exchange.preemptive_failure = Some(f),
                 }
             }
@@ -729,13 +743,13 @@ impl Client {
         request: &Request<'_>,
         own_hold: Option<u64>,
         rng: &mut R,
-    ) -> Result<Option<(String, Sent)>, Failure> {
+    ) -> Result<Known, Failure> {
         let Some(origin) = self.side_origin(side, request) else {
-            return Ok(None);
+            return Ok(Known::Nothing);
         };
         let prefer_auth_int = self.config.prefer_auth_int;
         let (spaces, Some(credentials)) = self.side_parts(side) else {
-            return Ok(None);
+            return Ok(Known::Nothing);
         };
         // A proxy space covers every request through the proxy.
         let path = match side {
@@ -743,12 +757,13 @@ impl Client {
             Side::Proxy => None,
         };
         let Some(space) = spaces.find(origin.scheme, origin.host, origin.port, path) else {
-            return Ok(None);
+            return Ok(Known::Nothing);
         };
         if matches!(&space.kind, SpaceKind::Digest(d) if d.is_held() && d.held != own_hold) {
-            return Ok(None);
+            return Ok(Known::Held);
         }
-        authorize(space, credentials, request, rng, prefer_auth_int).map(Some)
+        let (value, sent) = authorize(space, credentials, request, rng, prefer_auth_int)?;
+        Ok(Known::Send(value, sent))
     }
 
     fn on_challenge<R: TryCryptoRng + ?Sized>(
@@ -847,10 +862,17 @@ impl Client {
             Ok(v) => v,
             Err(f) => return Action::Fail(f),
         };
-        if let SpaceKind::Digest(d) = &mut space.kind {
+        // The answer to a fresh nonce holds it until its own answer comes back. Not when this
+        // request went without credentials because another one held the space's nonce:
+        // while requests overlap, each of those would renew the nonce and the hold in turn,
+        // and none would ever use the nonce (the throughput benchmark measured 1.8 HTTP
+        // exchanges per request, 16 at a time, against a server with a nonce per challenge).
+        let state = exchange.side_mut(side);
+        if let SpaceKind::Digest(d) = &mut space.kind
+            && !state.waited_on_hold
+        {
             d.held = Some(sent.nonce);
         }
-        let state = exchange.side_mut(side);
         if is_stale_answer {
             state.answered_stale = true;
         } else {
@@ -868,7 +890,9 @@ impl Client {
             exchange.origin.sent = None;
         } else {
             let own_hold = exchange.side_mut(other).sent.as_ref().map(|s| s.nonce);
-            if let Ok(Some((value, sent))) = self.authorize_known(other, request, own_hold, rng) {
+            if let Ok(Known::Send(value, sent)) =
+                self.authorize_known(other, request, own_hold, rng)
+            {
                 exchange.side_mut(other).sent = Some(sent);
                 *header_mut(&mut headers, other) = Some(value);
             }
