@@ -16,15 +16,18 @@
 //! - success only for a known user whose right password computed the `response` (checked
 //!   again here from the header, independently of the verifier's path), never for
 //!   credentials built with a wrong password;
-//! - never the same (nonce, nc) twice, never a count below one accepted before;
+//! - never the same (nonce, nc) twice, never a count `CountWindow::SPAN` or more below the
+//!   highest accepted with the nonce (counts may come in any order within that window);
 //! - never a nonce past its lifetime;
 //! - refusals are 400 or 401, `stale` only with 401; every challenge issued parses;
 //! - no panic, no hang.
 #![no_main]
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
+use httpdigest::server::{
+    CountWindow, MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig,
+};
 use httpdigest::{
     Algorithm, AuthenticationInfo, CredentialsParams, DigestChallenge, DigestCredentials,
     HexDigest, NonceCount, Qop, QopOptions, UsernameParam, digest,
@@ -97,8 +100,8 @@ struct Server {
     now: u64,
     /// Nonces issued (challenges and nextnonce), with their issue time.
     issued: Vec<(String, u64)>,
-    /// The highest count accepted per nonce.
-    accepted: HashMap<Vec<u8>, u32>,
+    /// The counts accepted per nonce.
+    accepted: HashMap<Vec<u8>, BTreeSet<u32>>,
     /// The count an `s` line sends next per nonce, by default.
     next_nc: HashMap<String, u32>,
 }
@@ -270,14 +273,18 @@ impl Server {
 
         // Never a replay, never an expired nonce.
         if let Some(nc) = creds.nc().filter(|_| creds.qop().is_some()) {
-            let last = self.accepted.entry(nonce.to_vec()).or_insert(0);
+            let seen = self.accepted.entry(nonce.to_vec()).or_default();
+            let highest = seen.last().copied().unwrap_or(0);
             assert!(
-                nc.get() > *last,
-                "accepted nc {} after {}: {value}",
+                nc.get() > highest.saturating_sub(CountWindow::SPAN),
+                "accepted nc {} after {highest}: {value}",
                 nc.get(),
-                last
             );
-            *last = nc.get();
+            assert!(
+                seen.insert(nc.get()),
+                "accepted nc {} twice: {value}",
+                nc.get()
+            );
         }
         if let Some((_, issued_at)) = self.issued.iter().find(|(n, _)| n.as_bytes() == &*nonce) {
             assert!(
