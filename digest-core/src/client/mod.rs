@@ -7,6 +7,7 @@ pub(crate) mod protection_space;
 mod selection;
 mod setup;
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -944,7 +945,7 @@ impl Client {
                 // Values are echoed into a header string, so they must be text.
                 let text = |parameter, v: crate::ParamValue<'_>| {
                     v.to_str()
-                        .map(alloc::borrow::Cow::into_owned)
+                        .map(Cow::into_owned)
                         .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))
                 };
                 let realm = text("realm", d.realm())?;
@@ -1110,18 +1111,7 @@ impl Client {
                             nc: d.nc,
                             cnonce: &d.cnonce,
                         });
-                        let session;
-                        let ha1 = if d.algorithm.is_session() {
-                            session = SecretDigest(digest::session_ha1(
-                                d.algorithm,
-                                &ha1.0,
-                                nonce.as_bytes(),
-                                &d.cnonce,
-                            ));
-                            &session
-                        } else {
-                            ha1
-                        };
+                        let ha1 = request_ha1(d.algorithm, ha1, nonce.as_bytes(), &d.cnonce);
                         let expected = digest::rspauth(
                             d.algorithm,
                             &ha1.0,
@@ -1223,20 +1213,10 @@ fn authorize<R: TryCryptoRng + ?Sized>(
         cnonce.copy_from_slice(hex.as_bytes().get(..32).unwrap_or(&[0; 32]));
     }
     let cnonce_str = core::str::from_utf8(&cnonce).unwrap_or_default();
-    let session;
-    let ha1 = match &d.ha1 {
-        Some(ha1) if algorithm.is_session() => {
-            session = SecretDigest(digest::session_ha1(
-                algorithm,
-                &ha1.0,
-                d.nonce.as_bytes(),
-                &cnonce,
-            ));
-            &session
-        }
-        Some(ha1) => ha1,
-        None => return Err(Failure::NoCredentials),
+    let Some(ha1) = &d.ha1 else {
+        return Err(Failure::NoCredentials);
     };
+    let ha1 = request_ha1(algorithm, ha1, d.nonce.as_bytes(), &cnonce);
     let ha2 = digest::ha2(
         algorithm,
         request.method.as_bytes(),
@@ -1289,6 +1269,23 @@ fn authorize<R: TryCryptoRng + ?Sized>(
         }),
     };
     Ok((value, sent))
+}
+
+/// The H(A1) a request's digests take (RFC 7616 §3.4.2): the space's, or for a `-sess`
+/// algorithm H(H(A1):nonce:cnonce) with the request's nonce and cnonce.
+fn request_ha1<'a>(
+    algorithm: Algorithm,
+    ha1: &'a SecretDigest,
+    nonce: &[u8],
+    cnonce: &[u8],
+) -> Cow<'a, SecretDigest> {
+    if algorithm.is_session() {
+        Cow::Owned(SecretDigest(digest::session_ha1(
+            algorithm, &ha1.0, nonce, cnonce,
+        )))
+    } else {
+        Cow::Borrowed(ha1)
+    }
 }
 
 /// `Basic base64(user:password)` (RFC 7617).
