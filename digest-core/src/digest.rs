@@ -30,7 +30,7 @@
 
 use core::fmt;
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, hash_joined};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
 
@@ -145,11 +145,6 @@ impl fmt::Debug for HexDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HexDigest({} hex digits)", self.len)
     }
-}
-
-/// Hashes `parts` joined by `:`.
-fn hash_joined(algorithm: Algorithm, parts: &[&[u8]]) -> HexDigest {
-    crate::algorithm::hash_joined(algorithm, parts)
 }
 
 /// H(data): the hash of a body for `auth-int`, for instance.

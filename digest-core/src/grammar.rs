@@ -571,6 +571,7 @@ impl<'a, const N: usize> KnownParams<'a, N> {
     }
 }
 
+/// A parameter name ordered ignoring ASCII case, for [`KnownParams`]'s set.
 #[derive(Debug, Clone, Copy)]
 struct CaselessName<'a>(&'a str);
 
@@ -634,7 +635,7 @@ impl<'a> Cursor<'a> {
 
     /// Skips OWS, and obs-fold (`[CR] LF 1*( SP / HTAB )`), which RFC 9112 §5.2 says to read
     /// as SP (field values copied from RFC examples or from raw HTTP/1.0 traffic carry it).
-    /// Skips whitespace (and obs-fold); most calls find none.
+    /// Most calls find none, so that check is inlined and the run is read out of line.
     #[inline]
     fn skip_ows(&mut self) {
         if matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
