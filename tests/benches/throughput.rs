@@ -463,6 +463,17 @@ struct Figures {
     error: Option<String>,
 }
 
+impl Figures {
+    /// Takes the failures of a run of `requests`.
+    fn count(&mut self, run: &Run, requests: usize) {
+        self.requests += requests;
+        self.failed += run.failed;
+        if self.error.is_none() {
+            self.error.clone_from(&run.error);
+        }
+    }
+}
+
 fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
@@ -512,9 +523,7 @@ fn main() {
                         let r = run(client, url(i), args.requests, concurrency);
                         let f = &mut figures[i];
                         f.rps.push(args.requests as f64 / r.took.as_secs_f64());
-                        f.failed += r.failed;
-                        f.requests += args.requests;
-                        f.error = f.error.take().or(r.error);
+                        f.count(&r, args.requests);
                     }
                 }
                 // One more run per client, untimed, counted by the server.
@@ -523,8 +532,7 @@ fn main() {
                     let r = run(client, url(i), args.requests, concurrency);
                     figures[i].exchanges =
                         ((server.answered)() - before) as f64 / args.requests as f64;
-                    figures[i].failed += r.failed;
-                    figures[i].requests += args.requests;
+                    figures[i].count(&r, args.requests);
                 }
                 let baseline = median(&figures[0].rps);
                 for (client, f) in family.iter().zip(&figures) {
