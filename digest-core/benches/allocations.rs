@@ -8,7 +8,6 @@
 mod common;
 
 use std::alloc::System;
-use std::hint::black_box;
 
 use common::{ALGORITHMS, digest_auth_crate, floor, http_auth_crate, ours};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -21,22 +20,12 @@ const CALLS: usize = 100;
 
 /// Allocations (reallocations count as allocations) and bytes asked for, per call of `f`.
 fn per_call<T>(mut f: impl FnMut() -> T) -> (f64, f64) {
-    // Once before counting: lazily made state (rand's thread generator, say) is not the
-    // operation's cost.
-    black_box(f());
-    let region = Region::new(GLOBAL);
-    for _ in 0..CALLS {
-        black_box(f());
-    }
-    let change = region.change();
-    let calls = CALLS as f64;
-    (
-        (change.allocations + change.reallocations) as f64 / calls,
-        change.bytes_allocated as f64 / calls,
-    )
+    per_call_with(|| (), |()| f())
 }
 
-/// Allocations per call of `f` on inputs `setup` makes outside the count.
+/// Allocations and bytes per call of `f` on inputs `setup` makes outside the count. The
+/// first call is not counted: lazily made state (rand's thread generator, say) is not the
+/// operation's cost. Outputs are kept until the count is read.
 fn per_call_with<S, T>(mut setup: impl FnMut() -> S, mut f: impl FnMut(&mut S) -> T) -> (f64, f64) {
     // In the order made: each verify takes the next nonce count.
     let mut inputs: Vec<S> = (0..=CALLS).map(|_| setup()).collect();
