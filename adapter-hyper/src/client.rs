@@ -12,7 +12,7 @@ use http::{HeaderValue, Request, Response, header};
 use http_body::Body;
 use httpdigest::client::{
     Action, AuthHeaders, BuildError, Client, ClientConfig, ClientSetup, Credentials, Failure,
-    Origin, OriginRef, OsRng,
+    Origin, OriginRef,
 };
 use httpdigest::http::{ResponseFields, Route};
 use tower_layer::Layer;
@@ -204,9 +204,10 @@ where
     let mut body = Prepared::read(body, shared.max_buffered_body)
         .await
         .map_err(|e| Error::Body(e.into()))?;
-    let (mut exchange, mut auth) = shared
-        .client()
-        .begin(&route.request(&parts.method, body.source()), &mut OsRng);
+    let (mut exchange, mut auth) = shared.client().begin(
+        &route.request(&parts.method, body.source()),
+        &mut rand::rng(),
+    );
     let Some(mut send_body) = body.next_send() else {
         return Err(Error::Body("the request body was already sent".into()));
     };
@@ -227,7 +228,7 @@ where
                 &mut exchange,
                 &route.request(&parts.method, body.source()),
                 &fields.response(response.status()),
-                &mut OsRng,
+                &mut rand::rng(),
             )
         };
         #[cfg(feature = "tracing")]

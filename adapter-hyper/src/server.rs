@@ -11,7 +11,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body;
-use httpdigest::client::OsRng;
 
 use crate::body::{DRAIN_LIMIT, drain};
 use httpdigest::server::{
@@ -266,7 +265,7 @@ impl Shared {
             (self.clock)(),
             &*self.credentials,
             &*self.nonce_counts,
-            &mut OsRng,
+            &mut rand::rng(),
         );
         #[cfg(feature = "tracing")]
         if let Err(rejection) = &result {
@@ -285,7 +284,7 @@ impl Shared {
         }
         let Ok(challenges) =
             self.verifier
-                .challenges((self.clock)(), rejection.stale(), &mut OsRng)
+                .challenges((self.clock)(), rejection.stale(), &mut rand::rng())
         else {
             return bare(StatusCode::INTERNAL_SERVER_ERROR);
         };

@@ -72,7 +72,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
 use httpdigest::client::{
     Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Failure,
-    Origin, OriginRef, OsRng,
+    Origin, OriginRef,
 };
 use httpdigest::http::{ResponseFields, Route};
 use reqwest::{Request, Response};
@@ -250,7 +250,7 @@ impl Middleware for DigestAuthMiddleware {
         let (mut exchange, mut auth) = {
             let body = body_source(&request);
             self.client()
-                .begin(&route.request(&method, body), &mut OsRng)
+                .begin(&route.request(&method, body), &mut rand::rng())
         };
         // The caller's request stays as it came; each send is a clone with the core's headers.
         // A streamed body cannot be cloned: the request itself goes, once.
@@ -284,7 +284,7 @@ impl Middleware for DigestAuthMiddleware {
                     &mut exchange,
                     &route.request(&method, body),
                     &core_response,
-                    &mut OsRng,
+                    &mut rand::rng(),
                 )
             };
             #[cfg(feature = "tracing")]

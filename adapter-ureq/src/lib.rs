@@ -55,7 +55,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use httpdigest::client::{
     Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Exchange,
-    Origin, OriginRef, OsRng, Request, Reviewed,
+    Origin, OriginRef, Request, Reviewed,
 };
 use httpdigest::http::{ResponseFields, Route};
 use ureq::RequestExt;
@@ -331,7 +331,7 @@ impl DigestAgent {
         }
         let (mut exchange, mut auth) = {
             let request = route.request(method, body.source());
-            self.client().begin(&request, &mut OsRng)
+            self.client().begin(&request, &mut rand::rng())
         };
         loop {
             let mut response =
@@ -442,7 +442,7 @@ impl DigestAgent {
         let fields = ResponseFields::of(response.headers());
         let core_response = fields.response(response.status());
         self.client()
-            .handle_response(exchange, request, &core_response, &mut OsRng)
+            .handle_response(exchange, request, &core_response, &mut rand::rng())
     }
 
     /// What the agent makes of each challenge of a 401 or 407 it received for
