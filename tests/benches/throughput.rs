@@ -28,6 +28,7 @@
 //! cargo bench -p httpdigest-tests --bench throughput                 # the full run
 //! cargo bench -p httpdigest-tests --bench throughput -- --quick      # a check: few requests
 //! cargo bench -p httpdigest-tests --bench throughput -- --requests 4000 --trials 9
+//! cargo bench -p httpdigest-tests --bench throughput -- --server hyper --family ureq
 //! ```
 //!
 //! It prints the table of BENCHMARKS.md. Throughput is never a test assertion.
@@ -75,6 +76,9 @@ struct Args {
     requests: usize,
     trials: usize,
     warmup: usize,
+    /// Only the servers and families whose name contains these (`--server`, `--family`).
+    server: Option<String>,
+    family: Option<String>,
 }
 
 impl Args {
@@ -83,6 +87,8 @@ impl Args {
             requests: 3200,
             trials: 7,
             warmup: 200,
+            server: None,
+            family: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -99,6 +105,14 @@ impl Args {
                 }
                 "--requests" => args.requests = number(),
                 "--trials" => args.trials = number(),
+                "--server" | "--family" => {
+                    let name = it.next().unwrap_or_else(|| panic!("{arg} takes a name"));
+                    if arg == "--server" {
+                        args.server = Some(name);
+                    } else {
+                        args.family = Some(name);
+                    }
+                }
                 // cargo bench passes --bench; criterion-style filters are not used.
                 _ => {}
             }
@@ -118,7 +132,6 @@ impl Args {
 /// A server under test: where its open and protected paths are, and how many HTTP
 /// exchanges it has answered so far.
 struct Server {
-    name: &'static str,
     open: String,
     protected: String,
     answered: Box<dyn Fn() -> u64>,
@@ -170,7 +183,6 @@ fn our_server() -> Server {
         }
     });
     Server {
-        name: "httpdigest-hyper server",
         open: format!("http://{addr}/open/index.html"),
         protected: format!("http://{addr}/protected/index.html"),
         answered: Box::new(move || count.load(Ordering::Relaxed)),
@@ -212,7 +224,6 @@ fn lighttpd() -> Server {
         total - readings.fetch_add(1, Ordering::Relaxed)
     };
     Server {
-        name: "lighttpd (lab)",
         open,
         protected: format!("{}/digest-sha256/index.html", lab::LIGHTTPD),
         answered: Box::new(answered),
@@ -495,9 +506,24 @@ fn main() {
     println!("|---|---|---|---:|---:|---:|");
     // Failures of the baselines or of httpdigest's adapters: the run fails after the table.
     let mut broken = Vec::new();
-    for server in [our_server(), lighttpd()] {
+    let chosen = |name: &str, filter: &Option<String>| {
+        filter.as_ref().is_none_or(|f| name.contains(f.as_str()))
+    };
+    type Start = fn() -> Server;
+    let servers: [(&str, Start); 2] = [
+        ("httpdigest-hyper server", our_server),
+        ("lighttpd (lab)", lighttpd),
+    ];
+    for (name, server) in servers
+        .iter()
+        .filter(|(name, _)| chosen(name, &args.server))
+    {
+        let server = server();
         // New clients per server: credentials stay with the first origin they are used on.
         for family in families() {
+            if !chosen(family[0].name(), &args.family) {
+                continue;
+            }
             for concurrency in [1, CONCURRENCY] {
                 let mode = if concurrency == 1 {
                     "sequential".to_owned()
@@ -540,11 +566,7 @@ fn main() {
                     let failed = match &f.error {
                         Some(e) => {
                             if client.is_ours() {
-                                broken.push(format!(
-                                    "{} against {}: {e}",
-                                    client.name(),
-                                    server.name
-                                ));
+                                broken.push(format!("{} against {}: {e}", client.name(), name));
                             }
                             format!(" ({} of {} failed: {e})", f.failed, f.requests)
                         }
@@ -552,7 +574,7 @@ fn main() {
                     };
                     println!(
                         "| {} | {} | {mode} | {rps:.0} | {:.3} | {:.2}{failed} |",
-                        server.name,
+                        name,
                         client.name(),
                         rps / baseline,
                         f.exchanges,
