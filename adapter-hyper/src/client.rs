@@ -8,13 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, header};
+use http::{Request, Response};
 use http_body::Body;
 use httpdigest::client::{
-    Action, AuthHeaders, BuildError, Client, ClientConfig, ClientSetup, Credentials, Failure,
-    Origin, OriginRef,
+    Action, BuildError, Client, ClientConfig, ClientSetup, Credentials, Failure, Origin, OriginRef,
 };
-use httpdigest::http::{ResponseFields, Route};
+use httpdigest::http::{ResponseFields, Route, put_auth_headers};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -214,7 +213,7 @@ where
     let mut first = true;
     loop {
         let mut request = Request::from_parts(parts.clone(), send_body);
-        put_auth_headers(request.headers_mut(), &auth)?;
+        put_auth_headers(request.headers_mut(), auth)?;
         if !first {
             poll_fn(|cx| inner.poll_ready(cx))
                 .await
@@ -266,19 +265,6 @@ where
             }
         }
     }
-}
-
-/// Puts the core's headers on a send; the caller's own values of these headers are replaced.
-fn put_auth_headers<E>(headers: &mut http::HeaderMap, auth: &AuthHeaders) -> Result<(), Error<E>> {
-    for (name, value) in [
-        (header::AUTHORIZATION, &auth.authorization),
-        (header::PROXY_AUTHORIZATION, &auth.proxy_authorization),
-    ] {
-        if let Some(value) = value {
-            headers.insert(name, HeaderValue::try_from(value.as_str())?);
-        }
-    }
-    Ok(())
 }
 
 /// Builds a [`DigestAuthLayer`].

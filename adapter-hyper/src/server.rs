@@ -227,14 +227,14 @@ impl Shared {
             Names {
                 credentials: header::PROXY_AUTHORIZATION,
                 challenge: header::PROXY_AUTHENTICATE,
-                info: HeaderName::from_static("proxy-authentication-info"),
+                info: httpdigest::http::PROXY_AUTHENTICATION_INFO,
                 status: StatusCode::PROXY_AUTHENTICATION_REQUIRED,
             }
         } else {
             Names {
                 credentials: header::AUTHORIZATION,
                 challenge: header::WWW_AUTHENTICATE,
-                info: HeaderName::from_static("authentication-info"),
+                info: httpdigest::http::AUTHENTICATION_INFO,
                 status: StatusCode::UNAUTHORIZED,
             }
         }

@@ -69,12 +69,11 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use http::{Extensions, HeaderMap, HeaderValue, StatusCode, Uri, header};
+use http::{Extensions, HeaderMap, StatusCode, Uri};
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Failure,
-    Origin, OriginRef,
+    Action, BodySource, Client, ClientConfig, ClientSetup, Credentials, Failure, Origin, OriginRef,
 };
-use httpdigest::http::{ResponseFields, Route};
+use httpdigest::http::{ResponseFields, Route, put_auth_headers};
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
 
@@ -260,7 +259,8 @@ impl Middleware for DigestAuthMiddleware {
                 Some(clone) => (clone, Some(original)),
                 None => (original, None),
             };
-            put_auth_headers(send.headers_mut(), &auth)?;
+            put_auth_headers(send.headers_mut(), auth)
+                .map_err(reqwest_middleware::Error::middleware)?;
             let response = next.clone().run(send, extensions).await?;
             // reqwest follows redirects below: the response may come from elsewhere.
             let answered_by = match response.url() == &url {
@@ -323,22 +323,6 @@ fn body_source(request: &Request) -> BodySource<'_> {
             .as_bytes()
             .map_or(BodySource::NotReplayable, BodySource::Bytes),
     }
-}
-
-/// Puts the core's headers on a send (a clone of the caller's request: a header the core
-/// does not send is the caller's own, or absent).
-fn put_auth_headers(headers: &mut HeaderMap, auth: &AuthHeaders) -> reqwest_middleware::Result<()> {
-    for (name, value) in [
-        (header::AUTHORIZATION, &auth.authorization),
-        (header::PROXY_AUTHORIZATION, &auth.proxy_authorization),
-    ] {
-        if let Some(value) = value {
-            let value = HeaderValue::try_from(value.as_str())
-                .map_err(reqwest_middleware::Error::middleware)?;
-            headers.insert(name, value);
-        }
-    }
-    Ok(())
 }
 
 fn failed(failure: Failure, response: Response) -> reqwest_middleware::Error {

@@ -57,7 +57,7 @@ use httpdigest::client::{
     Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Exchange,
     Origin, OriginRef, Request, Reviewed,
 };
-use httpdigest::http::{ResponseFields, Route};
+use httpdigest::http::{ResponseFields, Route, put_auth_headers};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::DefaultConnector;
@@ -324,10 +324,10 @@ impl DigestAgent {
     ) -> Result<http::Response<ureq::Body>, Error> {
         let route = self.route(method, uri)?;
         let proxy = route.proxy;
-        let mut exchange_headers = headers.clone();
+        let mut exchange_headers = std::borrow::Cow::Borrowed(headers);
         if proxy.is_some() {
             // See forward_proxy::AbsoluteForm: no read between a request's head and body.
-            exchange_headers.remove(header::EXPECT);
+            exchange_headers.to_mut().remove(header::EXPECT);
         }
         let (mut exchange, mut auth) = {
             let request = route.request(method, body.source());
@@ -335,7 +335,7 @@ impl DigestAgent {
         };
         loop {
             let mut response =
-                self.send(method, uri, &exchange_headers, &auth, body, proxy.is_some())?;
+                self.send(method, uri, &exchange_headers, auth, body, proxy.is_some())?;
             let action = self.handle_response(
                 &mut exchange,
                 &route.request(method, body.source()),
@@ -360,7 +360,7 @@ impl DigestAgent {
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
-        auth: &AuthHeaders,
+        auth: AuthHeaders,
         body: &mut Prepared,
         via_proxy: bool,
     ) -> Result<http::Response<ureq::Body>, Error> {
@@ -369,20 +369,9 @@ impl DigestAgent {
             .uri(uri.clone())
             .body(())?;
         *request.headers_mut() = headers.clone();
-        for (name, value) in [
-            (header::AUTHORIZATION, &auth.authorization),
-            (header::PROXY_AUTHORIZATION, &auth.proxy_authorization),
-        ] {
-            if let Some(value) = value {
-                // ureq checks `Authorization` (only) for visible ASCII; say why plainly.
-                if name == header::AUTHORIZATION && !value.is_ascii() {
-                    return Err(Error::NonAsciiAuthorization);
-                }
-                request.headers_mut().insert(
-                    name,
-                    HeaderValue::try_from(value.as_str()).map_err(http::Error::from)?,
-                );
-            }
+        // ureq checks `Authorization` (only) for visible ASCII; say why plainly.
+        if auth.authorization.as_deref().is_some_and(|v| !v.is_ascii()) {
+            return Err(Error::NonAsciiAuthorization);
         }
         self.observe(&Event::Request {
             method,
@@ -390,6 +379,7 @@ impl DigestAgent {
             authorization: auth.authorization.as_deref(),
             proxy_authorization: auth.proxy_authorization.as_deref(),
         });
+        put_auth_headers(request.headers_mut(), auth).map_err(http::Error::from)?;
         let response = match body {
             Prepared::Bytes(bytes) if bytes.is_empty() && !sends_empty_body(method) => {
                 self.run_ureq(request, via_proxy)

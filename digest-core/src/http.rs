@@ -3,9 +3,16 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use http::header::InvalidHeaderValue;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
-use crate::client::{BodySource, OriginRef, Request, Response, Scheme};
+use crate::client::{AuthHeaders, BodySource, OriginRef, Request, Response, Scheme};
+
+/// `Authentication-Info` (RFC 7615 §3).
+pub const AUTHENTICATION_INFO: HeaderName = HeaderName::from_static("authentication-info");
+/// `Proxy-Authentication-Info` (RFC 7615 §4).
+pub const PROXY_AUTHENTICATION_INFO: HeaderName =
+    HeaderName::from_static("proxy-authentication-info");
 
 /// The request-target as it goes on the wire, for the `uri` parameter (RFC 7616 §3.4,
 /// RFC 9112 §3.2): the authority (`host:port`) for `CONNECT`, otherwise the path and query
@@ -187,12 +194,12 @@ impl<'h> ResponseFields<'h> {
     /// Every `WWW-Authenticate` and `Proxy-Authenticate` field, and the
     /// `Authentication-Info` and `Proxy-Authentication-Info` fields, of `headers`.
     pub fn of(headers: &'h HeaderMap) -> Self {
-        let info = |name: &str| headers.get(name).map(HeaderValue::as_bytes);
+        let info = |name: &HeaderName| headers.get(name).map(HeaderValue::as_bytes);
         Self {
             www: challenge_fields(headers, false).collect(),
             proxy: challenge_fields(headers, true).collect(),
-            info: info("authentication-info"),
-            proxy_info: info("proxy-authentication-info"),
+            info: info(&AUTHENTICATION_INFO),
+            proxy_info: info(&PROXY_AUTHENTICATION_INFO),
         }
     }
 
@@ -207,4 +214,42 @@ impl<'h> ResponseFields<'h> {
             origin: None,
         }
     }
+}
+
+/// Puts the core's headers on a send: each header the core gives replaces the request's own
+/// value of it; a header it does not give is left as it is. The strings become the header
+/// values without a copy.
+///
+/// # Errors
+///
+/// A value `http` does not take as a header value (the core writes none such: its values are
+/// checked for control characters as they are written).
+///
+/// ```
+/// use httpdigest::client::AuthHeaders;
+/// use httpdigest::http::put_auth_headers;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("authorization", "Basic old".parse().unwrap());
+/// let auth = AuthHeaders {
+///     authorization: Some(r#"Digest username="u", realm="r""#.to_owned()),
+///     proxy_authorization: None,
+/// };
+/// put_auth_headers(&mut headers, auth).unwrap();
+/// assert_eq!(headers["authorization"], r#"Digest username="u", realm="r""#);
+/// assert!(!headers.contains_key("proxy-authorization"));
+/// ```
+pub fn put_auth_headers(
+    headers: &mut HeaderMap,
+    auth: AuthHeaders,
+) -> Result<(), InvalidHeaderValue> {
+    for (name, value) in [
+        (header::AUTHORIZATION, auth.authorization),
+        (header::PROXY_AUTHORIZATION, auth.proxy_authorization),
+    ] {
+        if let Some(value) = value {
+            headers.insert(name, HeaderValue::try_from(value)?);
+        }
+    }
+    Ok(())
 }
