@@ -50,13 +50,17 @@ pub struct HexDigest {
 
 impl HexDigest {
     pub(crate) fn from_bytes(bytes: &[u8]) -> HexDigest {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // Arithmetic rather than a table: no memory access indexed by a secret (an H(A1)).
+        fn digit(nibble: u8) -> u8 {
+            // 39 = b'a' - b'0' - 10, added when the nibble is over 9.
+            nibble + b'0' + (9u8.wrapping_sub(nibble) >> 7) * 39
+        }
         let mut buf = [0u8; MAX_HEX];
         let mut len = 0u8;
         for (pair, b) in buf.chunks_exact_mut(2).zip(bytes) {
             if let [hi, lo] = pair {
-                *hi = DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-                *lo = DIGITS.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+                *hi = digit(b >> 4);
+                *lo = digit(b & 0xf);
                 len += 2;
             }
         }
