@@ -21,6 +21,11 @@
 //! are medians. Every response must be a 200 with its body read, or the run fails: the
 //! benchmark is a check of every client too.
 //!
+//! CPU time per request is the whole process's (user and system, all threads) over a run:
+//! the client's, and with our server the server's too; lighttpd's own is not in it. Unlike
+//! requests per second, it does not depend on how the two sides' wake-ups line up, so the
+//! difference to the no-auth run is what Digest costs.
+//!
 //! HTTP exchanges per request are counted by the server: requests reaching our server (a
 //! counter in front of the Digest layer), lines added to lighttpd's access log.
 //!
@@ -405,6 +410,9 @@ fn client_runtime() -> &'static tokio::runtime::Runtime {
 /// What a run of requests came to.
 struct Run {
     took: Duration,
+    /// CPU time the whole process used meanwhile: the client, and our server when it is the
+    /// server under test.
+    cpu: Duration,
     /// Requests that did not end in a 200 with a body, and the first one's error.
     failed: usize,
     error: Option<String>,
@@ -422,6 +430,7 @@ fn run(client: &Client, url: &str, requests: usize, concurrency: usize) -> Run {
         }
     };
     let start = Instant::now();
+    let cpu_start = cpu_time::ProcessTime::now();
     if client.is_blocking() {
         std::thread::scope(|scope| {
             for _ in 0..concurrency {
@@ -451,9 +460,11 @@ fn run(client: &Client, url: &str, requests: usize, concurrency: usize) -> Run {
         });
     }
     let took = start.elapsed();
+    let cpu = cpu_start.elapsed();
     let (failed, error) = failures.into_inner().unwrap();
     Run {
         took,
+        cpu,
         failed,
         error,
     }
@@ -467,6 +478,8 @@ fn run(client: &Client, url: &str, requests: usize, concurrency: usize) -> Run {
 #[derive(Default)]
 struct Figures {
     rps: Vec<f64>,
+    /// CPU microseconds per request of each trial.
+    cpu: Vec<f64>,
     /// HTTP exchanges per request, in the counted run.
     exchanges: f64,
     requests: usize,
@@ -501,9 +514,9 @@ fn main() {
     );
     println!();
     println!(
-        "| server | client | mode | requests/s | ÷ same client, no auth | HTTP exchanges per request |"
+        "| server | client | mode | requests/s | ÷ same client, no auth | CPU µs per request | + over no auth | HTTP exchanges per request |"
     );
-    println!("|---|---|---|---:|---:|---:|");
+    println!("|---|---|---|---:|---:|---:|---:|---:|");
     // Failures of the baselines or of httpdigest's adapters: the run fails after the table.
     let mut broken = Vec::new();
     let chosen = |name: &str, filter: &Option<String>| {
@@ -549,6 +562,7 @@ fn main() {
                         let r = run(client, url(i), args.requests, concurrency);
                         let f = &mut figures[i];
                         f.rps.push(args.requests as f64 / r.took.as_secs_f64());
+                        f.cpu.push(r.cpu.as_secs_f64() * 1e6 / args.requests as f64);
                         f.count(&r, args.requests);
                     }
                 }
@@ -561,8 +575,10 @@ fn main() {
                     figures[i].count(&r, args.requests);
                 }
                 let baseline = median(&figures[0].rps);
+                let baseline_cpu = median(&figures[0].cpu);
                 for (client, f) in family.iter().zip(&figures) {
                     let rps = median(&f.rps);
+                    let cpu = median(&f.cpu);
                     let failed = match &f.error {
                         Some(e) => {
                             if client.is_ours() {
@@ -573,10 +589,11 @@ fn main() {
                         None => String::new(),
                     };
                     println!(
-                        "| {} | {} | {mode} | {rps:.0} | {:.3} | {:.2}{failed} |",
+                        "| {} | {} | {mode} | {rps:.0} | {:.3} | {cpu:.1} | {:+.1} | {:.2}{failed} |",
                         name,
                         client.name(),
                         rps / baseline,
+                        cpu - baseline_cpu,
                         f.exchanges,
                     );
                 }
