@@ -532,30 +532,20 @@ impl Verifier {
             (name, secret)
         };
         let known = secret.is_some();
+        let ha1_of =
+            |password: &[u8]| digest::ha1(algorithm, &username, config.realm.as_bytes(), password);
         let ha1 = match secret {
-            Some(StoredSecret::Password(p)) => {
-                digest::ha1(algorithm, &username, config.realm.as_bytes(), p.as_bytes())
-            }
+            Some(StoredSecret::Password(p)) => ha1_of(p.as_bytes()),
             Some(StoredSecret::Ha1 { algorithm: a, ha1 })
                 if a.without_session() == algorithm.without_session() =>
             {
                 // Every other path computes one H(A1); so does this one, into nothing, or a
                 // store of H(A1)s would answer known users faster than unknown ones.
-                core::hint::black_box(digest::ha1(
-                    algorithm,
-                    &username,
-                    config.realm.as_bytes(),
-                    DECOY_PASSWORD,
-                ));
+                core::hint::black_box(ha1_of(DECOY_PASSWORD));
                 ha1
             }
             // A stored H(A1) for another hash cannot answer this algorithm; nor can nobody.
-            Some(StoredSecret::Ha1 { .. }) | None => digest::ha1(
-                algorithm,
-                &username,
-                config.realm.as_bytes(),
-                DECOY_PASSWORD,
-            ),
+            Some(StoredSecret::Ha1 { .. }) | None => ha1_of(DECOY_PASSWORD),
         };
         let ha1 = Zeroizing::new(ha1);
         let cnonce: &[u8] = qop.as_ref().map_or(&[], |(_, _, c)| c);
