@@ -63,13 +63,12 @@ use http_body_util::{BodyExt as _, Full};
 use httpdigest::server::{Users, Verifier, VerifierConfig};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody, RequireDigestLayer};
 use httpdigest_reqwest::DigestAuthMiddleware;
-use httpdigest_tests::lab;
+use httpdigest_tests::{drive, lab, origin};
 use httpdigest_ureq::DigestAgent;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::TokioExecutor;
 use reqwest_middleware::ClientWithMiddleware;
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt as _, service_fn};
@@ -177,16 +176,7 @@ fn our_server() -> Server {
             }
         }
     });
-    runtime.spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(service.clone());
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
+    runtime.spawn(origin::serve_http1(listener, service));
     Server {
         open: format!("http://{addr}/open/index.html"),
         protected: format!("http://{addr}/protected/index.html"),
@@ -358,7 +348,7 @@ fn families() -> Vec<Vec<Client>> {
     let reqwest = || reqwest::Client::builder().no_proxy().build().unwrap();
     let ureq_config = || ureq::Agent::config_builder().max_idle_connections_per_host(CONCURRENCY);
     let hyper_digest = {
-        let _context = client_runtime().enter();
+        let _context = drive::runtime().enter();
         let client = HyperClient::builder(TokioExecutor::new()).build(HttpConnector::new());
         HyperDigest::new(
             ServiceBuilder::new()
@@ -366,7 +356,7 @@ fn families() -> Vec<Vec<Client>> {
                 .service(client),
         )
     };
-    let _context = client_runtime().enter();
+    let _context = drive::runtime().enter();
     vec![
         vec![
             Client::Reqwest(reqwest()),
@@ -393,18 +383,6 @@ fn families() -> Vec<Vec<Client>> {
             ),
         ],
     ]
-}
-
-/// The runtime of the async clients.
-fn client_runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
 }
 
 /// What a run of requests came to.
@@ -442,7 +420,7 @@ fn run(client: &Client, url: &str, requests: usize, concurrency: usize) -> Run {
             }
         });
     } else {
-        client_runtime().block_on(async {
+        drive::runtime().block_on(async {
             let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..concurrency {
                 let (client, url) = (client.clone(), url.to_owned());

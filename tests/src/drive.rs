@@ -161,8 +161,9 @@ pub fn driver(adapter: Adapter, setup: &Setup) -> Box<dyn Driver> {
     }
 }
 
-/// The shared runtime of the async adapters.
-fn runtime() -> &'static tokio::runtime::Runtime {
+/// The shared runtime of the async adapters: two worker threads, like the machines the
+/// tests and benchmarks run on.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
