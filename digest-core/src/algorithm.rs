@@ -1,12 +1,7 @@
-//! The `algorithm` parameter (RFC 7616 §3.3, §6.1) and the hash functions behind it.
+//! The `algorithm` parameter (RFC 7616 §3.3, §6.1): names, strengths and the `-sess` forms.
+//! The hash functions behind them are run by [`digest`](crate::digest).
 
 use core::fmt;
-
-use md5::Md5;
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512, Sha512_256};
-
-use crate::digest::HexDigest;
 
 /// A Digest algorithm: a hash function, and whether H(A1) takes the session (`-sess`) form.
 ///
@@ -152,56 +147,6 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// H(`parts` joined by `:`) with `algorithm`'s hash function, as lower-case hex on the
-/// stack. One monomorphic function per hash: the hash state is never moved around as an enum
-/// of every state (the largest, SHA-512's, is over 200 bytes).
-pub(crate) fn hash_joined(algorithm: Algorithm, parts: &[&[u8]]) -> HexDigest {
-    match algorithm.without_session() {
-        Algorithm::Sha1 => joined::<Sha1>(parts),
-        Algorithm::Sha256 => joined::<Sha256>(parts),
-        Algorithm::Sha512 => joined::<Sha512>(parts),
-        Algorithm::Sha512_256 => joined::<Sha512_256>(parts),
-        _ => joined::<Md5>(parts),
-    }
-}
-
-fn joined<D: Digest>(parts: &[&[u8]]) -> HexDigest {
-    /// Inputs up to this long (every request-digest and H(A2) of an ordinary request) are
-    /// joined on the stack and hashed in one update: a dozen small updates cost more than
-    /// the copy.
-    const JOIN_LIMIT: usize = 320;
-    let len = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
-    let mut h = D::new();
-    if len <= JOIN_LIMIT {
-        let mut buf = [0u8; JOIN_LIMIT];
-        let mut at = 0;
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                if let Some(b) = buf.get_mut(at) {
-                    *b = b':';
-                }
-                at += 1;
-            }
-            if let Some(dst) = buf.get_mut(at..at + part.len()) {
-                dst.copy_from_slice(part);
-            }
-            at += part.len();
-        }
-        let joined = buf.get_mut(..len).unwrap_or_default();
-        h.update(&*joined);
-        // The input may hold a password or an H(A1).
-        zeroize::Zeroize::zeroize(joined);
-    } else {
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                h.update(b":");
-            }
-            h.update(part);
-        }
-    }
-    HexDigest::from_bytes(&h.finalize())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,12 +167,5 @@ mod tests {
         assert_eq!(Algorithm::from_token(b""), None);
         assert_eq!(Algorithm::from_token(b"MD5 "), None);
         assert_eq!(Algorithm::from_token(b"SHA-1"), None);
-    }
-
-    #[test]
-    fn hex_len_matches_output() {
-        for a in Algorithm::ALL {
-            assert_eq!(hash_joined(a, &[b"x"]).as_str().len(), a.hex_len(), "{a}");
-        }
     }
 }

@@ -6,7 +6,8 @@ use alloc::vec::Vec;
 use http::header::InvalidHeaderValue;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
-use crate::client::{AuthHeaders, BodySource, OriginRef, Request, Response, Scheme};
+use crate::client::{AuthHeaders, BodySource, Request, Response};
+use crate::origin::{OriginRef, Scheme};
 
 /// `Authentication-Info` (RFC 7615 §3).
 pub const AUTHENTICATION_INFO: HeaderName = HeaderName::from_static("authentication-info");

@@ -70,29 +70,49 @@ extern crate alloc;
 extern crate std;
 
 pub mod algorithm;
-pub mod authentication_info;
-pub mod challenge;
 pub mod client;
-pub mod credentials;
 pub mod digest;
 mod error;
-mod ext_value;
-pub mod grammar;
+mod fingerprint;
+mod header;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "std")]
 pub mod netrc;
 pub mod nonce_count;
+mod origin;
 pub mod qop;
-mod quoted;
 pub mod server;
 
 pub use algorithm::Algorithm;
-pub use authentication_info::{AuthenticationInfo, AuthenticationInfoParams};
-pub use challenge::{ChallengeParams, DigestChallenge, DigestChallenges, Domain};
-pub use credentials::{CredentialsParams, DigestCredentials, Username, UsernameParam};
 pub use digest::HexDigest;
 pub use error::{FormatError, Found, ParseError, ParseErrorKind};
-pub use grammar::{Challenge, Challenges, Limits, Param, ParamValue, Params};
+pub use header::{
+    AuthenticationInfo, AuthenticationInfoParams, Challenge, ChallengeParams, Challenges,
+    CredentialsParams, DigestChallenge, DigestChallenges, DigestCredentials, Domain, Limits, Param,
+    ParamValue, Params, Username, UsernameParam,
+};
 pub use nonce_count::NonceCount;
+pub use origin::{Origin, OriginRef, Scheme};
+
+/// The random-number traits the core takes its randomness through (client nonces, the
+/// server's nonce salts): implement [`rand_core::TryCryptoRng`] over a device's generator, or
+/// pass [`ThreadRng`] where `std` is available.
+pub use rand_core;
+
 pub use qop::{Qop, QopOptions};
+/// The default random generator (feature `std`): rand's thread-local CSPRNG, seeded from the
+/// operating system. What the `http` engine, the adapters and the examples pass in; any
+/// [`rand_core::TryCryptoRng`] will do.
+///
+/// ```
+/// use httpdigest::client::{Client, ClientConfig, Credentials, Request};
+/// use httpdigest::{OriginRef, Scheme, ThreadRng};
+///
+/// let mut client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
+/// let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
+/// let (_exchange, headers) = client.begin(&Request::new("GET", "/", origin), &mut ThreadRng::default());
+/// assert!(headers.authorization.is_none()); // nothing known of the server yet
+/// ```
+#[cfg(feature = "std")]
+pub use rand::rngs::ThreadRng;

@@ -102,7 +102,7 @@ impl QopOptions {
             if element.is_empty() {
                 continue;
             }
-            if !crate::grammar::all_tchar(element) {
+            if !crate::header::chars::all_tchar(element) {
                 return None;
             }
             elements += 1;

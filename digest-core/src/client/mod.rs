@@ -2,7 +2,6 @@
 //! decisions out. See [`Client`].
 
 mod credentials;
-pub(crate) mod origin;
 pub(crate) mod protection_space;
 mod selection;
 mod setup;
@@ -13,72 +12,26 @@ use alloc::vec::Vec;
 
 use rand_core::TryCryptoRng;
 
+pub use crate::origin::{Origin, OriginRef, Scheme};
 pub use credentials::Credentials;
-pub use origin::{Origin, Scheme};
 pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
 pub use setup::{BuildError, ClientSetup};
 
 use crate::algorithm::Algorithm;
-use crate::authentication_info::AuthenticationInfo;
-use crate::credentials::{CredentialsParams, UsernameParam};
 use crate::digest::{self, HexDigest, QopParams, SecretDigest};
 use crate::error::FormatError;
+use crate::fingerprint::fingerprint;
+use crate::header::authentication_info::AuthenticationInfo;
+use crate::header::credentials::{CredentialsParams, UsernameParam};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
-use protection_space::{
-    DigestSpace, DomainEntry, Nonce, ProtectionSpace, SpaceKind, Spaces, fingerprint,
-};
+use protection_space::{DigestSpace, DomainEntry, Nonce, ProtectionSpace, SpaceKind, Spaces};
 use selection::{Chosen, Policy};
 
-/// The OS random number generator (feature `std`): a good default source of client nonces.
-///
-/// ```
-/// use httpdigest::client::{Client, ClientConfig, Credentials, OriginRef, OsRng, Request, Scheme};
-///
-/// let mut client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
-/// let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
-/// let (_exchange, headers) = client.begin(&Request::new("GET", "/", origin), &mut OsRng);
-/// assert!(headers.authorization.is_none());
-/// ```
+/// Superseded by [`ThreadRng`](crate::ThreadRng), the crate's one default generator.
 #[cfg(feature = "std")]
-pub use getrandom::SysRng as OsRng;
-
-/// An origin named without allocating: scheme, host, port of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OriginRef<'a> {
-    /// `http` or `https`.
-    pub scheme: Scheme,
-    /// The host, as in the URL (compared ignoring ASCII case).
-    pub host: &'a str,
-    /// The port, explicit or the scheme's default.
-    pub port: u16,
-}
-
-impl<'a> OriginRef<'a> {
-    /// Borrows an [`Origin`].
-    pub fn of(origin: &'a Origin) -> Self {
-        Self {
-            scheme: origin.scheme(),
-            host: origin.host(),
-            port: origin.port(),
-        }
-    }
-
-    fn is(&self, origin: &Origin) -> bool {
-        origin.matches(self.scheme, self.host, self.port)
-    }
-
-    /// The same origin (hosts compared ignoring ASCII case).
-    pub fn same_as(&self, other: OriginRef<'_>) -> bool {
-        self.scheme == other.scheme
-            && self.port == other.port
-            && self.host.eq_ignore_ascii_case(other.host)
-    }
-
-    fn to_origin(self) -> Origin {
-        Origin::new(self.scheme, self.host, self.port)
-    }
-}
+#[doc(hidden)]
+pub use rand::rngs::SysRng as OsRng;
 
 /// Where the body of a request comes from, for `auth-int` (which hashes it) and for deciding
 /// whether the request can be sent again at all.
@@ -754,7 +707,7 @@ impl Client {
         };
         // A proxy space covers every request through the proxy.
         let path = match side {
-            Side::Origin => origin::target_path(request.target),
+            Side::Origin => crate::origin::target_path(request.target),
             Side::Proxy => None,
         };
         let Some(space) = spaces.find(origin.scheme, origin.host, origin.port, path) else {
@@ -943,7 +896,7 @@ impl Client {
             }
             Chosen::Digest(d) => {
                 // Values are echoed into a header string, so they must be text.
-                let text = |parameter, v: crate::ParamValue<'_>| {
+                let text = |parameter, v: crate::header::ParamValue<'_>| {
                     v.to_str()
                         .map(Cow::into_owned)
                         .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))
@@ -986,7 +939,7 @@ impl Client {
     fn domain_entries(
         &self,
         origin: &Origin,
-        domain: Option<crate::Domain<'_>>,
+        domain: Option<crate::header::Domain<'_>>,
     ) -> Vec<DomainEntry> {
         let Some(domain) = domain else {
             return Vec::new();

@@ -9,10 +9,11 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::origin::{Origin, Scheme};
 use crate::algorithm::Algorithm;
 use crate::digest::{HexDigest, SecretDigest};
+use crate::fingerprint::fingerprint;
 use crate::nonce_count::NonceCount;
+use crate::origin::{Origin, Scheme};
 use crate::qop::QopOptions;
 
 /// One URI prefix of a `domain` list, resolved to its origin.
@@ -66,13 +67,6 @@ pub(crate) struct DigestSpace {
 
 /// How many earlier nonces a space remembers the counts of.
 pub(crate) const NONCE_HISTORY: usize = 16;
-
-/// FNV-1a, 64 bits: tells nonces apart without keeping a copy of each.
-pub(crate) fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
 
 /// A server nonce, with its [`fingerprint`] computed once rather than on every request.
 #[derive(Debug, Clone, PartialEq, Eq)]

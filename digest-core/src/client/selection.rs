@@ -14,9 +14,9 @@ use alloc::vec::Vec;
 
 use super::credentials::Credentials;
 use crate::algorithm::Algorithm;
-use crate::challenge::DigestChallenge;
 use crate::error::ParseError;
-use crate::grammar::{Challenge, Challenges};
+use crate::header::challenge::DigestChallenge;
+use crate::header::grammar::{Challenge, Challenges};
 use crate::qop::Qop;
 
 /// How to choose among the Digest challenges a server offers.

@@ -21,12 +21,12 @@ pub use store::{
 };
 
 use crate::algorithm::Algorithm;
-use crate::authentication_info::AuthenticationInfoParams;
-use crate::challenge::ChallengeParams;
-use crate::credentials::DigestCredentials;
 use crate::digest::{self, HexDigest, QopParams};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::grammar::Limits;
+use crate::header::authentication_info::AuthenticationInfoParams;
+use crate::header::challenge::ChallengeParams;
+use crate::header::credentials::DigestCredentials;
+use crate::header::grammar::Limits;
 use crate::qop::{Qop, QopOptions};
 pub use nonce::NonceStatus;
 
@@ -292,7 +292,7 @@ impl Rejection {
 /// protection across instances.
 ///
 /// ```
-/// use httpdigest::client::OsRng;
+/// use httpdigest::ThreadRng;
 /// use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
 ///
 /// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key");
@@ -302,9 +302,9 @@ impl Rejection {
 ///
 /// let request = ServerRequest { method: "GET", target: "/", authorization: None, body: None };
 /// let now = 1_700_000_000;
-/// let rejection = verifier.verify(&request, now, &users, &counts, &mut OsRng).unwrap_err();
+/// let rejection = verifier.verify(&request, now, &users, &counts, &mut ThreadRng::default()).unwrap_err();
 /// assert_eq!(rejection.status(), 401);
-/// let challenges = verifier.challenges(now, rejection.stale(), &mut OsRng)?;
+/// let challenges = verifier.challenges(now, rejection.stale(), &mut ThreadRng::default())?;
 /// assert!(challenges[0].starts_with("Digest realm=\"api@example.org\""));
 /// assert!(challenges[0].contains("algorithm=SHA-256"));
 /// # Ok::<(), httpdigest::server::RandomnessFailed>(())
@@ -656,8 +656,8 @@ fn uri_matches(uri: &[u8], target: &str) -> bool {
     };
     let path_of = |absolute: &str, path: &str| {
         path.starts_with('/')
-            && crate::client::Origin::parse_absolute(absolute)
-                .is_some_and(|(_, rest)| crate::client::origin::same_path_and_query(rest, path))
+            && crate::origin::Origin::parse_absolute(absolute)
+                .is_some_and(|(_, rest)| crate::origin::same_path_and_query(rest, path))
     };
     path_of(uri, target) || path_of(target, uri)
 }

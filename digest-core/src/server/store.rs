@@ -225,7 +225,7 @@ mod memory {
     use std::vec::Vec;
 
     use super::{CountWindow, NonceCountCheck, NonceCountStore};
-    use crate::client::protection_space::fingerprint;
+    use crate::fingerprint::fingerprint;
     use crate::nonce_count::NonceCount;
 
     /// How many evicted nonces are remembered by fingerprint, per entry of capacity.

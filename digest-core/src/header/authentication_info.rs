@@ -3,11 +3,12 @@
 
 use alloc::string::String;
 
+use super::grammar::{self, Limits, Param, ParamValue, Params};
+use super::known::{self, KnownParams};
+use super::quoted;
 use crate::error::{FormatError, ParseError};
-use crate::grammar::{self, KnownParams, Limits, Param, ParamValue, Params};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
-use crate::quoted;
 
 const KNOWN: [&str; 5] = ["nextnonce", "qop", "rspauth", "cnonce", "nc"];
 
@@ -59,8 +60,8 @@ impl<'a> AuthenticationInfo<'a> {
         let mut known = KnownParams::new(&KNOWN);
         let params = grammar::parse_param_list(field, limits, &mut |p| known.add(p))?;
         let [nextnonce, qop, rspauth, cnonce, nc] = known.finish()?;
-        let qop = grammar::read_param(qop, "qop", Qop::from_token)?;
-        let nc = grammar::read_param(nc, "nc", NonceCount::parse)?;
+        let qop = known::read_param(qop, "qop", Qop::from_token)?;
+        let nc = known::read_param(nc, "nc", NonceCount::parse)?;
         Ok(AuthenticationInfo {
             params,
             nextnonce,
@@ -103,7 +104,7 @@ impl<'a> AuthenticationInfo<'a> {
 
     /// The parameters RFC 7616 does not define, in order.
     pub fn unknown_params(&self) -> impl Iterator<Item = Param<'a>> + use<'a> {
-        grammar::unknown_params(self.params.clone(), &KNOWN)
+        known::unknown_params(self.params.clone(), &KNOWN)
     }
 }
 

@@ -4,11 +4,12 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
+use super::grammar::{Challenge, Challenges, Limits, Param, ParamValue, Params};
+use super::known::{self, KnownParams};
+use super::quoted;
 use crate::algorithm::Algorithm;
 use crate::error::{FormatError, ParseError, ParseErrorKind};
-use crate::grammar::{self, Challenge, Challenges, KnownParams, Limits, Param, ParamValue, Params};
 use crate::qop::QopOptions;
-use crate::quoted;
 
 const KNOWN: [&str; 9] = [
     "realm",
@@ -99,7 +100,7 @@ impl<'a> DigestChallenge<'a> {
         ] = known.finish()?;
         let missing =
             |name| ParseError::new(ParseErrorKind::MissingParameter(name), challenge.offset());
-        let qop = grammar::read_param(qop, "qop", QopOptions::parse)?;
+        let qop = known::read_param(qop, "qop", QopOptions::parse)?;
         Ok(DigestChallenge {
             challenge: *challenge,
             realm: realm.ok_or_else(|| missing("realm"))?,
@@ -196,7 +197,7 @@ impl<'a> DigestChallenge<'a> {
 
     /// The parameters RFC 7616 does not define, in order.
     pub fn unknown_params(&self) -> impl Iterator<Item = Param<'a>> + use<'a> {
-        grammar::unknown_params(self.challenge.params(), &KNOWN)
+        known::unknown_params(self.challenge.params(), &KNOWN)
     }
 
     /// The challenge this was read from (scheme, offset).

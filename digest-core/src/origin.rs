@@ -40,7 +40,7 @@ impl Scheme {
 /// differ, other ports differ, `localhost` and `127.0.0.1` differ.
 ///
 /// ```
-/// use httpdigest::client::{Origin, Scheme};
+/// use httpdigest::{Origin, Scheme};
 ///
 /// let o = Origin::new(Scheme::Https, "API.Example.org", 443);
 /// assert_eq!(o.to_string(), "https://api.example.org");
@@ -119,7 +119,7 @@ impl Origin {
     /// a path, userinfo.
     ///
     /// ```
-    /// use httpdigest::client::Origin;
+    /// use httpdigest::Origin;
     ///
     /// assert_eq!(Origin::parse_proxy("http://127.0.0.1:3128").unwrap().port(), 3128);
     /// assert_eq!(Origin::parse_proxy("http://proxy.local/").unwrap().port(), 80);
@@ -131,6 +131,43 @@ impl Origin {
         Origin::parse_absolute(uri)
             .filter(|(origin, rest)| origin.scheme == Scheme::Http && matches!(*rest, "" | "/"))
             .map(|(origin, _)| origin)
+    }
+}
+
+/// An origin named without allocating: scheme, host, port of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OriginRef<'a> {
+    /// `http` or `https`.
+    pub scheme: Scheme,
+    /// The host, as in the URL (compared ignoring ASCII case).
+    pub host: &'a str,
+    /// The port, explicit or the scheme's default.
+    pub port: u16,
+}
+
+impl<'a> OriginRef<'a> {
+    /// Borrows an [`Origin`].
+    pub fn of(origin: &'a Origin) -> Self {
+        Self {
+            scheme: origin.scheme(),
+            host: origin.host(),
+            port: origin.port(),
+        }
+    }
+
+    pub(crate) fn is(&self, origin: &Origin) -> bool {
+        origin.matches(self.scheme, self.host, self.port)
+    }
+
+    /// The same origin (hosts compared ignoring ASCII case).
+    pub fn same_as(&self, other: OriginRef<'_>) -> bool {
+        self.scheme == other.scheme
+            && self.port == other.port
+            && self.host.eq_ignore_ascii_case(other.host)
+    }
+
+    pub(crate) fn to_origin(self) -> Origin {
+        Origin::new(self.scheme, self.host, self.port)
     }
 }
 

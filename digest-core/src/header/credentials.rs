@@ -4,13 +4,14 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
+use super::ext_value;
+use super::grammar::{self, Challenge, Limits, Param, ParamValue, Params};
+use super::known::{self, KnownParams};
+use super::quoted;
 use crate::algorithm::Algorithm;
 use crate::error::{FormatError, ParseError, ParseErrorKind};
-use crate::ext_value;
-use crate::grammar::{self, Challenge, KnownParams, Limits, Param, ParamValue, Params};
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
-use crate::quoted;
 
 const KNOWN: [&str; 12] = [
     "username",
@@ -137,8 +138,8 @@ impl<'a> DigestCredentials<'a> {
             ),
             (None, None) => return Err(missing("username")),
         };
-        let nc = grammar::read_param(nc, "nc", NonceCount::parse)?;
-        let qop = grammar::read_param(qop, "qop", Qop::from_token)?;
+        let nc = known::read_param(nc, "nc", NonceCount::parse)?;
+        let qop = known::read_param(qop, "qop", Qop::from_token)?;
         Ok(DigestCredentials {
             challenge,
             username,
@@ -234,7 +235,7 @@ impl<'a> DigestCredentials<'a> {
 
     /// The parameters RFC 7616 does not define, in order.
     pub fn unknown_params(&self) -> impl Iterator<Item = Param<'a>> + use<'a> {
-        grammar::unknown_params(self.challenge.params(), &KNOWN)
+        known::unknown_params(self.challenge.params(), &KNOWN)
     }
 }
 

@@ -13,8 +13,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use super::chars::{all_tchar, is_ctl, plain_qdtext_len};
 use crate::error::FormatError;
-use crate::grammar::plain_qdtext_len;
 
 /// Why [`scan`] failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,10 +23,6 @@ pub(crate) enum ScanError {
     Unterminated,
     /// A control character at `at` (offset from the opening quote).
     Control { at: usize, byte: u8 },
-}
-
-pub(crate) const fn is_ctl(b: u8) -> bool {
-    (b < 0x20 && b != b'\t') || b == 0x7f
 }
 
 /// Scans a quoted-string starting with the `"` at `input[0]`. Returns its length including
@@ -142,7 +138,7 @@ pub(crate) fn all_or_nothing(
 
 /// Refuses a value that is not a non-empty token, for parameters sent unquoted.
 pub(crate) fn check_token(parameter: &'static str, value: &str) -> Result<(), FormatError> {
-    if !value.is_empty() && crate::grammar::all_tchar(value.as_bytes()) {
+    if !value.is_empty() && all_tchar(value.as_bytes()) {
         Ok(())
     } else {
         Err(FormatError::NotAToken { parameter })

@@ -24,10 +24,10 @@
 //! examined.
 
 use alloc::borrow::Cow;
-use alloc::collections::BTreeSet;
 
+use super::chars::{class, is_ows, span};
+use super::quoted;
 use crate::error::{Found, ParseError, ParseErrorKind};
-use crate::quoted;
 
 /// Bounds on what the parsers accept. Exceeding one is a [`ParseError`], never a truncation.
 ///
@@ -57,120 +57,6 @@ impl Default for Limits {
     fn default() -> Self {
         Self::DEFAULT
     }
-}
-
-/// The character classes the parsers scan by, one bit each, looked up per byte in
-/// [`CLASSES`]: a table lookup per byte instead of a chain of comparisons.
-mod class {
-    pub(crate) const TCHAR: u8 = 1;
-    pub(crate) const TOKEN68: u8 = 1 << 1;
-    pub(crate) const BARE_VALUE: u8 = 1 << 2;
-    /// qdtext other than `"` and `\`: a byte a quoted-string holds as is.
-    pub(crate) const PLAIN_QDTEXT: u8 = 1 << 3;
-}
-
-const CLASSES: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        // `i < 256`: the cast and the index are exact.
-        #[allow(clippy::cast_possible_truncation)]
-        let b = i as u8;
-        let mut c = 0;
-        if is_tchar(b) {
-            c |= class::TCHAR;
-        }
-        if is_token68_char(b) {
-            c |= class::TOKEN68;
-        }
-        if is_bare_value_byte(b) {
-            c |= class::BARE_VALUE;
-        }
-        if !crate::quoted::is_ctl(b) && b != b'"' && b != b'\\' {
-            c |= class::PLAIN_QDTEXT;
-        }
-        #[allow(clippy::indexing_slicing)]
-        {
-            table[i] = c;
-        }
-        i += 1;
-    }
-    table
-};
-
-/// Whether `b` is in any of the classes of `mask`.
-#[inline]
-fn is(mask: u8, b: u8) -> bool {
-    CLASSES.get(usize::from(b)).is_some_and(|c| c & mask != 0)
-}
-
-/// Whether `bytes` is a token (RFC 9110 §5.6.2), possibly empty.
-#[inline]
-pub(crate) fn all_tchar(bytes: &[u8]) -> bool {
-    span(class::TCHAR, bytes) == bytes.len()
-}
-
-/// The length of the longest prefix of `bytes` in the classes of `mask`.
-#[inline]
-fn span(mask: u8, bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|&b| !is(mask, b))
-        .unwrap_or(bytes.len())
-}
-
-/// The length of the longest prefix of `bytes` that stands for itself inside a
-/// quoted-string: no `"`, `\`, nor a control.
-///
-/// Quoted-strings are most of a Digest header's bytes (nonce, opaque, realm, response), so
-/// this reads eight bytes at a time while none of them needs a closer look (SWAR: a word
-/// holds a byte below 0x20, a `"`, a `\` or DEL exactly when the carry tricks below set its
-/// high bit; HTAB, a control allowed in qdtext, sends its word to the byte loop).
-#[inline]
-pub(crate) fn plain_qdtext_len(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut done = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_ne_bytes(word);
-        // Bytes below 0x20 (high bit clear, and borrow from subtracting 0x20).
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-        let special = below_space
-            | has_zero(x ^ (ONES * u64::from(b'"')))
-            | has_zero(x ^ (ONES * u64::from(b'\\')))
-            | has_zero(x ^ (ONES * 0x7f));
-        if special != 0 {
-            break;
-        }
-        done += 8;
-    }
-    let rest = bytes.get(done..).unwrap_or_default();
-    done + span(class::PLAIN_QDTEXT, rest)
-}
-
-/// `tchar` of RFC 9110 §5.6.2.
-pub(crate) const fn is_tchar(b: u8) -> bool {
-    matches!(b,
-        b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' |
-        b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
-}
-
-/// The characters of a token68 (RFC 9110 §11.2), before its trailing `=` padding.
-const fn is_token68_char(b: u8) -> bool {
-    matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
-}
-
-const fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-/// A byte allowed in an unquoted parameter value: visible ASCII except `"` and `,`, or
-/// obs-text. (RFC 9110 allows only `token` here; servers send base64 too.)
-const fn is_bare_value_byte(b: u8) -> bool {
-    (b > 0x20 && b != 0x7f && b != b'"' && b != b',') || b >= 0x80
 }
 
 /// A parameter value as it appears in a header: a token or the inside of a quoted-string.
@@ -338,6 +224,16 @@ impl<'a> Iterator for Params<'a> {
 /// After an error the iterator ends: the grammar gives no safe way to find where the next
 /// challenge begins.
 ///
+/// After a comma, the next element is a parameter of the current challenge when it is
+/// `token BWS "="`, and the start of a new challenge otherwise: a realm containing `Digest`
+/// or commas (inside quotes) cannot split a challenge. Lenient where real servers need it:
+/// the scheme matches ignoring case; unquoted values may hold any visible byte but `"` and
+/// `,` (base64 nonces); empty list elements are skipped; whitespace around `=` and commas
+/// is optional; obs-fold counts as whitespace outside quoted-strings (RFC 9112 §5.2).
+/// Strict where the input is ambiguous: unterminated quoted-strings, control characters and
+/// missing separators are errors with their byte offset. One pass, no allocation; a field
+/// longer than [`Limits::max_field_len`] is refused before its first byte is read.
+///
 /// ```
 /// use httpdigest::Challenges;
 ///
@@ -488,117 +384,6 @@ pub(crate) fn parse_param_list<'a>(
         visit(&p);
     }
     Ok(Params::new(field, 0, limits))
-}
-
-/// Reads an optional parameter with `parse`; a value `parse` refuses is
-/// [`ParseErrorKind::InvalidValue`] at the value's offset.
-pub(crate) fn read_param<T>(
-    value: Option<ParamValue<'_>>,
-    name: &'static str,
-    parse: impl FnOnce(&[u8]) -> Option<T>,
-) -> Result<Option<T>, ParseError> {
-    value
-        .map(|v| {
-            parse(&v.unescaped())
-                .ok_or_else(|| ParseError::new(ParseErrorKind::InvalidValue(name), v.offset()))
-        })
-        .transpose()
-}
-
-/// The parameters whose names are not in `known`, in order.
-pub(crate) fn unknown_params<'a>(
-    params: Params<'a>,
-    known: &'static [&'static str],
-) -> impl Iterator<Item = Param<'a>> + use<'a> {
-    params.filter(move |p| !known.iter().any(|k| k.eq_ignore_ascii_case(p.name)))
-}
-
-/// The values of the parameters named in `names` (matched ignoring ASCII case), gathered one
-/// parameter at a time as the parser reads them, in the order of `names`; and the first
-/// parameter name that occurs twice (RFC 9110 §11.2: "Each parameter name MUST only occur
-/// once per challenge"), an error once the gathering is [finished](Self::finish).
-///
-/// Known names are checked through their slot; unknown names go into an ordered set, so the
-/// check takes O(n log n) in the field's length whatever the limits. Nothing is allocated
-/// unless the field has an unknown parameter.
-pub(crate) struct KnownParams<'a, const N: usize> {
-    names: &'static [&'static str; N],
-    slots: [Option<ParamValue<'a>>; N],
-    unknown: BTreeSet<CaselessName<'a>>,
-    /// The offset of the first repeated name.
-    duplicate: Option<usize>,
-}
-
-impl<'a, const N: usize> KnownParams<'a, N> {
-    pub(crate) const fn new(names: &'static [&'static str; N]) -> Self {
-        Self {
-            names,
-            slots: [None; N],
-            unknown: BTreeSet::new(),
-            duplicate: None,
-        }
-    }
-
-    /// Takes one parameter.
-    #[inline]
-    pub(crate) fn add(&mut self, p: &Param<'a>) {
-        let name = p.name.as_bytes();
-        let known = self
-            .names
-            .iter()
-            .position(|n| n.len() == name.len() && n.as_bytes().eq_ignore_ascii_case(name));
-        let repeated = match known {
-            Some(k) => match self.slots.get_mut(k) {
-                Some(slot @ None) => {
-                    *slot = Some(p.value);
-                    false
-                }
-                _ => true,
-            },
-            None => !self.unknown.insert(CaselessName(p.name)),
-        };
-        if repeated && self.duplicate.is_none() {
-            self.duplicate = Some(p.name_offset);
-        }
-    }
-
-    /// The values, or [`ParseErrorKind::DuplicateParameter`] at the first repeated name.
-    pub(crate) fn finish(&self) -> Result<[Option<ParamValue<'a>>; N], ParseError> {
-        match self.duplicate {
-            Some(offset) => Err(ParseError::new(ParseErrorKind::DuplicateParameter, offset)),
-            None => Ok(self.slots),
-        }
-    }
-}
-
-/// A parameter name ordered ignoring ASCII case, for [`KnownParams`]'s set.
-#[derive(Debug, Clone, Copy)]
-struct CaselessName<'a>(&'a str);
-
-impl CaselessName<'_> {
-    fn folded(&self) -> impl Iterator<Item = u8> + '_ {
-        self.0.bytes().map(|b| b.to_ascii_lowercase())
-    }
-}
-
-impl PartialEq for CaselessName<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(other.0)
-    }
-}
-
-impl Eq for CaselessName<'_> {}
-
-impl PartialOrd for CaselessName<'_> {
-    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for CaselessName<'_> {
-    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.folded().cmp(other.folded())
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -885,21 +670,6 @@ fn quoted_string<'a>(cur: &mut Cursor<'a>, limits: &Limits) -> Result<ParamValue
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plain_qdtext_len_agrees_with_the_byte_table_for_every_byte_at_every_offset() {
-        for b in 0..=255u8 {
-            let plain = is(class::PLAIN_QDTEXT, b);
-            for at in 0..24 {
-                let mut bytes = [b'a'; 24];
-                bytes[at] = b;
-                let expected = if plain { 24 } else { at };
-                assert_eq!(plain_qdtext_len(&bytes), expected, "byte {b:#04x} at {at}");
-            }
-        }
-        assert_eq!(plain_qdtext_len(b""), 0);
-        assert!(is(class::PLAIN_QDTEXT, b'\t') && is(class::PLAIN_QDTEXT, 0x80));
-    }
 
     type Parsed = Vec<(String, Vec<(String, String)>)>;
 
