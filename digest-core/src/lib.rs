@@ -18,7 +18,7 @@
 //! | [`qop`], [`nonce_count`] | RFC 7616 §3.3, §3.4 | [`Qop`], [`QopOptions`], [`NonceCount`] |
 //! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client state machine, [`client::Client`] |
 //! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO server verifier, [`server::Verifier`] |
-//! | [`netrc`] | — | `.netrc` files (feature `std`): credentials per host, [`netrc::Netrc`] |
+//! | [`client::netrc`] | — | `.netrc` files (feature `std`): credentials per host, [`client::netrc::Netrc`] |
 //!
 //! Reading a server's challenge and answering it, by hand (the RFC 7616 §3.9.1 example):
 //!
@@ -77,12 +77,11 @@ mod fingerprint;
 mod header;
 #[cfg(feature = "http")]
 pub mod http;
-#[cfg(feature = "std")]
-pub mod netrc;
 pub mod nonce_count;
 mod origin;
 pub mod qop;
 pub mod server;
+mod side;
 
 pub use algorithm::Algorithm;
 pub use digest::HexDigest;
@@ -94,6 +93,7 @@ pub use header::{
 };
 pub use nonce_count::NonceCount;
 pub use origin::{Origin, OriginRef, Scheme};
+pub use side::{Side, Sides};
 
 /// The random-number traits the core takes its randomness through (client nonces, the
 /// server's nonce salts): implement [`rand_core::TryCryptoRng`] over a device's generator, or

@@ -1,6 +1,7 @@
 //! The user's secret: a password, or a precomputed H(A1).
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use core::fmt;
 
 use zeroize::Zeroizing;
@@ -25,7 +26,9 @@ use crate::digest::{self, HexDigest, SecretDigest};
 /// §4 recommends it for names that go through `username*`).
 #[derive(Clone)]
 pub struct Credentials {
-    username: Zeroizing<String>,
+    /// Shared with the tickets that send it (a user name goes in every header; the secret
+    /// never does).
+    username: Arc<str>,
     secret: Secret,
 }
 
@@ -43,7 +46,7 @@ impl Credentials {
     /// A user name and password.
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self {
-            username: Zeroizing::new(username.into()),
+            username: Arc::from(username.into()),
             secret: Secret::Password(Zeroizing::new(password.into())),
         }
     }
@@ -58,7 +61,7 @@ impl Credentials {
         ha1: HexDigest,
     ) -> Self {
         Self {
-            username: Zeroizing::new(username.into()),
+            username: Arc::from(username.into()),
             secret: Secret::Ha1 {
                 realm: realm.into(),
                 algorithm: algorithm.without_session(),
@@ -70,6 +73,10 @@ impl Credentials {
     /// The user name.
     pub fn username(&self) -> &str {
         &self.username
+    }
+
+    pub(crate) fn shared_username(&self) -> Arc<str> {
+        Arc::clone(&self.username)
     }
 
     /// The password, for Basic; `None` for H(A1) credentials.
@@ -118,7 +125,7 @@ impl fmt::Debug for Credentials {
             Secret::Ha1 { .. } => "H(A1)",
         };
         f.debug_struct("Credentials")
-            .field("username", &self.username.as_str())
+            .field("username", &&*self.username)
             .field("secret", &format_args!("<{kind} redacted>"))
             .finish()
     }

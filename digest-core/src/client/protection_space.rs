@@ -7,6 +7,7 @@
 //! with it, so counts increase strictly per nonce whatever the interleaving of requests.
 
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use crate::algorithm::Algorithm;
@@ -28,11 +29,11 @@ pub(crate) struct DomainEntry {
 pub(crate) struct DigestSpace {
     pub(crate) algorithm: Algorithm,
     /// The `algorithm` token as the server spelled it; `None` when it sent none.
-    pub(crate) algorithm_token: Option<String>,
+    pub(crate) algorithm_token: Option<Arc<str>>,
     pub(crate) nonce: Nonce,
     /// The nonce before the current one, to verify `rspauth` for requests sent with it.
     pub(crate) previous_nonce: Option<Nonce>,
-    pub(crate) opaque: Option<String>,
+    pub(crate) opaque: Option<Arc<str>>,
     /// `None`: RFC 2069 mode.
     pub(crate) qop: Option<QopOptions>,
     pub(crate) userhash: bool,
@@ -69,22 +70,27 @@ pub(crate) struct DigestSpace {
 pub(crate) const NONCE_HISTORY: usize = 16;
 
 /// A server nonce, with its [`fingerprint`] computed once rather than on every request.
+/// Shared, not copied, with the tickets that send it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Nonce {
-    text: String,
+    text: Arc<str>,
     fingerprint: u64,
 }
 
 impl Nonce {
-    pub(crate) fn new(text: String) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         Self {
             fingerprint: fingerprint(text.as_bytes()),
-            text,
+            text: text.into(),
         }
     }
 
     pub(crate) const fn fingerprint(&self) -> u64 {
         self.fingerprint
+    }
+
+    pub(crate) fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.text)
     }
 }
 
@@ -104,7 +110,7 @@ impl DigestSpace {
 
     /// Moves to a new nonce: the count restarts at 1 with it, or continues where it was if
     /// the nonce is one of the last [`NONCE_HISTORY`] this space used.
-    pub(crate) fn set_nonce(&mut self, nonce: String) {
+    pub(crate) fn set_nonce(&mut self, nonce: &str) {
         if *nonce != *self.nonce {
             let old = core::mem::replace(&mut self.nonce, Nonce::new(nonce));
             self.remember(&old, self.nc);
@@ -157,6 +163,56 @@ impl DigestSpace {
         self.nc = next.get();
         Some(next)
     }
+
+    /// Counts a send of credentials from this space; returns whether others were in flight.
+    pub(crate) fn begin_send(&mut self) -> bool {
+        let overlapped = self.sends != self.answers;
+        self.sends = self.sends.wrapping_add(1);
+        overlapped
+    }
+
+    /// Counts an answer to one of the space's sends (before the answer is acted on, so a
+    /// send it leads to does not take the answered one for a send still in flight).
+    pub(crate) fn answered(&mut self) {
+        self.answers = self.answers.wrapping_add(1);
+    }
+
+    /// Holds the nonce `fingerprint` for the request answering its challenge: other requests
+    /// do not use it until [`release`](Self::release).
+    pub(crate) fn hold(&mut self, fingerprint: u64) {
+        self.held = Some(fingerprint);
+    }
+
+    /// Ends the hold on `fingerprint`, if it is held.
+    pub(crate) fn release(&mut self, fingerprint: u64) {
+        if self.held == Some(fingerprint) {
+            self.held = None;
+        }
+    }
+
+    /// Whether the current nonce is held for another request than the one that holds
+    /// `own_hold`.
+    pub(crate) fn held_for_other(&self, own_hold: Option<u64>) -> bool {
+        self.is_held() && self.held != own_hold
+    }
+
+    /// The server accepted credentials from this space.
+    pub(crate) fn accept(&mut self) {
+        self.accepted = true;
+    }
+
+    /// Judges a refusal of credentials the client will not answer again: `true` when the
+    /// server had accepted the space's credentials before and the refused send overlapped
+    /// another (sent while others were in flight, or followed by one before its answer
+    /// came): a race a strict server loses ([`Failure::OutOfOrder`](super::io::Failure::OutOfOrder)).
+    /// Otherwise the space is no longer taken as accepted.
+    pub(crate) fn refusal_was_race(&mut self, overlapped: bool, space_sends: u64) -> bool {
+        if self.accepted && (overlapped || self.sends != space_sends) {
+            return true;
+        }
+        self.accepted = false;
+        false
+    }
 }
 
 /// The scheme a space answers with.
@@ -175,7 +231,8 @@ pub(crate) enum SpaceKind {
 pub(crate) struct ProtectionSpace {
     pub(crate) id: u64,
     pub(crate) origin: Origin,
-    pub(crate) realm: String,
+    /// Shared, not copied, with the tickets that send it.
+    pub(crate) realm: Arc<str>,
     /// Empty: the whole origin.
     pub(crate) domain: Vec<DomainEntry>,
     pub(crate) kind: SpaceKind,
@@ -188,7 +245,7 @@ pub(crate) struct ProtectionSpace {
 impl ProtectionSpace {
     pub(crate) fn new(
         origin: Origin,
-        realm: String,
+        realm: Arc<str>,
         domain: Vec<DomainEntry>,
         kind: SpaceKind,
     ) -> Self {
@@ -401,7 +458,7 @@ mod tests {
         let mut d = DigestSpace {
             algorithm: Algorithm::Md5,
             algorithm_token: None,
-            nonce: Nonce::new("n1".into()),
+            nonce: Nonce::new("n1"),
             previous_nonce: None,
             opaque: None,
             qop: Some(QopOptions::AUTH),
@@ -418,11 +475,11 @@ mod tests {
         };
         assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
         assert_eq!(d.next_nc(), Some(NonceCount::new(2)));
-        d.set_nonce("n2".into());
+        d.set_nonce("n2");
         assert_eq!(d.previous_nonce.as_deref(), Some("n1"));
         assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
         // Back to n1: its count continues.
-        d.set_nonce("n1".into());
+        d.set_nonce("n1");
         assert_eq!(d.next_nc(), Some(NonceCount::new(3)));
         d.nc = u32::MAX;
         assert_eq!(d.next_nc(), None);

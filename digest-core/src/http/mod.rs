@@ -1,4 +1,12 @@
-//! Conversions from the [`http`](https://docs.rs/http) crate's types (feature `http`).
+//! HTTP clients' side of the core, over the [`http`](https://docs.rs/http) crate's types
+//! (feature `http`): [`DigestClient`], the engine every adapter drives, and the conversions
+//! it is made of (routes, response fields, header names).
+
+mod client;
+mod error;
+
+pub use client::{Call, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next};
+pub use error::{AuthError, BadUri};
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;

@@ -1,0 +1,364 @@
+//! What one send carries, in two steps: [`issue`] decides under the client's lock (the
+//! nonce, the next nonce count, a cnonce, the qop, the secret digest), and [`Ticket::sign`]
+//! computes without it (H(A2), the request-digest, the `auth-int` body hash, the header
+//! text). The costly part of a request, hashing, never holds up other requests.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::TryCryptoRng;
+
+use super::call::{Sent, SentDigest};
+use super::credentials::Credentials;
+use super::io::{AuthHeaders, BodySource, Failure, Request};
+use super::protection_space::{ProtectionSpace, SpaceKind};
+use crate::algorithm::Algorithm;
+use crate::digest::{self, HexDigest, QopParams, SecretDigest};
+use crate::header::credentials::{CredentialsParams, UsernameParam};
+use crate::nonce_count::NonceCount;
+use crate::qop::Qop;
+use crate::side::{Side, Sides};
+
+/// The credentials decided for the next send of a request, per side, ready to be
+/// [signed](Self::sign) into its headers. It holds a copy of the secret digest (zeroized on
+/// drop) and no reference into the client: sign it after releasing the client's lock.
+///
+/// A ticket is for the request it was issued for, and spends its nonce count: sign it and
+/// send, or the server sees a count skipped (harmless) but never one repeated.
+#[must_use = "a ticket holds the credentials of the next send: sign it into its headers"]
+#[derive(Default)]
+pub struct Ticket {
+    sides: Sides<Option<Signer>>,
+}
+
+/// One side's part of a ticket.
+pub(crate) enum Signer {
+    /// A `Basic` header, complete (RFC 7617: nothing to compute per request).
+    Basic(String),
+    Digest(DigestSigner),
+}
+
+/// What a Digest answer is computed from.
+pub(crate) struct DigestSigner {
+    algorithm: Algorithm,
+    algorithm_token: Option<Arc<str>>,
+    realm: Arc<str>,
+    nonce: Arc<str>,
+    opaque: Option<Arc<str>>,
+    username: Name,
+    /// H(A1) in its non-session form.
+    ha1: SecretDigest,
+    nc: NonceCount,
+    cnonce: [u8; 32],
+    qop: Option<Qop>,
+}
+
+/// The `username` a Digest answer carries.
+enum Name {
+    /// `userhash=true`: H(username:realm).
+    Hashed(HexDigest),
+    Plain {
+        name: Arc<str>,
+        charset_utf8: bool,
+    },
+}
+
+impl fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = |s: &Option<Signer>| match s {
+            None => "none",
+            Some(Signer::Basic(_)) => "Basic",
+            Some(Signer::Digest(_)) => "Digest",
+        };
+        f.debug_struct("Ticket")
+            .field("origin", &kind(&self.sides.origin))
+            .field("proxy", &kind(&self.sides.proxy))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ticket {
+    pub(crate) fn set(&mut self, side: Side, signer: Signer) {
+        self.sides[side] = Some(signer);
+    }
+
+    /// Whether the ticket carries credentials for `side`.
+    pub fn has(&self, side: Side) -> bool {
+        self.sides[side].is_some()
+    }
+
+    /// The hash function (as its algorithm) an `auth-int` answer needs the body hashed with,
+    /// when the request's body is [`BodySource::Replayable`] (not in memory): hash the body
+    /// with [`digest::hash`] and sign with [`sign_with_body_digest`](Self::sign_with_body_digest).
+    /// `None` when no side answers with `auth-int`.
+    pub fn body_hash(&self) -> Option<Algorithm> {
+        self.sides.iter().find_map(|(_, s)| match s {
+            Some(Signer::Digest(d)) if d.qop == Some(Qop::AuthInt) => Some(d.algorithm),
+            _ => None,
+        })
+    }
+
+    /// The headers of the send: each side's `Authorization` (or `Proxy-Authorization`)
+    /// computed for `request`, the same request the ticket was issued for. An `auth-int`
+    /// answer hashes the body of a [`BodySource::Bytes`] request here.
+    ///
+    /// # Errors
+    ///
+    /// [`Failure::AuthIntNeedsReplayableBody`] when an `auth-int` answer needs the hash of a
+    /// body that is not in memory (use [`sign_with_body_digest`](Self::sign_with_body_digest));
+    /// [`Failure::Format`] when the request-target cannot go into a header (a control
+    /// character).
+    pub fn sign(self, request: &Request<'_>) -> Result<AuthHeaders, Failure> {
+        self.sign_inner(request, None)
+    }
+
+    /// As [`sign`](Self::sign), with the body's hash computed by the caller with the function
+    /// [`body_hash`](Self::body_hash) named.
+    ///
+    /// # Errors
+    ///
+    /// As [`sign`](Self::sign); [`Failure::AuthIntNeedsReplayableBody`] when a side's
+    /// `auth-int` answer takes another hash function than the one given.
+    pub fn sign_with_body_digest(
+        self,
+        request: &Request<'_>,
+        body: (Algorithm, &HexDigest),
+    ) -> Result<AuthHeaders, Failure> {
+        self.sign_inner(request, Some(body))
+    }
+
+    fn sign_inner(
+        self,
+        request: &Request<'_>,
+        body: Option<(Algorithm, &HexDigest)>,
+    ) -> Result<AuthHeaders, Failure> {
+        let mut headers = AuthHeaders::default();
+        let Sides { origin, proxy } = self.sides;
+        for (side, signer) in [(Side::Origin, origin), (Side::Proxy, proxy)] {
+            headers[side] = match signer {
+                None => None,
+                Some(Signer::Basic(value)) => Some(value),
+                Some(Signer::Digest(d)) => Some(d.sign(request, body)?),
+            };
+        }
+        Ok(headers)
+    }
+}
+
+impl DigestSigner {
+    fn sign(
+        &self,
+        request: &Request<'_>,
+        body: Option<(Algorithm, &HexDigest)>,
+    ) -> Result<String, Failure> {
+        let algorithm = self.algorithm;
+        let body_hash = match self.qop {
+            Some(Qop::AuthInt) => Some(match (request.body, body) {
+                (BodySource::Bytes(bytes), _) => digest::hash(algorithm, bytes),
+                (_, Some((a, h))) if a.without_session() == algorithm.without_session() => *h,
+                _ => return Err(Failure::AuthIntNeedsReplayableBody),
+            }),
+            _ => None,
+        };
+        let nonce = self.nonce.as_bytes();
+        let ha1 = request_ha1(algorithm, &self.ha1, nonce, &self.cnonce);
+        let ha2 = digest::ha2(
+            algorithm,
+            request.method.as_bytes(),
+            request.target.as_bytes(),
+            body_hash.as_ref(),
+        );
+        let qop = self.qop.map(|qop| QopParams {
+            qop,
+            nc: self.nc,
+            cnonce: &self.cnonce,
+        });
+        let response = digest::response(algorithm, &ha1.0, nonce, qop, &ha2);
+        let username = match &self.username {
+            Name::Hashed(h) => UsernameParam::Hashed(h.as_str()),
+            Name::Plain { name, charset_utf8 } => UsernameParam::for_name(name, *charset_utf8),
+        };
+        let cnonce = core::str::from_utf8(&self.cnonce).unwrap_or_default();
+        CredentialsParams {
+            username,
+            realm: &self.realm,
+            uri: request.target,
+            algorithm: self.algorithm_token.as_deref(),
+            nonce: &self.nonce,
+            nc: self.qop.map(|_| self.nc),
+            cnonce: self.qop.map(|_| cnonce),
+            qop: self.qop,
+            response: response.as_str(),
+            opaque: self.opaque.as_deref(),
+        }
+        .to_header_value()
+        .map_err(Failure::Format)
+    }
+}
+
+/// Decides the credentials of a send in `space`: takes the next nonce count and draws a
+/// cnonce (under the client's lock; nothing here hashes, but for the H(A1) and userhash a
+/// space computes once).
+pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
+    space: &mut ProtectionSpace,
+    credentials: &Credentials,
+    body: BodySource<'_>,
+    rng: &mut R,
+    prefer_auth_int: bool,
+) -> Result<(Signer, Sent), Failure> {
+    let id = space.id;
+    let SpaceKind::Digest(d) = &mut space.kind else {
+        let password = credentials.password().ok_or(Failure::NoCredentials)?;
+        let sent = Sent {
+            space: id,
+            nonce: 0,
+            space_sends: 0,
+            overlapped: false,
+            digest: None,
+        };
+        return Ok((
+            Signer::Basic(basic_header(credentials.username(), password)),
+            sent,
+        ));
+    };
+    let algorithm = d.algorithm;
+
+    // qop: auth when offered, auth-int when it is the only one (or preferred and possible).
+    let qop = match d.qop {
+        None => None,
+        Some(offered) => {
+            let auth_int =
+                offered.contains(Qop::AuthInt) && (prefer_auth_int || !offered.contains(Qop::Auth));
+            match (auth_int, body.is_replayable()) {
+                (true, true) => Some(Qop::AuthInt),
+                (true, false) if !offered.contains(Qop::Auth) => {
+                    return Err(Failure::AuthIntNeedsReplayableBody);
+                }
+                _ => Some(Qop::Auth),
+            }
+        }
+    };
+
+    if d.ha1.is_none() {
+        d.ha1 = Some(
+            credentials
+                .ha1(algorithm, &space.realm)
+                .ok_or(Failure::NoCredentials)?,
+        );
+    }
+    let Some(ha1) = d.ha1.clone() else {
+        return Err(Failure::NoCredentials);
+    };
+    let nc = d.next_nc().ok_or(Failure::RetriesExhausted)?;
+    let overlapped = d.begin_send();
+    let mut cnonce = [0u8; 32];
+    if qop.is_some() {
+        let mut raw = [0u8; 16];
+        rng.try_fill_bytes(&mut raw)
+            .map_err(|_| Failure::Randomness)?;
+        let hex = HexDigest::from_bytes(&raw);
+        cnonce.copy_from_slice(hex.as_bytes().get(..32).unwrap_or(&[0; 32]));
+    }
+    let username = if d.userhash {
+        Name::Hashed(*d.username_hash.get_or_insert_with(|| {
+            digest::userhash(
+                algorithm,
+                credentials.username().as_bytes(),
+                space.realm.as_bytes(),
+            )
+        }))
+    } else {
+        Name::Plain {
+            name: credentials.shared_username(),
+            charset_utf8: d.charset_utf8,
+        }
+    };
+    let sent = Sent {
+        space: id,
+        nonce: d.nonce.fingerprint(),
+        space_sends: d.sends,
+        overlapped,
+        digest: Some(SentDigest {
+            algorithm,
+            nc,
+            cnonce,
+            qop,
+        }),
+    };
+    let signer = DigestSigner {
+        algorithm,
+        algorithm_token: d.algorithm_token.clone(),
+        realm: Arc::clone(&space.realm),
+        nonce: d.nonce.shared(),
+        opaque: d.opaque.clone(),
+        username,
+        ha1,
+        nc,
+        cnonce,
+        qop,
+    };
+    Ok((Signer::Digest(signer), sent))
+}
+
+/// The H(A1) a request's digests take (RFC 7616 §3.4.2): the space's, or for a `-sess`
+/// algorithm H(H(A1):nonce:cnonce) with the request's nonce and cnonce.
+pub(crate) fn request_ha1<'a>(
+    algorithm: Algorithm,
+    ha1: &'a SecretDigest,
+    nonce: &[u8],
+    cnonce: &[u8],
+) -> alloc::borrow::Cow<'a, SecretDigest> {
+    if algorithm.is_session() {
+        alloc::borrow::Cow::Owned(SecretDigest(digest::session_ha1(
+            algorithm, &ha1.0, nonce, cnonce,
+        )))
+    } else {
+        alloc::borrow::Cow::Borrowed(ha1)
+    }
+}
+
+/// `Basic base64(user:password)` (RFC 7617).
+fn basic_header(username: &str, password: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut input =
+        zeroize::Zeroizing::new(Vec::with_capacity(username.len() + 1 + password.len()));
+    input.extend_from_slice(username.as_bytes());
+    input.push(b':');
+    input.extend_from_slice(password.as_bytes());
+    let mut out = String::with_capacity(6 + input.len().div_ceil(3) * 4);
+    out.push_str("Basic ");
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                let idx = usize::try_from((n >> shift) & 63).unwrap_or(0);
+                out.push(char::from(TABLE.get(idx).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_header_rfc7617_example() {
+        assert_eq!(
+            basic_header("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(basic_header("a", ""), "Basic YTo=");
+        assert_eq!(basic_header("ab", "c"), "Basic YWI6Yw==");
+    }
+}

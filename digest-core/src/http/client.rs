@@ -1,0 +1,237 @@
+//! The engine every adapter drives: one shared [`Client`] behind one lock, the routing of a
+//! request, the reading of a response's authentication fields, and the signing of each send
+//! outside the lock. An adapter only moves the request and its body.
+
+use std::string::ToString;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use http::{HeaderMap, Method, StatusCode, Uri};
+
+use super::error::BadUri;
+use super::{ResponseFields, Route, origin_of};
+use crate::client::{Action, AuthHeaders, BodySource, Client, Exchange, Failure};
+use crate::origin::{Origin, OriginRef};
+
+/// Request bodies up to this size are kept in memory by default by the adapters that buffer
+/// them, to send them again after a challenge and to hash them for `auth-int`.
+pub const DEFAULT_MAX_BUFFERED_BODY: usize = 4 * 1024 * 1024;
+
+/// How much of a challenge's body an adapter reads (and drops) before sending the request
+/// again, so the connection can carry it; past this the connection is given up.
+pub const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// A [`Client`] shared by every request of an HTTP client, and the one loop they all go
+/// through. Cheap to clone; clones share the client.
+///
+/// Per request: [`begin`](Self::begin) gives the headers of the first send; after each
+/// response, [`respond`](Self::respond) says whether to send again (with which headers),
+/// hand the response over, or fail. The lock is held only while the client decides (a
+/// nonce count, a cnonce); the hashing that signs a send happens after it is released, so
+/// requests to the same server do not wait on each other's hashes.
+///
+/// ```
+/// use httpdigest::client::{BodySource, Client, ClientConfig, Credentials};
+/// use httpdigest::http::{DigestClient, Next};
+///
+/// let engine = DigestClient::new(Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default()));
+/// let (method, uri) = (http::Method::GET, "http://pdu.local/status".parse::<http::Uri>()?);
+/// let (mut call, headers) = engine.begin(&method, &uri, BodySource::Bytes(b""))?;
+/// assert!(headers.authorization.is_none());
+///
+/// let mut challenge = http::HeaderMap::new();
+/// challenge.insert("www-authenticate", r#"Digest realm="pdu", nonce="1", qop="auth""#.parse()?);
+/// let next = engine.respond(&mut call, &method, &uri, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
+/// let Next::Send(headers) = next else { panic!("{next:?}") };
+/// assert!(headers.authorization.unwrap().starts_with("Digest username=\"alice\""));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct DigestClient {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    client: Mutex<Client>,
+    /// The client's proxy, read once: it does not change.
+    proxy: Option<Origin>,
+}
+
+impl core::fmt::Debug for DigestClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DigestClient").finish_non_exhaustive()
+    }
+}
+
+/// One request's state in the engine, from [`DigestClient::begin`] to the end of its sends.
+#[derive(Debug)]
+pub struct Call {
+    exchange: Exchange,
+    /// Why the first send's credentials could not be signed: the request ends with it.
+    unsigned: Option<Failure>,
+}
+
+impl Call {
+    /// The core's state of the request.
+    pub const fn exchange(&self) -> &Exchange {
+        &self.exchange
+    }
+}
+
+/// What to do after a response, from [`DigestClient::respond`].
+#[must_use = "the request is to be sent again, handed over, or failed"]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Send the request again with these headers (they replace the previous ones; read a
+    /// small challenge body first, up to [`DRAIN_LIMIT`], so the connection can carry it).
+    Send(AuthHeaders),
+    /// Hand the response to the caller.
+    Done,
+    /// The request failed for this reason; the response is the one it ended on.
+    Fail(Failure),
+}
+
+impl DigestClient {
+    /// The engine over `client`.
+    pub fn new(client: Client) -> Self {
+        let proxy = client.proxy().cloned();
+        Self {
+            shared: Arc::new(Shared {
+                client: Mutex::new(client),
+                proxy,
+            }),
+        }
+    }
+
+    /// The core client. A panic while it was locked cannot leave it half-updated in a way
+    /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
+    /// taken over rather than propagated.
+    pub fn lock(&self) -> MutexGuard<'_, Client> {
+        self.shared
+            .client
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where `method` `uri` goes: its origin, the client's forward proxy for plain `http`,
+    /// the request-target on the wire. The proxy is the client's ([`Client::proxy`]).
+    ///
+    /// # Errors
+    ///
+    /// [`BadUri`] for a URI that is not absolute `http` or `https`.
+    pub fn route<'u>(&'u self, method: &Method, uri: &'u Uri) -> Result<Route<'u>, BadUri> {
+        let proxy = self.shared.proxy.as_ref().map(OriginRef::of);
+        Route::of(method, uri, proxy).ok_or_else(|| BadUri(uri.to_string()))
+    }
+
+    /// Starts a request: its [`Call`] and the headers of its first send (credentials at once
+    /// when its protection space is known).
+    ///
+    /// # Errors
+    ///
+    /// [`BadUri`] for a URI that is not absolute `http` or `https`.
+    pub fn begin(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        body: BodySource<'_>,
+    ) -> Result<(Call, AuthHeaders), BadUri> {
+        let route = self.route(method, uri)?;
+        let request = route.request(method, body);
+        let (exchange, ticket) = self
+            .lock()
+            .begin(&request, &mut crate::ThreadRng::default());
+        // A ticket that cannot be signed (a request-target with a control character, which
+        // an `http::Uri` never has) sends no credentials, and the request ends with why.
+        let (headers, unsigned) = match ticket.sign(&request) {
+            Ok(headers) => (headers, None),
+            Err(failure) => (AuthHeaders::default(), Some(failure)),
+        };
+        Ok((call_of(exchange, unsigned), headers))
+    }
+
+    /// Takes the response to the last send of `call` and says what to do next.
+    ///
+    /// `answered_by` is the URI that actually answered when the HTTP client followed
+    /// redirects on its own (reqwest does, below middleware) and it is not `uri`: a challenge
+    /// from another origin, or from a URI without one, is never answered
+    /// ([`Failure::OutOfScope`]).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one request's metadata and one response's"
+    )]
+    pub fn respond(
+        &self,
+        call: &mut Call,
+        method: &Method,
+        uri: &Uri,
+        body: BodySource<'_>,
+        status: StatusCode,
+        headers: &HeaderMap,
+        answered_by: Option<&Uri>,
+    ) -> Next {
+        let next = self.decide(call, method, uri, body, status, headers, answered_by);
+        #[cfg(feature = "tracing")]
+        match &next {
+            Next::Send(_) => tracing::debug!(
+                %method, host = uri.host(), path = uri.path(), %status,
+                "answering a digest challenge"
+            ),
+            Next::Fail(failure) => tracing::debug!(
+                %method, host = uri.host(), path = uri.path(), %status, %failure,
+                "digest authentication failed"
+            ),
+            Next::Done => {}
+        }
+        next
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "as respond")]
+    fn decide(
+        &self,
+        call: &mut Call,
+        method: &Method,
+        uri: &Uri,
+        body: BodySource<'_>,
+        status: StatusCode,
+        headers: &HeaderMap,
+        answered_by: Option<&Uri>,
+    ) -> Next {
+        let answering = match answered_by.filter(|a| *a != uri) {
+            None => None,
+            Some(other) => match origin_of(other) {
+                Some(origin) => Some(origin),
+                // An answer from no origin the core can name is answered by nobody.
+                None => return Next::Fail(Failure::OutOfScope),
+            },
+        };
+        if let Some(failure) = call.unsigned.take() {
+            return Next::Fail(failure);
+        }
+        let Ok(route) = self.route(method, uri) else {
+            // `begin` took the same URI: it cannot fail here.
+            return Next::Fail(Failure::OutOfScope);
+        };
+        let request = route.request(method, body);
+        let fields = ResponseFields::of(headers);
+        let mut response = fields.response(status);
+        response.origin = answering;
+        let action = self.lock().handle_response(
+            &mut call.exchange,
+            &request,
+            &response,
+            &mut crate::ThreadRng::default(),
+        );
+        match action {
+            Action::Send(ticket) => match ticket.sign(&request) {
+                Ok(headers) => Next::Send(headers),
+                Err(failure) => Next::Fail(failure),
+            },
+            Action::Done => Next::Done,
+            Action::Fail(failure) => Next::Fail(failure),
+        }
+    }
+}
+
+const fn call_of(exchange: Exchange, unsigned: Option<Failure>) -> Call {
+    Call { exchange, unsigned }
+}
