@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use httpdigest::client::{ClientConfig, Failure};
+use httpdigest::client::{Client as DigestClient, ClientConfig, Credentials, Failure};
 use httpdigest::server::{Authenticated, Users, Verifier, VerifierConfig};
 use httpdigest::{AuthenticationInfo, DigestChallenge, DigestCredentials};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody, RequireDigestLayer};
@@ -40,10 +40,7 @@ async fn main() -> Result<(), BoxError> {
 
     println!("== hyper-util client + DigestAuthLayer ==");
     let sends = Arc::new(AtomicUsize::new(0));
-    let layer = DigestAuthLayer::builder()
-        .credentials("alice", "s3cret")
-        .client_config(ClientConfig::default().with_mutual_auth_required(true))
-        .build()?;
+    let layer = DigestAuthLayer::with_client(mutual_auth_client());
     let hyper_client = ServiceBuilder::new()
         .layer(layer)
         .service(logged_client(Arc::clone(&sends)));
@@ -175,10 +172,7 @@ impl reqwest_middleware::Middleware for WireLog {
 
 async fn reqwest_client(base: &str) -> Result<(), BoxError> {
     let sends = Arc::new(AtomicUsize::new(0));
-    let digest = httpdigest_reqwest::DigestAuthMiddleware::builder()
-        .credentials("alice", "s3cret")
-        .client_config(ClientConfig::default().with_mutual_auth_required(true))
-        .build()?;
+    let digest = httpdigest_reqwest::DigestAuthMiddleware::with_client(mutual_auth_client());
     let client =
         reqwest_middleware::ClientBuilder::new(reqwest::Client::builder().no_proxy().build()?)
             .with(digest)
@@ -203,12 +197,19 @@ async fn reqwest_client(base: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Alice's client, which requires the server to prove it knows her password (`rspauth`).
+fn mutual_auth_client() -> DigestClient {
+    DigestClient::new(
+        Credentials::new("alice", "s3cret"),
+        ClientConfig::default().with_mutual_auth_required(true),
+    )
+}
+
 fn ureq_client(base: &str) -> Result<(), BoxError> {
     let sends = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&sends);
     let agent = httpdigest_ureq::DigestAgent::builder()
-        .credentials("alice", "s3cret")
-        .client_config(ClientConfig::default().with_mutual_auth_required(true))
+        .client(mutual_auth_client())
         .observer(move |event| match event {
             httpdigest_ureq::Event::Request {
                 method,

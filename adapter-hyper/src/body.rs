@@ -14,7 +14,7 @@ use httpdigest::client::BodySource;
 ///
 /// - **Client:** [`DigestAuth`](crate::DigestAuth) hands the service it wraps the caller's
 ///   body read into memory, so it can be sent again (or, past the layer's
-///   [`max_buffered_body`](crate::DigestAuthLayerBuilder::max_buffered_body), streamed
+///   [`max_buffered_body`](crate::DigestAuthLayer::max_buffered_body), streamed
 ///   once). That service therefore takes `http::Request<DigestBody<B>>` where the caller
 ///   sends `http::Request<B>`: a hyper-util client is built for `DigestBody<Full<Bytes>>`,
 ///   say.
@@ -211,10 +211,6 @@ impl<B: Body<Data = Bytes>> Prepared<B> {
     }
 }
 
-/// How much of a body that nobody wants (a challenge's, a refused request's) is read and
-/// dropped so that its connection can carry the next message; past this, the connection is
-/// given up instead.
-pub(crate) const DRAIN_LIMIT: usize = 64 * 1024;
 
 /// Reads and drops up to `limit` bytes of `body`: whether it ended within them.
 pub(crate) async fn drain<B: Body>(body: B, limit: usize) -> bool {

@@ -61,10 +61,11 @@ mod error;
 mod server;
 
 pub use body::DigestBody;
-pub use client::{DEFAULT_MAX_BUFFERED_BODY, DigestAuth, DigestAuthLayer, DigestAuthLayerBuilder};
-pub use error::{AuthError, BoxError, Error};
+pub use client::{DigestAuth, DigestAuthLayer};
+pub use error::{BoxError, Error};
 pub use httpdigest;
 pub use httpdigest::client::BuildError;
+pub use httpdigest::http::{AuthError, DEFAULT_MAX_BUFFERED_BODY};
 pub use server::{
     AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
 };

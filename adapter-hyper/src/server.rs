@@ -12,9 +12,12 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body;
 
-use crate::body::{DRAIN_LIMIT, drain};
+use httpdigest::Side;
+use httpdigest::http::{DRAIN_LIMIT, challenge_header, credentials_header, info_header};
+
+use crate::body::drain;
 use httpdigest::server::{
-    Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Reason, Rejection,
+    Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Rejection,
     ServerRequest, Verifier,
 };
 use tower_layer::Layer;
@@ -76,7 +79,6 @@ struct Shared {
     credentials: Arc<dyn CredentialStore + Send + Sync>,
     nonce_counts: Arc<dyn NonceCountStore + Send + Sync>,
     clock: Arc<Clock>,
-    proxy: bool,
 }
 
 impl<M: Clone> Clone for RequireDigestLayer<M> {
@@ -92,7 +94,7 @@ impl<M: fmt::Debug> fmt::Debug for RequireDigestLayer<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequireDigestLayer")
             .field("verifier", &self.shared.verifier)
-            .field("proxy", &self.shared.proxy)
+            .field("side", &self.shared.verifier.config().side)
             .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
@@ -123,7 +125,6 @@ impl RequireDigestLayer<HeadersOnly> {
                 credentials: Arc::new(credentials),
                 nonce_counts: Arc::new(MemoryNonceCounts::new(DEFAULT_NONCE_CAPACITY, lifetime)),
                 clock: Arc::new(unix_now),
-                proxy: false,
             }),
             mode: HeadersOnly,
         }
@@ -164,7 +165,8 @@ impl<M> RequireDigestLayer<M> {
     /// with `Proxy-Authenticate`, adds `Proxy-Authentication-Info`.
     #[must_use]
     pub fn for_proxy(mut self) -> Self {
-        self.shared_mut().proxy = true;
+        let shared = self.shared_mut();
+        shared.verifier = shared.verifier.clone().with_side(Side::Proxy);
         self
     }
 
@@ -213,31 +215,10 @@ impl<S, M: fmt::Debug> fmt::Debug for RequireDigest<S, M> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// The header names of one side: origin (`WWW-Authenticate`...) or proxy.
-struct Names {
-    credentials: HeaderName,
-    challenge: HeaderName,
-    info: HeaderName,
-    status: StatusCode,
-}
-
 impl Shared {
-    fn names(&self) -> Names {
-        if self.proxy {
-            Names {
-                credentials: header::PROXY_AUTHORIZATION,
-                challenge: header::PROXY_AUTHENTICATE,
-                info: httpdigest::http::PROXY_AUTHENTICATION_INFO,
-                status: StatusCode::PROXY_AUTHENTICATION_REQUIRED,
-            }
-        } else {
-            Names {
-                credentials: header::AUTHORIZATION,
-                challenge: header::WWW_AUTHENTICATE,
-                info: httpdigest::http::AUTHENTICATION_INFO,
-                status: StatusCode::UNAUTHORIZED,
-            }
-        }
+    /// The side the verifier answers for: origin or proxy.
+    fn side(&self) -> Side {
+        self.verifier.config().side
     }
 
     /// Verifies the request's credentials (with its body, when given).
@@ -256,7 +237,7 @@ impl Shared {
             target: &target,
             authorization: parts
                 .headers
-                .get(self.names().credentials)
+                .get(credentials_header(self.side()))
                 .map(HeaderValue::as_bytes),
             body,
         };
@@ -265,7 +246,7 @@ impl Shared {
             (self.clock)(),
             &*self.credentials,
             &*self.nonce_counts,
-            &mut rand::rng(),
+            &mut httpdigest::ThreadRng::default(),
         );
         #[cfg(feature = "tracing")]
         if let Err(rejection) = &result {
@@ -276,24 +257,21 @@ impl Shared {
 
     /// The answer to a refused request: challenges for a 401 (407), a bare 400 otherwise.
     fn refuse<R: Default>(&self, rejection: &Rejection) -> Response<R> {
-        let names = self.names();
-        if rejection.status() != 401 {
-            return bare(
-                StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            );
+        let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        if !rejection.challenges() {
+            return bare(status);
         }
         let Ok(challenges) =
             self.verifier
-                .challenges((self.clock)(), rejection.stale(), &mut rand::rng())
+                .challenges((self.clock)(), rejection.stale(), &mut httpdigest::ThreadRng::default())
         else {
             return bare(StatusCode::INTERNAL_SERVER_ERROR);
         };
-        let mut response = bare(names.status);
+        let mut response = bare(status);
+        let name = challenge_header(self.side());
         for challenge in challenges {
             if let Ok(value) = HeaderValue::try_from(challenge) {
-                response
-                    .headers_mut()
-                    .append(names.challenge.clone(), value);
+                response.headers_mut().append(name.clone(), value);
             }
         }
         response
@@ -310,7 +288,7 @@ impl Shared {
         let info = (!user.authentication_info.is_empty())
             .then(|| HeaderValue::try_from(user.authentication_info.as_str()).ok())
             .flatten()
-            .map(|value| (self.names().info, value));
+            .map(|value| (info_header(self.side()), value));
         let mut request = Request::from_parts(parts, body);
         request.extensions_mut().insert(user);
         (request, info)
@@ -389,7 +367,7 @@ where
                 Box::pin(with_info(self.inner.call(request), info))
             }
             // The core needs the body: read it, then verify again.
-            Err(rejection) if *rejection.reason() == Reason::BodyUnavailable => {
+            Err(rejection) if rejection.needs_body() => {
                 // The ready service goes with the request; a clone takes its place.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);

@@ -18,12 +18,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - **Preemptive reuse** (on by default, [`DigestAuthMiddlewareBuilder::preemptive`] turns it
-//!   off): after the first challenge, requests to the protection space go out with
+//! - **Preemptive reuse** (on by default; `ClientConfig::with_preemptive(false)` on the core
+//!   client of [`DigestAuthMiddleware::with_client`] turns it off): after the first challenge, requests to the protection space go out with
 //!   credentials and a fresh nonce count, one round trip each. Clones of the client share the
 //!   middleware and its state; the lock is never held across an await.
 //! - **401 and 407.** Origin challenges, and those of a plain-`http` forward proxy named with
-//!   [`DigestAuthMiddlewareBuilder::proxy`] (reqwest sends such requests in absolute form and
+//!   `Client::builder().proxy(..)` (reqwest sends such requests in absolute form and
 //!   lets the 407 through). reqwest reaches `https` targets through a `CONNECT` tunnel and
 //!   answers the proxy's 407 itself: Digest cannot be answered there.
 //! - **Bodies.** A request is sent again as a clone (`Request::try_clone`), and `auth-int`
@@ -67,22 +67,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
 
-use http::{Extensions, HeaderMap, StatusCode, Uri};
-use httpdigest::client::{
-    Action, BodySource, Client, ClientConfig, ClientSetup, Credentials, Failure, Origin, OriginRef,
-};
-use httpdigest::http::{ResponseFields, Route, put_auth_headers};
+use http::{Extensions, Uri};
+use httpdigest::client::{BodySource, Client, ClientConfig, Credentials, Failure};
+use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
 use reqwest::{Request, Response};
-use reqwest_middleware::{Middleware, Next};
+use reqwest_middleware::{Middleware, Next as Chain};
 
 pub use httpdigest;
-pub use httpdigest::client::BuildError;
-
-/// How much of a challenge's body is read (and dropped) before the request is sent again, so
-/// the connection can carry it; past this the connection is given up.
-const DRAIN_LIMIT: usize = 64 * 1024;
+pub use httpdigest::http::AuthError;
 
 /// Put this into a request's extensions to send it without Digest:
 /// `client.get(url).with_extension(NoDigest)`.
@@ -92,19 +85,12 @@ pub struct NoDigest;
 /// The Digest middleware. Cheap to clone; clones share the authentication state.
 #[derive(Clone)]
 pub struct DigestAuthMiddleware {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
-    client: Mutex<Client>,
-    proxy: Option<Origin>,
+    engine: DigestClient,
 }
 
 impl fmt::Debug for DigestAuthMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DigestAuthMiddleware")
-            .field("proxy", &self.shared.proxy)
-            .finish_non_exhaustive()
+        f.debug_struct("DigestAuthMiddleware").finish_non_exhaustive()
     }
 }
 
@@ -113,69 +99,21 @@ impl DigestAuthMiddleware {
     /// policy: strongest algorithm, preemptive reuse, credentials for the first request's
     /// origin only.
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Self::from_parts(
-            Client::new(
-                Credentials::new(username, password),
-                ClientConfig::default(),
-            ),
-            None,
-        )
+        Self::with_client(Client::new(
+            Credentials::new(username, password),
+            ClientConfig::default(),
+        ))
     }
 
-    /// A builder for the policy, proxies and preemptive reuse.
-    pub fn builder() -> DigestAuthMiddlewareBuilder {
-        DigestAuthMiddlewareBuilder::default()
-    }
-
-    fn from_parts(client: Client, proxy: Option<Origin>) -> Self {
+    /// The middleware over a core client built with [`Client::builder`]: the policy
+    /// (preemptive reuse, scope, `auth-int`), a precomputed H(A1), and the forward proxy
+    /// that the reqwest client sends plain `http` requests through (`reqwest::Proxy::http`)
+    /// with its credentials: the middleware then writes their `uri` in absolute form, as
+    /// reqwest puts them on the wire, and answers the proxy's 407.
+    pub fn with_client(client: Client) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                client: Mutex::new(client),
-                proxy,
-            }),
+            engine: DigestClient::new(client),
         }
-    }
-
-    /// The core client. A panic while it was locked cannot leave it half-updated in a way
-    /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
-    /// taken over rather than propagated.
-    fn client(&self) -> MutexGuard<'_, Client> {
-        self.shared
-            .client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
-
-/// A Digest failure: why, and the status and headers of the response it ended on (its body
-/// is dropped: a 401 page, or a response that failed mutual authentication).
-#[derive(Debug)]
-pub struct AuthError {
-    failure: Failure,
-    status: StatusCode,
-    headers: HeaderMap,
-}
-
-impl AuthError {
-    /// Why the core gave up.
-    pub fn failure(&self) -> &Failure {
-        &self.failure
-    }
-
-    /// The status of the last response.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The headers of the last response (its challenges, say).
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-}
-
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status, self.failure)
     }
 }
 
@@ -197,9 +135,6 @@ impl std::error::Error for DigestFailed {
         Some(&self.0)
     }
 }
-
-/// The [`Failure`] is part of the message, not a source, so an error chain names it once.
-impl std::error::Error for AuthError {}
 
 /// The [`AuthError`] inside a middleware error, if that is what it is; also through
 /// middlewares that wrap errors (reqwest-retry).
@@ -233,31 +168,32 @@ impl Middleware for DigestAuthMiddleware {
         &self,
         request: Request,
         extensions: &mut Extensions,
-        next: Next<'_>,
+        next: Chain<'_>,
     ) -> reqwest_middleware::Result<Response> {
         if extensions.get::<NoDigest>().is_some() {
             return next.run(request, extensions).await;
         }
         let url = request.url().clone();
         let uri = uri_of(&url)?;
-        let proxy = self.shared.proxy.as_ref().map(OriginRef::of);
-        let Some(route) = Route::of(request.method(), &uri, proxy) else {
+        let method = request.method().clone();
+        let Ok((mut call, mut auth)) = self.engine.begin(&method, &uri, body_source(&request))
+        else {
             // Not http(s): nothing to authenticate.
             return next.run(request, extensions).await;
         };
-        let method = request.method().clone();
-        let (mut exchange, mut auth) = {
-            let body = body_source(&request);
-            self.client()
-                .begin(&route.request(&method, body), &mut rand::rng())
-        };
         // The caller's request stays as it came; each send is a clone with the core's headers.
         // A streamed body cannot be cloned: the request itself goes, once.
-        let mut original = request;
+        let mut original = Some(request);
         loop {
-            let (mut send, again) = match original.try_clone() {
-                Some(clone) => (clone, Some(original)),
-                None => (original, None),
+            let Some(request) = original.take() else {
+                // The engine answers no challenge to a body it was told cannot be sent again.
+                return Err(reqwest_middleware::Error::middleware(std::io::Error::other(
+                    "the request body was already sent",
+                )));
+            };
+            let (mut send, again) = match request.try_clone() {
+                Some(clone) => (clone, Some(request)),
+                None => (request, None),
             };
             put_auth_headers(send.headers_mut(), auth)
                 .map_err(reqwest_middleware::Error::middleware)?;
@@ -267,49 +203,26 @@ impl Middleware for DigestAuthMiddleware {
                 true => None,
                 false => Some(uri_of(response.url())?),
             };
-            let action = {
-                let fields = ResponseFields::of(response.headers());
-                let mut core_response = fields.response(response.status());
-                if let Some(uri) = &answered_by {
-                    // An answer from no origin the core can name is answered by nobody.
-                    let Some(origin) = httpdigest::http::origin_of(uri) else {
-                        return Err(failed(Failure::OutOfScope, response));
-                    };
-                    core_response.origin = Some(origin);
-                }
-                let body = again
-                    .as_ref()
-                    .map_or(BodySource::NotReplayable, body_source);
-                self.client().handle_response(
-                    &mut exchange,
-                    &route.request(&method, body),
-                    &core_response,
-                    &mut rand::rng(),
-                )
-            };
-            #[cfg(feature = "tracing")]
-            match &action {
-                Action::Send(_) => tracing::debug!(
-                    method = %method, host = url.host_str(), path = url.path(),
-                    status = %response.status(), "answering a digest challenge"
-                ),
-                Action::Fail(failure) => tracing::debug!(
-                    method = %method, host = url.host_str(), path = url.path(),
-                    status = %response.status(), %failure, "digest authentication failed"
-                ),
-                Action::Done => {}
-            }
-            match action {
-                Action::Send(next_auth) => {
-                    let Some(again) = again else {
-                        return Err(failed(Failure::BodyNotReplayable, response));
-                    };
+            let body = again
+                .as_ref()
+                .map_or(BodySource::NotReplayable, body_source);
+            let next_step = self.engine.respond(
+                &mut call,
+                &method,
+                &uri,
+                body,
+                response.status(),
+                response.headers(),
+                answered_by.as_ref(),
+            );
+            match next_step {
+                Next::Send(next_auth) => {
                     drain(response).await;
                     original = again;
                     auth = next_auth;
                 }
-                Action::Done => return Ok(response),
-                Action::Fail(failure) => return Err(failed(failure, response)),
+                Next::Done => return Ok(response),
+                Next::Fail(failure) => return Err(failed(failure, response)),
             }
         }
     }
@@ -325,12 +238,12 @@ fn body_source(request: &Request) -> BodySource<'_> {
     }
 }
 
+/// The failure and the head of the response it ended on (the body is dropped).
 fn failed(failure: Failure, response: Response) -> reqwest_middleware::Error {
-    reqwest_middleware::Error::middleware(DigestFailed(AuthError {
-        failure,
-        status: response.status(),
-        headers: response.headers().clone(),
-    }))
+    let mut head = http::Response::new(());
+    *head.status_mut() = response.status();
+    *head.headers_mut() = response.headers().clone();
+    reqwest_middleware::Error::middleware(DigestFailed(AuthError::new(failure, head)))
 }
 
 /// Reads and drops a small challenge body so the connection can carry the next send.
@@ -341,86 +254,5 @@ async fn drain(mut response: Response) {
         if read > DRAIN_LIMIT {
             return;
         }
-    }
-}
-
-/// Builds a [`DigestAuthMiddleware`].
-#[derive(Default)]
-pub struct DigestAuthMiddlewareBuilder {
-    setup: ClientSetup,
-    preemptive: Option<bool>,
-}
-
-impl fmt::Debug for DigestAuthMiddlewareBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DigestAuthMiddlewareBuilder")
-            .field("setup", &self.setup)
-            .field("preemptive", &self.preemptive)
-            .finish()
-    }
-}
-
-impl DigestAuthMiddlewareBuilder {
-    /// The user name and password for origins.
-    #[must_use]
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.setup.credentials = Some(Credentials::new(username, password));
-        self
-    }
-
-    /// Origin credentials in any form the core takes (a precomputed H(A1), say).
-    #[must_use]
-    pub fn core_credentials(mut self, credentials: Credentials) -> Self {
-        self.setup.credentials = Some(credentials);
-        self
-    }
-
-    /// The forward proxy (`http://host:port`) that the reqwest client sends plain `http`
-    /// requests through (`reqwest::Proxy::http`): the middleware then writes their `uri` in
-    /// absolute form, as reqwest puts them on the wire, and answers the proxy's 407.
-    #[must_use]
-    pub fn proxy(mut self, uri: impl Into<String>) -> Self {
-        self.setup.proxy = Some(uri.into());
-        self
-    }
-
-    /// The user name and password for the proxy.
-    #[must_use]
-    pub fn proxy_credentials(
-        mut self,
-        username: impl Into<String>,
-        password: impl Into<String>,
-    ) -> Self {
-        self.setup.proxy_credentials = Some(Credentials::new(username, password));
-        self
-    }
-
-    /// The core's policy: algorithms, mutual authentication, scope, `auth-int`.
-    #[must_use]
-    pub fn client_config(mut self, config: ClientConfig) -> Self {
-        self.setup.config = config;
-        self
-    }
-
-    /// Whether requests to a known protection space go out with credentials at once (the
-    /// default), rather than waiting for a challenge each time (aiohttp's `preemptive`).
-    #[must_use]
-    pub fn preemptive(mut self, preemptive: bool) -> Self {
-        self.preemptive = Some(preemptive);
-        self
-    }
-
-    /// Builds the middleware.
-    ///
-    /// # Errors
-    ///
-    /// [`BuildError`] when no credentials are set, or the proxy is not `http://host[:port]`.
-    pub fn build(self) -> Result<DigestAuthMiddleware, BuildError> {
-        let mut setup = self.setup;
-        if let Some(preemptive) = self.preemptive {
-            setup.config = setup.config.with_preemptive(preemptive);
-        }
-        let (client, proxy) = setup.build()?;
-        Ok(DigestAuthMiddleware::from_parts(client, proxy))
     }
 }

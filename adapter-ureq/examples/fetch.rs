@@ -16,8 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 use httpdigest::Algorithm;
-use httpdigest::client::{BasicPolicy, ClientConfig, Failure, SelectionOrder, Verdict};
-use httpdigest::netrc::Netrc;
+use httpdigest::client::{
+    BasicPolicy, Client, ClientConfig, Credentials, Failure, SelectionOrder, Verdict,
+};
+use httpdigest::client::netrc::Netrc;
 use httpdigest_ureq::{DigestAgent, Error, Event};
 
 const HELP: &str = "\
@@ -194,24 +196,26 @@ fn run(options: Options) -> Result<bool, String> {
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let record = seen.clone();
     let last_request: Arc<Mutex<Option<Sent>>> = Arc::default();
-    let mut builder = DigestAgent::builder()
-        .client_config(options.config.clone())
+    let mut client = Client::builder().config(options.config.clone());
+    if let Some((u, p)) = user {
+        client = client.credentials(Credentials::new(u, p));
+    }
+    if let Some(proxy) = &options.proxy {
+        client = client.proxy(proxy.clone());
+    }
+    if let Some((u, p)) = &options.proxy_user {
+        client = client.proxy_credentials(Credentials::new(u.clone(), p.clone()));
+    }
+    let agent = DigestAgent::builder()
+        .client(client.build().map_err(|e| e.to_string())?)
         .ureq_config(
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .build(),
         )
-        .observer(move |event| observe(event, verbose, &record, &last_request));
-    if let Some((u, p)) = user {
-        builder = builder.credentials(u, p);
-    }
-    if let Some(proxy) = &options.proxy {
-        builder = builder.proxy(proxy.clone());
-    }
-    if let Some((u, p)) = &options.proxy_user {
-        builder = builder.proxy_credentials(u.clone(), p.clone());
-    }
-    let agent = builder.build().map_err(|e| e.to_string())?;
+        .observer(move |event| observe(event, verbose, &record, &last_request))
+        .build()
+        .map_err(|e| e.to_string())?;
 
     let mut all_ok = true;
     for url in &options.urls {

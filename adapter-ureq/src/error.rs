@@ -1,7 +1,5 @@
 //! What can go wrong with a request sent through a [`DigestAgent`](crate::DigestAgent).
 
-use std::fmt;
-
 use httpdigest::client::Failure;
 
 /// An error from [`DigestAgent`](crate::DigestAgent).
@@ -20,8 +18,8 @@ pub enum Error {
     #[error("invalid request: {0}")]
     Http(#[from] http::Error),
     /// The URI is not an absolute `http` or `https` URI.
-    #[error("not an absolute http or https URI: {0}")]
-    BadUri(String),
+    #[error(transparent)]
+    BadUri(#[from] httpdigest::http::BadUri),
     /// Reading the request body from the caller's reader failed.
     #[error("reading the request body: {0}")]
     Body(#[source] std::io::Error),
@@ -53,62 +51,6 @@ impl Error {
 }
 
 /// Digest authentication failed: why, and the response that ended the exchange (a 401 or
-/// 407, or, when mutual authentication failed, the unproven final response).
-pub struct AuthError {
-    failure: Failure,
-    response: http::Response<ureq::Body>,
-}
-
-impl AuthError {
-    pub(crate) fn new(failure: Failure, response: http::Response<ureq::Body>) -> Self {
-        Self { failure, response }
-    }
-
-    /// Why the core gave up.
-    pub fn failure(&self) -> &Failure {
-        &self.failure
-    }
-
-    /// The response's status.
-    pub fn status(&self) -> http::StatusCode {
-        self.response.status()
-    }
-
-    /// The response that ended the exchange, to read its headers or body. After
-    /// [`Failure::MutualAuthFailed`] or [`Failure::MutualAuthMissing`] nothing in it is
-    /// proven to come from a server that knows the password.
-    pub fn into_response(self) -> http::Response<ureq::Body> {
-        self.response
-    }
-
-    /// The response, borrowed.
-    pub fn response(&self) -> &http::Response<ureq::Body> {
-        &self.response
-    }
-}
-
-impl fmt::Debug for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthError")
-            .field("failure", &self.failure)
-            .field("status", &self.response.status())
-            .finish_non_exhaustive()
-    }
-}
-
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "digest authentication failed ({}): {}",
-            self.response.status(),
-            self.failure
-        )
-    }
-}
-
-impl std::error::Error for AuthError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.failure)
-    }
-}
+/// 407, or, when mutual authentication failed, the unproven final response), with its body
+/// to read.
+pub type AuthError = httpdigest::http::AuthError<ureq::Body>;

@@ -50,14 +50,13 @@ mod redirect;
 
 use std::fmt;
 use std::io::Read;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, ClientConfig, ClientSetup, Credentials, Exchange,
-    Origin, OriginRef, Request, Reviewed,
+    AuthHeaders, BodySource, BuildError, Client, ClientConfig, Credentials, Reviewed,
 };
-use httpdigest::http::{ResponseFields, Route, put_auth_headers};
+use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, ResponseFields, put_auth_headers};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::DefaultConnector;
@@ -65,19 +64,11 @@ use ureq::unversioned::transport::DefaultConnector;
 pub use body::Body;
 pub use error::{AuthError, Error};
 pub use httpdigest;
-pub use httpdigest::client::BuildError;
+pub use httpdigest::http::DEFAULT_MAX_BUFFERED_BODY;
 pub use ureq;
 
 use body::Prepared;
 use forward_proxy::ProxyConnector;
-
-/// Bodies up to this size are kept in memory by default (see
-/// [`DigestAgentBuilder::max_buffered_body`]).
-pub const DEFAULT_MAX_BUFFERED_BODY: usize = 4 * 1024 * 1024;
-
-/// How much of a challenge's body is read (and dropped) before the request is sent again, so
-/// the connection can be reused; a longer body closes the connection instead.
-const DRAIN_LIMIT: u64 = 64 * 1024;
 
 /// Something the agent did, for logging and diagnostics (see
 /// [`DigestAgentBuilder::observer`]).
@@ -119,18 +110,17 @@ pub struct DigestAgent {
 
 struct Inner {
     agent: ureq::Agent,
-    client: Mutex<Client>,
+    engine: DigestClient,
     proxy: Option<Proxy>,
     max_buffered_body: usize,
     observer: Option<Box<Observer>>,
 }
 
-/// The forward proxy: its URI for the connector, ureq's form of it for `https://` requests
-/// (tunnelled by ureq), and its origin for the core.
+/// The forward proxy (the core client's): its URI for the connector, and ureq's form of it
+/// for `https://` requests (tunnelled by ureq).
 struct Proxy {
     uri: Arc<Uri>,
     tunnel: ureq::Proxy,
-    origin: Origin,
 }
 
 impl fmt::Debug for DigestAgent {
@@ -149,24 +139,25 @@ impl DigestAgent {
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self::from_parts(
             ureq::Agent::new_with_defaults(),
-            Client::new(
+            DigestClient::new(Client::new(
                 Credentials::new(username, password),
                 ClientConfig::default(),
-            ),
+            )),
             None,
             DEFAULT_MAX_BUFFERED_BODY,
             None,
         )
     }
 
-    /// A builder, for the core's policy, a proxy, ureq's configuration and the rest.
+    /// A builder, for the core client (a proxy, the policy), ureq's configuration and the
+    /// rest.
     pub fn builder() -> DigestAgentBuilder {
         DigestAgentBuilder::default()
     }
 
     fn from_parts(
         agent: ureq::Agent,
-        client: Client,
+        engine: DigestClient,
         proxy: Option<Proxy>,
         max_buffered_body: usize,
         observer: Option<Box<Observer>>,
@@ -174,7 +165,7 @@ impl DigestAgent {
         Self {
             inner: Arc::new(Inner {
                 agent,
-                client: Mutex::new(client),
+                engine,
                 proxy,
                 max_buffered_body,
                 observer,
@@ -314,7 +305,7 @@ impl DigestAgent {
         }
     }
 
-    /// One hop: the request, and as many sends as the core asks for.
+    /// One hop: the request, and as many sends as the engine asks for.
     fn authenticate(
         &self,
         method: &Method,
@@ -322,32 +313,32 @@ impl DigestAgent {
         headers: &HeaderMap,
         body: &mut Prepared,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let route = self.route(method, uri)?;
-        let proxy = route.proxy;
+        let engine = &self.inner.engine;
+        let via_proxy = engine.route(method, uri)?.proxy.is_some();
         let mut exchange_headers = std::borrow::Cow::Borrowed(headers);
-        if proxy.is_some() {
+        if via_proxy {
             // See forward_proxy::AbsoluteForm: no read between a request's head and body.
             exchange_headers.to_mut().remove(header::EXPECT);
         }
-        let (mut exchange, mut auth) = {
-            let request = route.request(method, body.source());
-            self.client().begin(&request, &mut rand::rng())
-        };
+        let (mut call, mut auth) = engine.begin(method, uri, body.source())?;
         loop {
-            let mut response =
-                self.send(method, uri, &exchange_headers, auth, body, proxy.is_some())?;
-            let action = self.handle_response(
-                &mut exchange,
-                &route.request(method, body.source()),
-                &response,
+            let mut response = self.send(method, uri, &exchange_headers, auth, body, via_proxy)?;
+            let next = engine.respond(
+                &mut call,
+                method,
+                uri,
+                body.source(),
+                response.status(),
+                response.headers(),
+                None,
             );
-            match action {
-                Action::Send(next) => {
+            match next {
+                Next::Send(next) => {
                     drain(&mut response);
                     auth = next;
                 }
-                Action::Done => return Ok(response),
-                Action::Fail(failure) => {
+                Next::Done => return Ok(response),
+                Next::Fail(failure) => {
                     return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
                 }
             }
@@ -423,18 +414,6 @@ impl DigestAgent {
         Ok(config.build().run()?)
     }
 
-    fn handle_response(
-        &self,
-        exchange: &mut Exchange,
-        request: &Request<'_>,
-        response: &http::Response<ureq::Body>,
-    ) -> Action {
-        let fields = ResponseFields::of(response.headers());
-        let core_response = fields.response(response.status());
-        self.client()
-            .handle_response(exchange, request, &core_response, &mut rand::rng())
-    }
-
     /// What the agent makes of each challenge of a 401 or 407 it received for
     /// `method` `uri` (from an [`Event::Response`]): which one it answers, and why each
     /// other one is not answered. For diagnostics; it changes nothing.
@@ -445,34 +424,19 @@ impl DigestAgent {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Vec<Reviewed<'static>> {
-        let Ok(route) = self.route(method, uri) else {
+        let engine = &self.inner.engine;
+        let Ok(route) = engine.route(method, uri) else {
             return Vec::new();
         };
         let request = route.request(method, BodySource::Bytes(&[]));
         let fields = ResponseFields::of(headers);
         let response = fields.response(status);
-        self.client()
+        engine
+            .lock()
             .review(&request, &response)
             .into_iter()
             .map(Reviewed::into_owned)
             .collect()
-    }
-
-    /// Where a request goes: its origin, the forward proxy (plain `http` only), and the
-    /// request-target as on the wire (the absolute form through the proxy).
-    fn route<'a>(&'a self, method: &Method, uri: &'a Uri) -> Result<Route<'a>, Error> {
-        let proxy = self.inner.proxy.as_ref().map(|p| OriginRef::of(&p.origin));
-        Route::of(method, uri, proxy).ok_or_else(|| Error::BadUri(uri.to_string()))
-    }
-
-    /// The core client. A panic while it was locked cannot leave it half-updated in a way
-    /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
-    /// taken over rather than propagated.
-    fn client(&self) -> MutexGuard<'_, Client> {
-        self.inner
-            .client
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn observe(&self, event: &Event<'_>) {
@@ -504,7 +468,8 @@ fn same_origin(a: &Uri, b: &Uri) -> bool {
 
 /// Reads and drops a small body so the connection can carry the next send.
 fn drain(response: &mut http::Response<ureq::Body>) {
-    let mut reader = response.body_mut().as_reader().take(DRAIN_LIMIT);
+    let limit = u64::try_from(DRAIN_LIMIT).unwrap_or(u64::MAX);
+    let mut reader = response.body_mut().as_reader().take(limit);
     // An error here only costs the connection.
     let _ = std::io::copy(&mut reader, &mut std::io::sink());
 }
@@ -564,7 +529,7 @@ impl RequestBuilder<'_> {
 /// Builds a [`DigestAgent`].
 #[derive(Default)]
 pub struct DigestAgentBuilder {
-    setup: ClientSetup,
+    client: Option<Client>,
     ureq_config: Option<ureq::config::Config>,
     max_buffered_body: Option<usize>,
     observer: Option<Box<Observer>>,
@@ -573,58 +538,37 @@ pub struct DigestAgentBuilder {
 impl fmt::Debug for DigestAgentBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAgentBuilder")
-            .field("setup", &self.setup)
+            .field("client", &self.client)
             .field("max_buffered_body", &self.max_buffered_body)
             .finish_non_exhaustive()
     }
 }
 
 impl DigestAgentBuilder {
-    /// The user name and password for origins.
+    /// The user name and password for origins, with the core's default policy: the short way
+    /// to [`client`](Self::client).
     #[must_use]
-    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.setup.credentials = Some(Credentials::new(username, password));
-        self
+    pub fn credentials(self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.client(Client::new(
+            Credentials::new(username, password),
+            ClientConfig::default(),
+        ))
     }
 
-    /// Origin credentials in any form the core takes (a precomputed H(A1), say).
+    /// The core client, built with [`Client::builder`]: its policy (algorithm choice,
+    /// minimum algorithm, Basic, mutual authentication, preemptive reuse, scope), a
+    /// precomputed H(A1), and a forward proxy for `http://` requests whose Digest challenges
+    /// (407) are answered with its proxy credentials. `https://` requests reach that proxy
+    /// through ureq's `CONNECT` tunnel, without Digest.
     #[must_use]
-    pub fn core_credentials(mut self, credentials: Credentials) -> Self {
-        self.setup.credentials = Some(credentials);
-        self
-    }
-
-    /// A forward proxy (`http://host:port`) for `http://` requests, whose Digest challenges
-    /// (407) are answered with the [`proxy_credentials`](Self::proxy_credentials).
-    /// `https://` requests reach it through ureq's `CONNECT` tunnel, without Digest.
-    #[must_use]
-    pub fn proxy(mut self, uri: impl Into<String>) -> Self {
-        self.setup.proxy = Some(uri.into());
-        self
-    }
-
-    /// The user name and password for the proxy.
-    #[must_use]
-    pub fn proxy_credentials(
-        mut self,
-        username: impl Into<String>,
-        password: impl Into<String>,
-    ) -> Self {
-        self.setup.proxy_credentials = Some(Credentials::new(username, password));
-        self
-    }
-
-    /// The core's policy: algorithm choice, minimum algorithm, Basic, mutual authentication,
-    /// preemptive reuse, scope.
-    #[must_use]
-    pub fn client_config(mut self, config: ClientConfig) -> Self {
-        self.setup.config = config;
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
         self
     }
 
     /// ureq's configuration (timeouts, TLS, user agent, `http_status_as_error`,
     /// `max_redirects`, ...). Its redirects are followed by this crate; its proxy setting is
-    /// used for `https://` requests when no [`proxy`](Self::proxy) is set here.
+    /// used for `https://` requests when the core client has no proxy.
     #[must_use]
     pub fn ureq_config(mut self, config: ureq::config::Config) -> Self {
         self.ureq_config = Some(config);
@@ -647,13 +591,14 @@ impl DigestAgentBuilder {
     }
 
     /// Builds the agent.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::NoCredentials`] without a client (or credentials);
+    /// [`BuildError::InvalidProxy`] when ureq does not take the client's proxy.
     pub fn build(self) -> Result<DigestAgent, BuildError> {
-        let text = self.setup.proxy.clone();
-        let (client, origin) = self.setup.build()?;
-        let proxy = text
-            .zip(origin)
-            .map(|(t, o)| ureq_proxy(&t, o))
-            .transpose()?;
+        let client = self.client.ok_or(BuildError::NoCredentials)?;
+        let proxy = client.proxy().map(ureq_proxy).transpose()?;
         let config = self.ureq_config.unwrap_or_default();
         let agent = match &proxy {
             Some(proxy) => ureq::Agent::with_parts(
@@ -668,7 +613,7 @@ impl DigestAgentBuilder {
         };
         Ok(DigestAgent::from_parts(
             agent,
-            client,
+            DigestClient::new(client),
             proxy,
             self.max_buffered_body.unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
             self.observer,
@@ -676,14 +621,13 @@ impl DigestAgentBuilder {
     }
 }
 
-/// The proxy as the agent uses it, from its URI (checked by the core's [`ClientSetup`]).
-fn ureq_proxy(text: &str, origin: Origin) -> Result<Proxy, BuildError> {
-    let invalid = || BuildError::InvalidProxy(text.to_owned());
-    let uri: Uri = text.parse().map_err(|_| invalid())?;
-    let tunnel = ureq::Proxy::new(text).map_err(|_| invalid())?;
+/// The proxy as the agent uses it, from the core client's proxy origin.
+fn ureq_proxy(origin: &httpdigest::Origin) -> Result<Proxy, BuildError> {
+    let text = origin.to_string();
+    let uri: Uri = text.parse().map_err(|_| BuildError::InvalidProxy)?;
+    let tunnel = ureq::Proxy::new(&text).map_err(|_| BuildError::InvalidProxy)?;
     Ok(Proxy {
         uri: Arc::new(uri),
         tunnel,
-        origin,
     })
 }

@@ -16,6 +16,22 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
 use crate::client::{AuthHeaders, BodySource, Request, Response};
 use crate::origin::{OriginRef, Scheme};
+use crate::side::Side;
+
+/// The challenge header of `side` (`WWW-Authenticate`, `Proxy-Authenticate`).
+pub fn challenge_header(side: Side) -> HeaderName {
+    HeaderName::from_static(side.challenge_header())
+}
+
+/// The credentials header of `side` (`Authorization`, `Proxy-Authorization`).
+pub fn credentials_header(side: Side) -> HeaderName {
+    HeaderName::from_static(side.credentials_header())
+}
+
+/// The `Authentication-Info` header of `side` (or `Proxy-Authentication-Info`).
+pub fn info_header(side: Side) -> HeaderName {
+    HeaderName::from_static(side.info_header())
+}
 
 /// `Authentication-Info` (RFC 7615 §3).
 pub const AUTHENTICATION_INFO: HeaderName = HeaderName::from_static("authentication-info");

@@ -28,6 +28,7 @@ use crate::header::challenge::ChallengeParams;
 use crate::header::credentials::DigestCredentials;
 use crate::header::grammar::Limits;
 use crate::qop::{Qop, QopOptions};
+use crate::side::Side;
 pub use nonce::NonceStatus;
 
 /// What a [`Verifier`] offers and accepts.
@@ -58,6 +59,9 @@ pub struct VerifierConfig {
     pub nextnonce_within: Option<u64>,
     /// Parser limits for `Authorization`.
     pub limits: Limits,
+    /// Whom the verifier speaks for: an origin (`Authorization`, 401), the default, or a
+    /// forward proxy (`Proxy-Authorization`, 407).
+    pub side: Side,
 }
 
 impl VerifierConfig {
@@ -75,7 +79,16 @@ impl VerifierConfig {
             nonce_lifetime: 300,
             nextnonce_within: None,
             limits: Limits::DEFAULT,
+            side: Side::Origin,
         }
+    }
+
+    /// Sets [`side`](Self::side) to [`Side::Proxy`]: the verifier answers for a forward
+    /// proxy, and its refusals that challenge are 407.
+    #[must_use]
+    pub const fn for_proxy(mut self) -> Self {
+        self.side = Side::Proxy;
+        self
     }
 
     /// Sets [`algorithms`](Self::algorithms).
@@ -253,10 +266,21 @@ impl Rejection {
         }
     }
 
-    /// 401 (send [`Verifier::challenges`]) or 400 (malformed credentials, a `uri` that is not
-    /// the request-target).
+    /// 401, or 407 for a proxy's verifier (send [`Verifier::challenges`]), or 400
+    /// (malformed credentials, a `uri` that is not the request-target).
     pub const fn status(&self) -> u16 {
         self.status
+    }
+
+    /// Whether the answer is a challenge (401 or 407): send [`Verifier::challenges`] with it.
+    pub const fn challenges(&self) -> bool {
+        Side::from_challenge_status(self.status).is_some()
+    }
+
+    /// Whether the request is to be verified again with its body: the credentials answer
+    /// with `qop=auth-int`, and the body was not given.
+    pub const fn needs_body(&self) -> bool {
+        matches!(self.reason, Reason::BodyUnavailable)
     }
 
     /// Whether the challenges to send should carry `stale=true`: the password was right but
@@ -336,6 +360,13 @@ impl Verifier {
             config,
             key: nonce::NonceKey::new(key),
         }
+    }
+
+    /// The same verifier (same key), answering for `side`: see [`VerifierConfig::side`].
+    #[must_use]
+    pub fn with_side(mut self, side: Side) -> Self {
+        self.config.side = side;
+        self
     }
 
     /// The configuration.
@@ -447,6 +478,29 @@ impl Verifier {
     ///
     /// As [`verify`](Self::verify).
     pub fn verify_with_nonce_check<C, N, R>(
+        &self,
+        request: &ServerRequest<'_>,
+        now: u64,
+        credentials: &C,
+        nonce_counts: &N,
+        rng: &mut R,
+        check_nonce: impl FnOnce(&[u8]) -> NonceStatus,
+    ) -> Result<Authenticated, Rejection>
+    where
+        C: CredentialStore + ?Sized,
+        N: NonceCountStore + ?Sized,
+        R: TryCryptoRng + ?Sized,
+    {
+        self.verify_inner(request, now, credentials, nonce_counts, rng, check_nonce)
+            .map_err(|mut rejection| {
+                if rejection.status == 401 {
+                    rejection.status = self.config.side.challenge_status();
+                }
+                rejection
+            })
+    }
+
+    fn verify_inner<C, N, R>(
         &self,
         request: &ServerRequest<'_>,
         now: u64,
