@@ -5,9 +5,8 @@
 //! use; a refusal with nothing overlapping it is `CredentialsRejected`, which retires it.
 //!
 //! The server is the crate's own `Verifier` with a strict nonce-count store ([`Strict`]; the
-//! crate's own store accepts counts that overtook each other).
-//! Requests reach it in the order each test sends them, and their answers come back to the
-//! client in another order.
+//! crate's own store accepts counts that overtook each other). Requests reach it in the
+//! order each test sends them, and their answers come back to the client in another order.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;

@@ -5,9 +5,10 @@
 //! API is followed here and nowhere else.
 //!
 //! - [`Pair::get`] and [`Pair::request`] run one request to its end;
-//! - [`Pair::begin`], [`Pair::serve`], [`Pair::deliver`] and [`Pair::step`] move
-//!   requests one half-exchange at a time, for tests that keep several in flight and let
-//!   them reach the server in one order and their answers come back in another;
+//! - [`Pair::begin`] starts one, [`Pair::step`] carries it through one exchange, and
+//!   [`Pair::serve`] and [`Pair::deliver`] through each half of one: for tests that keep
+//!   several requests in flight, reaching the server in one order and their answers coming
+//!   back in another;
 //! - [`Pair::verify`] hands the verifier a request the client did not make (a replay).
 //!
 //! The server answers a verified request with 200 and `Authentication-Info`, a 401
@@ -306,11 +307,6 @@ impl Call {
             .statuses
             .last()
             .expect("the request never reached the server")
-    }
-
-    /// The `Authorization` of each send.
-    pub(crate) fn authorizations(&self) -> Vec<Option<String>> {
-        self.sends.iter().map(|h| h.authorization.clone()).collect()
     }
 
     /// Why the client gave up, if it did.
