@@ -8,13 +8,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+mod common;
+use common::pair::Pair;
+
 use httpdigest::Algorithm;
-use httpdigest::client::{
-    Action, Client, ClientConfig, Credentials, OriginRef, OsRng, Request, Response, Scheme,
-};
+use httpdigest::client::{Client, ClientConfig, Credentials, OriginRef, Scheme};
 use httpdigest::server::{
-    CredentialStore, Htdigest, MemoryNonceCounts, ServerRequest, StoredSecret, Verifier,
-    VerifierConfig,
+    CredentialStore, Htdigest, MemoryNonceCounts, StoredSecret, Verifier, VerifierConfig,
 };
 
 const REALM: &str = "lab@example.org";
@@ -115,46 +115,25 @@ fn files_written_by_apache_htdigest() {
             VerifierConfig::new(REALM).with_algorithms([algorithm]),
             b"htdigest test key",
         );
+        let nobody = Client::new(Credentials::new("", ""), ClientConfig::default());
         let counts = MemoryNonceCounts::new(100, 300);
+        let mut pair = Pair::new(nobody, verifier, file.clone(), counts);
+        pair.origin = OriginRef {
+            scheme: Scheme::Http,
+            host: "127.0.0.1",
+            port: 8080,
+        };
         for (user, password) in USERS {
-            let mut client = Client::new(Credentials::new(user, password), ClientConfig::default());
-            let origin = OriginRef {
-                scheme: Scheme::Http,
-                host: "127.0.0.1",
-                port: 8080,
-            };
-            let request = Request::new("GET", "/private?x=1", origin);
-            let (mut exchange, mut headers) = client.begin(&request, &mut OsRng);
-            let mut exchanges = 0;
-            let status = loop {
-                exchanges += 1;
-                let server_request = ServerRequest {
-                    method: "GET",
-                    target: "/private?x=1",
-                    authorization: headers.authorization.as_deref().map(str::as_bytes),
-                    body: None,
-                };
-                let verdict = verifier.verify(&server_request, 1_000, &file, &counts, &mut OsRng);
-                let (status, challenges, info) = match verdict {
-                    Ok(ok) => (200, Vec::new(), Some(ok.authentication_info)),
-                    Err(r) => {
-                        let challenges = verifier.challenges(1_000, r.stale(), &mut OsRng).unwrap();
-                        (r.status(), challenges, None)
-                    }
-                };
-                let fields: Vec<&[u8]> = challenges.iter().map(|c| c.as_bytes()).collect();
-                let response = Response {
-                    www_authenticate: &fields,
-                    authentication_info: info.as_deref().map(str::as_bytes),
-                    ..Response::new(status)
-                };
-                match client.handle_response(&mut exchange, &request, &response, &mut OsRng) {
-                    Action::Send(next) => headers = next,
-                    Action::Done => break status,
-                    Action::Fail(f) => panic!("{user} {algorithm}: {f}"),
-                }
-            };
-            assert_eq!((status, exchanges), (200, 2), "{user} {algorithm}");
+            pair.client = Client::new(Credentials::new(user, password), ClientConfig::default());
+            let call = pair.get("/private?x=1");
+            if let Some(f) = call.failure() {
+                panic!("{user} {algorithm}: {f}");
+            }
+            assert_eq!(
+                (call.status(), call.exchanges()),
+                (200, 2),
+                "{user} {algorithm}"
+            );
         }
     }
 }

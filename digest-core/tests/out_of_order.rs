@@ -3,14 +3,22 @@
 //! wrong password by two facts it knows: the space's credentials were accepted before, and
 //! the refused request overlapped another one from the same space. A race keeps the space in
 //! use; a refusal with nothing overlapping it is `CredentialsRejected`, which retires it.
+//!
+//! The server is the crate's own `Verifier` with a strict nonce-count store ([`Strict`]; the
+//! crate's own store accepts counts that overtook each other). Requests reach it in the
+//! order each test sends them, and their answers come back to the client in another order.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 use common::TestRng;
+use common::pair::Pair;
 
-use httpdigest::client::{
-    Action, Client, ClientConfig, Credentials, Exchange, Failure, OriginRef, Request, Response,
-    Scheme,
+use std::cell::Cell;
+
+use httpdigest::NonceCount;
+use httpdigest::client::{Action, Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
+use httpdigest::server::{
+    NonceCountCheck, NonceCountStore, Reason, Users, Verifier, VerifierConfig,
 };
 
 const ORIGIN: OriginRef<'static> = OriginRef {
@@ -19,117 +27,104 @@ const ORIGIN: OriginRef<'static> = OriginRef {
     port: 80,
 };
 
-fn challenge(nonce: &str) -> String {
-    format!(r#"Digest realm="cam", nonce="{nonce}", qop="auth", algorithm=MD5"#)
+/// Nonce counts as strict as they come: one counter across all nonces (one client here),
+/// and a count not above the highest accepted is refused as a replay. A request overtaken
+/// by another is refused, and so is its answer to the fresh challenge that follows, whose
+/// count starts again from 1.
+#[derive(Default)]
+struct Strict(Cell<u32>);
+
+impl NonceCountStore for Strict {
+    fn record(&self, _nonce: &[u8], _issued_at: u64, nc: NonceCount, _now: u64) -> NonceCountCheck {
+        if nc.get() > self.0.get() {
+            self.0.set(nc.get());
+            NonceCountCheck::Fresh
+        } else {
+            NonceCountCheck::Replayed
+        }
+    }
 }
 
-/// Hands `status` (with a challenge of `nonce` for a 401) to the client.
-fn answer(
-    client: &mut Client,
-    exchange: &mut Exchange,
-    status: u16,
-    nonce: &str,
-    rng: &mut TestRng,
-) -> Action {
-    let request = Request::new("GET", "/snapshot", ORIGIN);
-    let field = challenge(nonce);
-    let fields: [&[u8]; 1] = [field.as_bytes()];
-    let response = match status {
-        401 => Response {
-            www_authenticate: &fields,
-            ..Response::new(401)
-        },
-        _ => Response::new(status),
-    };
-    client.handle_response(exchange, &request, &response, rng)
+/// A camera with one user, `alice`, offering MD5 with `qop=auth`, and a client with
+/// `password`.
+fn pair(password: &str, seed: u64) -> Pair<Users, Strict> {
+    let verifier = Verifier::new(
+        VerifierConfig::new("cam").with_algorithms([httpdigest::Algorithm::Md5]),
+        b"out_of_order tests: a key of more than 32 bytes",
+    );
+    let mut users = Users::new("cam");
+    users.insert("alice", "s3cret");
+    let client = Client::new(Credentials::new("alice", password), ClientConfig::default());
+    let mut pair = Pair::new(client, verifier, users, Strict::default());
+    pair.origin = ORIGIN;
+    pair.rng = TestRng::new(seed);
+    pair
 }
 
-/// A client whose space `cam` was accepted once (challenge, answer, 200).
-fn accepted_client(rng: &mut TestRng) -> Client {
-    let mut client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
-    let request = Request::new("GET", "/snapshot", ORIGIN);
-    let (mut exchange, headers) = client.begin(&request, rng);
-    assert!(headers.authorization.is_none());
-    assert!(matches!(
-        answer(&mut client, &mut exchange, 401, "n1", rng),
-        Action::Send(_)
-    ));
-    assert!(matches!(
-        answer(&mut client, &mut exchange, 200, "", rng),
-        Action::Done
-    ));
-    client
-}
-
-fn begin(client: &mut Client, rng: &mut TestRng) -> (Exchange, bool) {
-    let (exchange, headers) = client.begin(&Request::new("GET", "/snapshot", ORIGIN), rng);
-    (exchange, headers.authorization.is_some())
+/// A pair whose space `cam` was accepted once (challenge, answer, 200).
+fn accepted_pair(seed: u64) -> Pair<Users, Strict> {
+    let mut pair = pair("s3cret", seed);
+    let call = pair.get("/snapshot");
+    assert!(call.sends[0].authorization.is_none());
+    call.assert_done(2);
+    pair
 }
 
 #[test]
 fn overlapping_requests_refused_after_acceptance_are_out_of_order() {
-    let rng = &mut TestRng::new(1);
-    let mut client = accepted_client(rng);
-    let (mut a, a_sent) = begin(&mut client, rng);
-    let (mut b, b_sent) = begin(&mut client, rng);
-    assert!(a_sent && b_sent, "both go out preemptively");
-
-    // A overtaken: refused (a fresh nonce, not stale), answered, refused again.
-    assert!(matches!(
-        answer(&mut client, &mut a, 401, "n2", rng),
-        Action::Send(_)
-    ));
-    assert_eq!(
-        answer(&mut client, &mut a, 401, "n3", rng),
-        Action::Fail(Failure::OutOfOrder)
+    let mut pair = accepted_pair(1);
+    let mut a = pair.begin("GET", "/snapshot", b"");
+    let mut b = pair.begin("GET", "/snapshot", b"");
+    assert!(
+        a.sends[0].authorization.is_some() && b.sends[0].authorization.is_some(),
+        "both go out preemptively"
     );
-    assert!(matches!(
-        answer(&mut client, &mut b, 200, "", rng),
-        Action::Done
-    ));
+
+    // B overtakes A on the way to the server: A is refused (a fresh nonce, not stale),
+    // answered, refused again; B's answer comes back last.
+    pair.serve(&mut b);
+    assert!(matches!(pair.step(&mut a), Action::Send(_)));
+    let refused = a.verdicts[0].as_ref().unwrap_err();
+    assert_eq!(refused.reason(), &Reason::ReplayedNonceCount);
+    assert!(!refused.stale());
+    assert_eq!(pair.step(&mut a), &Action::Fail(Failure::OutOfOrder));
+    assert_eq!(pair.deliver(&mut b), &Action::Done);
 
     // The space stays in use.
-    let (_, sent) = begin(&mut client, rng);
-    assert!(sent, "a race does not retire the space");
+    let call = pair.begin("GET", "/snapshot", b"");
+    assert!(
+        call.sends[0].authorization.is_some(),
+        "a race does not retire the space"
+    );
 }
 
 #[test]
 fn a_refusal_with_nothing_overlapping_is_a_rejection() {
-    let rng = &mut TestRng::new(2);
-    let mut client = accepted_client(rng);
+    let mut pair = accepted_pair(2);
     // The password changed on the server: one request at a time.
-    let (mut c, sent) = begin(&mut client, rng);
-    assert!(sent);
-    assert!(matches!(
-        answer(&mut client, &mut c, 401, "n2", rng),
-        Action::Send(_)
-    ));
+    pair.users.insert("alice", "changed");
+    let mut c = pair.begin("GET", "/snapshot", b"");
+    assert!(c.sends[0].authorization.is_some());
+    assert!(matches!(pair.step(&mut c), Action::Send(_)));
     assert_eq!(
-        answer(&mut client, &mut c, 401, "n3", rng),
-        Action::Fail(Failure::CredentialsRejected)
+        pair.step(&mut c),
+        &Action::Fail(Failure::CredentialsRejected)
     );
-    let (_, sent) = begin(&mut client, rng);
-    assert!(!sent, "a rejection retires the space");
+    let call = pair.begin("GET", "/snapshot", b"");
+    assert!(
+        call.sends[0].authorization.is_none(),
+        "a rejection retires the space"
+    );
 }
 
 #[test]
 fn a_space_never_accepted_gives_no_out_of_order() {
-    let rng = &mut TestRng::new(3);
-    let mut client = Client::new(Credentials::new("alice", "wrong"), ClientConfig::default());
-    let (mut a, _) = begin(&mut client, rng);
-    let (mut b, _) = begin(&mut client, rng);
-    assert!(matches!(
-        answer(&mut client, &mut a, 401, "n1", rng),
-        Action::Send(_)
-    ));
-    assert!(matches!(
-        answer(&mut client, &mut b, 401, "n2", rng),
-        Action::Send(_)
-    ));
-    for exchange in [&mut a, &mut b] {
-        assert_eq!(
-            answer(&mut client, exchange, 401, "n3", rng),
-            Action::Fail(Failure::CredentialsRejected)
-        );
+    let mut pair = pair("wrong", 3);
+    let mut a = pair.begin("GET", "/snapshot", b"");
+    let mut b = pair.begin("GET", "/snapshot", b"");
+    assert!(matches!(pair.step(&mut a), Action::Send(_)));
+    assert!(matches!(pair.step(&mut b), Action::Send(_)));
+    for call in [&mut a, &mut b] {
+        assert_eq!(pair.step(call), &Action::Fail(Failure::CredentialsRejected));
     }
 }

@@ -16,17 +16,15 @@
 
 mod common;
 use common::TestRng;
+use common::pair::{Call, Pair};
 
 use std::cell::{Cell, RefCell};
 
-use httpdigest::client::{
-    Action, BodySource, Client, ClientConfig, Credentials, Failure, OriginRef, Request, Response,
-    Scheme,
-};
+use httpdigest::client::{Action, Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
 use httpdigest::digest::{self, QopParams};
 use httpdigest::server::{
     Authenticated, CredentialStore, Htdigest, MemoryNonceCounts, NonceCountCheck, NonceCountStore,
-    Reason, Rejection, ServerRequest, Users, Verifier, VerifierConfig,
+    Reason, Rejection, ServerRequest, StoredSecret, Users, Verifier, VerifierConfig,
 };
 use httpdigest::{
     Algorithm, AuthenticationInfo, CredentialsParams, DigestCredentials, HexDigest, NonceCount,
@@ -152,6 +150,45 @@ impl Fx {
             now,
         )
     }
+
+    /// `client` against this verifier, its stores and its generator, at [`NOW`], requests
+    /// to [`ORIGIN`], the client's generator seeded `seed`.
+    fn pair(self, client: Client, seed: u64) -> Pair<Store> {
+        let mut pair = Pair::new(client, self.verifier, Store(self.store), self.counts);
+        pair.server_rng = self.rng.into_inner();
+        pair.rng = TestRng::new(seed);
+        pair.now = NOW;
+        pair.origin = ORIGIN;
+        pair
+    }
+}
+
+/// The credential store of an [`Fx`], for a [`Pair`].
+struct Store(Box<dyn CredentialStore>);
+
+impl CredentialStore for Store {
+    fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+        self.0.lookup(username, realm)
+    }
+
+    fn lookup_userhash(
+        &self,
+        userhash: &[u8],
+        realm: &str,
+        algorithm: Algorithm,
+    ) -> Option<(String, StoredSecret)> {
+        self.0.lookup_userhash(userhash, realm, algorithm)
+    }
+}
+
+/// Sends a hand-built request to its own `uri`, with its body, to the pair's server.
+fn send_hand(pair: &mut Pair<Store>, hand: &Hand) -> Result<Authenticated, Rejection> {
+    pair.verify(
+        &hand.method,
+        &hand.uri,
+        Some(&hand.header()),
+        Some(&hand.body),
+    )
 }
 
 #[track_caller]
@@ -1325,35 +1362,39 @@ fn nonce_counts_are_not_touched_by_a_wrong_response() {
 fn evicted_nonce_counts_are_stale_not_replayable() {
     let mut fx = Fx::new(config());
     fx.counts = MemoryNonceCounts::new(1, 300);
-    let mut client = Client::new(
+    let client = Client::new(
         Credentials::new(USER, PASS),
         ClientConfig::default().with_mutual_auth_required(true),
     );
-    let mut rng = TestRng::new(7);
+    let mut pair = fx.pair(client, 7);
 
     // The client authenticates with the nonce of NOW.
-    let first = exchange(&mut client, &mut rng, &fx, NOW, "GET", URI, b"");
+    let first = pair.get(URI);
     first.assert_done(2);
-    let replay = first.authorizations[1].clone().unwrap();
+    let replay = first.sends[1].authorization.clone().unwrap();
 
     // Another request, with a later nonce, takes the only slot.
-    let other = Hand::new(&fx.nonce(NOW + 10)).with(|h| h.user = "alice".into());
+    pair.now = NOW + 10;
+    let nonce = pair.verifier.nonce(pair.now, &mut pair.server_rng).unwrap();
+    let other = Hand::new(&nonce).with(|h| h.user = "alice".into());
     let other = other.with(|h| h.password = "s3cret".into());
-    assert_accepted(fx.send(&other, NOW + 10), "alice");
+    assert_accepted(send_hand(&mut pair, &other), "alice");
 
     // The replay of the client's request is not accepted: its history is gone, so stale.
+    pair.now = NOW + 11;
     assert_rejected(
-        fx.verify(URI, "GET", Some(&replay), None, NOW + 11),
+        pair.verify("GET", URI, Some(&replay), None),
         401,
         true,
         Reason::NonceCountForgotten,
     );
     // The client's next request (nc=2 on the forgotten nonce) is stale too, and the client
     // moves to the fresh nonce of the stale challenge.
-    let next = exchange(&mut client, &mut rng, &fx, NOW + 12, "GET", URI, b"");
+    pair.now = NOW + 12;
+    let next = pair.get(URI);
     next.assert_done(2);
     assert_rejected(
-        next.results[0].clone(),
+        next.verdicts[0].clone(),
         401,
         true,
         Reason::NonceCountForgotten,
@@ -1369,7 +1410,8 @@ fn evicted_nonce_counts_are_stale_not_replayable() {
 fn eviction_does_not_lock_out_nonces_issued_in_the_same_second() {
     let mut fx = Fx::new(config());
     fx.counts = MemoryNonceCounts::new(2, 300);
-    let mut rng = TestRng::new(13);
+    let nobody = Client::new(Credentials::new("", ""), ClientConfig::default());
+    let mut pair = fx.pair(nobody, 13);
     // The third client fills the store (dropping the first two); the fourth is locked out.
     for (user, password) in [
         (USER, PASS),
@@ -1377,8 +1419,8 @@ fn eviction_does_not_lock_out_nonces_issued_in_the_same_second() {
         (JASON, JASON_PASS),
         (USER, PASS),
     ] {
-        let mut client = Client::new(Credentials::new(user, password), ClientConfig::default());
-        exchange(&mut client, &mut rng, &fx, NOW, "GET", URI, b"").assert_done(2);
+        pair.client = Client::new(Credentials::new(user, password), ClientConfig::default());
+        pair.get(URI).assert_done(2);
     }
 }
 
@@ -1505,13 +1547,14 @@ fn htdigest_store_with_the_client() {
         .with_algorithms([Algorithm::Md5Sess])
         .with_qop(QopOptions::AUTH);
     let fx = Fx::with_store(config, Box::new(store));
-    let mut client = Client::new(
+    let client = Client::new(
         Credentials::new(USER, PASS),
         ClientConfig::default().with_mutual_auth_required(true),
     );
-    let mut rng = TestRng::new(3);
-    exchange(&mut client, &mut rng, &fx, NOW, "GET", URI, b"").assert_done(2);
-    exchange(&mut client, &mut rng, &fx, NOW + 1, "GET", "/x?y", b"").assert_done(1);
+    let mut pair = fx.pair(client, 3);
+    pair.get(URI).assert_done(2);
+    pair.advance(1);
+    pair.get("/x?y").assert_done(1);
 }
 
 #[test]
@@ -1553,15 +1596,16 @@ fn rfc2069_mode() {
     );
 
     // The client speaks it, and checks rspauth.
-    let mut client = Client::new(
+    let client = Client::new(
         Credentials::new(USER, PASS),
         ClientConfig::default().with_mutual_auth_required(true),
     );
-    let mut rng = TestRng::new(1);
-    exchange(&mut client, &mut rng, &fx, NOW, "GET", URI, b"").assert_done(2);
-    let again = exchange(&mut client, &mut rng, &fx, NOW + 1, "GET", "/other", b"");
+    let mut pair = fx.pair(client, 1);
+    pair.get(URI).assert_done(2);
+    pair.advance(1);
+    let again = pair.get("/other");
     again.assert_done(1);
-    let sent = again.authorizations[0].clone().unwrap();
+    let sent = again.sends[0].authorization.clone().unwrap();
     assert!(!sent.contains("qop=") && !sent.contains("nc=") && !sent.contains("cnonce="));
 }
 
@@ -1571,94 +1615,17 @@ fn rfc2069_mode() {
 #[test]
 fn two_clients_challenged_in_the_same_second_both_authenticate() {
     let fx = Fx::new(config());
-    let mut rng = TestRng::new(11);
-    let mut mufasa = Client::new(Credentials::new(USER, PASS), ClientConfig::default());
-    let mut alice = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
-    exchange(&mut mufasa, &mut rng, &fx, NOW, "GET", URI, b"").assert_done(2);
-    exchange(&mut alice, &mut rng, &fx, NOW, "GET", URI, b"").assert_done(2);
+    let mufasa = Client::new(Credentials::new(USER, PASS), ClientConfig::default());
+    let alice = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
+    let mut pair = fx.pair(mufasa, 11);
+    pair.get(URI).assert_done(2);
+    pair.client = alice;
+    pair.get(URI).assert_done(2);
 }
 
 // ---------------------------------------------------------------------------------------------
-// The client against the verifier.
+// The client against the verifier (through `common::pair`).
 // ---------------------------------------------------------------------------------------------
-
-/// One request carried through the client and the verifier, as an adapter would.
-#[derive(Debug)]
-struct Exchanged {
-    /// `Authorization` of each send.
-    authorizations: Vec<Option<String>>,
-    /// The verifier's verdict on each send.
-    results: Vec<Result<Authenticated, Rejection>>,
-    /// The client's last action.
-    action: Action,
-}
-
-impl Exchanged {
-    #[track_caller]
-    fn assert_done(&self, sends: usize) {
-        assert_eq!(self.action, Action::Done, "{self:#?}");
-        assert_eq!(self.results.len(), sends, "{self:#?}");
-        assert!(self.results.last().unwrap().is_ok(), "{self:#?}");
-    }
-
-    fn authenticated(&self) -> &Authenticated {
-        self.results.last().unwrap().as_ref().unwrap()
-    }
-}
-
-/// `begin`, send, `handle_response`, re-send with the headers of `Action::Send` until the
-/// client is done. The server answers a success with 200 and `Authentication-Info`, a 401
-/// rejection with `Verifier::challenges(now, stale)`, a 400 with nothing.
-fn exchange(
-    client: &mut Client,
-    rng: &mut TestRng,
-    fx: &Fx,
-    now: u64,
-    method: &str,
-    target: &str,
-    body: &[u8],
-) -> Exchanged {
-    let request = Request {
-        body: BodySource::Bytes(body),
-        ..Request::new(method, target, ORIGIN)
-    };
-    let (mut exchange, mut headers) = client.begin(&request, rng);
-    let mut out = Exchanged {
-        authorizations: Vec::new(),
-        results: Vec::new(),
-        action: Action::Done,
-    };
-    loop {
-        assert!(out.results.len() < 3, "more than two extra sends: {out:#?}");
-        let result = fx.verify(
-            target,
-            method,
-            headers.authorization.as_deref(),
-            Some(body),
-            now,
-        );
-        let (status, challenges, info) = match &result {
-            Ok(a) => (200, Vec::new(), Some(a.authentication_info.clone())),
-            Err(r) if r.status() == 401 => (401, fx.challenges(now, r.stale()), None),
-            Err(r) => (r.status(), Vec::new(), None),
-        };
-        out.authorizations.push(headers.authorization.clone());
-        out.results.push(result);
-        let www: Vec<&[u8]> = challenges.iter().map(String::as_bytes).collect();
-        let response = Response {
-            www_authenticate: &www,
-            authentication_info: info.as_deref().map(str::as_bytes),
-            ..Response::new(status)
-        };
-        match client.handle_response(&mut exchange, &request, &response, rng) {
-            Action::Send(next) => headers = next,
-            action => {
-                out.action = action;
-                return out;
-            }
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Req {
@@ -1812,31 +1779,22 @@ fn round_trip(case: &Case) {
     let client_config = ClientConfig::default()
         .with_auth_int_preferred(case.prefer_auth_int)
         .with_mutual_auth_required(chosen != Some(Qop::AuthInt));
-    let mut client = Client::new(
+    let client = Client::new(
         Credentials::new(case.user.clone(), case.password.clone()),
         client_config,
     );
-    let mut rng = TestRng::new(case.seed);
+    let mut pair = fx.pair(client, case.seed);
 
-    let mut now = NOW;
     // (nonce, last nc) in use, and the nextnonce the server last sent.
     let mut current: Option<(String, u32)> = None;
     let mut next: Option<String> = None;
     for (i, req) in case.requests.iter().enumerate() {
         // Steps within the nextnonce window: the nonce never expires between requests.
-        now += req.step % (case.within + 1);
-        let out = exchange(
-            &mut client,
-            &mut rng,
-            &fx,
-            now,
-            req.method,
-            &req.target,
-            &req.body,
-        );
+        pair.advance(req.step % (case.within + 1));
+        let out: Call = pair.request(req.method, &req.target, &req.body);
         if i == 0 {
             assert_rejected(
-                out.results[0].clone(),
+                out.verdicts[0].clone(),
                 401,
                 false,
                 Reason::MissingCredentials,
@@ -1847,7 +1805,7 @@ fn round_trip(case: &Case) {
         }
         assert_eq!(out.authenticated().username, case.user);
 
-        let header = out.authorizations.last().unwrap().clone().unwrap();
+        let header = out.sends.last().unwrap().authorization.clone().unwrap();
         let creds = DigestCredentials::parse(header.as_bytes()).unwrap();
         assert_eq!(creds.userhash(), case.userhash);
         assert_eq!(creds.qop(), chosen, "{header}");
@@ -1880,7 +1838,7 @@ fn round_trip(case: &Case) {
         // Replay protection: the same request again is refused.
         if chosen.is_some() {
             assert_rejected(
-                fx.verify(&req.target, req.method, Some(&header), Some(&req.body), now),
+                pair.verify(req.method, &req.target, Some(&header), Some(&req.body)),
                 401,
                 false,
                 Reason::ReplayedNonceCount,
@@ -1904,15 +1862,14 @@ proptest! {
 fn failure_is_reported_when_the_password_is_wrong() {
     // The negative of the property: the client gives up after one answer.
     let fx = Fx::new(config());
-    let mut client = Client::new(
+    let client = Client::new(
         Credentials::new(USER, "wrong"),
         ClientConfig::default().with_mutual_auth_required(true),
     );
-    let mut rng = TestRng::new(5);
-    let out = exchange(&mut client, &mut rng, &fx, NOW, "GET", URI, b"");
+    let out = fx.pair(client, 5).get(URI);
     assert_eq!(out.action, Action::Fail(Failure::CredentialsRejected));
-    assert_eq!(out.results.len(), 2);
-    assert_rejected(out.results[1].clone(), 401, false, Reason::WrongPassword);
+    assert_eq!(out.verdicts.len(), 2);
+    assert_rejected(out.verdicts[1].clone(), 401, false, Reason::WrongPassword);
 }
 
 /// The RFC 7616 §3.9.1 `Authorization` lines exactly as printed (unfolded), with the RFC's

@@ -4,6 +4,10 @@ use core::convert::Infallible;
 
 use rand_core::{TryCryptoRng, TryRng};
 
+// Each test binary uses a part of the pair, or none of it.
+#[allow(dead_code)]
+pub(crate) mod pair;
+
 /// xorshift64*: a deterministic, seeded generator, good enough for distinct cnonces and
 /// nonce salts in tests (and allocation-free). Never for production: use `OsRng`.
 pub(crate) struct TestRng(u64);
