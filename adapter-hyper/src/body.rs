@@ -211,7 +211,6 @@ impl<B: Body<Data = Bytes>> Prepared<B> {
     }
 }
 
-
 /// Reads and drops up to `limit` bytes of `body`: whether it ended within them.
 pub(crate) async fn drain<B: Body>(body: B, limit: usize) -> bool {
     let mut body = std::pin::pin!(body);

@@ -10,7 +10,9 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use httpdigest::client::{Client, ClientConfig, Credentials};
-use httpdigest::http::{AuthError, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
+use httpdigest::http::{
+    AuthError, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 

@@ -1,6 +1,5 @@
 //! The client layer's errors.
 
-
 use httpdigest::client::Failure;
 use httpdigest::http::{AuthError, BadUri};
 

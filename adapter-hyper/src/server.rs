@@ -17,8 +17,8 @@ use httpdigest::http::{DRAIN_LIMIT, challenge_header, credentials_header, info_h
 
 use crate::body::drain;
 use httpdigest::server::{
-    Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Rejection,
-    ServerRequest, Verifier,
+    Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Rejection, ServerRequest,
+    Verifier,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -261,10 +261,11 @@ impl Shared {
         if !rejection.challenges() {
             return bare(status);
         }
-        let Ok(challenges) =
-            self.verifier
-                .challenges((self.clock)(), rejection.stale(), &mut httpdigest::ThreadRng::default())
-        else {
+        let Ok(challenges) = self.verifier.challenges(
+            (self.clock)(),
+            rejection.stale(),
+            &mut httpdigest::ThreadRng::default(),
+        ) else {
             return bare(StatusCode::INTERNAL_SERVER_ERROR);
         };
         let mut response = bare(status);

@@ -90,7 +90,8 @@ pub struct DigestAuthMiddleware {
 
 impl fmt::Debug for DigestAuthMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DigestAuthMiddleware").finish_non_exhaustive()
+        f.debug_struct("DigestAuthMiddleware")
+            .finish_non_exhaustive()
     }
 }
 
@@ -187,9 +188,9 @@ impl Middleware for DigestAuthMiddleware {
         loop {
             let Some(request) = original.take() else {
                 // The engine answers no challenge to a body it was told cannot be sent again.
-                return Err(reqwest_middleware::Error::middleware(std::io::Error::other(
-                    "the request body was already sent",
-                )));
+                return Err(reqwest_middleware::Error::middleware(
+                    std::io::Error::other("the request body was already sent"),
+                ));
             };
             let (mut send, again) = match request.try_clone() {
                 Some(clone) => (clone, Some(request)),

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 use httpdigest::Algorithm;
+use httpdigest::client::netrc::Netrc;
 use httpdigest::client::{
     BasicPolicy, Client, ClientConfig, Credentials, Failure, SelectionOrder, Verdict,
 };
-use httpdigest::client::netrc::Netrc;
 use httpdigest_ureq::{DigestAgent, Error, Event};
 
 const HELP: &str = "\

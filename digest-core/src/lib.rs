@@ -111,8 +111,10 @@ pub use qop::{Qop, QopOptions};
 ///
 /// let mut client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
 /// let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
-/// let (_exchange, headers) = client.begin(&Request::new("GET", "/", origin), &mut ThreadRng::default());
-/// assert!(headers.authorization.is_none()); // nothing known of the server yet
+/// let request = Request::new("GET", "/", origin);
+/// let (_exchange, ticket) = client.begin(&request, &mut ThreadRng::default());
+/// assert!(ticket.sign(&request)?.authorization.is_none()); // nothing known of the server yet
+/// # Ok::<(), httpdigest::client::Failure>(())
 /// ```
 #[cfg(feature = "std")]
 pub use rand::rngs::ThreadRng;

@@ -137,8 +137,8 @@ fn drive(
     replies: &[ServerReply],
     rng: &mut TestRng,
 ) -> (usize, Vec<AuthHeaders>) {
-    let (mut exchange, headers): (Exchange, AuthHeaders) = client.begin(request, rng);
-    let mut sent = vec![headers];
+    let (mut exchange, ticket): (Exchange, _) = client.begin(request, rng);
+    let mut sent = vec![ticket.sign(request).expect("a ticket signs")];
     let mut extra = 0;
     for reply in replies {
         let www: Vec<&[u8]> = reply.www.iter().map(|s| s.as_bytes()).collect();
@@ -152,9 +152,9 @@ fn drive(
             origin: reply.from_other_origin.then_some(OTHER),
         };
         match client.handle_response(&mut exchange, request, &response, rng) {
-            Action::Send(h) => {
+            Action::Send(ticket) => {
                 extra += 1;
-                sent.push(h);
+                sent.push(ticket.sign(request).expect("a ticket signs"));
             }
             Action::Done | Action::Fail(_) => break,
         }
@@ -179,8 +179,13 @@ proptest! {
         body in prop::option::of(prop::collection::vec(any::<u8>(), 0..16)),
     ) {
         let mut rng = TestRng::new(seed);
-        let mut client = Client::new(Credentials::new("user", "pw"), config)
-            .with_proxy_credentials(Credentials::new("puser", "ppw"));
+        let mut client = Client::builder()
+            .credentials(Credentials::new("user", "pw"))
+            .proxy("http://proxy.test:3128")
+            .proxy_credentials(Credentials::new("puser", "ppw"))
+            .config(config)
+            .build()
+            .unwrap();
         let proxy = use_proxy.then_some(PROXY);
         // A first request establishes the scope (ORIGIN) and maybe some spaces.
         let mut first = Request::new("GET", "/a", ORIGIN);
@@ -246,8 +251,8 @@ proptest! {
             &Response { www_authenticate: &[challenge], ..Response::new(401) },
             &mut rng,
         );
-        let Action::Send(h) = first else { panic!("expected a send, got {first:?}") };
-        let mut produced: Vec<String> = vec![h.authorization.unwrap()];
+        let Action::Send(t) = first else { panic!("expected a send, got {first:?}") };
+        let mut produced: Vec<String> = vec![t.sign(&request).unwrap().authorization.unwrap()];
         let mut open: std::collections::VecDeque<Exchange> = std::collections::VecDeque::new();
 
         for op in ops {
@@ -255,8 +260,8 @@ proptest! {
                 Op::Begin => {
                     // No header once a stale-with-the-same-nonce answer made the client forget
                     // the space.
-                    let (ex, h) = client.begin(&request, &mut rng);
-                    produced.extend(h.authorization);
+                    let (ex, t) = client.begin(&request, &mut rng);
+                    produced.extend(t.sign(&request).unwrap().authorization);
                     open.push_back(ex);
                 }
                 Op::Ok { nextnonce } => {
@@ -275,8 +280,8 @@ proptest! {
                     );
                     let fields = [field.as_bytes()];
                     let response = Response { www_authenticate: &fields, ..Response::new(401) };
-                    if let Action::Send(h) = client.handle_response(&mut ex, &request, &response, &mut rng) {
-                        produced.push(h.authorization.unwrap());
+                    if let Action::Send(t) = client.handle_response(&mut ex, &request, &response, &mut rng) {
+                        produced.push(t.sign(&request).unwrap().authorization.unwrap());
                         open.push_back(ex);
                     }
                 }

@@ -8,7 +8,7 @@
     clippy::panic
 )]
 
-use httpdigest::netrc::{MAX_LEN, Netrc, NetrcError, NetrcErrorKind};
+use httpdigest::client::netrc::{MAX_LEN, Netrc, NetrcError, NetrcErrorKind};
 use proptest::prelude::*;
 
 fn err(text: &str) -> NetrcError {

@@ -11,12 +11,12 @@
 
 mod common;
 use common::TestRng;
-use common::pair::Pair;
+use common::pair::{Next, Pair};
 
 use std::cell::Cell;
 
 use httpdigest::NonceCount;
-use httpdigest::client::{Action, Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
+use httpdigest::client::{Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
 use httpdigest::server::{
     NonceCountCheck, NonceCountStore, Reason, Users, Verifier, VerifierConfig,
 };
@@ -83,12 +83,12 @@ fn overlapping_requests_refused_after_acceptance_are_out_of_order() {
     // B overtakes A on the way to the server: A is refused (a fresh nonce, not stale),
     // answered, refused again; B's answer comes back last.
     pair.serve(&mut b);
-    assert!(matches!(pair.step(&mut a), Action::Send(_)));
+    assert!(matches!(pair.step(&mut a), Next::Send(_)));
     let refused = a.verdicts[0].as_ref().unwrap_err();
     assert_eq!(refused.reason(), &Reason::ReplayedNonceCount);
     assert!(!refused.stale());
-    assert_eq!(pair.step(&mut a), &Action::Fail(Failure::OutOfOrder));
-    assert_eq!(pair.deliver(&mut b), &Action::Done);
+    assert_eq!(pair.step(&mut a), &Next::Fail(Failure::OutOfOrder));
+    assert_eq!(pair.deliver(&mut b), &Next::Done);
 
     // The space stays in use.
     let call = pair.begin("GET", "/snapshot", b"");
@@ -105,11 +105,8 @@ fn a_refusal_with_nothing_overlapping_is_a_rejection() {
     pair.users.insert("alice", "changed");
     let mut c = pair.begin("GET", "/snapshot", b"");
     assert!(c.sends[0].authorization.is_some());
-    assert!(matches!(pair.step(&mut c), Action::Send(_)));
-    assert_eq!(
-        pair.step(&mut c),
-        &Action::Fail(Failure::CredentialsRejected)
-    );
+    assert!(matches!(pair.step(&mut c), Next::Send(_)));
+    assert_eq!(pair.step(&mut c), &Next::Fail(Failure::CredentialsRejected));
     let call = pair.begin("GET", "/snapshot", b"");
     assert!(
         call.sends[0].authorization.is_none(),
@@ -122,9 +119,9 @@ fn a_space_never_accepted_gives_no_out_of_order() {
     let mut pair = pair("wrong", 3);
     let mut a = pair.begin("GET", "/snapshot", b"");
     let mut b = pair.begin("GET", "/snapshot", b"");
-    assert!(matches!(pair.step(&mut a), Action::Send(_)));
-    assert!(matches!(pair.step(&mut b), Action::Send(_)));
+    assert!(matches!(pair.step(&mut a), Next::Send(_)));
+    assert!(matches!(pair.step(&mut b), Next::Send(_)));
     for call in [&mut a, &mut b] {
-        assert_eq!(pair.step(call), &Action::Fail(Failure::CredentialsRejected));
+        assert_eq!(pair.step(call), &Next::Fail(Failure::CredentialsRejected));
     }
 }

@@ -16,11 +16,11 @@
 
 mod common;
 use common::TestRng;
-use common::pair::{Call, Pair};
+use common::pair::{Call, Next, Pair};
 
 use std::cell::{Cell, RefCell};
 
-use httpdigest::client::{Action, Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
+use httpdigest::client::{Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
 use httpdigest::digest::{self, QopParams};
 use httpdigest::server::{
     Authenticated, CredentialStore, Htdigest, MemoryNonceCounts, NonceCountCheck, NonceCountStore,
@@ -1867,7 +1867,7 @@ fn failure_is_reported_when_the_password_is_wrong() {
         ClientConfig::default().with_mutual_auth_required(true),
     );
     let out = fx.pair(client, 5).get(URI);
-    assert_eq!(out.action, Action::Fail(Failure::CredentialsRejected));
+    assert_eq!(out.action, Next::Fail(Failure::CredentialsRejected));
     assert_eq!(out.verdicts.len(), 2);
     assert_rejected(out.verdicts[1].clone(), 401, false, Reason::WrongPassword);
 }

@@ -2,7 +2,7 @@
 //! `netrc` module (used by httpx's `NetRCAuth` and requests) read them.
 //!
 //! ```
-//! use httpdigest::netrc::Netrc;
+//! use httpdigest::client::netrc::Netrc;
 //!
 //! let netrc = Netrc::parse(
 //!     "machine api.example.org login alice password s3cret\n\
@@ -12,7 +12,7 @@
 //! assert_eq!(entry.login(), Some("alice"));
 //! assert_eq!(entry.password(), Some("s3cret"));
 //! assert_eq!(netrc.find("elsewhere.example").and_then(|e| e.login()), Some("anonymous"));
-//! # Ok::<(), httpdigest::netrc::NetrcError>(())
+//! # Ok::<(), httpdigest::client::netrc::NetrcError>(())
 //! ```
 //!
 //! # Grammar
@@ -220,7 +220,7 @@ impl Netrc {
     /// Parses the text of a `.netrc` file.
     ///
     /// ```
-    /// use httpdigest::netrc::{Netrc, NetrcErrorKind};
+    /// use httpdigest::client::netrc::{Netrc, NetrcErrorKind};
     ///
     /// let netrc = Netrc::parse(
     ///     "# work\n\
@@ -233,7 +233,7 @@ impl Netrc {
     /// let err = Netrc::parse("machine a\nlogin b\npasword c\n").unwrap_err();
     /// assert_eq!(err.line(), Some(3));
     /// assert!(matches!(err.kind(), NetrcErrorKind::UnexpectedToken { column: 1 }));
-    /// # Ok::<(), httpdigest::netrc::NetrcError>(())
+    /// # Ok::<(), httpdigest::client::netrc::NetrcError>(())
     /// ```
     ///
     /// # Errors
@@ -253,7 +253,7 @@ impl Netrc {
     /// reading it all. File permissions are not checked.
     ///
     /// ```
-    /// use httpdigest::netrc::Netrc;
+    /// use httpdigest::client::netrc::Netrc;
     ///
     /// let path = std::env::temp_dir().join(format!("httpdigest-doctest-{}.netrc", std::process::id()));
     /// std::fs::write(&path, "machine example.org login alice password s3cret\n")?;
@@ -306,7 +306,7 @@ impl Netrc {
     /// The file may not exist.
     ///
     /// ```
-    /// if let Some(path) = httpdigest::netrc::Netrc::default_path() {
+    /// if let Some(path) = httpdigest::client::netrc::Netrc::default_path() {
     ///     println!("credentials from {}", path.display());
     /// }
     /// ```

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 
+use super::convert::{ResponseFields, Route, origin_of};
 use super::error::BadUri;
-use super::{ResponseFields, Route, origin_of};
 use crate::client::{Action, AuthHeaders, BodySource, Client, Exchange, Failure};
 use crate::origin::{Origin, OriginRef};
 
@@ -139,7 +139,7 @@ impl DigestClient {
         let request = route.request(method, body);
         let (exchange, ticket) = self
             .lock()
-            .begin(&request, &mut crate::ThreadRng::default());
+            .begin(&request, &mut rand::rngs::ThreadRng::default());
         // A ticket that cannot be signed (a request-target with a control character, which
         // an `http::Uri` never has) sends no credentials, and the request ends with why.
         let (headers, unsigned) = match ticket.sign(&request) {
@@ -219,7 +219,7 @@ impl DigestClient {
             &mut call.exchange,
             &request,
             &response,
-            &mut crate::ThreadRng::default(),
+            &mut rand::rngs::ThreadRng::default(),
         );
         match action {
             Action::Send(ticket) => match ticket.sign(&request) {

@@ -24,27 +24,22 @@ fn auth_int_with_the_body_in_memory() {
 }
 
 #[test]
-fn auth_int_with_a_prehashed_body() {
+fn auth_int_with_a_body_hashed_as_the_ticket_asks() {
     let mut sim = Sim::new(Server {
         qop: QopOptions::AUTH_INT,
         ..Server::origin("a")
     });
-    let out = sim.run(&Req::post(
-        &a(),
-        "/upload",
-        BODY,
-        Body::Hashed(Algorithm::Sha256),
-    ));
+    // The body is not in memory: the ticket names the hash it needs, not a guess made
+    // before any challenge.
+    let out = sim.run(&Req::post(&a(), "/upload", BODY, Body::Replayable));
     assert_ok(&out, 2);
     assert!(out.authorization(1).contains("qop=auth-int"));
-    // SHA-256-sess uses the same hash: the digest fits.
-    let out = sim.run(&Req::post(
-        &a(),
-        "/upload",
-        BODY,
-        Body::Hashed(Algorithm::Sha256Sess),
-    ));
+    assert_eq!(out.body_hashes, [Algorithm::Sha256]);
+    // Preemptively too.
+    let out = sim.run(&Req::post(&a(), "/upload", BODY, Body::Replayable));
     assert_ok(&out, 1);
+    assert_eq!(out.body_hashes, [Algorithm::Sha256]);
+    assert_eq!(sim.server().oks().len(), 2);
 }
 
 #[test]
@@ -57,7 +52,7 @@ fn auth_int_with_a_body_hashed_by_another_function() {
         &a(),
         "/upload",
         BODY,
-        Body::Hashed(Algorithm::Md5),
+        Body::HashedWith(Algorithm::Md5),
     ));
     assert_eq!(
         (out.status, out.exchanges, &out.result),
@@ -66,8 +61,25 @@ fn auth_int_with_a_body_hashed_by_another_function() {
 }
 
 #[test]
-fn auth_int_falls_back_to_auth_without_a_usable_body_hash() {
-    // auth-int preferred, both offered, body hashed with the wrong function: auth.
+fn a_body_hash_fits_every_algorithm_of_its_hash_function() {
+    let mut sim = Sim::new(Server {
+        qop: QopOptions::AUTH_INT,
+        ..Server::origin("a")
+    });
+    // SHA-256-sess takes the same hash function as the SHA-256 the server offers.
+    let out = sim.run(&Req::post(
+        &a(),
+        "/upload",
+        BODY,
+        Body::HashedWith(Algorithm::Sha256Sess),
+    ));
+    assert_ok(&out, 2);
+    assert!(out.authorization(1).contains("qop=auth-int"));
+}
+
+#[test]
+fn auth_int_falls_back_to_auth_for_a_body_that_cannot_be_hashed() {
+    // auth-int preferred, both offered: a streamed body goes (preemptively) with auth.
     let server = Server {
         qop: QopOptions::BOTH,
         ..Server::origin("a")
@@ -76,12 +88,12 @@ fn auth_int_falls_back_to_auth_without_a_usable_body_hash() {
         config(|c| c.prefer_auth_int = true),
         Net::new().serve(&[a()], server),
     );
-    let out = sim.run(&Req::post(&a(), "/u", BODY, Body::Hashed(Algorithm::Md5)));
-    assert_ok(&out, 2);
-    assert_eq!(sim.server().oks()[0].qop, Some(Qop::Auth));
     let out = sim.run(&Req::post(&a(), "/u", BODY, Body::Bytes));
+    assert_ok(&out, 2);
+    assert_eq!(sim.server().oks()[0].qop, Some(Qop::AuthInt));
+    let out = sim.run(&Req::post(&a(), "/u", BODY, Body::Streamed));
     assert_ok(&out, 1);
-    assert_eq!(sim.server().oks()[1].qop, Some(Qop::AuthInt));
+    assert_eq!(sim.server().oks()[1].qop, Some(Qop::Auth));
 }
 
 #[test]

@@ -24,8 +24,12 @@ fn proxy_sim(origin_server: Server) -> Sim {
         ..Server::proxy("p")
     });
     let mut sim = Sim::with(ClientConfig::default(), net);
-    sim.client = Client::new(Credentials::new(USER, PASS), ClientConfig::default())
-        .with_proxy_credentials(Credentials::new("proxyuser", "proxy secret"));
+    sim.client = Client::builder()
+        .credentials(Credentials::new(USER, PASS))
+        .proxy("http://proxy.example:3128")
+        .proxy_credentials(Credentials::new("proxyuser", "proxy secret"))
+        .build()
+        .unwrap();
     sim
 }
 

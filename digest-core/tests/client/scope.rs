@@ -178,8 +178,12 @@ fn domain_naming_another_host_does_not_send_there() {
 /// the request to that origin. (Found by the `client` fuzz target.)
 #[test]
 fn a_proxy_challenge_after_a_redirect_below_the_client_drops_the_origin_credentials() {
-    let mut client = Client::new(Credentials::new("user", "pw"), ClientConfig::default())
-        .with_proxy_credentials(Credentials::new("proxy-user", "proxy-pw"));
+    let mut client = Client::builder()
+        .credentials(Credentials::new("user", "pw"))
+        .proxy("http://proxy.example:3128")
+        .proxy_credentials(Credentials::new("proxy-user", "proxy-pw"))
+        .build()
+        .unwrap();
     let origin = |host| OriginRef {
         scheme: Scheme::Http,
         host,
@@ -200,10 +204,10 @@ fn a_proxy_challenge_after_a_redirect_below_the_client_drops_the_origin_credenti
         ..Response::new(401)
     };
     let action = client.handle_response(&mut exchange, &request, &challenge, &mut rng);
-    let Action::Send(headers) = action else {
+    let Action::Send(ticket) = action else {
         panic!("expected a send, got {action:?}")
     };
-    assert!(headers.authorization.is_some());
+    assert!(ticket.sign(&request).unwrap().authorization.is_some());
 
     // The retry was redirected to b.example on the way, and the proxy challenges that.
     let proxy: [&[u8]; 1] = [br#"Digest realm="p", nonce="np", qop="auth""#];
@@ -213,9 +217,10 @@ fn a_proxy_challenge_after_a_redirect_below_the_client_drops_the_origin_credenti
         ..Response::new(407)
     };
     let action = client.handle_response(&mut exchange, &request, &redirected, &mut rng);
-    let Action::Send(headers) = action else {
+    let Action::Send(ticket) = action else {
         panic!("expected a send, got {action:?}")
     };
+    let headers = ticket.sign(&request).unwrap();
     assert!(headers.proxy_authorization.is_some());
     assert_eq!(headers.authorization, None);
 }

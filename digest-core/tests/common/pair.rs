@@ -20,6 +20,26 @@ use httpdigest::client::{
     Action, AuthHeaders, BodySource, Client, Exchange, Failure, OriginRef, Request, Response,
     Scheme,
 };
+
+/// The client's word on a request, with each ticket signed as an adapter signs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Send (again) with these headers.
+    Send(AuthHeaders),
+    /// The request is over.
+    Done,
+    /// The request failed.
+    Fail(Failure),
+}
+
+/// What an adapter does with the client's action: signs the ticket of a send.
+fn signed(action: Action, request: &Request<'_>) -> Next {
+    match action {
+        Action::Send(ticket) => ticket.sign(request).map_or_else(Next::Fail, Next::Send),
+        Action::Done => Next::Done,
+        Action::Fail(f) => Next::Fail(f),
+    }
+}
 use httpdigest::server::{
     Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Rejection, ServerRequest,
     Users, Verifier,
@@ -71,7 +91,7 @@ pub(crate) struct Call {
     pub(crate) statuses: Vec<u16>,
     /// The client's last word: `Send` (from `begin` on) while the request is in flight,
     /// then `Done` or `Fail`.
-    pub(crate) action: Action,
+    pub(crate) action: Next,
 }
 
 /// A response on its way back to the client.
@@ -136,13 +156,16 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
             sends: Vec::new(),
             verdicts: Vec::new(),
             statuses: Vec::new(),
-            action: Action::Done,
+            action: Next::Done,
         };
         let request = request(&call.method, &call.target, &call.body, self.origin);
-        let (exchange, headers) = self.client.begin(&request, &mut self.rng);
+        let (exchange, ticket) = self.client.begin(&request, &mut self.rng);
+        let headers = ticket
+            .sign(&request)
+            .expect("the first send's ticket signs");
         call.exchange = exchange;
         call.sends.push(headers.clone());
-        call.action = Action::Send(headers);
+        call.action = Next::Send(headers);
         call
     }
 
@@ -158,7 +181,7 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
     }
 
     /// One exchange: [`serve`](Self::serve), then [`deliver`](Self::deliver).
-    pub(crate) fn step<'c>(&mut self, call: &'c mut Call) -> &'c Action {
+    pub(crate) fn step<'c>(&mut self, call: &'c mut Call) -> &'c Next {
         self.serve(call);
         self.deliver(call)
     }
@@ -227,7 +250,7 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
     /// # Panics
     ///
     /// When no answer is waiting in `call`.
-    pub(crate) fn deliver<'c>(&mut self, call: &'c mut Call) -> &'c Action {
+    pub(crate) fn deliver<'c>(&mut self, call: &'c mut Call) -> &'c Next {
         let Some(answer) = call.answer.take() else {
             panic!("no answer of the server is on its way to the client: {call:#?}");
         };
@@ -242,10 +265,12 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
             ..Response::new(answer.status)
         };
         let request = request(&call.method, &call.target, &call.body, self.origin);
-        let action =
+        let action = signed(
             self.client
-                .handle_response(&mut call.exchange, &request, &response, &mut self.rng);
-        if let Action::Send(headers) = &action {
+                .handle_response(&mut call.exchange, &request, &response, &mut self.rng),
+            &request,
+        );
+        if let Next::Send(headers) = &action {
             call.sends.push(headers.clone());
         }
         call.action = action;
@@ -293,7 +318,7 @@ fn request<'a>(
 impl Call {
     /// Whether the client still has something to do with this request.
     pub(crate) fn in_flight(&self) -> bool {
-        matches!(self.action, Action::Send(_))
+        matches!(self.action, Next::Send(_))
     }
 
     /// How many times the request reached the server.
@@ -312,7 +337,7 @@ impl Call {
     /// Why the client gave up, if it did.
     pub(crate) fn failure(&self) -> Option<&Failure> {
         match &self.action {
-            Action::Fail(f) => Some(f),
+            Next::Fail(f) => Some(f),
             _ => None,
         }
     }
@@ -328,7 +353,7 @@ impl Call {
     /// Asserts that the client is done after `sends` exchanges, the last one accepted.
     #[track_caller]
     pub(crate) fn assert_done(&self, sends: usize) {
-        assert_eq!(self.action, Action::Done, "{self:#?}");
+        assert_eq!(self.action, Next::Done, "{self:#?}");
         assert_eq!(self.verdicts.len(), sends, "{self:#?}");
         assert!(matches!(self.verdicts.last(), Some(Ok(_))), "{self:#?}");
     }

@@ -1,0 +1,274 @@
+//! The conversions the engine is made of, between the `http` crate's types and the core's:
+//! the route of a request, the authentication fields of a response, the header names of a
+//! side, and putting the core's headers on a request.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+use http::header::InvalidHeaderValue;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+
+use crate::client::{AuthHeaders, BodySource, Request, Response};
+use crate::origin::{OriginRef, Scheme};
+use crate::side::Side;
+
+/// The challenge header of `side` (`WWW-Authenticate`, `Proxy-Authenticate`).
+pub fn challenge_header(side: Side) -> HeaderName {
+    HeaderName::from_static(side.challenge_header())
+}
+
+/// The credentials header of `side` (`Authorization`, `Proxy-Authorization`).
+pub fn credentials_header(side: Side) -> HeaderName {
+    HeaderName::from_static(side.credentials_header())
+}
+
+/// The `Authentication-Info` header of `side` (or `Proxy-Authentication-Info`).
+pub fn info_header(side: Side) -> HeaderName {
+    HeaderName::from_static(side.info_header())
+}
+
+/// `Authentication-Info` (RFC 7615 §3).
+pub const AUTHENTICATION_INFO: HeaderName = HeaderName::from_static("authentication-info");
+/// `Proxy-Authentication-Info` (RFC 7615 §4).
+pub const PROXY_AUTHENTICATION_INFO: HeaderName =
+    HeaderName::from_static("proxy-authentication-info");
+
+/// The request-target as it goes on the wire, for the `uri` parameter (RFC 7616 §3.4,
+/// RFC 9112 §3.2): the authority (`host:port`) for `CONNECT`, otherwise the path and query
+/// (`/` when the path is empty), percent-encoding untouched.
+///
+/// Requests sent to a plain forward proxy use the absolute form (the whole URI) on the wire;
+/// pass `uri.to_string()` for those.
+///
+/// ```
+/// use httpdigest::http::request_target;
+///
+/// let uri: http::Uri = "http://example.org/a%20b?x=1#frag".parse().unwrap();
+/// assert_eq!(request_target(&http::Method::GET, &uri), "/a%20b?x=1");
+/// let uri: http::Uri = "example.org:443".parse().unwrap();
+/// assert_eq!(request_target(&http::Method::CONNECT, &uri), "example.org:443");
+/// ```
+pub fn request_target<'a>(method: &Method, uri: &'a Uri) -> Cow<'a, str> {
+    if method == Method::CONNECT
+        && let Some(authority) = uri.authority()
+    {
+        return Cow::Borrowed(authority.as_str());
+    }
+    match uri.path_and_query() {
+        Some(pq) if !pq.as_str().is_empty() && pq.as_str().starts_with('/') => {
+            Cow::Borrowed(pq.as_str())
+        }
+        Some(pq) if !pq.as_str().is_empty() => Cow::Owned(alloc::format!("/{}", pq.as_str())),
+        _ => Cow::Borrowed("/"),
+    }
+}
+
+/// Every `WWW-Authenticate` field (or `Proxy-Authenticate`, when `proxy`), in order, for
+/// [`Challenges`](crate::Challenges) or [`DigestChallenges`](crate::DigestChallenges).
+pub fn challenge_fields(headers: &HeaderMap, proxy: bool) -> impl Iterator<Item = &[u8]> {
+    let name = if proxy {
+        header::PROXY_AUTHENTICATE
+    } else {
+        header::WWW_AUTHENTICATE
+    };
+    headers
+        .get_all(name)
+        .into_iter()
+        .map(http::HeaderValue::as_bytes)
+}
+
+/// The origin (scheme, host, port) of an absolute `http` or `https` URI, for
+/// [`client::Request`](crate::client::Request); `None` for another scheme or a URI without
+/// host. The port is the explicit one or the scheme's default.
+///
+/// ```
+/// use httpdigest::client::Scheme;
+/// use httpdigest::http::origin_of;
+///
+/// let uri: http::Uri = "http://camera.local:8080/cgi-bin/snapshot".parse().unwrap();
+/// let origin = origin_of(&uri).unwrap();
+/// assert_eq!((origin.scheme, origin.host, origin.port), (Scheme::Http, "camera.local", 8080));
+/// let uri: http::Uri = "https://API.example.org/v1".parse().unwrap();
+/// assert_eq!(origin_of(&uri).unwrap().port, 443);
+/// assert!(origin_of(&"/relative".parse().unwrap()).is_none());
+/// ```
+pub fn origin_of(uri: &Uri) -> Option<OriginRef<'_>> {
+    let scheme = match uri.scheme_str()? {
+        s if s.eq_ignore_ascii_case("http") => Scheme::Http,
+        s if s.eq_ignore_ascii_case("https") => Scheme::Https,
+        _ => return None,
+    };
+    Some(OriginRef {
+        scheme,
+        host: uri.host()?,
+        port: uri.port_u16().unwrap_or(scheme.default_port()),
+    })
+}
+
+/// The absolute form of a request-target (RFC 9112 §3.2.2): what a client sends to a plain
+/// forward proxy, and the `uri` parameter of such a request. `None` without scheme or
+/// authority.
+///
+/// ```
+/// use httpdigest::http::absolute_target;
+///
+/// let uri: http::Uri = "http://127.0.0.1:8085/hello.txt?x=1".parse().unwrap();
+/// assert_eq!(absolute_target(&uri).unwrap(), "http://127.0.0.1:8085/hello.txt?x=1");
+/// let uri: http::Uri = "http://example.org".parse().unwrap();
+/// assert_eq!(absolute_target(&uri).unwrap(), "http://example.org/");
+/// ```
+pub fn absolute_target(uri: &Uri) -> Option<alloc::string::String> {
+    let scheme = uri.scheme_str()?;
+    let authority = uri.authority()?;
+    let path = uri
+        .path_and_query()
+        .map(http::uri::PathAndQuery::as_str)
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or("/");
+    Some(alloc::format!("{scheme}://{authority}{path}"))
+}
+
+/// Where a request goes, as the client core needs it: the origin, the forward proxy it passes
+/// through, and the request-target as it goes on the wire.
+///
+/// A proxy applies to plain `http` requests only: those go to the proxy in absolute form
+/// (`GET http://host/path`), where a `407` can be answered. `https` requests reach the
+/// origin through a `CONNECT` tunnel, which the HTTP client opens and authenticates itself.
+///
+/// ```
+/// use httpdigest::client::{OriginRef, Scheme};
+/// use httpdigest::http::Route;
+///
+/// let proxy = OriginRef { scheme: Scheme::Http, host: "proxy.local", port: 3128 };
+/// let uri: http::Uri = "http://camera.local/snapshot?q=1".parse().unwrap();
+/// let route = Route::of(&http::Method::GET, &uri, Some(proxy)).unwrap();
+/// assert_eq!(route.target, "http://camera.local/snapshot?q=1");
+/// assert_eq!(route.proxy, Some(proxy));
+///
+/// let uri: http::Uri = "https://api.example.org/v1".parse().unwrap();
+/// let route = Route::of(&http::Method::GET, &uri, Some(proxy)).unwrap();
+/// assert_eq!((route.target.as_ref(), route.proxy), ("/v1", None));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route<'a> {
+    /// The origin of the request.
+    pub origin: OriginRef<'a>,
+    /// The forward proxy, for plain `http` requests when one is configured.
+    pub proxy: Option<OriginRef<'a>>,
+    /// The request-target on the wire (and the `uri` parameter).
+    pub target: Cow<'a, str>,
+}
+
+impl<'a> Route<'a> {
+    /// The route of `method` `uri` (an absolute `http` or `https` URI), through `proxy` if
+    /// one is configured. `None` for a URI without scheme or host.
+    pub fn of(method: &Method, uri: &'a Uri, proxy: Option<OriginRef<'a>>) -> Option<Self> {
+        let origin = origin_of(uri)?;
+        let proxy = proxy.filter(|_| origin.scheme == Scheme::Http);
+        let target = match proxy {
+            Some(_) => Cow::Owned(absolute_target(uri)?),
+            None => request_target(method, uri),
+        };
+        Some(Self {
+            origin,
+            proxy,
+            target,
+        })
+    }
+
+    /// The core's view of the request.
+    pub fn request<'r>(&'r self, method: &'r Method, body: BodySource<'r>) -> Request<'r> {
+        Request {
+            method: method.as_str(),
+            target: &self.target,
+            origin: self.origin,
+            proxy: self.proxy,
+            body,
+        }
+    }
+}
+
+/// The authentication fields of a response, gathered from its headers for the core's
+/// [`Response`].
+///
+/// ```
+/// use httpdigest::http::ResponseFields;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.append("www-authenticate", r#"Digest realm="a", nonce="1""#.parse().unwrap());
+/// headers.append("www-authenticate", r#"Basic realm="a""#.parse().unwrap());
+/// let fields = ResponseFields::of(&headers);
+/// let response = fields.response(http::StatusCode::UNAUTHORIZED);
+/// assert_eq!((response.status, response.www_authenticate.len()), (401, 2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResponseFields<'h> {
+    www: Vec<&'h [u8]>,
+    proxy: Vec<&'h [u8]>,
+    info: Option<&'h [u8]>,
+    proxy_info: Option<&'h [u8]>,
+}
+
+impl<'h> ResponseFields<'h> {
+    /// Every `WWW-Authenticate` and `Proxy-Authenticate` field, and the
+    /// `Authentication-Info` and `Proxy-Authentication-Info` fields, of `headers`.
+    pub fn of(headers: &'h HeaderMap) -> Self {
+        let info = |name: &HeaderName| headers.get(name).map(HeaderValue::as_bytes);
+        Self {
+            www: challenge_fields(headers, false).collect(),
+            proxy: challenge_fields(headers, true).collect(),
+            info: info(&AUTHENTICATION_INFO),
+            proxy_info: info(&PROXY_AUTHENTICATION_INFO),
+        }
+    }
+
+    /// The core's view of a response with this status and these fields.
+    pub fn response(&self, status: StatusCode) -> Response<'_> {
+        Response {
+            status: status.as_u16(),
+            www_authenticate: &self.www,
+            proxy_authenticate: &self.proxy,
+            authentication_info: self.info,
+            proxy_authentication_info: self.proxy_info,
+            origin: None,
+        }
+    }
+}
+
+/// Puts the core's headers on a send: each header the core gives replaces the request's own
+/// value of it; a header it does not give is left as it is. The strings become the header
+/// values without a copy.
+///
+/// # Errors
+///
+/// A value `http` does not take as a header value (the core writes none such: its values are
+/// checked for control characters as they are written).
+///
+/// ```
+/// use httpdigest::client::AuthHeaders;
+/// use httpdigest::http::put_auth_headers;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("authorization", "Basic old".parse().unwrap());
+/// let auth = AuthHeaders {
+///     authorization: Some(r#"Digest username="u", realm="r""#.to_owned()),
+///     proxy_authorization: None,
+/// };
+/// put_auth_headers(&mut headers, auth).unwrap();
+/// assert_eq!(headers["authorization"], r#"Digest username="u", realm="r""#);
+/// assert!(!headers.contains_key("proxy-authorization"));
+/// ```
+pub fn put_auth_headers(
+    headers: &mut HeaderMap,
+    auth: AuthHeaders,
+) -> Result<(), InvalidHeaderValue> {
+    for (name, value) in [
+        (header::AUTHORIZATION, auth.authorization),
+        (header::PROXY_AUTHORIZATION, auth.proxy_authorization),
+    ] {
+        if let Some(value) = value {
+            headers.insert(name, HeaderValue::try_from(value)?);
+        }
+    }
+    Ok(())
+}
