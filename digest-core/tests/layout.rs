@@ -7,6 +7,7 @@
 //! and paths written inline (`crate::a::b(..)`), starting at `crate`, `super`, `self` or at
 //! one of the module's own child modules. Each path leads to the longest module it names.
 //! Comments and the `#[cfg(test)] mod tests` at the end of a file are not read.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

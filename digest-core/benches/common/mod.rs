@@ -113,14 +113,15 @@ pub mod ours {
             };
             let done =
                 client.handle_response(&mut exchange, &request(), &Response::new(200), &mut rng);
-            assert_eq!(done, Action::Done);
+            assert!(matches!(done, Action::Done));
             Self { client, rng }
         }
 
-        /// The `Authorization` value of the next request.
+        /// The `Authorization` value of the next request: decided, then signed.
         pub fn respond(&mut self) -> String {
-            let (_, headers) = self.client.begin(&request(), &mut self.rng);
-            headers.authorization.unwrap()
+            let request = request();
+            let (_, ticket) = self.client.begin(&request, &mut self.rng);
+            ticket.sign(&request).unwrap().authorization.unwrap()
         }
     }
 
@@ -136,8 +137,8 @@ pub mod ours {
     pub fn fresh_exchange() -> (Client, Exchange, StdRng) {
         let mut client = fresh_client();
         let mut rng = rng();
-        let (exchange, headers) = client.begin(&request(), &mut rng);
-        assert!(headers.authorization.is_none());
+        let (exchange, ticket) = client.begin(&request(), &mut rng);
+        assert!(!ticket.has(httpdigest::Side::Origin));
         (client, exchange, rng)
     }
 
@@ -161,7 +162,7 @@ pub mod ours {
         challenge: &str,
     ) -> String {
         match challenged(client, exchange, challenge, rng) {
-            Action::Send(headers) => headers.authorization.unwrap(),
+            Action::Send(ticket) => ticket.sign(&request()).unwrap().authorization.unwrap(),
             other => panic!("expected a send, got {other:?}"),
         }
     }

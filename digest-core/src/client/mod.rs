@@ -58,6 +58,10 @@ pub use rand::rngs::SysRng as OsRng;
 /// What to do after a response.
 #[must_use = "the action says whether to send again, and with what"]
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "an action lives on the stack for one response; boxing would cost an allocation per request"
+)]
 pub enum Action {
     /// Send the request again with the credentials of this ticket, [signed](Ticket::sign)
     /// outside the client's lock (its headers replace those of the previous send).
@@ -69,6 +73,7 @@ pub enum Action {
 }
 
 /// What a known protection space gives a request.
+#[allow(clippy::large_enum_variant, reason = "as Action")]
 enum Known {
     /// Credentials to send.
     Send(Signer, Sent),
