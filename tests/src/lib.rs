@@ -19,7 +19,8 @@
 )]
 
 pub mod drive;
+pub mod headers;
 pub mod lab;
 pub mod matrix;
-pub mod origin;
 pub mod proxy;
+pub mod server;
