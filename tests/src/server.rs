@@ -12,7 +12,8 @@
 //!
 //! Routes: paths under `/open/` are not protected; a path given a redirect
 //! ([`Spec::redirect`], [`TestServer::redirect`]) answers `302 Location: ...` (behind the
-//! layer unless under `/open/`); every other path answers 200 with the user's name, and
+//! layer unless under `/open/`); `/open/status/NNN` answers status NNN (body `status NNN`);
+//! every other path answers 200 with the user's name, and
 //! `x-body-len` and `x-body-fnv` ([`fnv`]) saying what body arrived. The first
 //! [`Spec::unavailable_first`] authenticated requests get 503 instead.
 //!
@@ -628,7 +629,13 @@ async fn handle(
     let headers = response.headers_mut();
     headers.insert("x-body-len", body.len().into());
     headers.insert("x-body-fnv", fnv(&body).parse().unwrap());
-    if unavailable {
+    let asked = path
+        .strip_prefix("/open/status/")
+        .and_then(|code| StatusCode::from_bytes(code.as_bytes()).ok());
+    if let Some(status) = asked {
+        *response.status_mut() = status;
+        *response.body_mut() = Full::new(Bytes::from(format!("status {}", status.as_u16())));
+    } else if unavailable {
         *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     } else if let Some(location) = state.redirects.lock().unwrap().get(&path) {
         *response.status_mut() = StatusCode::FOUND;
