@@ -5,28 +5,28 @@
 //! streamed bodies, concurrency, proxies) are in the end-to-end suite,
 //! `tests/e2e/conformance.rs`, which runs them through this adapter too.
 //!
-//! Exchanges are counted by a middleware placed inside (after) the Digest middleware: it
-//! sees every send the Digest middleware makes. Redirects reqwest follows happen below it
+//! Exchanges are counted by the end-to-end suite's recording middleware placed inside
+//! (after) the Digest middleware: it sees every send the Digest middleware makes. Redirects reqwest follows happen below it
 //! and are seen only by the servers.
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
     clippy::panic,
+    clippy::indexing_slicing,
     clippy::print_stderr
 )]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{StatusCode, header};
 use httpdigest::client::Failure;
 use httpdigest_reqwest::{AuthError, DigestAuthMiddleware, NoDigest, auth_error};
-use httpdigest_tests::drive::{self, Setup};
+use httpdigest_tests::drive::{self, Recorder, Setup, Wire};
 use httpdigest_tests::headers::params;
-use httpdigest_tests::server::{PASSWORD, Spec, USER, statuses};
-use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
+use httpdigest_tests::server::{
+    PASSWORD, Spec, USER, assert_challenged_once_without_credentials, redirect_to_another_origin,
+    statuses,
+};
+use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use reqwest_retry::RetryTransientMiddleware;
 use reqwest_retry::policies::ExponentialBackoff;
 
@@ -54,68 +54,20 @@ fn digest(user: &str, password: &str) -> DigestAuthMiddleware {
     drive::reqwest_middleware(&Setup::new(user, password))
 }
 
-/// How many sends a [`Counting`] middleware saw.
+/// The sends a [`Recorder`] inside (after) the Digest middleware saw: one per HTTP
+/// exchange the middleware makes (redirects reqwest follows below it are not among them).
 #[derive(Clone, Default)]
-struct Exchanges(Arc<AtomicUsize>);
+struct Exchanges(Wire);
 
 impl Exchanges {
     /// Sends since the last call.
     fn take(&self) -> usize {
-        self.0.swap(0, Ordering::SeqCst)
+        self.0.take_all().len()
     }
-}
 
-/// Counts every send that passes it (placed inside the Digest middleware: one per HTTP
-/// exchange the middleware makes; redirects reqwest follows below are not counted).
-struct Counting(Exchanges);
-
-#[async_trait::async_trait]
-impl Middleware for Counting {
-    async fn handle(
-        &self,
-        request: reqwest::Request,
-        extensions: &mut http::Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        self.0.0.fetch_add(1, Ordering::SeqCst);
-        next.run(request, extensions).await
-    }
-}
-
-/// One send as a middleware below the Digest middleware saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Sent {
-    method: String,
-    url: String,
-    authorization: bool,
-    proxy_authorization: bool,
-}
-
-/// A logging middleware: method, URL and the credentials' presence of every send.
-#[derive(Clone, Default)]
-struct Logger(Arc<Mutex<Vec<Sent>>>);
-
-impl Logger {
-    fn take(&self) -> Vec<Sent> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-#[async_trait::async_trait]
-impl Middleware for Logger {
-    async fn handle(
-        &self,
-        request: reqwest::Request,
-        extensions: &mut http::Extensions,
-        next: Next<'_>,
-    ) -> reqwest_middleware::Result<reqwest::Response> {
-        self.0.lock().unwrap().push(Sent {
-            method: request.method().to_string(),
-            url: request.url().to_string(),
-            authorization: request.headers().contains_key(header::AUTHORIZATION),
-            proxy_authorization: request.headers().contains_key(header::PROXY_AUTHORIZATION),
-        });
-        next.run(request, extensions).await
+    /// The recorder.
+    fn recorder(&self) -> Recorder {
+        Recorder(self.0.clone())
     }
 }
 
@@ -129,7 +81,7 @@ fn alice() -> (ClientWithMiddleware, Exchanges) {
     let exchanges = Exchanges::default();
     let client = ClientBuilder::new(reqwest_client())
         .with(digest(USER, PASSWORD))
-        .with(Counting(exchanges.clone()))
+        .with(exchanges.recorder())
         .build();
     (client, exchanges)
 }
@@ -140,9 +92,7 @@ fn alice() -> (ClientWithMiddleware, Exchanges) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cross_origin_redirect_carries_no_credentials_and_is_out_of_scope() {
-    let b = Spec::new().start();
-    let b_url = b.url_as("localhost", "/x");
-    let a = Spec::new().redirect("/start", b_url.clone()).start();
+    let (a, b, _) = redirect_to_another_origin();
     let (client, exchanges) = alice();
 
     let result = client.get(a.url("/start")).send().await;
@@ -161,13 +111,7 @@ async fn cross_origin_redirect_carries_no_credentials_and_is_out_of_scope() {
     assert_eq!(statuses(&at_a), [401, 302]);
     assert!(at_a[0].credentials.is_none());
     assert_eq!(at_a[1].nc(), Some(1));
-    let at_b = b.take_seen();
-    assert_eq!(statuses(&at_b), [401]);
-    assert_eq!(at_b[0].uri, "/x");
-    assert!(
-        at_b.iter().all(|s| s.credentials.is_none()),
-        "credentials leaked to B: {at_b:?}"
-    );
+    assert_challenged_once_without_credentials(&b);
 
     // A is known now: one send, A answers 302 at once, B's challenge is again not answered.
     let result = client.get(a.url("/start")).send().await;
@@ -179,13 +123,7 @@ async fn cross_origin_redirect_carries_no_credentials_and_is_out_of_scope() {
     let at_a = a.take_seen();
     assert_eq!(statuses(&at_a), [302]);
     assert_eq!(at_a[0].nc(), Some(2));
-    let at_b = b.take_seen();
-    assert_eq!(statuses(&at_b), [401]);
-    assert!(
-        at_b.iter().all(|s| s.credentials.is_none()),
-        "credentials leaked to B: {at_b:?}"
-    );
-    assert!(b.take_accepted().is_empty());
+    assert_challenged_once_without_credentials(&b);
 }
 
 /// reqwest keeps `Authorization` on a same-origin redirect, so the credentials computed for
@@ -242,7 +180,7 @@ async fn same_origin_redirect_replays_the_first_paths_credentials() {
             .unwrap(),
     )
     .with(digest(USER, PASSWORD))
-    .with(Counting(exchanges.clone()))
+    .with(exchanges.recorder())
     .build();
     let response = client.get(a.url("/start")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
@@ -281,7 +219,7 @@ async fn retried_request_goes_out_authenticated_with_a_new_nc() {
     let client = ClientBuilder::new(reqwest_client())
         .with(short_backoff(2))
         .with(digest(USER, PASSWORD))
-        .with(Counting(exchanges.clone()))
+        .with(exchanges.recorder())
         .build();
 
     let response = client.get(server.url("/flaky")).send().await.unwrap();
@@ -312,7 +250,7 @@ async fn auth_error_is_found_through_reqwest_retry() {
     let client = ClientBuilder::new(reqwest_client())
         .with(short_backoff(2))
         .with(digest(USER, "wrong"))
-        .with(Counting(exchanges.clone()))
+        .with(exchanges.recorder())
         .build();
 
     let error = client.get(server.url("/x")).send().await.unwrap_err();
@@ -344,39 +282,52 @@ async fn auth_error_is_found_through_reqwest_retry() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logging_after_the_digest_middleware_sees_every_send() {
     let server = Spec::new().nonce_lifetime(10).unavailable_first(1).start();
-    let logger = Logger::default();
+    let logger = Wire::default();
     let client = ClientBuilder::new(reqwest_client())
         .with(short_backoff(2))
         .with(digest(USER, PASSWORD))
-        .with(logger.clone())
+        .with(Recorder(logger.clone()))
         .build();
-    let sent = |path: &str, authorization: bool| Sent {
-        method: "GET".into(),
-        url: server.url(path),
-        authorization,
-        proxy_authorization: false,
+    let sent =
+        |path: &str, authorization: bool| ("GET".to_owned(), server.url(path), authorization);
+    let logged = || -> Vec<(String, String, bool)> {
+        let sends = logger.take_all();
+        sends
+            .into_iter()
+            .map(|e| (e.method, e.uri, e.sent.is_some()))
+            .collect()
     };
 
     // Unauthenticated first send, the answer to the challenge (503), reqwest-retry's retry.
     let response = client.get(server.url("/one")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        logger.take(),
+        logged(),
         [sent("/one", false), sent("/one", true), sent("/one", true)]
     );
-    assert_eq!(statuses(&server.take_seen()), [401, 503, 200]);
+    let seen = server.take_seen();
+    assert_eq!(statuses(&seen), [401, 503, 200]);
+    assert!(
+        seen.iter()
+            .all(|s| s.header("proxy-authorization").is_none())
+    );
 
     // One send for a known space.
     let response = client.get(server.url("/two")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(logger.take(), [sent("/two", true)]);
+    assert_eq!(logged(), [sent("/two", true)]);
 
     // The Digest middleware's own resend after stale=true.
     server.advance(11);
     let response = client.get(server.url("/three")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(logger.take(), [sent("/three", true), sent("/three", true)]);
-    assert_eq!(statuses(&server.take_seen()), [200, 401, 200]);
+    assert_eq!(logged(), [sent("/three", true), sent("/three", true)]);
+    let seen = server.take_seen();
+    assert_eq!(statuses(&seen), [200, 401, 200]);
+    assert!(
+        seen.iter()
+            .all(|s| s.header("proxy-authorization").is_none())
+    );
 }
 
 // ---------------------------------------------------------------------------------------

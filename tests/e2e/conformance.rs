@@ -21,8 +21,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use httpdigest::client::{ClientConfig, Failure};
 use httpdigest::{Algorithm, QopOptions};
@@ -578,23 +576,9 @@ fn hammer(
     );
     server.take_seen();
     server.take_accepted();
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= REQUESTS {
-                        return;
-                    }
-                    let result = client.get(&server.url(&format!("/c/{i}")));
-                    results.lock().unwrap().push(result);
-                }
-            });
-        }
-    });
-    results.into_inner().unwrap()
+    drive::hammer(&*client, REQUESTS, AT_ONCE, |i| {
+        server.url(&format!("/c/{i}"))
+    })
 }
 
 #[test]

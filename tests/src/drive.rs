@@ -6,7 +6,7 @@
 //! [`Driver::send`] blocks; the async adapters run on one shared tokio runtime, so many
 //! threads may call it at once on one driver (the concurrency tests do).
 //!
-//! Each adapter is constructed in one place: [`ureq_agent`], [`reqwest_middleware`],
+//! Each adapter is constructed in one place: [`ureq_agent`], [`reqwest_middleware()`],
 //! [`hyper_layer`], from a [`Setup`]. The drivers use them, and so do the adapter crates'
 //! own tests.
 
@@ -16,6 +16,7 @@ use std::future::Future;
 use std::io::Cursor;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::thread::ThreadId;
@@ -71,6 +72,8 @@ impl Adapter {
 /// One request on the wire and its answer.
 #[derive(Clone, Debug, Default)]
 pub struct Exchange {
+    /// The method.
+    pub method: String,
     /// The request URI (absolute).
     pub uri: String,
     /// `Authorization`, or `Proxy-Authorization`, as sent (lossy UTF-8), if any.
@@ -244,6 +247,33 @@ pub trait Driver: Send + Sync {
     }
 }
 
+/// `requests` GETs through `client` from `at_once` threads, the i-th to `url(i)`: how each
+/// ended and its exchanges, in the order they ended.
+pub fn hammer(
+    client: &dyn Driver,
+    requests: usize,
+    at_once: usize,
+    url: impl Fn(usize) -> String + Sync,
+) -> Vec<(Outcome, Vec<Exchange>)> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..at_once {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= requests {
+                        return;
+                    }
+                    let result = client.get(&url(i));
+                    results.lock().unwrap().push(result);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap()
+}
+
 /// The outcome of a final response, its status, headers and body read to the end.
 fn answered(status: u16, headers: HeaderMap, body: Result<Vec<u8>, String>) -> Reply {
     let (outcome, body) = match body {
@@ -323,9 +353,10 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 // The record of the wire
 // ---------------------------------------------------------------------------------------
 
-/// Exchanges as the adapters make them, each with a number and the thread that sent it.
+/// Exchanges as an adapter makes them, each with a number and the thread that sent it: what
+/// the drivers record, and what a [`Recorder`] under a reqwest-middleware chain records.
 #[derive(Clone, Default)]
-struct Wire(Arc<Mutex<WireLog>>);
+pub struct Wire(Arc<Mutex<WireLog>>);
 
 #[derive(Default)]
 struct WireLog {
@@ -335,11 +366,18 @@ struct WireLog {
 
 impl Wire {
     /// A request goes out; returns its number.
-    fn request(&self, uri: String, sent: Option<String>, thread: Option<ThreadId>) -> u64 {
+    fn request(
+        &self,
+        method: &str,
+        uri: String,
+        sent: Option<String>,
+        thread: Option<ThreadId>,
+    ) -> u64 {
         let mut log = self.0.lock().unwrap();
         let number = log.next;
         log.next += 1;
         let exchange = Exchange {
+            method: method.to_owned(),
             uri,
             sent,
             ..Exchange::default()
@@ -381,6 +419,15 @@ impl Wire {
         log.exchanges = kept;
         taken.into_iter().map(|(_, _, e)| e).collect()
     }
+
+    /// Removes and returns every exchange, in order.
+    pub fn take_all(&self) -> Vec<Exchange> {
+        let mut log = self.0.lock().unwrap();
+        std::mem::take(&mut log.exchanges)
+            .into_iter()
+            .map(|(_, _, e)| e)
+            .collect()
+    }
 }
 
 fn challenges(headers: &HeaderMap) -> Vec<String> {
@@ -407,6 +454,19 @@ struct UreqDriver {
     wire: Wire,
 }
 
+/// `builder` (any adapter's) with `setup`'s credentials: the proxy's, with the proxy, or
+/// the origin's. The three adapters' builders are three types with the same methods.
+macro_rules! with_credentials {
+    ($builder:expr, $setup:expr) => {
+        match &$setup.proxy {
+            Some(proxy) => $builder
+                .proxy(proxy.clone())
+                .proxy_credentials($setup.user.clone(), $setup.password.clone()),
+            None => $builder.credentials($setup.user.clone(), $setup.password.clone()),
+        }
+    };
+}
+
 /// What watches a `DigestAgent`'s sends and answers.
 pub type Observer = Box<dyn Fn(&Event<'_>) + Send + Sync>;
 
@@ -427,13 +487,7 @@ pub fn ureq_agent(
     if let Some(bytes) = setup.max_buffered_body {
         builder = builder.max_buffered_body(bytes);
     }
-    builder = match &setup.proxy {
-        Some(proxy) => builder
-            .proxy(proxy.clone())
-            .proxy_credentials(setup.user.clone(), setup.password.clone()),
-        None => builder.credentials(setup.user.clone(), setup.password.clone()),
-    };
-    builder.build().unwrap()
+    with_credentials!(builder, setup).build().unwrap()
 }
 
 impl UreqDriver {
@@ -447,13 +501,14 @@ impl UreqDriver {
             let thread = std::thread::current().id();
             match event {
                 Event::Request {
+                    method,
                     uri,
                     authorization,
                     proxy_authorization,
                     ..
                 } => {
                     let sent = authorization.or(*proxy_authorization).map(str::to_owned);
-                    log.request(uri.to_string(), sent, Some(thread));
+                    log.request(method.as_str(), uri.to_string(), sent, Some(thread));
                 }
                 Event::Response {
                     status, headers, ..
@@ -508,8 +563,9 @@ struct ReqwestDriver {
     wire: Wire,
 }
 
-/// Placed after the Digest middleware: sees each send it makes.
-struct Recorder(Wire);
+/// A reqwest middleware that records each send passing it; placed after the Digest
+/// middleware, it sees each send that one makes.
+pub struct Recorder(pub Wire);
 
 #[async_trait::async_trait]
 impl Middleware for Recorder {
@@ -520,6 +576,7 @@ impl Middleware for Recorder {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
         let index = self.0.request(
+            request.method().as_str(),
             request.url().to_string(),
             credentials(request.headers()),
             None,
@@ -536,14 +593,7 @@ impl Middleware for Recorder {
 /// A `DigestAuthMiddleware` for `setup`.
 pub fn reqwest_middleware(setup: &Setup) -> DigestAuthMiddleware {
     let digest = DigestAuthMiddleware::builder().client_config(setup.config.clone());
-    match &setup.proxy {
-        Some(proxy) => digest
-            .proxy(proxy.clone())
-            .proxy_credentials(setup.user.clone(), setup.password.clone()),
-        None => digest.credentials(setup.user.clone(), setup.password.clone()),
-    }
-    .build()
-    .unwrap()
+    with_credentials!(digest, setup).build().unwrap()
 }
 
 impl ReqwestDriver {
@@ -638,6 +688,7 @@ where
 
     fn call(&mut self, request: Request<HyperBody>) -> Self::Future {
         let index = self.wire.request(
+            request.method().as_str(),
             request.uri().to_string(),
             credentials(request.headers()),
             None,
@@ -658,14 +709,7 @@ pub fn hyper_layer(setup: &Setup) -> DigestAuthLayer {
     if let Some(bytes) = setup.max_buffered_body {
         digest = digest.max_buffered_body(bytes);
     }
-    match &setup.proxy {
-        Some(proxy) => digest
-            .proxy(proxy.clone())
-            .proxy_credentials(setup.user.clone(), setup.password.clone()),
-        None => digest.credentials(setup.user.clone(), setup.password.clone()),
-    }
-    .build()
-    .unwrap()
+    with_credentials!(digest, setup).build().unwrap()
 }
 
 impl HyperDriver {

@@ -17,7 +17,7 @@
 //! `x-body-len` and `x-body-fnv` ([`fnv`]) saying what body arrived. The first
 //! [`Spec::unavailable_first`] authenticated requests get 503 instead.
 //!
-//! The server listens on 127.0.0.1 and, on the same port where it can, on [::1], so that
+//! The server listens on 127.0.0.1 and, on the same port where it can, on `[::1]`, so that
 //! `localhost` names it whichever way it resolves. Servers run on a runtime of their own,
 //! so blocking tests and `#[tokio::test]`s start them alike.
 
@@ -259,6 +259,29 @@ pub fn statuses(seen: &[Seen]) -> Vec<u16> {
     seen.iter().map(|s| s.status).collect()
 }
 
+/// Two origins for a redirect out of scope: A, whose `/start` answers (behind the Digest
+/// layer) `302` to `/x` on B, and B, named `localhost` in that location. Returns A, B and
+/// the location.
+pub fn redirect_to_another_origin() -> (TestServer, TestServer, String) {
+    let b = Spec::new().start();
+    let location = b.url_as("localhost", "/x");
+    let a = Spec::new().redirect("/start", location.clone()).start();
+    (a, b, location)
+}
+
+/// What B of [`redirect_to_another_origin`] saw since the last look: one request, to `/x`,
+/// challenged, without credentials.
+pub fn assert_challenged_once_without_credentials(b: &TestServer) {
+    let at_b = b.take_seen();
+    assert_eq!(statuses(&at_b), [401], "{at_b:?}");
+    assert_eq!(at_b[0].uri, "/x");
+    assert!(
+        at_b[0].credentials.is_none(),
+        "credentials leaked to B: {at_b:?}"
+    );
+    assert!(b.take_accepted().is_empty());
+}
+
 /// A running test server; stops accepting connections when dropped.
 pub struct TestServer {
     addr: SocketAddr,
@@ -316,7 +339,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 }
 
 impl TestServer {
-    /// Starts a server on 127.0.0.1 (an OS-chosen port), and [::1] on the same port where
+    /// Starts a server on 127.0.0.1 (an OS-chosen port), and `[::1]` on the same port where
     /// it can.
     pub fn start(spec: Spec) -> Self {
         let clock = Arc::new(AtomicU64::new(T0));
