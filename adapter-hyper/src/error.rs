@@ -15,7 +15,7 @@ pub enum Error<E> {
     #[error(transparent)]
     Service(E),
     /// Digest authentication failed: see [`AuthError::failure`].
-    #[error(transparent)]
+    #[error("digest authentication failed: {0}")]
     Auth(Box<AuthError>),
     /// The request body could not be read.
     #[error("could not read the request body: {0}")]

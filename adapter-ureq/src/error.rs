@@ -12,7 +12,7 @@ pub enum Error {
     #[error(transparent)]
     Ureq(#[from] ureq::Error),
     /// Digest authentication failed; the response that ended it is inside.
-    #[error(transparent)]
+    #[error("digest authentication failed: {0}")]
     Auth(Box<AuthError>),
     /// The request could not be formed (a header name or value, a URI).
     #[error("invalid request: {0}")]

@@ -63,7 +63,7 @@ use http_body_util::{BodyExt as _, Full};
 use httpdigest::server::{Users, Verifier, VerifierConfig};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody, RequireDigestLayer};
 use httpdigest_reqwest::DigestAuthMiddleware;
-use httpdigest_tests::{drive, lab, origin};
+use httpdigest_tests::{drive, lab, server};
 use httpdigest_ureq::DigestAgent;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
@@ -176,7 +176,7 @@ fn our_server() -> Server {
             }
         }
     });
-    runtime.spawn(origin::serve_http1(listener, service));
+    runtime.spawn(server::serve_http1(listener, move || service.clone()));
     Server {
         open: format!("http://{addr}/open/index.html"),
         protected: format!("http://{addr}/protected/index.html"),

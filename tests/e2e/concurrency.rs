@@ -20,8 +20,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use httpdigest::DigestCredentials;
@@ -44,23 +42,9 @@ fn run(adapter: Adapter) -> Vec<(Outcome, Vec<Exchange>)> {
         adapter.name(),
         learn.1
     );
-    let next = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..AT_ONCE {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    if i >= REQUESTS {
-                        return;
-                    }
-                    let result = client.get(&format!("{APACHE_STRICT}?request={i}"));
-                    results.lock().unwrap().push(result);
-                }
-            });
-        }
-    });
-    results.into_inner().unwrap()
+    drive::hammer(&*client, REQUESTS, AT_ONCE, |i| {
+        format!("{APACHE_STRICT}?request={i}")
+    })
 }
 
 /// Checks one adapter's run; returns the table's text and the problems.

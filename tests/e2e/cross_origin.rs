@@ -6,7 +6,7 @@
 //! `localhost`) may carry `Authorization`, `Proxy-Authorization`, the user name or the
 //! password.
 //!
-//! The scenarios (rows of the interop table, see `httpdigest_tests::origin::SCENARIOS`):
+//! The scenarios (rows of the interop table, see `httpdigest_tests::matrix::CROSS_ORIGIN`):
 //! 1. A's protected page redirects to B: the client follows, B challenges, and the result
 //!    is `Failure::OutOfScope`; B saw one request, without credentials.
 //! 2. A's challenge lists B in `domain`: a later request to B goes without credentials and
@@ -28,14 +28,18 @@ use httpdigest::client::Failure;
 use httpdigest::server::VerifierConfig;
 use httpdigest_tests::drive::{self, Adapter, Driver, Outcome, Setup};
 use httpdigest_tests::matrix::{self, Record};
-use httpdigest_tests::origin::{OriginServer, REALM, SCENARIOS, Seen};
+use httpdigest_tests::server::{REALM, Seen, Spec, TestServer};
 
 const USER: &str = "origin-user";
 const PASSWORD: &str = "origin-pass";
 const SECRETS: [&str; 2] = [USER, PASSWORD];
 
-fn server(host: &'static str, config: VerifierConfig) -> OriginServer {
-    OriginServer::start(host, (USER, PASSWORD), config)
+fn server(host: &'static str, config: VerifierConfig) -> TestServer {
+    Spec::new()
+        .host(host)
+        .config(config)
+        .users([(USER, PASSWORD)])
+        .start()
 }
 
 fn client(adapter: Adapter) -> Box<dyn Driver> {
@@ -177,7 +181,7 @@ fn scenario(adapter: Adapter, index: usize) -> (String, Vec<String>) {
 fn nothing_derived_from_the_credentials_leaves_the_scope() {
     let mut failures = Vec::new();
     for adapter in Adapter::ALL {
-        for (index, row) in SCENARIOS.iter().enumerate() {
+        for (index, row) in matrix::CROSS_ORIGIN.iter().enumerate() {
             let (text, problems) = scenario(adapter, index);
             matrix::record(&Record {
                 adapter,

@@ -3,20 +3,30 @@
 //! (through a middleware placed after it) and the hyper client layer (through a service
 //! placed under it, over hyper-util's client, with tower-http's `FollowRedirect` above it).
 //!
-//! [`Driver::get`] blocks; the async adapters run on one shared tokio runtime, so many
-//! threads may call `get` at once on one driver (the concurrency tests do).
+//! [`Driver::send`] blocks; the async adapters run on one shared tokio runtime, so many
+//! threads may call it at once on one driver (the concurrency tests do).
+//!
+//! Each adapter is constructed in one place: [`ureq_agent`], [`reqwest_middleware()`],
+//! [`hyper_layer`], from a [`Setup`]. The drivers use them, and so do the adapter crates'
+//! own tests.
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::future::Future;
+use std::io::Cursor;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::thread::ThreadId;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, header};
+use http::{HeaderMap, Method, Request, Response, header};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use httpdigest::client::{ClientConfig, Failure};
+use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody};
 use httpdigest_reqwest::DigestAuthMiddleware;
 use httpdigest_ureq::{DigestAgent, Event};
@@ -62,6 +72,8 @@ impl Adapter {
 /// One request on the wire and its answer.
 #[derive(Clone, Debug, Default)]
 pub struct Exchange {
+    /// The method.
+    pub method: String,
     /// The request URI (absolute).
     pub uri: String,
     /// `Authorization`, or `Proxy-Authorization`, as sent (lossy UTF-8), if any.
@@ -106,6 +118,9 @@ pub struct Setup {
     pub proxy: Option<String>,
     /// The core's policy.
     pub config: ClientConfig,
+    /// The most body bytes the adapter keeps to send again (ureq and hyper; a streamed
+    /// reqwest body is never kept). `None`: the adapter's default.
+    pub max_buffered_body: Option<usize>,
 }
 
 impl Setup {
@@ -116,6 +131,7 @@ impl Setup {
             password: password.to_owned(),
             proxy: None,
             config: ClientConfig::default(),
+            max_buffered_body: None,
         }
     }
 
@@ -130,16 +146,175 @@ impl Setup {
         self.config = config;
         self
     }
+
+    /// The most body bytes the adapter keeps to send again.
+    pub fn max_buffered_body(mut self, bytes: usize) -> Self {
+        self.max_buffered_body = Some(bytes);
+        self
+    }
 }
 
-/// An adapter ready to send GETs.
+/// A request body.
+#[derive(Clone, Debug, Default)]
+pub enum Payload {
+    /// None.
+    #[default]
+    Empty,
+    /// In memory, its length known.
+    Bytes(Vec<u8>),
+    /// Streamed in chunks, its length unknown in advance (a reader for ureq, a stream for
+    /// reqwest, a body without a size hint for hyper): the adapter keeps it to send again
+    /// only if it fits in its buffer.
+    Streamed(Vec<u8>),
+}
+
+/// One request.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The method.
+    pub method: Method,
+    /// The URL.
+    pub url: String,
+    /// The body.
+    pub body: Payload,
+}
+
+impl Call {
+    /// GET `url`.
+    pub fn get(url: &str) -> Self {
+        Call {
+            method: Method::GET,
+            url: url.to_owned(),
+            body: Payload::Empty,
+        }
+    }
+
+    /// POST `data` to `url`.
+    pub fn post(url: &str, data: &[u8]) -> Self {
+        Call {
+            method: Method::POST,
+            url: url.to_owned(),
+            body: Payload::Bytes(data.to_vec()),
+        }
+    }
+
+    /// POST `data` to `url`, streamed.
+    pub fn streamed(url: &str, data: &[u8]) -> Self {
+        Call {
+            method: Method::POST,
+            url: url.to_owned(),
+            body: Payload::Streamed(data.to_vec()),
+        }
+    }
+}
+
+/// How a request ended, and the answer.
+#[derive(Debug)]
+pub struct Reply {
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The final response's status, or the one a Digest failure came with.
+    pub status: Option<u16>,
+    /// The final response's headers, or those a Digest failure came with.
+    pub headers: HeaderMap,
+    /// The final response's body (lossy UTF-8).
+    pub body: String,
+    /// The exchanges the adapter made for it (those whose URI is the request's).
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Reply {
+    /// The first value of the header `name`, as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// An adapter ready to send requests.
 pub trait Driver: Send + Sync {
     /// Which adapter this is.
     fn adapter(&self) -> Adapter;
-    /// GET `url` (following redirects, as the adapter does): how it ended, and the exchanges
-    /// the adapter made for it (those whose URI is `url`, so concurrent calls with distinct
-    /// URLs tell theirs apart).
-    fn get(&self, url: &str) -> (Outcome, Vec<Exchange>);
+
+    /// Sends `call` (following redirects, as the adapter does): how it ended, and the
+    /// exchanges the adapter made for it (those whose URI is the call's, so concurrent calls
+    /// with distinct URLs tell theirs apart).
+    fn send(&self, call: &Call) -> Reply;
+
+    /// GET `url`: how it ended, and the exchanges.
+    fn get(&self, url: &str) -> (Outcome, Vec<Exchange>) {
+        let reply = self.send(&Call::get(url));
+        (reply.outcome, reply.exchanges)
+    }
+}
+
+/// `requests` GETs through `client` from `at_once` threads, the i-th to `url(i)`: how each
+/// ended and its exchanges, in the order they ended.
+pub fn hammer(
+    client: &dyn Driver,
+    requests: usize,
+    at_once: usize,
+    url: impl Fn(usize) -> String + Sync,
+) -> Vec<(Outcome, Vec<Exchange>)> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..at_once {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= requests {
+                        return;
+                    }
+                    let result = client.get(&url(i));
+                    results.lock().unwrap().push(result);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap()
+}
+
+/// The outcome of a final response, its status, headers and body read to the end.
+fn answered(status: u16, headers: HeaderMap, body: Result<Vec<u8>, String>) -> Reply {
+    let (outcome, body) = match body {
+        Ok(body) => (
+            Outcome::Status(status),
+            String::from_utf8_lossy(&body).into_owned(),
+        ),
+        Err(e) => (
+            Outcome::Error(format!("reading the body: {e}")),
+            String::new(),
+        ),
+    };
+    Reply {
+        outcome,
+        status: Some(status),
+        headers,
+        body,
+        exchanges: Vec::new(),
+    }
+}
+
+/// A Digest failure and the response it came with.
+fn failed(failure: &Failure, status: u16, headers: &HeaderMap) -> Reply {
+    Reply {
+        outcome: Outcome::Failure(failure.clone()),
+        status: Some(status),
+        headers: headers.clone(),
+        body: String::new(),
+        exchanges: Vec::new(),
+    }
+}
+
+/// Any other end.
+fn broke(outcome: Outcome) -> Reply {
+    Reply {
+        outcome,
+        status: None,
+        headers: HeaderMap::new(),
+        body: String::new(),
+        exchanges: Vec::new(),
+    }
 }
 
 /// A driver for `adapter`.
@@ -178,9 +353,10 @@ pub fn runtime() -> &'static tokio::runtime::Runtime {
 // The record of the wire
 // ---------------------------------------------------------------------------------------
 
-/// Exchanges as the adapters make them, each with a number and the thread that sent it.
+/// Exchanges as an adapter makes them, each with a number and the thread that sent it: what
+/// the drivers record, and what a [`Recorder`] under a reqwest-middleware chain records.
 #[derive(Clone, Default)]
-struct Wire(Arc<Mutex<WireLog>>);
+pub struct Wire(Arc<Mutex<WireLog>>);
 
 #[derive(Default)]
 struct WireLog {
@@ -190,11 +366,18 @@ struct WireLog {
 
 impl Wire {
     /// A request goes out; returns its number.
-    fn request(&self, uri: String, sent: Option<String>, thread: Option<ThreadId>) -> u64 {
+    fn request(
+        &self,
+        method: &str,
+        uri: String,
+        sent: Option<String>,
+        thread: Option<ThreadId>,
+    ) -> u64 {
         let mut log = self.0.lock().unwrap();
         let number = log.next;
         log.next += 1;
         let exchange = Exchange {
+            method: method.to_owned(),
             uri,
             sent,
             ..Exchange::default()
@@ -236,6 +419,15 @@ impl Wire {
         log.exchanges = kept;
         taken.into_iter().map(|(_, _, e)| e).collect()
     }
+
+    /// Removes and returns every exchange, in order.
+    pub fn take_all(&self) -> Vec<Exchange> {
+        let mut log = self.0.lock().unwrap();
+        std::mem::take(&mut log.exchanges)
+            .into_iter()
+            .map(|(_, _, e)| e)
+            .collect()
+    }
 }
 
 fn challenges(headers: &HeaderMap) -> Vec<String> {
@@ -262,6 +454,44 @@ struct UreqDriver {
     wire: Wire,
 }
 
+impl Setup {
+    /// The core client every adapter is built over: `setup`'s credentials (the proxy's, with
+    /// the proxy, or the origin's) and policy.
+    pub fn client(&self) -> Client {
+        let credentials = Credentials::new(self.user.clone(), self.password.clone());
+        let builder = Client::builder().config(self.config.clone());
+        match &self.proxy {
+            Some(proxy) => builder.proxy(proxy.clone()).proxy_credentials(credentials),
+            None => builder.credentials(credentials),
+        }
+        .build()
+        .unwrap()
+    }
+}
+
+/// What watches a `DigestAgent`'s sends and answers.
+pub type Observer = Box<dyn Fn(&Event<'_>) + Send + Sync>;
+
+/// A `DigestAgent` for `setup`, with `ureq`'s configuration (ureq's default without) and
+/// `observer` (none without).
+pub fn ureq_agent(
+    setup: &Setup,
+    ureq: Option<ureq::config::Config>,
+    observer: Option<Observer>,
+) -> DigestAgent {
+    let mut builder = DigestAgent::builder().client(setup.client());
+    if let Some(config) = ureq {
+        builder = builder.ureq_config(config);
+    }
+    if let Some(observer) = observer {
+        builder = builder.observer(observer);
+    }
+    if let Some(bytes) = setup.max_buffered_body {
+        builder = builder.max_buffered_body(bytes);
+    }
+    builder.build().unwrap()
+}
+
 impl UreqDriver {
     fn new(setup: &Setup) -> Self {
         let wire = Wire::default();
@@ -269,35 +499,27 @@ impl UreqDriver {
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build();
-        let mut builder = DigestAgent::builder()
-            .ureq_config(config)
-            .client_config(setup.config.clone())
-            .observer(move |event| {
-                let thread = std::thread::current().id();
-                match event {
-                    Event::Request {
-                        uri,
-                        authorization,
-                        proxy_authorization,
-                        ..
-                    } => {
-                        let sent = authorization.or(*proxy_authorization).map(str::to_owned);
-                        log.request(uri.to_string(), sent, Some(thread));
-                    }
-                    Event::Response {
-                        status, headers, ..
-                    } => log.response_on(thread, status.as_u16(), headers),
-                    _ => {}
+        let observer = move |event: &Event<'_>| {
+            let thread = std::thread::current().id();
+            match event {
+                Event::Request {
+                    method,
+                    uri,
+                    authorization,
+                    proxy_authorization,
+                    ..
+                } => {
+                    let sent = authorization.or(*proxy_authorization).map(str::to_owned);
+                    log.request(method.as_str(), uri.to_string(), sent, Some(thread));
                 }
-            });
-        builder = match &setup.proxy {
-            Some(proxy) => builder
-                .proxy(proxy.clone())
-                .proxy_credentials(setup.user.clone(), setup.password.clone()),
-            None => builder.credentials(setup.user.clone(), setup.password.clone()),
+                Event::Response {
+                    status, headers, ..
+                } => log.response_on(thread, status.as_u16(), headers),
+                _ => {}
+            }
         };
         UreqDriver {
-            agent: builder.build().unwrap(),
+            agent: ureq_agent(setup, Some(config), Some(Box::new(observer))),
             wire,
         }
     }
@@ -308,19 +530,29 @@ impl Driver for UreqDriver {
         Adapter::Ureq
     }
 
-    fn get(&self, url: &str) -> (Outcome, Vec<Exchange>) {
-        let outcome = match self.agent.get(url).call() {
-            Ok(mut response) => match response.body_mut().read_to_vec() {
-                Ok(_) => Outcome::Status(response.status().as_u16()),
-                Err(e) => Outcome::Error(format!("reading the body: {e}")),
-            },
-            Err(httpdigest_ureq::Error::NonAsciiAuthorization) => Outcome::NotSendable,
-            Err(e) => match e.failure() {
-                Some(failure) => Outcome::Failure(failure.clone()),
-                None => Outcome::Error(e.to_string()),
-            },
+    fn send(&self, call: &Call) -> Reply {
+        let request = self.agent.request(call.method.clone(), &call.url);
+        let result = match &call.body {
+            Payload::Empty => request.call(),
+            Payload::Bytes(data) => request.send(data.as_slice()),
+            Payload::Streamed(data) => request.send_reader(Cursor::new(data.clone())),
         };
-        (outcome, self.wire.take(url))
+        let mut reply = match result {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let body = response.body_mut().read_to_vec().map_err(|e| e.to_string());
+                answered(status, response.headers().clone(), body)
+            }
+            Err(httpdigest_ureq::Error::NonAsciiAuthorization) => broke(Outcome::NotSendable),
+            Err(httpdigest_ureq::Error::Auth(auth)) => failed(
+                auth.failure(),
+                auth.status().as_u16(),
+                auth.response().headers(),
+            ),
+            Err(e) => broke(Outcome::Error(e.to_string())),
+        };
+        reply.exchanges = self.wire.take(&call.url);
+        reply
     }
 }
 
@@ -333,8 +565,9 @@ struct ReqwestDriver {
     wire: Wire,
 }
 
-/// Placed after the Digest middleware: sees each send it makes.
-struct Recorder(Wire);
+/// A reqwest middleware that records each send passing it; placed after the Digest
+/// middleware, it sees each send that one makes.
+pub struct Recorder(pub Wire);
 
 #[async_trait::async_trait]
 impl Middleware for Recorder {
@@ -345,6 +578,7 @@ impl Middleware for Recorder {
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
         let index = self.0.request(
+            request.method().as_str(),
             request.url().to_string(),
             credentials(request.headers()),
             None,
@@ -358,23 +592,21 @@ impl Middleware for Recorder {
     }
 }
 
+/// A `DigestAuthMiddleware` for `setup`.
+pub fn reqwest_middleware(setup: &Setup) -> DigestAuthMiddleware {
+    DigestAuthMiddleware::with_client(setup.client())
+}
+
 impl ReqwestDriver {
     fn new(setup: &Setup) -> Self {
         let _context = runtime().enter();
         let wire = Wire::default();
         let mut http = reqwest::Client::builder().no_proxy();
-        let mut digest = DigestAuthMiddleware::builder().client_config(setup.config.clone());
-        digest = match &setup.proxy {
-            Some(proxy) => {
-                http = http.proxy(reqwest::Proxy::http(proxy).unwrap());
-                digest
-                    .proxy(proxy.clone())
-                    .proxy_credentials(setup.user.clone(), setup.password.clone())
-            }
-            None => digest.credentials(setup.user.clone(), setup.password.clone()),
-        };
+        if let Some(proxy) = &setup.proxy {
+            http = http.proxy(reqwest::Proxy::http(proxy).unwrap());
+        }
         let client = ClientBuilder::new(http.build().unwrap())
-            .with(digest.build().unwrap())
+            .with(reqwest_middleware(setup))
             .with(Recorder(wire.clone()))
             .build();
         ReqwestDriver { client, wire }
@@ -386,23 +618,36 @@ impl Driver for ReqwestDriver {
         Adapter::Reqwest
     }
 
-    fn get(&self, url: &str) -> (Outcome, Vec<Exchange>) {
-        let outcome = runtime().block_on(async {
-            match self.client.get(url).send().await {
+    fn send(&self, call: &Call) -> Reply {
+        let mut request = self.client.request(call.method.clone(), &call.url);
+        match &call.body {
+            Payload::Empty => {}
+            Payload::Bytes(data) => request = request.body(data.clone()),
+            Payload::Streamed(data) => {
+                let chunks: Vec<Result<Bytes, std::io::Error>> = data
+                    .chunks(1000)
+                    .map(|c| Ok(Bytes::copy_from_slice(c)))
+                    .collect();
+                let stream = futures_util::stream::iter(chunks);
+                request = request.body(reqwest::Body::wrap_stream(stream));
+            }
+        }
+        let mut reply = runtime().block_on(async {
+            match request.send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
-                    match response.bytes().await {
-                        Ok(_) => Outcome::Status(status),
-                        Err(e) => Outcome::Error(format!("reading the body: {e}")),
-                    }
+                    let headers = response.headers().clone();
+                    let body = response.bytes().await.map(|b| b.to_vec());
+                    answered(status, headers, body.map_err(|e| e.to_string()))
                 }
                 Err(e) => match httpdigest_reqwest::auth_error(&e) {
-                    Some(auth) => Outcome::Failure(auth.failure().clone()),
-                    None => Outcome::Error(format!("{e:#}")),
+                    Some(auth) => failed(auth.failure(), auth.status().as_u16(), auth.headers()),
+                    None => broke(Outcome::Error(format!("{e:#}"))),
                 },
             }
         });
-        (outcome, self.wire.take(url))
+        reply.exchanges = self.wire.take(&call.url);
+        reply
     }
 }
 
@@ -410,14 +655,13 @@ impl Driver for ReqwestDriver {
 // hyper
 // ---------------------------------------------------------------------------------------
 
-type HyperBody = DigestBody<Full<Bytes>>;
+/// Every request body the hyper driver sends.
+type Boxed = BoxBody<Bytes, Infallible>;
+type HyperBody = DigestBody<Boxed>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type HyperError = httpdigest_hyper::Error<hyper_util::client::legacy::Error>;
-type HyperService = tower::util::BoxCloneSyncService<
-    Request<Full<Bytes>>,
-    Response<hyper::body::Incoming>,
-    HyperError,
->;
+type HyperService =
+    tower::util::BoxCloneSyncService<Request<Boxed>, Response<hyper::body::Incoming>, HyperError>;
 
 struct HyperDriver {
     service: HyperService,
@@ -445,6 +689,7 @@ where
 
     fn call(&mut self, request: Request<HyperBody>) -> Self::Future {
         let index = self.wire.request(
+            request.method().as_str(),
             request.uri().to_string(),
             credentials(request.headers()),
             None,
@@ -459,6 +704,15 @@ where
     }
 }
 
+/// A `DigestAuthLayer` for `setup`.
+pub fn hyper_layer(setup: &Setup) -> DigestAuthLayer {
+    let digest = DigestAuthLayer::with_client(setup.client());
+    match setup.max_buffered_body {
+        Some(bytes) => digest.max_buffered_body(bytes),
+        None => digest,
+    }
+}
+
 impl HyperDriver {
     fn new<C>(setup: &Setup, connector: C) -> Self
     where
@@ -467,16 +721,9 @@ impl HyperDriver {
         let _context = runtime().enter();
         let wire = Wire::default();
         let client = HyperClient::builder(TokioExecutor::new()).build(connector);
-        let mut digest = DigestAuthLayer::builder().client_config(setup.config.clone());
-        digest = match &setup.proxy {
-            Some(proxy) => digest
-                .proxy(proxy.clone())
-                .proxy_credentials(setup.user.clone(), setup.password.clone()),
-            None => digest.credentials(setup.user.clone(), setup.password.clone()),
-        };
         let service = ServiceBuilder::new()
             .layer(FollowRedirectLayer::new())
-            .layer(digest.build().unwrap())
+            .layer(hyper_layer(setup))
             .service(Recorded {
                 client,
                 wire: wire.clone(),
@@ -493,24 +740,67 @@ impl Driver for HyperDriver {
         Adapter::Hyper
     }
 
-    fn get(&self, url: &str) -> (Outcome, Vec<Exchange>) {
-        let request = Request::get(url).body(Full::new(Bytes::new())).unwrap();
+    fn send(&self, call: &Call) -> Reply {
+        let body = match &call.body {
+            Payload::Empty => Full::new(Bytes::new()).boxed(),
+            Payload::Bytes(data) => Full::new(Bytes::from(data.clone())).boxed(),
+            Payload::Streamed(data) => Chunks::new(data, 100).boxed(),
+        };
+        let request = Request::builder()
+            .method(call.method.clone())
+            .uri(&call.url)
+            .body(body)
+            .unwrap();
         let service = self.service.clone();
-        let outcome = runtime().block_on(async move {
+        let mut reply = runtime().block_on(async move {
             match service.oneshot(request).await {
                 Ok(response) => {
-                    let status = response.status().as_u16();
-                    match response.into_body().collect().await {
-                        Ok(_) => Outcome::Status(status),
-                        Err(e) => Outcome::Error(format!("reading the body: {e}")),
-                    }
+                    let (parts, body) = response.into_parts();
+                    let body = body.collect().await.map(|c| c.to_bytes().to_vec());
+                    answered(
+                        parts.status.as_u16(),
+                        parts.headers,
+                        body.map_err(|e| e.to_string()),
+                    )
                 }
-                Err(e) => match e.failure() {
-                    Some(failure) => Outcome::Failure(failure.clone()),
-                    None => Outcome::Error(e.to_string()),
-                },
+                Err(httpdigest_hyper::Error::Auth(auth)) => {
+                    failed(auth.failure(), auth.status().as_u16(), auth.headers())
+                }
+                Err(e) => broke(Outcome::Error(e.to_string())),
             }
         });
-        (outcome, self.wire.take(url))
+        reply.exchanges = self.wire.take(&call.url);
+        reply
+    }
+}
+
+/// A body of several chunks with no size hint: the client layer can only learn its length
+/// by reading it.
+pub struct Chunks(VecDeque<Bytes>);
+
+impl Chunks {
+    /// `data` in chunks of `chunk` bytes.
+    pub fn new(data: &[u8], chunk: usize) -> Self {
+        Self(data.chunks(chunk).map(Bytes::copy_from_slice).collect())
+    }
+}
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.get_mut().0.pop_front().map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::new()
     }
 }

@@ -1,10 +1,13 @@
 //! The end-to-end suite of httpdigest: every adapter (ureq, reqwest, the hyper client layer)
 //! against the real Digest servers of the interop lab (`tests/interop/`), the reference
 //! clients (curl, requests, httpx, aiohttp) against the project's example server, credentials
-//! kept on their origin across redirects and `domain` lists, and concurrency against a server
-//! that checks nonce counts strictly.
+//! kept on their origin across redirects and `domain` lists, concurrency against a server
+//! that checks nonce counts strictly, and the scenarios every adapter shares
+//! (`e2e/conformance.rs`) against the project's own in-process server.
 //!
-//! This library is the suite's support code; the tests are in `e2e/`, and the
+//! This library is the suite's support code, and the adapter crates' tests use it too (they
+//! dev-depend on it): the test server ([`server`]), the Digest-params reader ([`headers`]),
+//! and the one constructor of each adapter ([`drive`]). The tests are in `e2e/`, and the
 //! `interop-report` binary prints the adapter × location table the lab tests recorded. Tests
 //! that need the lab or the reference clients are `#[ignore]`d: `cargo test --workspace`
 //! runs the hermetic ones, `cargo test --workspace -- --include-ignored` (with the lab up:
@@ -19,7 +22,8 @@
 )]
 
 pub mod drive;
+pub mod headers;
 pub mod lab;
 pub mod matrix;
-pub mod origin;
 pub mod proxy;
+pub mod server;

@@ -12,6 +12,14 @@ use std::path::{Path, PathBuf};
 
 use crate::drive::Adapter;
 
+/// The cross-origin scenarios, as rows of the table (`e2e/cross_origin.rs`).
+pub const CROSS_ORIGIN: [&str; 4] = [
+    "cross-origin: redirect 127.0.0.1 -> localhost",
+    "cross-origin: domain= names the other origin",
+    "cross-origin: same port, host localhost",
+    "cross-origin: redirect back into scope",
+];
+
 /// Where the records go.
 pub fn dir() -> PathBuf {
     match std::env::var_os("HTTPDIGEST_MATRIX_DIR") {

@@ -21,7 +21,7 @@ use crate::client::Failure;
 /// let response = http::Response::builder().status(401).body(()).unwrap();
 /// let error = AuthError::new(Failure::CredentialsRejected, response);
 /// assert_eq!(error.status(), 401);
-/// assert_eq!(error.to_string(), "digest authentication failed (401 Unauthorized): the server rejected the credentials");
+/// assert_eq!(error.to_string(), "401 Unauthorized: the server rejected the credentials");
 /// ```
 pub struct AuthError<B = ()> {
     failure: Failure,
@@ -69,16 +69,12 @@ impl<B> fmt::Debug for AuthError<B> {
     }
 }
 
-/// The message names the failure, so it is not also the error's source: a chain of errors
-/// names it once.
+/// The status and the failure; the adapters' errors say that it is Digest authentication
+/// that failed. The message names the failure, so it is not also the error's source: a chain
+/// of errors names it once.
 impl<B> fmt::Display for AuthError<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "digest authentication failed ({}): {}",
-            self.response.status(),
-            self.failure
-        )
+        write!(f, "{}: {}", self.response.status(), self.failure)
     }
 }
 

@@ -8,7 +8,6 @@
 
 use httpdigest_tests::lab::{self, CONCURRENCY_ROW, Server};
 use httpdigest_tests::matrix;
-use httpdigest_tests::origin::SCENARIOS;
 
 fn main() {
     let rows = lab::rows();
@@ -29,7 +28,10 @@ fn main() {
     ));
     sections.push((
         "-- origins (the project's servers)".to_owned(),
-        SCENARIOS.iter().map(|s| (*s).to_owned()).collect(),
+        matrix::CROSS_ORIGIN
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
     ));
     let (table, bad) = matrix::table(&sections, &matrix::read());
     println!(
