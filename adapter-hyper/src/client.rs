@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use httpdigest::client::{Client, ClientConfig, Credentials};
+use httpdigest::client::Client;
 use httpdigest::http::{
     AuthError, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
 };
@@ -61,10 +61,7 @@ impl DigestAuthLayer {
     /// default policy (strongest algorithm, preemptive reuse, the first request's origin as
     /// the only one the credentials go to).
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Self::with_client(Client::new(
-            Credentials::new(username, password),
-            ClientConfig::default(),
-        ))
+        Self::with_client(Client::with_password(username, password))
     }
 
     /// A layer over a core client built with [`Client::builder`]: a forward proxy and its
@@ -204,8 +201,6 @@ where
         let response = inner.call(request).await.map_err(Error::Service)?;
         let next = engine.respond(
             &mut call,
-            &parts.method,
-            &parts.uri,
             body.source(),
             response.status(),
             response.headers(),

@@ -69,7 +69,7 @@
 use std::fmt;
 
 use http::{Extensions, Uri};
-use httpdigest::client::{BodySource, Client, ClientConfig, Credentials, Failure};
+use httpdigest::client::{BodySource, Client, Failure};
 use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next as Chain};
@@ -100,10 +100,7 @@ impl DigestAuthMiddleware {
     /// policy: strongest algorithm, preemptive reuse, credentials for the first request's
     /// origin only.
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Self::with_client(Client::new(
-            Credentials::new(username, password),
-            ClientConfig::default(),
-        ))
+        Self::with_client(Client::with_password(username, password))
     }
 
     /// The middleware over a core client built with [`Client::builder`]: the policy
@@ -209,8 +206,6 @@ impl Middleware for DigestAuthMiddleware {
                 .map_or(BodySource::NotReplayable, body_source);
             let next_step = self.engine.respond(
                 &mut call,
-                &method,
-                &uri,
                 body,
                 response.status(),
                 response.headers(),

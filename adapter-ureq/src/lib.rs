@@ -53,9 +53,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use httpdigest::client::{
-    AuthHeaders, BodySource, BuildError, Client, ClientConfig, Credentials, Reviewed,
-};
+use httpdigest::client::{AuthHeaders, BodySource, BuildError, Client, Reviewed};
 use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, ResponseFields, put_auth_headers};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
@@ -139,10 +137,7 @@ impl DigestAgent {
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self::from_parts(
             ureq::Agent::new_with_defaults(),
-            DigestClient::new(Client::new(
-                Credentials::new(username, password),
-                ClientConfig::default(),
-            )),
+            DigestClient::new(Client::with_password(username, password)),
             None,
             DEFAULT_MAX_BUFFERED_BODY,
             None,
@@ -325,8 +320,6 @@ impl DigestAgent {
             let mut response = self.send(method, uri, &exchange_headers, auth, body, via_proxy)?;
             let next = engine.respond(
                 &mut call,
-                method,
-                uri,
                 body.source(),
                 response.status(),
                 response.headers(),
@@ -549,10 +542,7 @@ impl DigestAgentBuilder {
     /// to [`client`](Self::client).
     #[must_use]
     pub fn credentials(self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.client(Client::new(
-            Credentials::new(username, password),
-            ClientConfig::default(),
-        ))
+        self.client(Client::with_password(username, password))
     }
 
     /// The core client, built with [`Client::builder`]: its policy (algorithm choice,

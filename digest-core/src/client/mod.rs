@@ -184,6 +184,16 @@ impl Client {
         Self::from_parts(Some(credentials), None, None, config)
     }
 
+    /// A client that authenticates to origins as `username` with `password`, by the default
+    /// policy: the strongest algorithm offered, no Basic, preemptive reuse, credentials only
+    /// for the first request's origin.
+    pub fn with_password(username: impl Into<String>, password: impl Into<String>) -> Self {
+        Self::new(
+            Credentials::new(username, password),
+            ClientConfig::default(),
+        )
+    }
+
     /// A builder, for a forward proxy and its credentials, and the policy.
     pub fn builder() -> Builder {
         Builder::default()
@@ -228,6 +238,7 @@ impl Client {
     /// Starts a request: returns its [`Exchange`] and the [`Ticket`] of its first send.
     ///
     /// With a default scope, the first request's origin becomes the scope.
+    #[must_use = "the ticket holds the credentials of the first send"]
     pub fn begin<R: TryCryptoRng + ?Sized>(
         &mut self,
         request: &Request<'_>,

@@ -33,14 +33,14 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// use httpdigest::client::{BodySource, Client, ClientConfig, Credentials};
 /// use httpdigest::http::{DigestClient, Next};
 ///
-/// let engine = DigestClient::new(Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default()));
+/// let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
 /// let (method, uri) = (http::Method::GET, "http://pdu.local/status".parse::<http::Uri>()?);
 /// let (mut call, headers) = engine.begin(&method, &uri, BodySource::Bytes(b""))?;
 /// assert!(headers.authorization.is_none());
 ///
 /// let mut challenge = http::HeaderMap::new();
 /// challenge.insert("www-authenticate", r#"Digest realm="pdu", nonce="1", qop="auth""#.parse()?);
-/// let next = engine.respond(&mut call, &method, &uri, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
+/// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
 /// let Next::Send(headers) = next else { panic!("{next:?}") };
 /// assert!(headers.authorization.unwrap().starts_with("Digest username=\"alice\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -65,6 +65,8 @@ impl core::fmt::Debug for DigestClient {
 /// One request's state in the engine, from [`DigestClient::begin`] to the end of its sends.
 #[derive(Debug)]
 pub struct Call {
+    method: Method,
+    uri: Uri,
     exchange: Exchange,
     /// Why the first send's credentials could not be signed: the request ends with it.
     unsigned: Option<Failure>,
@@ -129,6 +131,7 @@ impl DigestClient {
     /// # Errors
     ///
     /// [`BadUri`] for a URI that is not absolute `http` or `https`.
+    #[must_use = "the headers are those of the first send"]
     pub fn begin(
         &self,
         method: &Method,
@@ -146,30 +149,34 @@ impl DigestClient {
             Ok(headers) => (headers, None),
             Err(failure) => (AuthHeaders::default(), Some(failure)),
         };
-        Ok((call_of(exchange, unsigned), headers))
+        let call = Call {
+            method: method.clone(),
+            uri: uri.clone(),
+            exchange,
+            unsigned,
+        };
+        Ok((call, headers))
     }
 
-    /// Takes the response to the last send of `call` and says what to do next.
+    /// Takes the response to the last send of `call` and says what to do next. `body` is
+    /// what [`begin`](Self::begin) was told, unless the body has become unavailable since (a
+    /// stream sent once).
     ///
     /// `answered_by` is the URI that actually answered when the HTTP client followed
-    /// redirects on its own (reqwest does, below middleware) and it is not `uri`: a challenge
+    /// redirects on its own (reqwest does, below middleware) and it is not the request's: a challenge
     /// from another origin, or from a URI without one, is never answered
     /// ([`Failure::OutOfScope`]).
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one request's metadata and one response's"
-    )]
     pub fn respond(
         &self,
         call: &mut Call,
-        method: &Method,
-        uri: &Uri,
         body: BodySource<'_>,
         status: StatusCode,
         headers: &HeaderMap,
         answered_by: Option<&Uri>,
     ) -> Next {
-        let next = self.decide(call, method, uri, body, status, headers, answered_by);
+        let next = self.decide(call, body, status, headers, answered_by);
+        #[cfg(feature = "tracing")]
+        let (method, uri) = (&call.method, &call.uri);
         #[cfg(feature = "tracing")]
         match &next {
             Next::Send(_) => tracing::debug!(
@@ -185,18 +192,15 @@ impl DigestClient {
         next
     }
 
-    #[allow(clippy::too_many_arguments, reason = "as respond")]
     fn decide(
         &self,
         call: &mut Call,
-        method: &Method,
-        uri: &Uri,
         body: BodySource<'_>,
         status: StatusCode,
         headers: &HeaderMap,
         answered_by: Option<&Uri>,
     ) -> Next {
-        let answering = match answered_by.filter(|a| *a != uri) {
+        let answering = match answered_by.filter(|a| *a != &call.uri) {
             None => None,
             Some(other) => match origin_of(other) {
                 Some(origin) => Some(origin),
@@ -207,11 +211,11 @@ impl DigestClient {
         if let Some(failure) = call.unsigned.take() {
             return Next::Fail(failure);
         }
-        let Ok(route) = self.route(method, uri) else {
+        let Ok(route) = self.route(&call.method, &call.uri) else {
             // `begin` took the same URI: it cannot fail here.
             return Next::Fail(Failure::OutOfScope);
         };
-        let request = route.request(method, body);
+        let request = route.request(&call.method, body);
         let fields = ResponseFields::of(headers);
         let mut response = fields.response(status);
         response.origin = answering;
@@ -230,8 +234,4 @@ impl DigestClient {
             Action::Fail(failure) => Next::Fail(failure),
         }
     }
-}
-
-const fn call_of(exchange: Exchange, unsigned: Option<Failure>) -> Call {
-    Call { exchange, unsigned }
 }
