@@ -42,18 +42,10 @@ use crate::error::{BoxError, Error};
 /// assert_eq!(response.status(), 200);
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct DigestAuthLayer {
     engine: DigestClient,
     max_buffered_body: usize,
-}
-
-impl fmt::Debug for DigestAuthLayer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DigestAuthLayer")
-            .field("max_buffered_body", &self.max_buffered_body)
-            .finish_non_exhaustive()
-    }
 }
 
 impl DigestAuthLayer {
@@ -199,23 +191,15 @@ where
         }
         first = false;
         let response = inner.call(request).await.map_err(Error::Service)?;
-        let next = engine.respond(
-            &mut call,
-            body.source(),
-            response.status(),
-            response.headers(),
-            None,
-        );
-        match next {
-            Next::Send(next) => {
+        match engine.respond_to(&mut call, body.source(), response) {
+            Next::Send(next, response) => {
                 // A small challenge body is read so the connection can carry the next send.
                 drain(response.into_body(), DRAIN_LIMIT).await;
                 auth = next;
             }
-            Next::Done => return Ok(response),
-            Next::Fail(failure) => {
-                let (head, _) = response.into_parts();
-                let response = Response::from_parts(head, ());
+            Next::Done(response) => return Ok(response),
+            Next::Fail(failure, response) => {
+                let response = response.map(drop);
                 return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
             }
         }

@@ -212,13 +212,13 @@ impl Middleware for DigestAuthMiddleware {
                 answered_by.as_ref(),
             );
             match next_step {
-                Next::Send(next_auth) => {
+                Next::Send(next_auth, ()) => {
                     drain(response).await;
                     original = again;
                     auth = next_auth;
                 }
-                Next::Done => return Ok(response),
-                Next::Fail(failure) => return Err(failed(failure, response)),
+                Next::Done(()) => return Ok(response),
+                Next::Fail(failure, ()) => return Err(failed(failure, response)),
             }
         }
     }

@@ -53,8 +53,8 @@ use std::io::Read;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use httpdigest::client::{AuthHeaders, BodySource, BuildError, Client, Reviewed};
-use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, ResponseFields, put_auth_headers};
+use httpdigest::client::{AuthHeaders, BuildError, Client, Reviewed};
+use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::DefaultConnector;
@@ -317,21 +317,14 @@ impl DigestAgent {
         }
         let (mut call, mut auth) = engine.begin(method, uri, body.source())?;
         loop {
-            let mut response = self.send(method, uri, &exchange_headers, auth, body, via_proxy)?;
-            let next = engine.respond(
-                &mut call,
-                body.source(),
-                response.status(),
-                response.headers(),
-                None,
-            );
-            match next {
-                Next::Send(next) => {
+            let response = self.send(method, uri, &exchange_headers, auth, body, via_proxy)?;
+            match engine.respond_to(&mut call, body.source(), response) {
+                Next::Send(next, mut response) => {
                     drain(&mut response);
                     auth = next;
                 }
-                Next::Done => return Ok(response),
-                Next::Fail(failure) => {
+                Next::Done(response) => return Ok(response),
+                Next::Fail(failure, response) => {
                     return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
                 }
             }
@@ -417,19 +410,7 @@ impl DigestAgent {
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Vec<Reviewed<'static>> {
-        let engine = &self.inner.engine;
-        let Ok(route) = engine.route(method, uri) else {
-            return Vec::new();
-        };
-        let request = route.request(method, BodySource::Bytes(&[]));
-        let fields = ResponseFields::of(headers);
-        let response = fields.response(status);
-        engine
-            .lock()
-            .review(&request, &response)
-            .into_iter()
-            .map(Reviewed::into_owned)
-            .collect()
+        self.inner.engine.review(method, uri, status, headers)
     }
 
     fn observe(&self, event: &Event<'_>) {

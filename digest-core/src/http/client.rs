@@ -9,8 +9,9 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::convert::{ResponseFields, Route, origin_of};
 use super::error::BadUri;
-use crate::client::{Action, AuthHeaders, BodySource, Client, Exchange, Failure};
+use crate::client::{Action, AuthHeaders, BodySource, Client, Exchange, Failure, Reviewed};
 use crate::origin::{Origin, OriginRef};
+use std::vec::Vec;
 
 /// Request bodies up to this size are kept in memory by default by the adapters that buffer
 /// them, to send them again after a challenge and to hash them for `auth-int`.
@@ -24,8 +25,8 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// through. Cheap to clone; clones share the client.
 ///
 /// Per request: [`begin`](Self::begin) gives the headers of the first send; after each
-/// response, [`respond`](Self::respond) says whether to send again (with which headers),
-/// hand the response over, or fail. The lock is held only while the client decides (a
+/// response, [`respond`](Self::respond) (or [`respond_to`](Self::respond_to)) says whether
+/// to send again (with which headers), hand the response over, or fail. The lock is held only while the client decides (a
 /// nonce count, a cnonce); the hashing that signs a send happens after it is released, so
 /// requests to the same server do not wait on each other's hashes.
 ///
@@ -41,7 +42,7 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// let mut challenge = http::HeaderMap::new();
 /// challenge.insert("www-authenticate", r#"Digest realm="pdu", nonce="1", qop="auth""#.parse()?);
 /// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
-/// let Next::Send(headers) = next else { panic!("{next:?}") };
+/// let Next::Send(headers, ()) = next else { panic!("{next:?}") };
 /// assert!(headers.authorization.unwrap().starts_with("Digest username=\"alice\""));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -79,17 +80,30 @@ impl Call {
     }
 }
 
-/// What to do after a response, from [`DigestClient::respond`].
+/// What to do after a response, from [`DigestClient::respond`], with what the adapter keeps
+/// of the response (`R`: nothing from `respond`, the whole response from
+/// [`respond_to`](DigestClient::respond_to)).
 #[must_use = "the request is to be sent again, handed over, or failed"]
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next {
+pub enum Next<R = ()> {
     /// Send the request again with these headers (they replace the previous ones; read a
     /// small challenge body first, up to [`DRAIN_LIMIT`], so the connection can carry it).
-    Send(AuthHeaders),
+    Send(AuthHeaders, R),
     /// Hand the response to the caller.
-    Done,
+    Done(R),
     /// The request failed for this reason; the response is the one it ended on.
-    Fail(Failure),
+    Fail(Failure, R),
+}
+
+impl Next {
+    /// The same step, carrying `response`.
+    pub fn with<R>(self, response: R) -> Next<R> {
+        match self {
+            Next::Send(headers, ()) => Next::Send(headers, response),
+            Next::Done(()) => Next::Done(response),
+            Next::Fail(failure, ()) => Next::Fail(failure, response),
+        }
+    }
 }
 
 impl DigestClient {
@@ -107,7 +121,7 @@ impl DigestClient {
     /// The core client. A panic while it was locked cannot leave it half-updated in a way
     /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
     /// taken over rather than propagated.
-    pub fn lock(&self) -> MutexGuard<'_, Client> {
+    fn lock(&self) -> MutexGuard<'_, Client> {
         self.shared
             .client
             .lock()
@@ -158,6 +172,41 @@ impl DigestClient {
         Ok((call, headers))
     }
 
+    /// What the client makes of each challenge of a 401 or 407 to `method` `uri`: the one it
+    /// answers and why each other one is not answered ([`Client::review`]). For
+    /// diagnostics; it changes nothing.
+    pub fn review(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Vec<Reviewed<'static>> {
+        let Ok(route) = self.route(method, uri) else {
+            return Vec::new();
+        };
+        let request = route.request(method, BodySource::Bytes(&[]));
+        let fields = ResponseFields::of(headers);
+        let response = fields.response(status);
+        self.lock()
+            .review(&request, &response)
+            .into_iter()
+            .map(Reviewed::into_owned)
+            .collect()
+    }
+
+    /// [`respond`](Self::respond) for an HTTP client that hands out `http::Response`s, which
+    /// follows no redirects on its own: the step carries the response.
+    pub fn respond_to<B>(
+        &self,
+        call: &mut Call,
+        body: BodySource<'_>,
+        response: http::Response<B>,
+    ) -> Next<http::Response<B>> {
+        self.respond(call, body, response.status(), response.headers(), None)
+            .with(response)
+    }
+
     /// Takes the response to the last send of `call` and says what to do next. `body` is
     /// what [`begin`](Self::begin) was told, unless the body has become unavailable since (a
     /// stream sent once).
@@ -179,15 +228,15 @@ impl DigestClient {
         let (method, uri) = (&call.method, &call.uri);
         #[cfg(feature = "tracing")]
         match &next {
-            Next::Send(_) => tracing::debug!(
+            Next::Send(..) => tracing::debug!(
                 %method, host = uri.host(), path = uri.path(), %status,
                 "answering a digest challenge"
             ),
-            Next::Fail(failure) => tracing::debug!(
+            Next::Fail(failure, ()) => tracing::debug!(
                 %method, host = uri.host(), path = uri.path(), %status, %failure,
                 "digest authentication failed"
             ),
-            Next::Done => {}
+            Next::Done(()) => {}
         }
         next
     }
@@ -205,15 +254,15 @@ impl DigestClient {
             Some(other) => match origin_of(other) {
                 Some(origin) => Some(origin),
                 // An answer from no origin the core can name is answered by nobody.
-                None => return Next::Fail(Failure::OutOfScope),
+                None => return Next::Fail(Failure::OutOfScope, ()),
             },
         };
         if let Some(failure) = call.unsigned.take() {
-            return Next::Fail(failure);
+            return Next::Fail(failure, ());
         }
         let Ok(route) = self.route(&call.method, &call.uri) else {
             // `begin` took the same URI: it cannot fail here.
-            return Next::Fail(Failure::OutOfScope);
+            return Next::Fail(Failure::OutOfScope, ());
         };
         let request = route.request(&call.method, body);
         let fields = ResponseFields::of(headers);
@@ -227,11 +276,11 @@ impl DigestClient {
         );
         match action {
             Action::Send(ticket) => match ticket.sign(&request) {
-                Ok(headers) => Next::Send(headers),
-                Err(failure) => Next::Fail(failure),
+                Ok(headers) => Next::Send(headers, ()),
+                Err(failure) => Next::Fail(failure, ()),
             },
-            Action::Done => Next::Done,
-            Action::Fail(failure) => Next::Fail(failure),
+            Action::Done => Next::Done(()),
+            Action::Fail(failure) => Next::Fail(failure, ()),
         }
     }
 }
