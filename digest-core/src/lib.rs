@@ -69,7 +69,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod algorithm;
+mod algorithm;
 pub mod client;
 pub mod digest;
 mod error;
@@ -77,9 +77,9 @@ mod fingerprint;
 mod header;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod nonce_count;
+mod nonce_count;
 mod origin;
-pub mod qop;
+mod qop;
 pub mod server;
 mod side;
 

@@ -8,13 +8,12 @@ use common::pair::{Pair, counts_for};
 
 use std::alloc::System;
 
-use httpdigest::client::{
-    Action, Client, ClientConfig, Credentials, OriginRef, Request, Response, Scheme,
-};
+use httpdigest::client::{Action, Client, ClientConfig, Credentials, Request, Response};
 use httpdigest::server::{Users, Verifier, VerifierConfig};
 use httpdigest::{
     Algorithm, CredentialsParams, DigestChallenge, NonceCount, Qop, QopOptions, UsernameParam,
 };
+use httpdigest::{OriginRef, Scheme};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]

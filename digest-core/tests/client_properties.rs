@@ -15,9 +15,10 @@ use std::collections::HashMap;
 
 use httpdigest::DigestCredentials;
 use httpdigest::client::{
-    Action, AuthHeaders, BasicPolicy, Client, ClientConfig, Credentials, Exchange, OriginRef,
-    Request, Response, Scheme,
+    Action, AuthHeaders, BasicPolicy, Client, ClientConfig, Credentials, Exchange, Request,
+    Response,
 };
+use httpdigest::{OriginRef, Scheme};
 use proptest::prelude::*;
 
 const ORIGIN: OriginRef<'static> = OriginRef {

@@ -12,10 +12,11 @@ mod common;
 use common::pair::Pair;
 
 use httpdigest::Algorithm;
-use httpdigest::client::{Client, ClientConfig, Credentials, OriginRef, Scheme};
+use httpdigest::client::{Client, ClientConfig, Credentials};
 use httpdigest::server::{
     CredentialStore, Htdigest, MemoryNonceCounts, StoredSecret, Verifier, VerifierConfig,
 };
+use httpdigest::{OriginRef, Scheme};
 
 const REALM: &str = "lab@example.org";
 const USERS: [(&str, &str); 3] = [

@@ -16,10 +16,11 @@ use common::pair::{Next, Pair};
 use std::cell::Cell;
 
 use httpdigest::NonceCount;
-use httpdigest::client::{Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
+use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
 use httpdigest::server::{
     NonceCountCheck, NonceCountStore, Reason, Users, Verifier, VerifierConfig,
 };
+use httpdigest::{OriginRef, Scheme};
 
 const ORIGIN: OriginRef<'static> = OriginRef {
     scheme: Scheme::Http,

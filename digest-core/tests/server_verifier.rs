@@ -20,7 +20,7 @@ use common::pair::{Call, Next, Pair};
 
 use std::cell::{Cell, RefCell};
 
-use httpdigest::client::{Client, ClientConfig, Credentials, Failure, OriginRef, Scheme};
+use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
 use httpdigest::digest::{self, QopParams};
 use httpdigest::server::{
     Authenticated, CredentialStore, Htdigest, MemoryNonceCounts, NonceCountCheck, NonceCountStore,
@@ -30,6 +30,7 @@ use httpdigest::{
     Algorithm, AuthenticationInfo, CredentialsParams, DigestCredentials, HexDigest, NonceCount,
     ParseErrorKind, Qop, QopOptions, UsernameParam,
 };
+use httpdigest::{OriginRef, Scheme};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------------------------------------

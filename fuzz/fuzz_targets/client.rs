@@ -24,10 +24,8 @@
 //! - no panic, no hang.
 #![no_main]
 
-use httpdigest::client::{
-    Action, AuthHeaders, BasicPolicy, BodySource, Client, ClientConfig, Credentials, Exchange,
-    Failure, Origin, OriginRef, Request, Response, Scheme, SelectionOrder, Ticket,
-};
+use httpdigest::client::{Action, AuthHeaders, BasicPolicy, BodySource, Client, ClientConfig, Credentials, Exchange, Failure, Request, Response, SelectionOrder, Ticket};
+use httpdigest::{Origin, OriginRef, Scheme};
 use httpdigest::{Algorithm, DigestCredentials, FormatError, digest};
 use httpdigest_fuzz::{FuzzRng, Ops};
 use libfuzzer_sys::fuzz_target;

@@ -537,7 +537,7 @@ impl Diagnosis {
             now,
             &self.users,
             &AnyCount,
-            &mut httpdigest::client::OsRng,
+            &mut httpdigest::ThreadRng::default(),
         ) {
             Err(rejection) => format!("{:?}", rejection.reason()),
             Ok(_) => "ReplayedNonceCount".to_owned(),

@@ -27,11 +27,10 @@
 
 use std::hint::black_box;
 
-use httpdigest::client::{
-    Action, Client, ClientConfig, Credentials, Exchange, OriginRef, Request, Response, Scheme,
-};
+use httpdigest::client::{Action, Client, ClientConfig, Credentials, Exchange, Request, Response};
 use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
 use httpdigest::{Algorithm, DigestChallenge};
+use httpdigest::{OriginRef, Scheme};
 use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 

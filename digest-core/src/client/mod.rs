@@ -34,8 +34,6 @@ pub use io::{AuthHeaders, BodySource, Failure, Request, Response};
 pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
 pub use ticket::Ticket;
 
-pub use crate::origin::{Origin, OriginRef, Scheme};
-
 use crate::algorithm::Algorithm;
 use crate::digest::{self, QopParams};
 use crate::error::FormatError;
@@ -43,17 +41,13 @@ use crate::fingerprint::fingerprint;
 use crate::header::authentication_info::AuthenticationInfo;
 use crate::header::challenge::Domain;
 use crate::header::grammar::ParamValue;
+use crate::origin::{Origin, OriginRef, Scheme};
 use crate::qop::Qop;
 use crate::side::{Side, Sides};
 use call::Sent;
 use protection_space::{DigestSpace, DomainEntry, Nonce, ProtectionSpace, SpaceKind, Spaces};
 use selection::{Chosen, Policy};
 use ticket::{Signer, issue, request_ha1};
-
-/// Superseded by [`ThreadRng`](crate::ThreadRng), the crate's one default generator.
-#[cfg(feature = "std")]
-#[doc(hidden)]
-pub use rand::rngs::SysRng as OsRng;
 
 /// What to do after a response.
 #[must_use = "the action says whether to send again, and with what"]
@@ -317,7 +311,8 @@ impl Client {
     /// matter of challenges: see [`Failure::OutOfScope`].
     ///
     /// ```
-    /// use httpdigest::client::{Client, ClientConfig, Credentials, OriginRef, Request, Response, Scheme, Verdict};
+    /// use httpdigest::client::{Client, ClientConfig, Credentials, Request, Response, Verdict};
+    /// use httpdigest::{OriginRef, Scheme};
     ///
     /// let client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
     /// let origin = OriginRef { scheme: Scheme::Http, host: "pdu.local", port: 80 };

@@ -82,7 +82,7 @@ pub fn challenge_fields(headers: &HeaderMap, proxy: bool) -> impl Iterator<Item 
 /// host. The port is the explicit one or the scheme's default.
 ///
 /// ```
-/// use httpdigest::client::Scheme;
+/// use httpdigest::Scheme;
 /// use httpdigest::http::origin_of;
 ///
 /// let uri: http::Uri = "http://camera.local:8080/cgi-bin/snapshot".parse().unwrap();
@@ -136,7 +136,7 @@ pub fn absolute_target(uri: &Uri) -> Option<alloc::string::String> {
 /// origin through a `CONNECT` tunnel, which the HTTP client opens and authenticates itself.
 ///
 /// ```
-/// use httpdigest::client::{OriginRef, Scheme};
+/// use httpdigest::{OriginRef, Scheme};
 /// use httpdigest::http::Route;
 ///
 /// let proxy = OriginRef { scheme: Scheme::Http, host: "proxy.local", port: 3128 };

@@ -2,7 +2,8 @@
 
 use crate::sim::*;
 
-use httpdigest::client::{BasicPolicy, Failure, Origin, Scheme};
+use httpdigest::client::{BasicPolicy, Failure};
+use httpdigest::{Origin, Scheme};
 
 fn basic_sim(policy: BasicPolicy, origin: &Origin, offer: BasicOffer) -> Sim {
     let server = Server {

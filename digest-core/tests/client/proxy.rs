@@ -3,7 +3,8 @@
 use crate::sim::*;
 
 use httpdigest::Algorithm;
-use httpdigest::client::{AuthHeaders, Client, ClientConfig, Credentials, Failure, Origin, Scheme};
+use httpdigest::client::{AuthHeaders, Client, ClientConfig, Credentials, Failure};
+use httpdigest::{Origin, Scheme};
 
 fn proxy_origin() -> Origin {
     Origin::new(Scheme::Http, "proxy.example", 3128)

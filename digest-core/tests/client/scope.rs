@@ -4,9 +4,9 @@ use crate::common::TestRng;
 use crate::sim::*;
 
 use httpdigest::client::{
-    Action, AuthHeaders, Client, ClientConfig, Credentials, Failure, Origin, OriginRef, Request,
-    Response, Scheme,
+    Action, AuthHeaders, Client, ClientConfig, Credentials, Failure, Request, Response,
 };
+use httpdigest::{Origin, OriginRef, Scheme};
 
 #[test]
 fn other_port_scheme_or_host_get_nothing_and_are_not_answered() {

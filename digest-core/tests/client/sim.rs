@@ -18,14 +18,15 @@ use crate::common::TestRng;
 use std::collections::HashMap;
 
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Failure, Origin, OriginRef,
-    Request, Response, Scheme, Ticket,
+    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Failure, Request, Response,
+    Ticket,
 };
 use httpdigest::digest::{self, QopParams};
 use httpdigest::{
     Algorithm, AuthenticationInfoParams, ChallengeParams, DigestCredentials, HexDigest, NonceCount,
     Qop, QopOptions, Side, Username,
 };
+use httpdigest::{Origin, OriginRef, Scheme};
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness for the client.

@@ -9,7 +9,7 @@ use rand_core::{TryCryptoRng, TryRng};
 pub(crate) mod pair;
 
 /// xorshift64*: a deterministic, seeded generator, good enough for distinct cnonces and
-/// nonce salts in tests (and allocation-free). Never for production: use `OsRng`.
+/// nonce salts in tests (and allocation-free). Never for production: use `httpdigest::ThreadRng`.
 pub(crate) struct TestRng(u64);
 
 impl TestRng {

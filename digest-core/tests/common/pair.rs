@@ -17,9 +17,9 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, Exchange, Failure, OriginRef, Request, Response,
-    Scheme,
+    Action, AuthHeaders, BodySource, Client, Exchange, Failure, Request, Response,
 };
+use httpdigest::{OriginRef, Scheme};
 
 /// The client's word on a request, with each ticket signed as an adapter signs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
