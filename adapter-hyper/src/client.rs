@@ -9,9 +9,9 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use httpdigest::client::Client;
+use httpdigest::client::{Client, Failure};
 use httpdigest::http::{
-    AuthError, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
+    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -176,12 +176,11 @@ where
         .await
         .map_err(|e| Error::Body(e.into()))?;
     let (mut call, mut auth) = engine.begin(&parts.method, &parts.uri, body.source())?;
+    let Some(mut send_body) = body.next_send() else {
+        return Err(Error::Body("the request body was already sent".into()));
+    };
     let mut first = true;
     loop {
-        let Some(send_body) = body.next_send() else {
-            // The engine answers no challenge to a body it was told cannot be sent again.
-            return Err(Error::Body("the request body was already sent".into()));
-        };
         let mut request = Request::from_parts(parts.clone(), send_body);
         put_auth_headers(request.headers_mut(), auth)?;
         if !first {
@@ -193,15 +192,17 @@ where
         let response = inner.call(request).await.map_err(Error::Service)?;
         match engine.respond_to(&mut call, body.source(), response) {
             Next::Send(next, response) => {
+                // The engine answers no challenge to a body it was told cannot be sent again.
+                let Some(again) = body.next_send() else {
+                    return Err(Error::auth(Failure::BodyNotReplayable, response));
+                };
                 // A small challenge body is read so the connection can carry the next send.
                 drain(response.into_body(), DRAIN_LIMIT).await;
                 auth = next;
+                send_body = again;
             }
             Next::Done(response) => return Ok(response),
-            Next::Fail(failure, response) => {
-                let response = response.map(drop);
-                return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
-            }
+            Next::Fail(failure, response) => return Err(Error::auth(failure, response)),
         }
     }
 }

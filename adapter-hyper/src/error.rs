@@ -31,6 +31,12 @@ pub enum Error<E> {
 }
 
 impl<E> Error<E> {
+    /// The Digest failure `failure`, ending on `response` (whose body is dropped: a 401
+    /// page, or a response that failed mutual authentication and is not to be trusted).
+    pub(crate) fn auth<R>(failure: Failure, response: http::Response<R>) -> Self {
+        Error::Auth(Box::new(AuthError::new(failure, response.map(drop))))
+    }
+
     /// The Digest failure, if that is what this is.
     pub fn failure(&self) -> Option<&Failure> {
         match self {

@@ -181,17 +181,11 @@ impl Middleware for DigestAuthMiddleware {
         };
         // The caller's request stays as it came; each send is a clone with the core's headers.
         // A streamed body cannot be cloned: the request itself goes, once.
-        let mut original = Some(request);
+        let mut original = request;
         loop {
-            let Some(request) = original.take() else {
-                // The engine answers no challenge to a body it was told cannot be sent again.
-                return Err(reqwest_middleware::Error::middleware(
-                    std::io::Error::other("the request body was already sent"),
-                ));
-            };
-            let (mut send, again) = match request.try_clone() {
-                Some(clone) => (clone, Some(request)),
-                None => (request, None),
+            let (mut send, again) = match original.try_clone() {
+                Some(clone) => (clone, Some(original)),
+                None => (original, None),
             };
             put_auth_headers(send.headers_mut(), auth)
                 .map_err(reqwest_middleware::Error::middleware)?;
@@ -213,6 +207,11 @@ impl Middleware for DigestAuthMiddleware {
             );
             match next_step {
                 Next::Send(next_auth, ()) => {
+                    // The engine answers no challenge to a body it was told cannot be sent
+                    // again.
+                    let Some(again) = again else {
+                        return Err(failed(Failure::BodyNotReplayable, response));
+                    };
                     drain(response).await;
                     original = again;
                     auth = next_auth;

@@ -23,11 +23,12 @@
 //!
 //! - **Preemptive reuse.** After the first challenge, requests to the same protection space go
 //!   out with credentials and a fresh nonce count: one round trip. The core state sits
-//!   behind one lock, taken only to begin and to read a response, never during I/O; clones of
-//!   the agent and threads share it.
-//! - **401 and 407.** Origin challenges, and challenges of a forward proxy set with
-//!   [`DigestAgentBuilder::proxy`]: plain `http://` requests go to the proxy in absolute form
-//!   (`GET http://host/path`) so its 407 can be answered. (ureq itself reaches proxies with
+//!   behind one lock, taken only to decide (a nonce count, a cnonce), never during I/O or
+//!   hashing; clones of the agent and threads share it.
+//! - **401 and 407.** Origin challenges, and challenges of the forward proxy of the core
+//!   client given to [`DigestAgentBuilder::client`] (`Client::builder().proxy(..)`): plain
+//!   `http://` requests go to the proxy in absolute form (`GET http://host/path`) so its 407
+//!   can be answered. (ureq itself reaches proxies with
 //!   `CONNECT`, whose 407 it handles alone: `https://` requests through a proxy that demands
 //!   Digest cannot be answered.)
 //! - **Bodies.** Bodies are kept in memory so they can be sent again and hashed for

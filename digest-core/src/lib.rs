@@ -1,26 +1,78 @@
 //! HTTP Digest access authentication (RFC 7616, compatible with RFC 2617 and RFC 2069), as a
 //! sans-IO core for clients and servers.
 //!
-//! This crate does no I/O, reads no clock and draws no randomness of its own: callers hand it
-//! header values and request metadata and get header values and decisions back. It is
-//! `#![no_std]` with `alloc`.
+//! In scope: the whole protocol on both sides. The client ([`client::Client`]) chooses among
+//! challenges, answers them and reuses what it learned (protection spaces, nonces and their
+//! counts, `stale=true`, `nextnonce`, `rspauth`), for an origin and a forward proxy at once,
+//! keeping credentials on their origins. The server ([`server::Verifier`]) issues stateless
+//! challenges and verifies credentials against stores the caller provides. Out of scope: I/O,
+//! clocks and randomness of its own: callers hand in header values, request metadata, the
+//! time and a random generator, and get header values and decisions back. It is
+//! `#![no_std]` with `alloc`; the [`http`] module (feature `http`) drives it for HTTP
+//! clients, and is what the adapter crates (reqwest, hyper and tower, ureq) are made of.
 //!
-//! What is here:
+//! A request, from the client's side, against this crate's own verifier as the server:
 //!
-//! | module | RFC | what |
+//! ```
+//! use httpdigest::client::{Action, Client, Request, Response};
+//! use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
+//! use httpdigest::{OriginRef, Scheme, ThreadRng};
+//!
+//! // The server: a verifier (its key shared by every replica), its users, its nonce counts,
+//! // and its answer to one send: 200 with Authentication-Info, or 401 with challenges.
+//! let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a secret key, 32 bytes or more");
+//! let mut users = Users::new("api@example.org");
+//! users.insert("alice", "s3cret");
+//! let counts = MemoryNonceCounts::new(10_000, 300);
+//! let now = 1_700_000_000; // seconds, from the caller's clock
+//! let serve = |authorization: Option<&str>, rng: &mut ThreadRng| {
+//!     let request = ServerRequest { method: "GET", target: "/status", authorization: authorization.map(str::as_bytes), body: None };
+//!     match verifier.verify(&request, now, &users, &counts, rng) {
+//!         Ok(ok) => (200, Vec::new(), Some(ok.authentication_info)),
+//!         Err(refused) => (refused.status(), verifier.challenges(now, refused.stale(), rng).unwrap(), None),
+//!     }
+//! };
+//!
+//! // The client: begin, sign, send; hand the response over; send again while it says so.
+//! let mut rng = ThreadRng::default();
+//! let mut client = Client::with_password("alice", "s3cret");
+//! let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
+//! let request = Request::new("GET", "/status", origin);
+//! let (mut exchange, ticket) = client.begin(&request, &mut rng);
+//! let mut headers = ticket.sign(&request)?;
+//! let status = loop {
+//!     let (status, challenges, info) = serve(headers.authorization.as_deref(), &mut rng);
+//!     let fields: Vec<&[u8]> = challenges.iter().map(|c| c.as_bytes()).collect();
+//!     let info = info.as_deref().map(str::as_bytes);
+//!     let response = Response { www_authenticate: &fields, authentication_info: info, ..Response::new(status) };
+//!     match client.handle_response(&mut exchange, &request, &response, &mut rng) {
+//!         Action::Send(ticket) => headers = ticket.sign(&request)?, // at most twice
+//!         Action::Done => break status,
+//!         Action::Fail(failure) => return Err(failure.into()),
+//!     }
+//! };
+//! assert_eq!((status, exchange.extra_sends()), (200, 1)); // the 401, then the answer
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The client decides under its caller's lock (`begin`, `handle_response`: a nonce count, a
+//! cnonce) and hands out a [`client::Ticket`]; [signing](client::Ticket::sign) it (the
+//! hashes, the header text) needs no lock.
+//!
+//! What is here, from the bottom up:
+//!
+//! | where | RFC | what |
 //! |---|---|---|
-//! | [`grammar`] | RFC 9110 §11 | the auth header grammar: [`Challenges`] of every scheme, auth-params, [`Limits`] |
-//! | [`challenge`] | RFC 7616 §3.3 | [`DigestChallenge`] (parse), [`ChallengeParams`] (write) |
-//! | [`credentials`] | RFC 7616 §3.4 | [`DigestCredentials`] (parse), [`CredentialsParams`] (write) |
-//! | [`authentication_info`] | RFC 7616 §3.5 | [`AuthenticationInfo`] (parse), [`AuthenticationInfoParams`] (write) |
-//! | [`algorithm`] | RFC 7616 §3.3, §6.1 | [`Algorithm`]: MD5, SHA-256, SHA-512-256, SHA, SHA-512, each with `-sess` |
+//! | the header types | RFC 9110 §11, RFC 7616 §3.3–§3.5 | [`Challenges`] of every scheme and their [`Params`], [`Limits`]; [`DigestChallenge`] and [`ChallengeParams`], [`DigestCredentials`] and [`CredentialsParams`], [`AuthenticationInfo`] and [`AuthenticationInfoParams`]: each parsed zero-copy and written |
+//! | [`Algorithm`], [`Qop`], [`NonceCount`] | RFC 7616 §3.3, §3.4, §6.1 | MD5, SHA-256, SHA-512-256, SHA, SHA-512, each with `-sess`; `auth`, `auth-int`; `nc` |
 //! | [`digest`] | RFC 7616 §3.4.1–§3.4.4 | H(A1), H(A2), `response`, `rspauth`, userhash, as [`HexDigest`] |
-//! | [`qop`], [`nonce_count`] | RFC 7616 §3.3, §3.4 | [`Qop`], [`QopOptions`], [`NonceCount`] |
-//! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client state machine, [`client::Client`] |
-//! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO server verifier, [`server::Verifier`] |
-//! | [`client::netrc`] | — | `.netrc` files (feature `std`): credentials per host, [`client::netrc::Netrc`] |
+//! | [`Origin`], [`Side`] | RFC 6454, RFC 9110 §11.6–§11.7 | where credentials may go; origin (401) or proxy (407) |
+//! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client, [`client::Client`]; `.netrc` files ([`client::netrc`], feature `std`) |
+//! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO verifier, [`server::Verifier`], its stores and htdigest files |
+//! | [`http`] | — | (feature `http`) the engine adapters drive, [`http::DigestClient`], over the `http` crate's types |
 //!
-//! Reading a server's challenge and answering it, by hand (the RFC 7616 §3.9.1 example):
+//! Reading a server's challenge and answering it by hand, as the RFC 7616 §3.9.1 example does
+//! (what [`client::Client`] does for you):
 //!
 //! ```
 //! use httpdigest::{digest, CredentialsParams, DigestChallenge, NonceCount, Qop, UsernameParam};
@@ -60,8 +112,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Features: `std` (default) for what needs the standard library; `http` for conversions
-//! from the [`http`](https://docs.rs/http) crate's types.
+//! Features: `std` (default) for the default random generator [`ThreadRng`], files and the
+//! in-memory stores; `http` for the [`http`] engine; `tracing` for its events.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -27,3 +27,9 @@ pub mod lab;
 pub mod matrix;
 pub mod proxy;
 pub mod server;
+
+/// The examples of the repository's README, compiled (and run, where they do not need a
+/// server) as doc-tests, so that none of them goes stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct Readme;

@@ -20,8 +20,8 @@ pub(crate) struct Sent {
     pub(crate) digest: Option<SentDigest>,
 }
 
-/// What `rspauth` is checked against, with the space's H(A1) (which is why a send does not
-/// carry a copy of the secret).
+/// What `rspauth` is checked against, with the space's H(A1) (which is why this record of a
+/// send holds no copy of the secret; the send's ticket does, until it is signed).
 #[derive(Debug, Clone)]
 pub(crate) struct SentDigest {
     pub(crate) algorithm: Algorithm,
@@ -64,11 +64,17 @@ impl Exchange {
         self.out_of_scope
     }
 
-    /// Why `begin` sent no credentials although a protection space covers the request (an
-    /// `auth-int` space and a streamed body, for instance); `None` when it sent them or knew
-    /// no space.
+    /// Why `begin` issued no credentials although a protection space covers the request (an
+    /// `auth-int` space and a streamed body, or a request-target that cannot go into a
+    /// header); `None` when it issued them or knew no space.
     pub const fn preemptive_failure(&self) -> Option<&Failure> {
         self.preemptive_failure.as_ref()
+    }
+
+    /// Whether the exchange is over: a final answer was handled, or it failed, or it was
+    /// [abandoned](super::Client::abandon).
+    pub const fn finished(&self) -> bool {
+        self.finished
     }
 
     /// How many times the request has been sent again so far (at most 2).

@@ -26,8 +26,8 @@ use crate::digest::{self, HexDigest, SecretDigest};
 /// §4 recommends it for names that go through `username*`).
 #[derive(Clone)]
 pub struct Credentials {
-    /// Shared with the tickets that send it (a user name goes in every header; the secret
-    /// never does).
+    /// Shared with the tickets that send it, and not wiped on drop: a user name goes out in
+    /// every header (the password never does, and is wiped).
     username: Arc<str>,
     secret: Secret,
 }

@@ -16,9 +16,8 @@ pub enum BodySource<'a> {
     /// The whole body, in memory (empty for GET and friends). Replayable.
     Bytes(&'a [u8]),
     /// A body the caller can send again but does not hold in memory (a file, say). An
-    /// `auth-int` answer needs its hash: [`Ticket::body_hash`](super::Ticket::body_hash) says
-    /// with which function, and [`Ticket::sign_with_body_digest`](super::Ticket::sign_with_body_digest)
-    /// takes it.
+    /// `auth-int` answer needs its hash, with the function the challenge's algorithm names:
+    /// [`Ticket::sign_with`](super::Ticket::sign_with) asks for it.
     Replayable,
     /// A streamed body that cannot be sent again. A challenge to such a request is learned
     /// (so the next request goes out with credentials) but not answered.

@@ -10,6 +10,7 @@
 //! | `protection_space` | what the client remembers of a challenge, and its rules for overlapping requests |
 //! | `selection` | which challenge to answer, [`Verdict`] |
 //! | `credentials` | the user's secret, [`Credentials`] |
+//! | [`netrc`] | `.netrc` files (feature `std`): credentials per host |
 
 mod call;
 mod config;
@@ -166,8 +167,7 @@ impl Party {
 #[derive(Debug, Clone)]
 pub struct Client {
     config: ClientConfig,
-    /// The forward proxy the client was built for, if any.
-    proxy: Option<Origin>,
+    /// Per side: the proxy's scope is the proxy the client was built for, if any.
     parties: Sides<Party>,
 }
 
@@ -201,13 +201,12 @@ impl Client {
     ) -> Self {
         let capacity = config.max_protection_spaces;
         let origin_scope = config.scope.clone().unwrap_or_default();
-        let proxy_scope = proxy.iter().cloned().collect();
+        let proxy_scope = proxy.into_iter().collect();
         Self {
             parties: Sides {
                 origin: Party::new(credentials, origin_scope, capacity),
                 proxy: Party::new(proxy_credentials, proxy_scope, capacity),
             },
-            proxy,
             config,
         }
     }
@@ -219,8 +218,8 @@ impl Client {
 
     /// The forward proxy the client was built for ([`Builder::proxy`]): what an adapter
     /// names as [`Request::proxy`] for the requests it sends through it.
-    pub const fn proxy(&self) -> Option<&Origin> {
-        self.proxy.as_ref()
+    pub fn proxy(&self) -> Option<&Origin> {
+        self.parties.proxy.scope.first()
     }
 
     /// Whether the credentials may be sent to `origin`. Before the first request with a
@@ -303,6 +302,26 @@ impl Client {
             }
         }
         action
+    }
+
+    /// Gives up on a request before its exchange is over: its send failed, or the caller
+    /// dropped it, or its ticket could not be signed. What its sends still held (the nonce
+    /// a challenge was answered with) is released, and its sends stop counting as in
+    /// flight, so that requests after it neither wait for it nor take a refusal for a race
+    /// with it. An exchange that is over already is left as it is.
+    pub fn abandon(&mut self, exchange: &mut Exchange) {
+        if exchange.finished {
+            return;
+        }
+        exchange.finished = true;
+        for side in Side::BOTH {
+            if let Some(sent) = exchange.sides[side].sent.take()
+                && let Some(d) = self.parties[side].spaces.digest_mut(sent.space)
+            {
+                d.answered();
+                d.release(sent.nonce);
+            }
+        }
     }
 
     /// What the client makes of each challenge of a 401 or 407 to `request`: the one it
@@ -398,7 +417,7 @@ impl Client {
         if matches!(&space.kind, SpaceKind::Digest(d) if d.held_for_other(own_hold)) {
             return Ok(Known::Held);
         }
-        let (signer, sent) = issue(space, credentials, request.body, rng, prefer_auth_int)?;
+        let (signer, sent) = issue(space, credentials, request, rng, prefer_auth_int)?;
         Ok(Known::Send(signer, sent))
     }
 
@@ -488,7 +507,7 @@ impl Client {
                 Failure::BodyNotReplayable
             });
         }
-        let (signer, sent) = match issue(space, credentials, request.body, rng, prefer_auth_int) {
+        let (signer, sent) = match issue(space, credentials, request, rng, prefer_auth_int) {
             Ok(v) => v,
             Err(f) => return Action::Fail(f),
         };
@@ -543,33 +562,24 @@ impl Client {
                 ProtectionSpace::new(origin, realm.as_ref().into(), Vec::new(), SpaceKind::Basic)
             }
             Chosen::Digest(d) => {
-                // Values are echoed into a header, so they must be text without controls:
-                // checked once here, so that signing a ticket never meets them.
+                // Values are echoed into a header, so they must be text (the parser has
+                // refused control characters in them already).
                 fn text<'v>(
                     parameter: &'static str,
                     v: ParamValue<'v>,
                 ) -> Result<Cow<'v, str>, Failure> {
-                    let text = v
-                        .to_str()
-                        .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))?;
-                    crate::header::quoted::check_no_ctl(parameter, &text)
-                        .map_err(Failure::Format)?;
-                    Ok(text)
+                    v.to_str()
+                        .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))
                 }
                 let realm = text("realm", d.realm())?;
                 let domain = match side {
                     Side::Origin => self.domain_entries(&origin, d.domain()),
                     Side::Proxy => Vec::new(),
                 };
-                let algorithm_token = match d.algorithm_param() {
-                    Some(v) => {
-                        let token = text("algorithm", v)?;
-                        crate::header::quoted::check_token("algorithm", &token)
-                            .map_err(Failure::Format)?;
-                        Some(token.as_ref().into())
-                    }
-                    None => None,
-                };
+                let algorithm_token = d
+                    .algorithm_param()
+                    .map(|v| text("algorithm", v).map(|t| t.as_ref().into()))
+                    .transpose()?;
                 let digest = DigestSpace {
                     // Selection only passes challenges with a supported algorithm.
                     algorithm: d.algorithm().unwrap_or(Algorithm::Md5),

@@ -1,7 +1,8 @@
 //! What one send carries, in two steps: [`issue`] decides under the client's lock (the
 //! nonce, the next nonce count, a cnonce, the qop, the secret digest), and [`Ticket::sign`]
 //! computes without it (H(A2), the request-digest, the `auth-int` body hash, the header
-//! text). The costly part of a request, hashing, never holds up other requests.
+//! text): the hashing of a send never holds up other requests. (Checking a final response's
+//! `rspauth`, two hashes, happens under the lock, in `Client::handle_response`.)
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -9,6 +10,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use rand_core::TryCryptoRng;
+use zeroize::Zeroizing;
 
 use super::call::{Sent, SentDigest};
 use super::credentials::Credentials;
@@ -17,6 +19,7 @@ use super::protection_space::{ProtectionSpace, SpaceKind};
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, QopParams, SecretDigest};
 use crate::header::credentials::{CredentialsParams, UsernameParam};
+use crate::header::quoted::check_no_ctl;
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
 use crate::side::{Side, Sides};
@@ -26,7 +29,10 @@ use crate::side::{Side, Sides};
 /// drop) and no reference into the client: sign it after releasing the client's lock.
 ///
 /// A ticket is for the request it was issued for, and spends its nonce count: sign it and
-/// send, or the server sees a count skipped (harmless) but never one repeated.
+/// send, or the server sees a count skipped (harmless) but never one repeated. A request
+/// given up after its ticket was issued (the ticket dropped, the send failed) is to be
+/// [abandoned](super::Client::abandon): until then, the nonce it answers a challenge with
+/// stays held for it.
 #[must_use = "a ticket holds the credentials of the next send: sign it into its headers"]
 #[derive(Default)]
 pub struct Ticket {
@@ -39,8 +45,9 @@ pub struct Ticket {
     reason = "a ticket lives on the stack for one send; boxing would cost an allocation per request"
 )]
 pub(crate) enum Signer {
-    /// A `Basic` header, complete (RFC 7617: nothing to compute per request).
-    Basic(String),
+    /// A `Basic` header, complete (RFC 7617: nothing to compute per request). It is the
+    /// password in base64: wiped unless it goes out.
+    Basic(Zeroizing<String>),
     Digest(DigestSigner),
 }
 
@@ -93,10 +100,10 @@ impl Ticket {
         self.sides[side].is_some()
     }
 
-    /// The hash function (as its algorithm) an `auth-int` answer needs the body hashed with,
-    /// when the request's body is [`BodySource::Replayable`] (not in memory): hash the body
-    /// with [`digest::hash`] and sign with [`sign_with_body_digest`](Self::sign_with_body_digest).
-    /// `None` when no side answers with `auth-int`.
+    /// The hash function (as its algorithm) an `auth-int` answer needs the body hashed
+    /// with, for a request whose body is [`BodySource::Replayable`] (not in memory); `None`
+    /// when no side answers with `auth-int`. When both the origin and the proxy do, this is
+    /// the origin's: [`sign_with`](Self::sign_with) asks for each.
     pub fn body_hash(&self) -> Option<Algorithm> {
         self.sides.iter().find_map(|(_, s)| match s {
             Some(Signer::Digest(d)) if d.qop == Some(Qop::AuthInt) => Some(d.algorithm),
@@ -111,40 +118,39 @@ impl Ticket {
     /// # Errors
     ///
     /// [`Failure::AuthIntNeedsReplayableBody`] when an `auth-int` answer needs the hash of a
-    /// body that is not in memory (use [`sign_with_body_digest`](Self::sign_with_body_digest));
-    /// [`Failure::Format`] when the request-target cannot go into a header (a control
-    /// character).
+    /// body that is not in memory: sign with [`sign_with`](Self::sign_with) instead.
     pub fn sign(self, request: &Request<'_>) -> Result<AuthHeaders, Failure> {
-        self.sign_inner(request, None)
+        self.sign_inner(request, &mut None::<fn(Algorithm) -> HexDigest>)
     }
 
-    /// As [`sign`](Self::sign), with the body's hash computed by the caller with the function
-    /// [`body_hash`](Self::body_hash) named.
+    /// As [`sign`](Self::sign), for a request whose body is not in memory
+    /// ([`BodySource::Replayable`]): `hash_body` gives H(body) with the hash of the algorithm
+    /// it is handed (`digest::hash(algorithm, body)`), once for each side that answers with
+    /// `auth-int`, and is not called otherwise.
     ///
     /// # Errors
     ///
-    /// As [`sign`](Self::sign); [`Failure::AuthIntNeedsReplayableBody`] when a side's
-    /// `auth-int` answer takes another hash function than the one given.
-    pub fn sign_with_body_digest(
+    /// As [`sign`](Self::sign), never [`Failure::AuthIntNeedsReplayableBody`].
+    pub fn sign_with(
         self,
         request: &Request<'_>,
-        body: (Algorithm, &HexDigest),
+        hash_body: impl FnMut(Algorithm) -> HexDigest,
     ) -> Result<AuthHeaders, Failure> {
-        self.sign_inner(request, Some(body))
+        self.sign_inner(request, &mut Some(hash_body))
     }
 
     fn sign_inner(
         self,
         request: &Request<'_>,
-        body: Option<(Algorithm, &HexDigest)>,
+        hash_body: &mut Option<impl FnMut(Algorithm) -> HexDigest>,
     ) -> Result<AuthHeaders, Failure> {
         let mut headers = AuthHeaders::default();
         let Sides { origin, proxy } = self.sides;
         for (side, signer) in [(Side::Origin, origin), (Side::Proxy, proxy)] {
             headers[side] = match signer {
                 None => None,
-                Some(Signer::Basic(value)) => Some(value),
-                Some(Signer::Digest(d)) => Some(d.sign(request, body)?),
+                Some(Signer::Basic(mut value)) => Some(core::mem::take(&mut *value)),
+                Some(Signer::Digest(d)) => Some(d.sign(request, hash_body)?),
             };
         }
         Ok(headers)
@@ -155,14 +161,14 @@ impl DigestSigner {
     fn sign(
         &self,
         request: &Request<'_>,
-        body: Option<(Algorithm, &HexDigest)>,
+        hash_body: &mut Option<impl FnMut(Algorithm) -> HexDigest>,
     ) -> Result<String, Failure> {
         let algorithm = self.algorithm;
         let body_hash = match self.qop {
-            Some(Qop::AuthInt) => Some(match (request.body, body) {
+            Some(Qop::AuthInt) => Some(match (request.body, hash_body) {
                 (BodySource::Bytes(bytes), _) => digest::hash(algorithm, bytes),
-                (_, Some((a, h))) if a.without_session() == algorithm.without_session() => *h,
-                _ => return Err(Failure::AuthIntNeedsReplayableBody),
+                (_, Some(hash_body)) => hash_body(algorithm),
+                (_, None) => return Err(Failure::AuthIntNeedsReplayableBody),
             }),
             _ => None,
         };
@@ -208,7 +214,7 @@ impl DigestSigner {
 pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
     space: &mut ProtectionSpace,
     credentials: &Credentials,
-    body: BodySource<'_>,
+    request: &Request<'_>,
     rng: &mut R,
     prefer_auth_int: bool,
 ) -> Result<(Signer, Sent), Failure> {
@@ -223,11 +229,17 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
             digest: None,
         };
         return Ok((
-            Signer::Basic(basic_header(credentials.username(), password)),
+            Signer::Basic(Zeroizing::new(basic_header(
+                credentials.username(),
+                password,
+            ))),
             sent,
         ));
     };
     let algorithm = d.algorithm;
+    // The one value of the header that no challenge checked: refused here, before anything
+    // is spent, so that signing cannot fail on it.
+    check_no_ctl("uri", request.target).map_err(Failure::Format)?;
 
     // qop: auth when offered, auth-int when it is the only one (or preferred and possible).
     let qop = match d.qop {
@@ -235,7 +247,7 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         Some(offered) => {
             let auth_int =
                 offered.contains(Qop::AuthInt) && (prefer_auth_int || !offered.contains(Qop::Auth));
-            match (auth_int, body.is_replayable()) {
+            match (auth_int, request.body.is_replayable()) {
                 (true, true) => Some(Qop::AuthInt),
                 (true, false) if !offered.contains(Qop::Auth) => {
                     return Err(Failure::AuthIntNeedsReplayableBody);
@@ -326,8 +338,7 @@ pub(crate) fn request_ha1<'a>(
 /// `Basic base64(user:password)` (RFC 7617).
 fn basic_header(username: &str, password: &str) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut input =
-        zeroize::Zeroizing::new(Vec::with_capacity(username.len() + 1 + password.len()));
+    let mut input = Zeroizing::new(Vec::with_capacity(username.len() + 1 + password.len()));
     input.extend_from_slice(username.as_bytes());
     input.push(b':');
     input.extend_from_slice(password.as_bytes());

@@ -2,7 +2,7 @@
 //! request, the reading of a response's authentication fields, and the signing of each send
 //! outside the lock. An adapter only moves the request and its body.
 
-use std::string::ToString;
+use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::{HeaderMap, Method, StatusCode, Uri};
@@ -64,13 +64,69 @@ impl core::fmt::Debug for DigestClient {
 }
 
 /// One request's state in the engine, from [`DigestClient::begin`] to the end of its sends.
-#[derive(Debug)]
+///
+/// Dropping a call whose request is not over (its send failed, its future was dropped)
+/// [abandons](Client::abandon) it: the nonce it held is released for the requests after it.
 pub struct Call {
+    shared: Arc<Shared>,
     method: Method,
     uri: Uri,
     exchange: Exchange,
     /// Why the first send's credentials could not be signed: the request ends with it.
     unsigned: Option<Failure>,
+}
+
+impl core::fmt::Debug for Call {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Call")
+            .field("method", &self.method)
+            .field("uri", &Redacted(&self.uri))
+            .field("exchange", &self.exchange)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        if !self.exchange.finished() {
+            lock(&self.shared).abandon(&mut self.exchange);
+        }
+    }
+}
+
+/// The core client. A panic while it was locked cannot leave it half-updated in a way that
+/// matters for safety (the worst is a nonce count skipped), so a poisoned lock is taken over
+/// rather than propagated.
+fn lock(shared: &Shared) -> MutexGuard<'_, Client> {
+    shared.client.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A URI for messages: without its userinfo, which may hold a password.
+struct Redacted<'a>(&'a Uri);
+
+impl core::fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let uri = self.0;
+        match uri.authority().map(http::uri::Authority::as_str) {
+            Some(authority) if authority.contains('@') => {
+                let host = authority.rsplit('@').next().unwrap_or_default();
+                let scheme = uri
+                    .scheme_str()
+                    .map_or(String::new(), |s| std::format!("{s}://"));
+                let path = uri
+                    .path_and_query()
+                    .map_or("", http::uri::PathAndQuery::as_str);
+                write!(f, "{scheme}…@{host}{path}")
+            }
+            _ => write!(f, "{uri}"),
+        }
+    }
+}
+
+impl core::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{self}")
+    }
 }
 
 impl Call {
@@ -118,14 +174,8 @@ impl DigestClient {
         }
     }
 
-    /// The core client. A panic while it was locked cannot leave it half-updated in a way
-    /// that matters for safety (the worst is a nonce count skipped), so a poisoned lock is
-    /// taken over rather than propagated.
     fn lock(&self) -> MutexGuard<'_, Client> {
-        self.shared
-            .client
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        lock(&self.shared)
     }
 
     /// Where `method` `uri` goes: its origin, the client's forward proxy for plain `http`,
@@ -136,7 +186,7 @@ impl DigestClient {
     /// [`BadUri`] for a URI that is not absolute `http` or `https`.
     pub fn route<'u>(&'u self, method: &Method, uri: &'u Uri) -> Result<Route<'u>, BadUri> {
         let proxy = self.shared.proxy.as_ref().map(OriginRef::of);
-        Route::of(method, uri, proxy).ok_or_else(|| BadUri(uri.to_string()))
+        Route::of(method, uri, proxy).ok_or_else(|| BadUri(Redacted(uri).to_string()))
     }
 
     /// Starts a request: its [`Call`] and the headers of its first send (credentials at once
@@ -164,6 +214,7 @@ impl DigestClient {
             Err(failure) => (AuthHeaders::default(), Some(failure)),
         };
         let call = Call {
+            shared: Arc::clone(&self.shared),
             method: method.clone(),
             uri: uri.clone(),
             exchange,

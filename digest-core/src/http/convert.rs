@@ -13,18 +13,27 @@ use crate::origin::{OriginRef, Scheme};
 use crate::side::Side;
 
 /// The challenge header of `side` (`WWW-Authenticate`, `Proxy-Authenticate`).
-pub fn challenge_header(side: Side) -> HeaderName {
-    HeaderName::from_static(side.challenge_header())
+pub const fn challenge_header(side: Side) -> HeaderName {
+    match side {
+        Side::Origin => header::WWW_AUTHENTICATE,
+        Side::Proxy => header::PROXY_AUTHENTICATE,
+    }
 }
 
 /// The credentials header of `side` (`Authorization`, `Proxy-Authorization`).
-pub fn credentials_header(side: Side) -> HeaderName {
-    HeaderName::from_static(side.credentials_header())
+pub const fn credentials_header(side: Side) -> HeaderName {
+    match side {
+        Side::Origin => header::AUTHORIZATION,
+        Side::Proxy => header::PROXY_AUTHORIZATION,
+    }
 }
 
 /// The `Authentication-Info` header of `side` (or `Proxy-Authentication-Info`).
-pub fn info_header(side: Side) -> HeaderName {
-    HeaderName::from_static(side.info_header())
+pub const fn info_header(side: Side) -> HeaderName {
+    match side {
+        Side::Origin => AUTHENTICATION_INFO,
+        Side::Proxy => PROXY_AUTHENTICATION_INFO,
+    }
 }
 
 /// `Authentication-Info` (RFC 7615 §3).
@@ -63,16 +72,11 @@ pub fn request_target<'a>(method: &Method, uri: &'a Uri) -> Cow<'a, str> {
     }
 }
 
-/// Every `WWW-Authenticate` field (or `Proxy-Authenticate`, when `proxy`), in order, for
-/// [`Challenges`](crate::Challenges) or [`DigestChallenges`](crate::DigestChallenges).
-pub fn challenge_fields(headers: &HeaderMap, proxy: bool) -> impl Iterator<Item = &[u8]> {
-    let name = if proxy {
-        header::PROXY_AUTHENTICATE
-    } else {
-        header::WWW_AUTHENTICATE
-    };
+/// Every challenge field of `side` (`WWW-Authenticate` or `Proxy-Authenticate`), in order,
+/// for [`Challenges`](crate::Challenges) or [`DigestChallenges`](crate::DigestChallenges).
+pub fn challenge_fields(headers: &HeaderMap, side: Side) -> impl Iterator<Item = &[u8]> {
     headers
-        .get_all(name)
+        .get_all(challenge_header(side))
         .into_iter()
         .map(http::HeaderValue::as_bytes)
 }
@@ -215,10 +219,10 @@ impl<'h> ResponseFields<'h> {
     pub fn of(headers: &'h HeaderMap) -> Self {
         let info = |name: &HeaderName| headers.get(name).map(HeaderValue::as_bytes);
         Self {
-            www: challenge_fields(headers, false).collect(),
-            proxy: challenge_fields(headers, true).collect(),
-            info: info(&AUTHENTICATION_INFO),
-            proxy_info: info(&PROXY_AUTHENTICATION_INFO),
+            www: challenge_fields(headers, Side::Origin).collect(),
+            proxy: challenge_fields(headers, Side::Proxy).collect(),
+            info: info(&info_header(Side::Origin)),
+            proxy_info: info(&info_header(Side::Proxy)),
         }
     }
 
@@ -262,12 +266,16 @@ pub fn put_auth_headers(
     headers: &mut HeaderMap,
     auth: AuthHeaders,
 ) -> Result<(), InvalidHeaderValue> {
-    for (name, value) in [
-        (header::AUTHORIZATION, auth.authorization),
-        (header::PROXY_AUTHORIZATION, auth.proxy_authorization),
+    let AuthHeaders {
+        authorization,
+        proxy_authorization,
+    } = auth;
+    for (side, value) in [
+        (Side::Origin, authorization),
+        (Side::Proxy, proxy_authorization),
     ] {
         if let Some(value) = value {
-            headers.insert(name, HeaderValue::try_from(value)?);
+            headers.insert(credentials_header(side), HeaderValue::try_from(value)?);
         }
     }
     Ok(())

@@ -43,41 +43,6 @@ fn auth_int_with_a_body_hashed_as_the_ticket_asks() {
 }
 
 #[test]
-fn auth_int_with_a_body_hashed_by_another_function() {
-    let mut sim = Sim::new(Server {
-        qop: QopOptions::AUTH_INT,
-        ..Server::origin("a")
-    });
-    let out = sim.run(&Req::post(
-        &a(),
-        "/upload",
-        BODY,
-        Body::HashedWith(Algorithm::Md5),
-    ));
-    assert_eq!(
-        (out.status, out.exchanges, &out.result),
-        (401, 1, &Err(Failure::AuthIntNeedsReplayableBody))
-    );
-}
-
-#[test]
-fn a_body_hash_fits_every_algorithm_of_its_hash_function() {
-    let mut sim = Sim::new(Server {
-        qop: QopOptions::AUTH_INT,
-        ..Server::origin("a")
-    });
-    // SHA-256-sess takes the same hash function as the SHA-256 the server offers.
-    let out = sim.run(&Req::post(
-        &a(),
-        "/upload",
-        BODY,
-        Body::HashedWith(Algorithm::Sha256Sess),
-    ));
-    assert_ok(&out, 2);
-    assert!(out.authorization(1).contains("qop=auth-int"));
-}
-
-#[test]
 fn auth_int_falls_back_to_auth_for_a_body_that_cannot_be_hashed() {
     // auth-int preferred, both offered: a streamed body goes (preemptively) with auth.
     let server = Server {

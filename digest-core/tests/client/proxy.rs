@@ -4,7 +4,9 @@ use crate::sim::*;
 
 use httpdigest::Algorithm;
 use httpdigest::client::{AuthHeaders, Client, ClientConfig, Credentials, Failure};
-use httpdigest::{Origin, Scheme};
+use httpdigest::{Origin, QopOptions, Scheme};
+
+const BODY: &[u8] = b"a body kept on disk";
 
 fn proxy_origin() -> Origin {
     Origin::new(Scheme::Http, "proxy.example", 3128)
@@ -119,4 +121,31 @@ fn proxy_credentials_still_go_with_a_request_to_an_origin_out_of_scope() {
     assert_eq!(nc(out.proxy_authorization(1)), 1);
     assert_eq!(sim.net.proxy.as_ref().unwrap().oks().len(), 1);
     assert_eq!(sim.net.server(1).hits[0].header, None);
+}
+
+#[test]
+fn a_body_not_in_memory_is_hashed_for_each_side_that_answers_with_auth_int() {
+    // The origin takes SHA-256, the proxy MD5, both auth-int only: the adapter is asked for
+    // the body's hash once per side, each with its own function.
+    let origin_server = Server {
+        qop: QopOptions::AUTH_INT,
+        ..Server::origin("a")
+    };
+    let mut sim = proxy_sim(origin_server);
+    if let Some(proxy) = &mut sim.net.proxy {
+        proxy.qop = QopOptions::AUTH_INT;
+    }
+    let req = Req {
+        proxy: Some(proxy_origin()),
+        ..Req::post(&a(), "http://a.example/upload", BODY, Body::Replayable)
+    };
+    let out = sim.run(&req);
+    assert_ok(&out, 3);
+    assert!(out.proxy_authorization(2).contains("qop=auth-int"));
+    assert!(out.authorization(2).contains("qop=auth-int"));
+    // The proxy's answer (MD5), then the origin's (SHA-256) with the proxy's again.
+    assert_eq!(
+        out.body_hashes,
+        [Algorithm::Md5, Algorithm::Sha256, Algorithm::Md5]
+    );
 }

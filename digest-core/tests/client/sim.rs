@@ -833,12 +833,9 @@ impl Net {
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Body {
     Bytes,
-    /// A replayable body not in memory: hashed when the ticket says with what
-    /// (`Ticket::body_hash`).
+    /// A replayable body not in memory: hashed when the ticket asks, with the function it
+    /// names (`Ticket::sign_with`).
     Replayable,
-    /// A replayable body not in memory that the caller hashes with this algorithm's hash,
-    /// whatever the ticket asks.
-    HashedWith(Algorithm),
     Streamed,
 }
 
@@ -883,7 +880,7 @@ pub(crate) struct Outcome {
     pub(crate) sent: Vec<AuthHeaders>,
     /// `Exchange::out_of_scope` after `begin`.
     pub(crate) out_of_scope: bool,
-    /// The hash functions tickets asked the body to be hashed with (`Body::Replayable`).
+    /// The hash functions the body was asked to be hashed with (`Body::Replayable`), in order.
     pub(crate) body_hashes: Vec<Algorithm>,
 }
 
@@ -907,7 +904,7 @@ impl Outcome {
 pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &Req) -> Outcome {
     let body = match req.body_kind {
         Body::Bytes => BodySource::Bytes(&req.body),
-        Body::Replayable | Body::HashedWith(_) => BodySource::Replayable,
+        Body::Replayable => BodySource::Replayable,
         Body::Streamed => BodySource::NotReplayable,
     };
     let request = Request {
@@ -920,17 +917,10 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
     let mut body_hashes = Vec::new();
     // What an adapter does with a ticket: sign it, hashing a body not in memory when asked.
     let mut sign = |ticket: Ticket| match req.body_kind {
-        Body::Replayable => match ticket.body_hash() {
-            Some(algorithm) => {
-                body_hashes.push(algorithm);
-                let hash = digest::hash(algorithm, &req.body);
-                ticket.sign_with_body_digest(&request, (algorithm, &hash))
-            }
-            None => ticket.sign(&request),
-        },
-        Body::HashedWith(algorithm) => {
-            ticket.sign_with_body_digest(&request, (algorithm, &digest::hash(algorithm, &req.body)))
-        }
+        Body::Replayable => ticket.sign_with(&request, |algorithm| {
+            body_hashes.push(algorithm);
+            digest::hash(algorithm, &req.body)
+        }),
         Body::Bytes | Body::Streamed => ticket.sign(&request),
     };
     let (mut exchange, ticket) = client.begin(&request, rng);
