@@ -599,8 +599,7 @@ impl Client {
                     accepted: false,
                     sends: 0,
                     answers: 0,
-                    ha1: None,
-                    username_hash: None,
+                    signing: None,
                 };
                 ProtectionSpace::new(
                     origin,
@@ -726,9 +725,10 @@ impl Client {
                 // The space's H(A1) is the one the request used while the algorithm is the
                 // same: a space keeps its H(A1) across challenges of one algorithm.
                 let space_ha1 = digest_space
-                    .ha1
+                    .signing
                     .as_ref()
-                    .filter(|_| digest_space.algorithm == d.algorithm);
+                    .filter(|s| s.algorithm == d.algorithm)
+                    .map(|s| &s.ha1);
                 match (nonce, space_ha1) {
                     (Some(nonce), Some(ha1)) if d.qop != Some(Qop::AuthInt) => {
                         let qop = d.qop.map(|qop| QopParams {

@@ -10,8 +10,9 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::credentials::Credentials;
 use crate::algorithm::Algorithm;
-use crate::digest::{HexDigest, SecretDigest};
+use crate::digest::{self, HexDigest, SecretDigest};
 use crate::fingerprint::fingerprint;
 use crate::nonce_count::NonceCount;
 use crate::origin::{Origin, Scheme};
@@ -60,10 +61,34 @@ pub(crate) struct DigestSpace {
     /// Answers received to those sends (wrapping); `sends - answers` were in flight (or
     /// abandoned by the caller, which counts the same).
     pub(crate) answers: u64,
-    /// H(A1) in its non-session form, computed once per space.
-    pub(crate) ha1: Option<SecretDigest>,
-    /// H(username:realm), computed once when the space asks for userhash.
-    pub(crate) username_hash: Option<HexDigest>,
+    /// What the space's answers are signed with, made at the first one.
+    pub(crate) signing: Option<Arc<Signing>>,
+}
+
+/// What every answer from a Digest space is computed from, but for its nonce and count:
+/// made once per space (H(A1) and the userhash are computed then), and shared by the
+/// tickets of its sends instead of copied into each.
+#[derive(Debug)]
+pub(crate) struct Signing {
+    pub(crate) algorithm: Algorithm,
+    /// The `algorithm` token as the server spelled it; `None` when it sent none.
+    pub(crate) algorithm_token: Option<Arc<str>>,
+    pub(crate) realm: Arc<str>,
+    pub(crate) opaque: Option<Arc<str>>,
+    pub(crate) username: Name,
+    /// H(A1) in its non-session form (wiped when the last ticket that shares it is gone).
+    pub(crate) ha1: SecretDigest,
+}
+
+/// The `username` a Digest answer carries.
+#[derive(Debug, Clone)]
+pub(crate) enum Name {
+    /// `userhash=true`: H(username:realm).
+    Hashed(HexDigest),
+    Plain {
+        name: Arc<str>,
+        charset_utf8: bool,
+    },
 }
 
 /// How many earlier nonces a space remembers the counts of.
@@ -119,12 +144,65 @@ impl DigestSpace {
         }
     }
 
+    /// What the space's answers are signed with (made at the first, with `credentials`);
+    /// `None` when the credentials do not fit the space (an H(A1) for another realm or
+    /// algorithm).
+    pub(crate) fn signing(
+        &mut self,
+        realm: &Arc<str>,
+        credentials: &Credentials,
+    ) -> Option<Arc<Signing>> {
+        if let Some(signing) = &self.signing {
+            return Some(Arc::clone(signing));
+        }
+        let ha1 = credentials.ha1(self.algorithm, realm)?;
+        let username = if self.userhash {
+            Name::Hashed(digest::userhash(
+                self.algorithm,
+                credentials.username().as_bytes(),
+                realm.as_bytes(),
+            ))
+        } else {
+            Name::Plain {
+                name: credentials.shared_username(),
+                charset_utf8: self.charset_utf8,
+            }
+        };
+        let signing = Arc::new(Signing {
+            algorithm: self.algorithm,
+            algorithm_token: self.algorithm_token.clone(),
+            realm: Arc::clone(realm),
+            opaque: self.opaque.clone(),
+            username,
+            ha1,
+        });
+        self.signing = Some(Arc::clone(&signing));
+        Some(signing)
+    }
+
     /// Takes over what an older state of the same space knew: the secret-derived values when
-    /// the algorithm is the same, and the nonce counts.
+    /// the algorithm and the form of the user name are the same (the answers of requests
+    /// still in flight are checked with that H(A1)), and the nonce counts.
     pub(crate) fn inherit(&mut self, old: &DigestSpace) {
-        if self.algorithm == old.algorithm {
-            self.ha1 = self.ha1.take().or_else(|| old.ha1.clone());
-            self.username_hash = self.username_hash.or(old.username_hash);
+        if let Some(signing) = &old.signing
+            && self.algorithm == old.algorithm
+            && self.userhash == old.userhash
+        {
+            let username = match &signing.username {
+                Name::Plain { name, .. } => Name::Plain {
+                    name: Arc::clone(name),
+                    charset_utf8: self.charset_utf8,
+                },
+                hashed @ Name::Hashed(_) => hashed.clone(),
+            };
+            self.signing = Some(Arc::new(Signing {
+                algorithm: self.algorithm,
+                algorithm_token: self.algorithm_token.clone(),
+                realm: Arc::clone(&signing.realm),
+                opaque: self.opaque.clone(),
+                username,
+                ha1: signing.ha1.clone(),
+            }));
         }
         self.history.clone_from(&old.history);
         self.accepted = old.accepted;
@@ -470,8 +548,7 @@ mod tests {
             accepted: false,
             sends: 0,
             answers: 0,
-            ha1: None,
-            username_hash: None,
+            signing: None,
         };
         assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
         assert_eq!(d.next_nc(), Some(NonceCount::new(2)));

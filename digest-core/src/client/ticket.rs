@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use super::call::{Sent, SentDigest};
 use super::credentials::Credentials;
 use super::io::{AuthHeaders, BodySource, Failure, Request};
-use super::protection_space::{ProtectionSpace, SpaceKind};
+use super::protection_space::{Name, ProtectionSpace, Signing, SpaceKind};
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, QopParams, SecretDigest};
 use crate::header::credentials::{CredentialsParams, UsernameParam};
@@ -51,29 +51,14 @@ pub(crate) enum Signer {
     Digest(DigestSigner),
 }
 
-/// What a Digest answer is computed from.
+/// What a Digest answer is computed from: the space's signing material, shared, and what
+/// this send adds to it.
 pub(crate) struct DigestSigner {
-    algorithm: Algorithm,
-    algorithm_token: Option<Arc<str>>,
-    realm: Arc<str>,
+    signing: Arc<Signing>,
     nonce: Arc<str>,
-    opaque: Option<Arc<str>>,
-    username: Name,
-    /// H(A1) in its non-session form.
-    ha1: SecretDigest,
     nc: NonceCount,
     cnonce: [u8; 32],
     qop: Option<Qop>,
-}
-
-/// The `username` a Digest answer carries.
-enum Name {
-    /// `userhash=true`: H(username:realm).
-    Hashed(HexDigest),
-    Plain {
-        name: Arc<str>,
-        charset_utf8: bool,
-    },
 }
 
 impl fmt::Debug for Ticket {
@@ -106,7 +91,7 @@ impl Ticket {
     /// the origin's: [`sign_with`](Self::sign_with) asks for each.
     pub fn body_hash(&self) -> Option<Algorithm> {
         self.sides.iter().find_map(|(_, s)| match s {
-            Some(Signer::Digest(d)) if d.qop == Some(Qop::AuthInt) => Some(d.algorithm),
+            Some(Signer::Digest(d)) if d.qop == Some(Qop::AuthInt) => Some(d.signing.algorithm),
             _ => None,
         })
     }
@@ -163,7 +148,8 @@ impl DigestSigner {
         request: &Request<'_>,
         hash_body: &mut Option<impl FnMut(Algorithm) -> HexDigest>,
     ) -> Result<String, Failure> {
-        let algorithm = self.algorithm;
+        let signing = &*self.signing;
+        let algorithm = signing.algorithm;
         let body_hash = match self.qop {
             Some(Qop::AuthInt) => Some(match (request.body, hash_body) {
                 (BodySource::Bytes(bytes), _) => digest::hash(algorithm, bytes),
@@ -173,7 +159,7 @@ impl DigestSigner {
             _ => None,
         };
         let nonce = self.nonce.as_bytes();
-        let ha1 = request_ha1(algorithm, &self.ha1, nonce, &self.cnonce);
+        let ha1 = request_ha1(algorithm, &signing.ha1, nonce, &self.cnonce);
         let ha2 = digest::ha2(
             algorithm,
             request.method.as_bytes(),
@@ -186,22 +172,22 @@ impl DigestSigner {
             cnonce: &self.cnonce,
         });
         let response = digest::response(algorithm, &ha1.0, nonce, qop, &ha2);
-        let username = match &self.username {
+        let username = match &signing.username {
             Name::Hashed(h) => UsernameParam::Hashed(h.as_str()),
             Name::Plain { name, charset_utf8 } => UsernameParam::for_name(name, *charset_utf8),
         };
         let cnonce = core::str::from_utf8(&self.cnonce).unwrap_or_default();
         CredentialsParams {
             username,
-            realm: &self.realm,
+            realm: &signing.realm,
             uri: request.target,
-            algorithm: self.algorithm_token.as_deref(),
+            algorithm: signing.algorithm_token.as_deref(),
             nonce: &self.nonce,
             nc: self.qop.map(|_| self.nc),
             cnonce: self.qop.map(|_| cnonce),
             qop: self.qop,
             response: response.as_str(),
-            opaque: self.opaque.as_deref(),
+            opaque: signing.opaque.as_deref(),
         }
         .to_header_value()
         .map_err(Failure::Format)
@@ -257,16 +243,9 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         }
     };
 
-    if d.ha1.is_none() {
-        d.ha1 = Some(
-            credentials
-                .ha1(algorithm, &space.realm)
-                .ok_or(Failure::NoCredentials)?,
-        );
-    }
-    let Some(ha1) = d.ha1.clone() else {
-        return Err(Failure::NoCredentials);
-    };
+    let signing = d
+        .signing(&space.realm, credentials)
+        .ok_or(Failure::NoCredentials)?;
     let nc = d.next_nc().ok_or(Failure::RetriesExhausted)?;
     let overlapped = d.begin_send();
     let mut cnonce = [0u8; 32];
@@ -277,20 +256,6 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         let hex = HexDigest::from_bytes(&raw);
         cnonce.copy_from_slice(hex.as_bytes().get(..32).unwrap_or(&[0; 32]));
     }
-    let username = if d.userhash {
-        Name::Hashed(*d.username_hash.get_or_insert_with(|| {
-            digest::userhash(
-                algorithm,
-                credentials.username().as_bytes(),
-                space.realm.as_bytes(),
-            )
-        }))
-    } else {
-        Name::Plain {
-            name: credentials.shared_username(),
-            charset_utf8: d.charset_utf8,
-        }
-    };
     let sent = Sent {
         space: id,
         nonce: d.nonce.fingerprint(),
@@ -304,13 +269,8 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         }),
     };
     let signer = DigestSigner {
-        algorithm,
-        algorithm_token: d.algorithm_token.clone(),
-        realm: Arc::clone(&space.realm),
+        signing,
         nonce: d.nonce.shared(),
-        opaque: d.opaque.clone(),
-        username,
-        ha1,
         nc,
         cnonce,
         qop,

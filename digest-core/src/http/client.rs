@@ -335,3 +335,38 @@ impl DigestClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call dropped after its challenge was answered, before its answer came back (a
+    /// failed send, a dropped future), does not keep the next request waiting.
+    #[test]
+    fn a_dropped_call_releases_the_nonce_it_held() {
+        let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
+        let (method, uri) = (Method::GET, Uri::from_static("http://pdu.local/status"));
+        let (mut call, _) = engine.begin(&method, &uri, BodySource::Bytes(b"")).unwrap();
+        let mut challenge = HeaderMap::new();
+        challenge.insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static(r#"Digest realm="pdu", nonce="1", qop="auth""#),
+        );
+        let next = engine.respond(
+            &mut call,
+            BodySource::Bytes(b""),
+            StatusCode::UNAUTHORIZED,
+            &challenge,
+            None,
+        );
+        assert!(matches!(next, Next::Send(..)), "{next:?}");
+        // While the first request's answer is awaited, its nonce is held for it.
+        let (_held, headers) = engine.begin(&method, &uri, BodySource::Bytes(b"")).unwrap();
+        assert!(headers.authorization.is_none());
+        drop(_held);
+        drop(call);
+        let (_, headers) = engine.begin(&method, &uri, BodySource::Bytes(b"")).unwrap();
+        let authorization = headers.authorization.unwrap();
+        assert!(authorization.contains(r#"nonce="1""#), "{authorization}");
+    }
+}

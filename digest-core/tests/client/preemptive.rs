@@ -64,3 +64,54 @@ fn nonce_count_restarts_on_a_new_nonce_after_a_server_restart() {
     assert_eq!(nc(out.authorization(0)), 2);
     assert_eq!(nonce(out.authorization(0)), nonce(h));
 }
+
+/// A request given up after its challenge was answered (its send failed, its caller went
+/// away) held the new nonce for its answer; abandoning it releases the nonce, so the next
+/// request goes preemptively instead of waiting for an answer that never comes.
+#[test]
+fn an_abandoned_request_releases_the_nonce_it_held() {
+    use httpdigest::client::{Action, Client, Request, Response};
+    use httpdigest::{OriginRef, Side};
+
+    let mut rng = crate::common::TestRng::new(7);
+    let mut client = Client::with_password(USER, PASS);
+    let origin = OriginRef {
+        scheme: httpdigest::Scheme::Http,
+        host: "a.example",
+        port: 80,
+    };
+    let request = Request::new("GET", "/x", origin);
+    let (mut first, _) = client.begin(&request, &mut rng);
+    let www: [&[u8]; 1] = [br#"Digest realm="a", nonce="n1", qop="auth""#];
+    let challenge = Response {
+        www_authenticate: &www,
+        ..Response::new(401)
+    };
+    let action = client.handle_response(&mut first, &request, &challenge, &mut rng);
+    assert!(matches!(action, Action::Send(_)), "{action:?}");
+    drop(action); // never sent
+
+    // Held for the first request's answer: nothing preemptive.
+    let (_, ticket) = client.begin(&request, &mut rng);
+    assert!(!ticket.has(Side::Origin));
+
+    client.abandon(&mut first);
+    assert!(first.finished());
+    let (mut second, ticket) = client.begin(&request, &mut rng);
+    let header = ticket.sign(&request).unwrap().authorization.unwrap();
+    // The abandoned ticket spent nc=1: the count is skipped, never repeated.
+    assert!(header.contains("nc=00000002"), "{header}");
+    // An exchange that is over stays as it is.
+    let done = client.handle_response(&mut second, &request, &Response::new(200), &mut rng);
+    assert!(matches!(done, Action::Done));
+    client.abandon(&mut second);
+    let (_, ticket) = client.begin(&request, &mut rng);
+    assert!(
+        ticket
+            .sign(&request)
+            .unwrap()
+            .authorization
+            .unwrap()
+            .contains("nc=00000003")
+    );
+}
