@@ -34,7 +34,7 @@
 //!   another origin than the request's (`Response::url`); the core does not answer it
 //!   ([`Failure::OutOfScope`]), and reqwest itself drops `Authorization` on a cross-origin
 //!   redirect. Credentials go to the first request's origin only, unless the
-//!   [`ClientConfig::scope`] names others. On a *same-origin* redirect reqwest sends the
+//!   [`ClientConfig::scope`](httpdigest::client::ClientConfig::scope) names others. On a *same-origin* redirect reqwest sends the
 //!   same `Authorization` again (the first URL's `uri` and nonce count), which servers that
 //!   check `uri` refuse (400, returned as the response). Where a Digest endpoint redirects,
 //!   build reqwest with `redirect::Policy::none()` and follow redirects above the

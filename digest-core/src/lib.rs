@@ -8,7 +8,7 @@
 //! challenges and verifies credentials against stores the caller provides. Out of scope: I/O,
 //! clocks and randomness of its own: callers hand in header values, request metadata, the
 //! time and a random generator, and get header values and decisions back. It is
-//! `#![no_std]` with `alloc`; the [`http`] module (feature `http`) drives it for HTTP
+//! `#![no_std]` with `alloc`; the `http` module (feature `http`) drives it for HTTP
 //! clients, and is what the adapter crates (reqwest, hyper and tower, ureq) are made of.
 //!
 //! A request, from the client's side, against this crate's own verifier as the server:
@@ -67,9 +67,9 @@
 //! | [`Algorithm`], [`Qop`], [`NonceCount`] | RFC 7616 §3.3, §3.4, §6.1 | MD5, SHA-256, SHA-512-256, SHA, SHA-512, each with `-sess`; `auth`, `auth-int`; `nc` |
 //! | [`digest`] | RFC 7616 §3.4.1–§3.4.4 | H(A1), H(A2), `response`, `rspauth`, userhash, as [`HexDigest`] |
 //! | [`Origin`], [`Side`] | RFC 6454, RFC 9110 §11.6–§11.7 | where credentials may go; origin (401) or proxy (407) |
-//! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client, [`client::Client`]; `.netrc` files ([`client::netrc`], feature `std`) |
+//! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client, [`client::Client`]; `.netrc` files (`client::netrc`, feature `std`) |
 //! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO verifier, [`server::Verifier`], its stores and htdigest files |
-//! | [`http`] | — | (feature `http`) the engine adapters drive, [`http::DigestClient`], over the `http` crate's types |
+//! | `http` | — | (feature `http`) the engine adapters drive, `http::DigestClient`, over the `http` crate's types |
 //!
 //! Reading a server's challenge and answering it by hand, as the RFC 7616 §3.9.1 example does
 //! (what [`client::Client`] does for you):
@@ -112,8 +112,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Features: `std` (default) for the default random generator [`ThreadRng`], files and the
-//! in-memory stores; `http` for the [`http`] engine; `tracing` for its events.
+//! Features: `std` (default) for the default random generator `ThreadRng`, files and the
+//! in-memory stores; `http` for the `http` engine; `tracing` for its events.
 #![cfg_attr(not(test), no_std)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -149,7 +149,7 @@ pub use side::{Side, Sides};
 
 /// The random-number traits the core takes its randomness through (client nonces, the
 /// server's nonce salts): implement [`rand_core::TryCryptoRng`] over a device's generator, or
-/// pass [`ThreadRng`] where `std` is available.
+/// pass `ThreadRng` where `std` is available.
 pub use rand_core;
 
 pub use qop::{Qop, QopOptions};

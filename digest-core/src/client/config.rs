@@ -7,7 +7,7 @@ use super::selection::{BasicPolicy, SelectionOrder};
 use crate::algorithm::Algorithm;
 use crate::origin::Origin;
 
-/// What a [`Client`] does beyond the defaults.
+/// What a [`Client`](super::Client) does beyond the defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {

@@ -31,8 +31,8 @@ impl BodySource<'_> {
     }
 }
 
-/// What the adapter knows of a request, handed to [`Client::begin`] and again, unchanged, to
-/// every [`Client::handle_response`] of the same request.
+/// What the adapter knows of a request, handed to [`Client::begin`](super::Client::begin) and again, unchanged, to
+/// every [`Client::handle_response`](super::Client::handle_response) of the same request.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
     /// The method, as sent (`GET`).
@@ -61,7 +61,7 @@ impl<'a> Request<'a> {
     }
 }
 
-/// What the adapter received, handed to [`Client::handle_response`].
+/// What the adapter received, handed to [`Client::handle_response`](super::Client::handle_response).
 #[derive(Debug, Clone, Copy)]
 pub struct Response<'a> {
     /// The status code.

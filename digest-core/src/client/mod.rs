@@ -10,7 +10,7 @@
 //! | `protection_space` | what the client remembers of a challenge, and its rules for overlapping requests |
 //! | `selection` | which challenge to answer, [`Verdict`] |
 //! | `credentials` | the user's secret, [`Credentials`] |
-//! | [`netrc`] | `.netrc` files (feature `std`): credentials per host |
+//! | `netrc` | `.netrc` files (feature `std`): credentials per host |
 
 mod call;
 mod config;
@@ -126,7 +126,7 @@ impl Party {
 /// requests and threads; hold the lock only for `begin` and `handle_response`: they only
 /// decide (a nonce count, a cnonce), and the hashing happens in [`Ticket::sign`], after the
 /// lock is released. Nonce counts then increase strictly per nonce across all requests. The
-/// [`http`](crate::http) feature's `DigestClient` does all of this for HTTP clients. Servers that
+/// `http` feature's `httpdigest::http::DigestClient` does all of this for HTTP clients. Servers that
 /// check counts strictly may still see them out of order, as concurrent requests overtake
 /// each other on the network, and refuse some: such a refusal of credentials the server
 /// accepted before is [`Failure::OutOfOrder`], and sending the request again is the remedy.
