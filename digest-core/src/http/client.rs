@@ -4,6 +4,7 @@
 
 use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::vec::Vec;
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 
@@ -11,7 +12,6 @@ use super::convert::{ResponseFields, Route, origin_of};
 use super::error::BadUri;
 use crate::client::{Action, AuthHeaders, BodySource, Client, Exchange, Failure, Reviewed};
 use crate::origin::{Origin, OriginRef};
-use std::vec::Vec;
 
 /// Request bodies up to this size are kept in memory by default by the adapters that buffer
 /// them, to send them again after a challenge and to hash them for `auth-int`.
@@ -26,12 +26,13 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 ///
 /// Per request: [`begin`](Self::begin) gives the headers of the first send; after each
 /// response, [`respond`](Self::respond) (or [`respond_to`](Self::respond_to)) says whether
-/// to send again (with which headers), hand the response over, or fail. The lock is held only while the client decides (a
-/// nonce count, a cnonce); the hashing that signs a send happens after it is released, so
-/// requests to the same server do not wait on each other's hashes.
+/// to send again (with which headers), hand the response over, or fail. The lock is held
+/// only while the client decides (a nonce count, a cnonce); the hashing that signs a send
+/// happens after it is released, so requests to the same server do not wait on each
+/// other's hashes. Randomness comes from [`ThreadRng`](crate::ThreadRng).
 ///
 /// ```
-/// use httpdigest::client::{BodySource, Client, ClientConfig, Credentials};
+/// use httpdigest::client::{BodySource, Client};
 /// use httpdigest::http::{DigestClient, Next};
 ///
 /// let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
@@ -207,8 +208,10 @@ impl DigestClient {
         let (exchange, ticket) = self
             .lock()
             .begin(&request, &mut rand::rngs::ThreadRng::default());
-        // A ticket that cannot be signed (a request-target with a control character, which
-        // an `http::Uri` never has) sends no credentials, and the request ends with why.
+        // Signing cannot fail for the bodies the adapters pass (in memory, or streamed): a
+        // target that cannot go into a header was refused before the ticket was issued.
+        // Should it fail (a `Replayable` body, which only `Ticket::sign_with` can hash), the
+        // request goes without credentials and ends with why.
         let (headers, unsigned) = match ticket.sign(&request) {
             Ok(headers) => (headers, None),
             Err(failure) => (AuthHeaders::default(), Some(failure)),

@@ -9,9 +9,9 @@
 //! answered with 400 and recorded; a network dropped with unexpected violations fails the
 //! test.
 //!
-//! The driver [`run`] plays the adapter: `begin`, send, `handle_response`, re-send with the
-//! headers of `Action::Send` (replacing the previous ones), and asserts that the client never
-//! asks for more than two extra sends nor re-sends a streamed body.
+//! The driver [`run`] plays the adapter: `begin`, sign, send, `handle_response`, re-send with
+//! the signed ticket of `Action::Send` (its headers replacing the previous ones), and asserts
+//! that the client never asks for more than two extra sends nor re-sends a streamed body.
 
 use crate::common::TestRng;
 
