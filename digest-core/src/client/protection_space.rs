@@ -168,16 +168,29 @@ impl DigestSpace {
                 charset_utf8: self.charset_utf8,
             }
         };
+        Some(self.make_signing(Arc::clone(realm), username, ha1))
+    }
+
+    /// Makes (and keeps) the space's signing material from its challenge's values and these
+    /// secret-derived ones; a plain user name takes the challenge's charset.
+    fn make_signing(&mut self, realm: Arc<str>, username: Name, ha1: SecretDigest) -> Arc<Signing> {
+        let username = match username {
+            Name::Plain { name, .. } => Name::Plain {
+                name,
+                charset_utf8: self.charset_utf8,
+            },
+            hashed @ Name::Hashed(_) => hashed,
+        };
         let signing = Arc::new(Signing {
             algorithm: self.algorithm,
             algorithm_token: self.algorithm_token.clone(),
-            realm: Arc::clone(realm),
+            realm,
             opaque: self.opaque.clone(),
             username,
             ha1,
         });
         self.signing = Some(Arc::clone(&signing));
-        Some(signing)
+        signing
     }
 
     /// Takes over what an older state of the same space knew: the secret-derived values when
@@ -188,21 +201,11 @@ impl DigestSpace {
             && self.algorithm == old.algorithm
             && self.userhash == old.userhash
         {
-            let username = match &signing.username {
-                Name::Plain { name, .. } => Name::Plain {
-                    name: Arc::clone(name),
-                    charset_utf8: self.charset_utf8,
-                },
-                hashed @ Name::Hashed(_) => hashed.clone(),
-            };
-            self.signing = Some(Arc::new(Signing {
-                algorithm: self.algorithm,
-                algorithm_token: self.algorithm_token.clone(),
-                realm: Arc::clone(&signing.realm),
-                opaque: self.opaque.clone(),
-                username,
-                ha1: signing.ha1.clone(),
-            }));
+            self.make_signing(
+                Arc::clone(&signing.realm),
+                signing.username.clone(),
+                signing.ha1.clone(),
+            );
         }
         self.history.clone_from(&old.history);
         self.accepted = old.accepted;

@@ -266,8 +266,8 @@ impl DigestClient {
     /// stream sent once).
     ///
     /// `answered_by` is the URI that actually answered when the HTTP client followed
-    /// redirects on its own (reqwest does, below middleware) and it is not the request's: a challenge
-    /// from another origin, or from a URI without one, is never answered
+    /// redirects on its own (reqwest does, below middleware) and it is not the request's: a
+    /// challenge from another origin, or from a URI without one, is never answered
     /// ([`Failure::OutOfScope`]).
     pub fn respond(
         &self,

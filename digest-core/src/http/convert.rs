@@ -280,3 +280,18 @@ pub fn put_auth_headers(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `http` names of each side are the core's own names of them.
+    #[test]
+    fn header_names_are_the_sides_names() {
+        for side in Side::BOTH {
+            assert_eq!(challenge_header(side).as_str(), side.challenge_header());
+            assert_eq!(credentials_header(side).as_str(), side.credentials_header());
+            assert_eq!(info_header(side).as_str(), side.info_header());
+        }
+    }
+}
