@@ -2,20 +2,24 @@
 //! the client bounds the retries and knows what `Authentication-Info` must prove.
 
 use super::io::Failure;
+use super::protection_space::Nonce;
 use crate::algorithm::Algorithm;
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
-use crate::side::Sides;
+use crate::side::{Side, Sides};
 
 /// What was sent on one side (origin or proxy) of the last send of a request.
 #[derive(Debug, Clone)]
 pub(crate) struct Sent {
     pub(crate) space: u64,
-    /// Fingerprint of the nonce used, to tell a renewed nonce from the same one.
-    pub(crate) nonce: u64,
-    /// The space's send count with this send (see `DigestSpace::sends`).
-    pub(crate) space_sends: u64,
-    /// Whether other sends from the space were in flight when this one went out.
+    /// The lane of the space it went on (see `Lane::id`); 0 for Basic.
+    pub(crate) lane: u32,
+    /// The nonce used (shared with the lane), to tell a renewed nonce from the same one and
+    /// to check `rspauth`.
+    pub(crate) nonce: Option<Nonce>,
+    /// The lane's send count with this send (see `Lane::sends`).
+    pub(crate) lane_sends: u64,
+    /// Whether other sends from the lane were in flight when this one went out.
     pub(crate) overlapped: bool,
     pub(crate) digest: Option<SentDigest>,
 }
@@ -36,9 +40,17 @@ pub(crate) struct SideState {
     pub(crate) sent: Option<Sent>,
     pub(crate) answered_fresh: bool,
     pub(crate) answered_stale: bool,
-    /// The first send went without credentials because another request held the space's
-    /// nonce (see `DigestSpace::held`).
-    pub(crate) waited_on_hold: bool,
+    /// The request stopped waiting for its turn (its wait bound passed) and went on
+    /// regardless: its answer to a challenge does not hold the new nonce for itself.
+    pub(crate) gave_up_waiting: bool,
+    /// The space this side went without credentials to open a lane of (see
+    /// `DigestSpace::opening`).
+    pub(crate) opening: Option<u64>,
+    /// This side went without credentials as the first request to an origin the client knew
+    /// no space of: requests after it wait for what it learns.
+    pub(crate) learning: bool,
+    /// The origin answered this side's credentials with 403 once, and they went again.
+    pub(crate) forbidden: bool,
 }
 
 /// The most extra sends one request may cause: one answer to a fresh challenge and one to a
@@ -50,6 +62,14 @@ pub(crate) const MAX_EXTRA_SENDS: u8 = 2;
 /// the client and allocates nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Exchange {
+    /// Unique per client: what [`Client::poll_ready`](super::Client::poll_ready) names.
+    pub(crate) id: u64,
+    /// Waiting for its turn, from [`Action::Wait`](super::Action::Wait) to
+    /// [`resume`](super::Client::resume) or [`give_up_waiting`](super::Client::give_up_waiting).
+    pub(crate) waiting: bool,
+    /// The side whose credentials are to go again once the wait is over (after a challenge
+    /// or a 403); `None` while waiting for the first send.
+    pub(crate) resend: Option<Side>,
     pub(crate) sides: Sides<SideState>,
     pub(crate) extra_sends: u8,
     pub(crate) finished: bool,
@@ -58,6 +78,17 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// The exchange's id, unique per client: [`Client::poll_ready`](super::Client::poll_ready)
+    /// names waiting exchanges by it.
+    pub const fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the exchange waits for its turn ([`Action::Wait`](super::Action::Wait)).
+    pub const fn waiting(&self) -> bool {
+        self.waiting
+    }
+
     /// Whether the request's origin is outside the credentials' scope: nothing derived from
     /// the credentials goes with it, and a 401 from it is [`Failure::OutOfScope`].
     pub const fn out_of_scope(&self) -> bool {

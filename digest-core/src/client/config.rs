@@ -2,6 +2,7 @@
 //! much it remembers.
 
 use alloc::vec::Vec;
+use core::time::Duration;
 
 use super::selection::{BasicPolicy, SelectionOrder};
 use crate::algorithm::Algorithm;
@@ -31,6 +32,39 @@ pub struct ClientConfig {
     pub scope: Option<Vec<Origin>>,
     /// How many protection spaces to remember, per side (origin, proxy).
     pub max_protection_spaces: usize,
+    /// Whether the server checks nonce counts strictly, so that the requests on one nonce
+    /// must reach it one after another.
+    pub strict: Strict,
+    /// How many nonces (lanes) one protection space may hold when the server checks counts
+    /// strictly: each carries one request at a time, so this bounds how many requests to the
+    /// space are in flight at once. The client learns how many the server keeps, below this.
+    pub max_lanes: usize,
+    /// How long a request waits for its turn (for a request ahead of it to learn the space,
+    /// or for a lane) before it goes on as if nothing held it. The core has no clock: the
+    /// driver keeps this bound (`httpdigest::http::DigestClient` does).
+    pub max_wait: Duration,
+}
+
+/// Whether a server checks nonce counts strictly ([`ClientConfig::strict`]).
+///
+/// A server that does (Apache's mod_auth_digest with `AuthDigestNcCheck On`, many cameras
+/// and PDUs) refuses a count that is not the next one it expects, so requests that overtake
+/// each other on the network fail. For such a server the client sends the requests on one
+/// nonce one after another, each waiting for the previous answer, and holds up to
+/// [`max_lanes`](ClientConfig::max_lanes) nonces to keep several in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Strict {
+    /// Take the server as strict once it shows it is: it rotates nonces with every answer
+    /// (a `nextnonce` in the answer to a nonce's first count), or it refused credentials it
+    /// had accepted while requests overlapped. The default.
+    #[default]
+    Learned,
+    /// Take every server as strict, from the first request.
+    Always,
+    /// Never: requests share a nonce at once, with increasing counts, whatever the server
+    /// does (a refusal it explains is [`Failure::OutOfOrder`](super::Failure::OutOfOrder)).
+    Never,
 }
 
 impl ClientConfig {
@@ -89,6 +123,27 @@ impl ClientConfig {
         self.max_protection_spaces = max;
         self
     }
+
+    /// Sets [`strict`](Self::strict).
+    #[must_use]
+    pub const fn with_strict(mut self, strict: Strict) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Sets [`max_lanes`](Self::max_lanes) (at least 1).
+    #[must_use]
+    pub const fn with_max_lanes(mut self, max: usize) -> Self {
+        self.max_lanes = if max == 0 { 1 } else { max };
+        self
+    }
+
+    /// Sets [`max_wait`](Self::max_wait).
+    #[must_use]
+    pub const fn with_max_wait(mut self, max: Duration) -> Self {
+        self.max_wait = max;
+        self
+    }
 }
 
 impl Default for ClientConfig {
@@ -102,6 +157,9 @@ impl Default for ClientConfig {
             preemptive: true,
             scope: None,
             max_protection_spaces: 32,
+            strict: Strict::Learned,
+            max_lanes: 4,
+            max_wait: Duration::from_secs(5),
         }
     }
 }

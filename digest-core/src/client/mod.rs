@@ -4,10 +4,11 @@
 //! | module | what |
 //! |---|---|
 //! | `io` | what goes in and out: [`Request`], [`Response`], [`BodySource`], [`AuthHeaders`], [`Failure`] |
-//! | `config` | the policy, [`ClientConfig`] |
+//! | `config` | the policy, [`ClientConfig`], [`Strict`] |
 //! | `call` | one request across its sends, [`Exchange`] |
 //! | `ticket` | what one send carries, [`Ticket`]: decided under the lock, signed outside it |
-//! | `protection_space` | what the client remembers of a challenge, and its rules for overlapping requests |
+//! | `turns` | who goes when: the requests waiting for a space to be learned or for a nonce |
+//! | `protection_space` | what the client remembers of a challenge: its nonces (lanes), shared or ordered |
 //! | `selection` | which challenge to answer, [`Verdict`] |
 //! | `credentials` | the user's secret, [`Credentials`] |
 //! | `netrc` | `.netrc` files (feature `std`): credentials per host |
@@ -21,15 +22,17 @@ pub mod netrc;
 mod protection_space;
 mod selection;
 mod ticket;
+mod turns;
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use rand_core::TryCryptoRng;
 
 pub use call::Exchange;
-pub use config::ClientConfig;
+pub use config::{ClientConfig, Strict};
 pub use credentials::Credentials;
 pub use io::{AuthHeaders, BodySource, Failure, Request, Response};
 pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
@@ -46,46 +49,44 @@ use crate::origin::{Origin, OriginRef, Scheme};
 use crate::qop::Qop;
 use crate::side::{Side, Sides};
 use call::Sent;
-use protection_space::{DigestSpace, DomainEntry, Nonce, ProtectionSpace, SpaceKind, Spaces};
+use protection_space::{DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces};
 use selection::{Chosen, Policy};
-use ticket::{Signer, issue, request_ha1};
+use ticket::{issue, request_ha1};
+use turns::{Learned, Learning, Queue};
 
-/// What to do after a response.
-#[must_use = "the action says whether to send again, and with what"]
+/// What to do next with a request: after [`Client::begin`], a response, or a wait.
+#[must_use = "the action says whether to send, wait, or hand the response over"]
 #[derive(Debug)]
 #[allow(
     clippy::large_enum_variant,
     reason = "an action lives on the stack for one response; boxing would cost an allocation per request"
 )]
 pub enum Action {
-    /// Send the request again with the credentials of this ticket, [signed](Ticket::sign)
-    /// outside the client's lock (its headers replace those of the previous send).
+    /// Send the request (again) with the credentials of this ticket,
+    /// [signed](Ticket::sign) outside the client's lock (its headers replace those of the
+    /// previous send).
     Send(Ticket),
+    /// The request waits for its turn, sending nothing: a request ahead of it is learning
+    /// its protection space, or the space's nonces are taken (see [`Client`],
+    /// *Concurrency*). When [`Client::poll_ready`] names this exchange, take it up with
+    /// [`Client::resume`]; if that does not happen within
+    /// [`max_wait`](ClientConfig::max_wait), with [`Client::give_up_waiting`].
+    Wait,
     /// The exchange is over: hand the response to the caller.
     Done,
     /// The exchange failed: the response cannot be improved on, for this reason.
     Fail(Failure),
 }
 
-/// What a known protection space gives a request.
-#[allow(clippy::large_enum_variant, reason = "as Action")]
-enum Known {
-    /// Credentials to send.
-    Send(Signer, Sent),
-    /// A space covers the request, but its nonce is held for another request's answer.
-    Held,
-    /// No space covers the request (or no credentials go to it).
-    Nothing,
-}
-
-/// What the client knows of one side: the credentials for it, where they may go, and the
-/// protection spaces it has learned.
+/// What the client knows of one side: the credentials for it, where they may go, the
+/// protection spaces it has learned, and the origins it is learning.
 #[derive(Debug, Clone)]
 struct Party {
     credentials: Option<Credentials>,
     /// The origins (the proxy, for the proxy side) the credentials may go to.
     scope: Vec<Origin>,
     spaces: Spaces,
+    learning: Vec<Learning>,
 }
 
 impl Party {
@@ -94,6 +95,7 @@ impl Party {
             credentials,
             scope,
             spaces: Spaces::new(capacity),
+            learning: Vec::new(),
         }
     }
 
@@ -107,29 +109,44 @@ impl Party {
 /// It does no I/O. Drive each request through it in this order:
 ///
 /// 1. [`begin`](Self::begin) with the request's metadata. It returns the [`Exchange`] for
-///    this request and the [`Ticket`] of its first send: credentials already, when the
-///    request falls in a protection space the client knows (preemptive authentication).
-/// 2. [Sign](Ticket::sign) the ticket into the request's headers and send it. Hand the
-///    response's status and authentication headers to
-///    [`handle_response`](Self::handle_response), with the same [`Request`].
-/// 3. On [`Action::Send`], sign its ticket, send the request again with those headers (they
-///    replace the previous ones) and go to 2. On [`Action::Done`] return the response to the
-///    caller; on [`Action::Fail`] return the response or an error built from the
-///    [`Failure`].
+///    this request and what to do: [`Action::Send`] with the [`Ticket`] of its first send
+///    (credentials already, when the request falls in a protection space the client knows:
+///    preemptive authentication), or [`Action::Wait`].
+/// 2. On [`Action::Send`], [sign](Ticket::sign) the ticket into the request's headers and
+///    send it (again: its headers replace those of the previous send). Hand the response's
+///    status and authentication headers to [`handle_response`](Self::handle_response), with
+///    the same [`Request`], and act on the action it returns.
+/// 3. On [`Action::Wait`], send nothing: wait until [`poll_ready`](Self::poll_ready) names
+///    the exchange, then act on what [`resume`](Self::resume) returns; or, after
+///    [`ClientConfig::max_wait`], on what [`give_up_waiting`](Self::give_up_waiting) returns.
+/// 4. On [`Action::Done`] return the response to the caller; on [`Action::Fail`] return the
+///    response or an error built from the [`Failure`]. A request given up on midway (its
+///    send failed, the caller dropped it) is [abandoned](Self::abandon).
 ///
-/// The client bounds step 3: a request is sent at most twice more, whatever the server
+/// The client bounds the sends: a request is sent at most twice more, whatever the server
 /// answers (one answer to a fresh challenge and one to `stale=true` with a new nonce, or a
 /// proxy answer and an origin answer). A 401 to credentials that answered a fresh challenge
 /// is [`Failure::CredentialsRejected`], never another try.
 ///
 /// Concurrency: put the client behind one lock (`Mutex<Client>`) and share it across
-/// requests and threads; hold the lock only for `begin` and `handle_response`: they only
-/// decide (a nonce count, a cnonce), and the hashing happens in [`Ticket::sign`], after the
+/// requests and threads; hold the lock only for the calls above: they only decide (a nonce
+/// count, a cnonce, who goes when), and the hashing happens in [`Ticket::sign`], after the
 /// lock is released. Nonce counts then increase strictly per nonce across all requests. The
-/// `http` feature's `httpdigest::http::DigestClient` does all of this for HTTP clients. Servers that
-/// check counts strictly may still see them out of order, as concurrent requests overtake
-/// each other on the network, and refuse some: such a refusal of credentials the server
-/// accepted before is [`Failure::OutOfOrder`], and sending the request again is the remedy.
+/// client schedules the requests of a protection space:
+///
+/// - while one request learns a space (the first to an origin, answering its challenge),
+///   the others to that origin wait for it and then go with credentials at once: one
+///   challenge for all of them;
+/// - a server that checks nonce counts strictly ([`ClientConfig::strict`]: learned by
+///   default) gets the requests on one nonce one after another, each waiting for the
+///   previous answer; the client holds up to [`ClientConfig::max_lanes`] nonces per space
+///   to keep several in flight, as many as the server keeps for it.
+///
+/// After every call drain [`poll_ready`](Self::poll_ready): the exchanges it names may go
+/// on. The `http` feature's `httpdigest::http::DigestClient` does all of this for HTTP
+/// clients, waiting blocking or async. A refusal that ordering cannot explain away (the
+/// server refused credentials it accepted before, while requests overlapped, and the bound
+/// on sends is reached) is [`Failure::OutOfOrder`].
 ///
 /// Scope: credentials go only to the origins of the scope ([`ClientConfig::scope`], by
 /// default the origin of the first request). A request to another origin gets no header, and
@@ -144,9 +161,15 @@ impl Party {
 /// let origin = OriginRef { scheme: Scheme::Http, host: "www.example.org", port: 80 };
 /// let request = Request::new("GET", "/dir/index.html", origin);
 ///
-/// let (mut exchange, ticket) = client.begin(&request, &mut rng);
+/// let (mut exchange, Action::Send(ticket)) = client.begin(&request, &mut rng) else {
+///     unreachable!("nothing to wait for");
+/// };
 /// let headers = ticket.sign(&request)?;
 /// assert!(headers.authorization.is_none()); // nothing known yet
+///
+/// // Another request meanwhile waits for what the first one learns.
+/// let (mut second, action) = client.begin(&request, &mut rng);
+/// assert!(matches!(action, Action::Wait));
 ///
 /// let challenge: &[u8] = br#"Digest realm="http-auth@example.org", qop="auth", algorithm=SHA-256, nonce="7ypf""#;
 /// let response = Response { www_authenticate: &[challenge], ..Response::new(401) };
@@ -159,8 +182,11 @@ impl Party {
 /// let action = client.handle_response(&mut exchange, &request, &Response::new(200), &mut rng);
 /// assert!(matches!(action, Action::Done));
 ///
-/// // The next request to the space goes out with credentials at once, nc=00000002.
-/// let (_, ticket) = client.begin(&request, &mut rng);
+/// // The second request's turn has come: it goes with credentials at once, nc=00000002.
+/// assert_eq!(client.poll_ready(), Some(second.id()));
+/// let Action::Send(ticket) = client.resume(&mut second, &request, &mut rng) else {
+///     panic!("its turn");
+/// };
 /// assert!(ticket.sign(&request)?.authorization.unwrap().contains("nc=00000002"));
 /// # Ok::<(), httpdigest::client::Failure>(())
 /// ```
@@ -169,6 +195,9 @@ pub struct Client {
     config: ClientConfig,
     /// Per side: the proxy's scope is the proxy the client was built for, if any.
     parties: Sides<Party>,
+    queue: Queue,
+    /// The id of the last exchange begun.
+    last_exchange: u64,
 }
 
 impl Client {
@@ -180,7 +209,7 @@ impl Client {
 
     /// A client that authenticates to origins as `username` with `password`, by the default
     /// policy: the strongest algorithm offered, no Basic, preemptive reuse, credentials only
-    /// for the first request's origin.
+    /// for the first request's origin, strict servers learned.
     pub fn with_password(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self::new(
             Credentials::new(username, password),
@@ -208,6 +237,8 @@ impl Client {
                 proxy: Party::new(proxy_credentials, proxy_scope, capacity),
             },
             config,
+            queue: Queue::default(),
+            last_exchange: 0,
         }
     }
 
@@ -228,42 +259,33 @@ impl Client {
         self.parties.origin.in_scope(origin)
     }
 
-    /// Starts a request: returns its [`Exchange`] and the [`Ticket`] of its first send.
+    /// Starts a request: returns its [`Exchange`] and what to do: [`Action::Send`] with the
+    /// [`Ticket`] of its first send, or [`Action::Wait`] (never `Done` or `Fail`).
     ///
     /// With a default scope, the first request's origin becomes the scope.
-    #[must_use = "the ticket holds the credentials of the first send"]
+    #[must_use = "the action says whether to send now, and with what"]
     pub fn begin<R: TryCryptoRng + ?Sized>(
         &mut self,
         request: &Request<'_>,
         rng: &mut R,
-    ) -> (Exchange, Ticket) {
+    ) -> (Exchange, Action) {
         let origin = &mut self.parties.origin;
         if self.config.scope.is_none() && origin.scope.is_empty() && origin.credentials.is_some() {
             origin.scope.push(request.origin.to_origin());
         }
+        self.last_exchange = self.last_exchange.wrapping_add(1);
         let mut exchange = Exchange {
+            id: self.last_exchange,
             out_of_scope: origin.credentials.is_some() && !origin.in_scope(request.origin),
             ..Exchange::default()
         };
-        let mut ticket = Ticket::default();
-        if self.config.preemptive {
-            for side in Side::BOTH {
-                // A failure here means no preemptive credentials; the exchange records why.
-                match self.authorize_known(side, request, None, rng) {
-                    Ok(Known::Send(signer, sent)) => {
-                        exchange.sides[side].sent = Some(sent);
-                        ticket.set(side, signer);
-                    }
-                    Ok(Known::Held) => exchange.sides[side].waited_on_hold = true,
-                    Ok(Known::Nothing) => {}
-                    Err(f) => exchange.preemptive_failure = Some(f),
-                }
-            }
-        }
-        (exchange, ticket)
+        let action = self.start(&mut exchange, request, rng, false);
+        (exchange, action)
     }
 
-    /// Takes a response to the last send of `exchange` and says what to do next.
+    /// Takes a response to the last send of `exchange` and says what to do next. An exchange
+    /// that is over is left as it is ([`Action::Done`]); one that waits sent nothing to
+    /// answer ([`Action::Wait`]).
     pub fn handle_response<R: TryCryptoRng + ?Sized>(
         &mut self,
         exchange: &mut Exchange,
@@ -274,54 +296,79 @@ impl Client {
         if exchange.finished {
             return Action::Done;
         }
-        // The nonces this send used: a hold on one ends with the exchange, or when the next
-        // send moves on to another nonce.
+        if exchange.waiting {
+            return Action::Wait;
+        }
+        let id = exchange.id;
+        // The sends this response answers: their lanes are free again (a first count came
+        // back), and a lane being opened has its challenge, or will not get one.
         let used = Side::BOTH.map(|side| {
-            exchange.sides[side]
-                .sent
-                .as_ref()
-                .map(|sent| (side, sent.space, sent.nonce))
+            let state = &mut exchange.sides[side];
+            if let Some(space) = state.opening.take()
+                && let Some(d) = self.parties[side].spaces.digest_mut(space)
+            {
+                d.release(id);
+            }
+            let sent = state.sent.as_ref()?;
+            let d = self.parties[side].spaces.digest_mut(sent.space)?;
+            if let Some(lane) = d.lane_index(sent.lane).and_then(|i| d.lanes.get_mut(i)) {
+                lane.answered();
+            }
+            d.release(id);
+            Some((side, sent.space, sent.lane))
         });
-        for (side, space, _) in used.iter().flatten() {
-            if let Some(d) = self.parties[*side].spaces.digest_mut(*space) {
-                d.answered();
+        let challenged = Side::from_challenge_status(response.status);
+        // A learner whose side let the request through: nothing to learn, the origin (or
+        // proxy) is open. A 407 says nothing yet of the origin.
+        for side in Side::BOTH {
+            let passed = match side {
+                Side::Origin => challenged.is_none(),
+                Side::Proxy => challenged != Some(Side::Proxy),
+            };
+            if passed && core::mem::take(&mut exchange.sides[side].learning) {
+                self.end_learning(side, id, Learned::Open);
             }
         }
-        let action = match Side::from_challenge_status(response.status) {
+        let action = match challenged {
             Some(side) => self.on_challenge(side, exchange, request, response, rng),
+            None if response.status == 403 => self.on_forbidden(exchange, request, rng),
             None => self.on_final(exchange, request, response),
         };
-        if !matches!(action, Action::Send(_)) {
-            exchange.finished = true;
+        if matches!(action, Action::Done | Action::Fail(_)) {
+            self.finish(exchange);
         }
-        for (side, space, nonce) in used.into_iter().flatten() {
-            let still_used = matches!(&action, Action::Send(_))
-                && exchange.sides[side].sent.as_ref().map(|s| s.nonce) == Some(nonce);
-            if !still_used && let Some(d) = self.parties[side].spaces.digest_mut(space) {
-                d.release(nonce);
+        // A lane beyond the space's bound closes once it is free.
+        for (side, space, lane) in used.into_iter().flatten() {
+            if let Some(d) = self.parties[side].spaces.digest_mut(space)
+                && let Some(i) = d.lane_index(lane)
+            {
+                d.trim(i);
             }
         }
+        self.schedule();
         action
     }
 
     /// Gives up on a request before its exchange is over: its send failed, or the caller
-    /// dropped it, or its ticket could not be signed. What its sends still held (the nonce
-    /// a challenge was answered with) is released, and its sends stop counting as in
+    /// dropped it (waiting or not), or its ticket could not be signed. What it held (the
+    /// nonce a challenge was answered with, its place in the queue, its role as the request
+    /// learning a space) goes to the requests after it, and its sends stop counting as in
     /// flight, so that requests after it neither wait for it nor take a refusal for a race
     /// with it. An exchange that is over already is left as it is.
     pub fn abandon(&mut self, exchange: &mut Exchange) {
         if exchange.finished {
             return;
         }
-        exchange.finished = true;
         for side in Side::BOTH {
             if let Some(sent) = exchange.sides[side].sent.take()
                 && let Some(d) = self.parties[side].spaces.digest_mut(sent.space)
+                && let Some(lane) = d.lane_index(sent.lane).and_then(|i| d.lanes.get_mut(i))
             {
-                d.answered();
-                d.release(sent.nonce);
+                lane.answered();
             }
         }
+        self.finish(exchange);
+        self.schedule();
     }
 
     /// What the client makes of each challenge of a 401 or 407 to `request`: the one it
@@ -384,42 +431,6 @@ impl Client {
         origin.filter(|o| self.parties[side].in_scope(*o))
     }
 
-    /// Credentials from the space covering the request, if one is known.
-    ///
-    /// A nonce held for another request's answer is not used; `own_hold` names the nonce this
-    /// request holds itself, if any.
-    fn authorize_known<R: TryCryptoRng + ?Sized>(
-        &mut self,
-        side: Side,
-        request: &Request<'_>,
-        own_hold: Option<u64>,
-        rng: &mut R,
-    ) -> Result<Known, Failure> {
-        let Some(origin) = self.side_origin(side, request) else {
-            return Ok(Known::Nothing);
-        };
-        let prefer_auth_int = self.config.prefer_auth_int;
-        let party = &mut self.parties[side];
-        let Some(credentials) = &party.credentials else {
-            return Ok(Known::Nothing);
-        };
-        // A proxy space covers every request through the proxy.
-        let path = match side {
-            Side::Origin => crate::origin::target_path(request.target),
-            Side::Proxy => None,
-        };
-        let Some(space) = party
-            .spaces
-            .find(origin.scheme, origin.host, origin.port, path)
-        else {
-            return Ok(Known::Nothing);
-        };
-        if matches!(&space.kind, SpaceKind::Digest(d) if d.held_for_other(own_hold)) {
-            return Ok(Known::Held);
-        }
-        let (signer, sent) = issue(space, credentials, request, rng, prefer_auth_int)?;
-        Ok(Known::Send(signer, sent))
-    }
 
     fn on_challenge<R: TryCryptoRng + ?Sized>(
         &mut self,
@@ -464,8 +475,13 @@ impl Client {
             Chosen::Digest(d) => (d.stale(), fingerprint(&d.nonce().unescaped())),
             Chosen::Basic { .. } => (false, 0),
         };
+        let sent_nonce = state
+            .sent
+            .as_ref()
+            .and_then(|s| s.nonce.as_ref())
+            .map(protection_space::Nonce::fingerprint);
         let is_stale_answer = match &state.sent {
-            Some(sent) if stale && sent.nonce == nonce_fp => {
+            Some(sent) if stale && sent_nonce == Some(nonce_fp) => {
                 // The nonce is dead and the server offers no other: retire the space, so the
                 // next request goes without credentials and gets a fresh challenge.
                 self.parties[side].spaces.retire(sent.space);
@@ -484,12 +500,29 @@ impl Client {
         if !retries_left {
             return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
         }
+        // A fresh challenge to credentials the server accepted before, sent while others
+        // were in flight on their nonce: the server checks counts strictly, and the requests
+        // overtook each other. From now on they go one after another.
+        let out_of_order = !is_stale_answer
+            && self.config.strict == Strict::Learned
+            && refused.is_some_and(|sent| {
+                self.parties[side]
+                    .spaces
+                    .get(sent.space)
+                    .is_some_and(|space| match &space.kind {
+                        SpaceKind::Digest(d) => d.accepted && d.overlapped(sent),
+                        SpaceKind::Basic => false,
+                    })
+            });
 
         // Remember the space: later requests use it even if this one cannot be answered.
-        let space = match self.learn(side, origin, chosen) {
+        let (space, lane) = match self.learn(side, origin, chosen, exchange, is_stale_answer) {
             Ok(s) => s,
             Err(f) => return Action::Fail(f),
         };
+        if core::mem::take(&mut exchange.sides[side].learning) {
+            self.end_learning(side, exchange.id, Learned::Space(space));
+        }
         let prefer_auth_int = self.config.prefer_auth_int;
         let party = &mut self.parties[side];
         let (Some(credentials), Some(space)) = (&party.credentials, party.spaces.get_mut(space))
@@ -507,110 +540,190 @@ impl Client {
                 Failure::BodyNotReplayable
             });
         }
-        let (signer, sent) = match issue(space, credentials, request, rng, prefer_auth_int) {
-            Ok(v) => v,
-            Err(f) => return Action::Fail(f),
-        };
-        // The answer to a fresh nonce holds it until its own answer comes back. Not when this
-        // request went without credentials because another one held the space's nonce:
-        // while requests overlap, each of those would renew the nonce and the hold in turn,
-        // and none would ever use the nonce (the throughput benchmark measured 1.8 HTTP
-        // round trips per request, 16 at a time, against a server with a nonce per challenge).
         let state = &mut exchange.sides[side];
-        if let SpaceKind::Digest(d) = &mut space.kind
-            && !state.waited_on_hold
-        {
-            d.hold(sent.nonce);
-        }
         if is_stale_answer {
             state.answered_stale = true;
         } else {
             state.answered_fresh = true;
         }
+        // In an ordered space the answer waits while other requests are in flight on its
+        // lane (as they are when the space has just turned ordered).
+        if let SpaceKind::Digest(d) = &mut space.kind {
+            d.ordered |= out_of_order;
+            if d.ordered && d.lanes.get(lane).is_some_and(|l| l.in_flight() > 0) {
+                return self.resend(side, exchange, request, rng);
+            }
+        }
+        let (signer, sent) = match issue(space, lane, credentials, request, rng, prefer_auth_int)
+        {
+            Ok(v) => v,
+            Err(f) => return Action::Fail(f),
+        };
+        // The answer to a fresh nonce has the lane to itself until its own answer comes
+        // back. Not when this request stopped waiting and went on regardless: while requests
+        // overlap, each of those would renew the nonce and take the lane in turn, and none
+        // would ever use the nonce (the throughput benchmark measured 1.8 HTTP round trips per
+        // request, 16 at a time, against a server with a nonce per challenge).
+        if let SpaceKind::Digest(d) = &mut space.kind
+            && !state.gave_up_waiting
+            && let Some(lane) = d.lanes.get_mut(lane)
+        {
+            lane.first = Some(exchange.id);
+        }
         state.sent = Some(sent);
         exchange.extra_sends += 1;
 
-        // The other side keeps its credentials on the new send, with a fresh count; but not
-        // the origin's after a redirect: they would follow the request to the other origin.
+        // The other side keeps its credentials on the new send, with a fresh count on the
+        // same nonce; but not the origin's after a redirect: they would follow the request to
+        // the other origin.
         let mut ticket = Ticket::default();
         ticket.set(side, signer);
         let other = side.other();
-        if other == Side::Origin && redirected {
-            exchange.sides.origin.sent = None;
-        } else {
-            let own_hold = exchange.sides[other].sent.as_ref().map(|s| s.nonce);
-            if let Ok(Known::Send(signer, sent)) =
-                self.authorize_known(other, request, own_hold, rng)
+        let previous = exchange.sides[other].sent.take();
+        if !(other == Side::Origin && redirected)
+            && let Some(previous) = previous
+        {
+            let party = &mut self.parties[other];
+            if let (Some(credentials), Some(space)) =
+                (&party.credentials, party.spaces.get_mut(previous.space))
             {
-                exchange.sides[other].sent = Some(sent);
-                ticket.set(other, signer);
+                let lane = match &space.kind {
+                    SpaceKind::Digest(d) => d.lane_index(previous.lane),
+                    SpaceKind::Basic => Some(0),
+                };
+                if let Some(lane) = lane
+                    && let Ok((signer, sent)) =
+                        issue(space, lane, credentials, request, rng, prefer_auth_int)
+                {
+                    exchange.sides[other].sent = Some(sent);
+                    ticket.set(other, signer);
+                }
             }
         }
         Action::Send(ticket)
     }
 
-    /// Stores the chosen challenge as a protection space of `origin`; returns its id.
+    /// A 403 to the origin's credentials. Some servers (NVRs, cameras) answer so, instead of
+    /// 401 with `stale=true`, to a nonce they no longer accept: credentials sent from a known
+    /// space get one more try, from another of its nonces or a fresh challenge, within the
+    /// bound on sends; a 403 to credentials that answered a challenge is final.
+    fn on_forbidden<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        rng: &mut R,
+    ) -> Action {
+        let side = Side::Origin;
+        let may_send_again = exchange.may_send_again();
+        let state = &mut exchange.sides[side];
+        let Some(sent) = &state.sent else {
+            return Action::Done;
+        };
+        if sent.digest.is_none()
+            || state.answered_fresh
+            || state.answered_stale
+            || state.forbidden
+            || !may_send_again
+        {
+            return Action::Done;
+        }
+        state.forbidden = true;
+        if let Some(d) = self.parties[side].spaces.digest_mut(sent.space)
+            && let Some(i) = d.lane_index(sent.lane)
+        {
+            d.forgot(i);
+            d.close(i);
+        }
+        self.resend(side, exchange, request, rng)
+    }
+
+    /// Stores the chosen challenge as a protection space of `origin`, or as a new nonce of
+    /// the space it continues; returns the space's id and the index of the nonce's lane (0
+    /// for Basic).
     fn learn(
         &mut self,
         side: Side,
         origin: OriginRef<'_>,
         chosen: Chosen<'_>,
-    ) -> Result<u64, Failure> {
+        exchange: &Exchange,
+        stale: bool,
+    ) -> Result<(u64, usize), Failure> {
         let origin = origin.to_origin();
-        let space = match chosen {
+        let d = match chosen {
             Chosen::Basic { realm } => {
-                ProtectionSpace::new(origin, realm.as_ref().into(), Vec::new(), SpaceKind::Basic)
-            }
-            Chosen::Digest(d) => {
-                // Values are echoed into a header, so they must be text (the parser has
-                // refused control characters in them already).
-                fn text<'v>(
-                    parameter: &'static str,
-                    v: ParamValue<'v>,
-                ) -> Result<Cow<'v, str>, Failure> {
-                    v.to_str()
-                        .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))
-                }
-                let realm = text("realm", d.realm())?;
-                let domain = match side {
-                    Side::Origin => self.domain_entries(&origin, d.domain()),
-                    Side::Proxy => Vec::new(),
-                };
-                let algorithm_token = d
-                    .algorithm_param()
-                    .map(|v| text("algorithm", v).map(|t| t.as_ref().into()))
-                    .transpose()?;
-                let digest = DigestSpace {
-                    // Selection only passes challenges with a supported algorithm.
-                    algorithm: d.algorithm().unwrap_or(Algorithm::Md5),
-                    algorithm_token,
-                    nonce: Nonce::new(&text("nonce", d.nonce())?),
-                    previous_nonce: None,
-                    opaque: d
-                        .opaque()
-                        .map(|v| text("opaque", v).map(|t| t.as_ref().into()))
-                        .transpose()?,
-                    qop: d.qop(),
-                    userhash: d.userhash(),
-                    charset_utf8: d.charset_is_utf8(),
-                    nc: 0,
-                    history: Vec::new(),
-                    held: None,
-                    accepted: false,
-                    sends: 0,
-                    answers: 0,
-                    signing: None,
-                };
-                ProtectionSpace::new(
+                let space = ProtectionSpace::new(
                     origin,
                     realm.as_ref().into(),
-                    domain,
-                    SpaceKind::Digest(digest),
-                )
+                    Vec::new(),
+                    SpaceKind::Basic,
+                );
+                return Ok((self.parties[side].spaces.upsert(space), 0));
             }
+            Chosen::Digest(d) => d,
         };
-        Ok(self.parties[side].spaces.upsert(space))
+        // Values are echoed into a header, so they must be text (the parser has refused
+        // control characters in them already).
+        fn text<'v>(parameter: &'static str, v: ParamValue<'v>) -> Result<Cow<'v, str>, Failure> {
+            v.to_str()
+                .map_err(|_| Failure::Format(FormatError::NotUtf8 { parameter }))
+        }
+        let realm = text("realm", d.realm())?;
+        let domain = match side {
+            Side::Origin => self.domain_entries(&origin, d.domain()),
+            Side::Proxy => Vec::new(),
+        };
+        let params = DigestParams {
+            // Selection only passes challenges with a supported algorithm.
+            algorithm: d.algorithm().unwrap_or(Algorithm::Md5),
+            algorithm_token: d
+                .algorithm_param()
+                .map(|v| text("algorithm", v).map(|t| t.as_ref().into()))
+                .transpose()?,
+            qop: d.qop(),
+            userhash: d.userhash(),
+            charset_utf8: d.charset_is_utf8(),
+        };
+        let nonce = text("nonce", d.nonce())?;
+        let opaque: Option<Arc<str>> = d
+            .opaque()
+            .map(|v| text("opaque", v).map(|t| t.as_ref().into()))
+            .transpose()?;
+        let sent = exchange.sides[side].sent.as_ref();
+        let spaces = &mut self.parties[side].spaces;
+        if let Some(space) = spaces.find_realm(&origin, &realm)
+            && let SpaceKind::Digest(ds) = &mut space.kind
+            && ds.continues(&params)
+        {
+            // A new nonce for the lane the refused send went on; or, for a request that went
+            // without credentials, a new lane of an ordered space, the one lane of a shared one.
+            let lane = match sent.filter(|s| s.space == space.id).and_then(|s| ds.lane_index(s.lane)) {
+                Some(i) => {
+                    if ds.renew(i, &nonce, opaque) && stale {
+                        ds.forgot(i);
+                    }
+                    i
+                }
+                None if !ds.ordered && !ds.lanes.is_empty() => {
+                    ds.renew(0, &nonce, opaque);
+                    0
+                }
+                None => ds.add_lane(&nonce, opaque),
+            };
+            space.domain = domain;
+            let id = space.id;
+            spaces.revive(id);
+            return Ok((id, lane));
+        }
+        let mut ds = DigestSpace::new(
+            params,
+            self.config.max_lanes,
+            self.config.strict == Strict::Always,
+        );
+        let lane = ds.add_lane(&nonce, opaque);
+        let space = ProtectionSpace::new(origin, realm.as_ref().into(), domain, SpaceKind::Digest(ds));
+        Ok((self.parties[side].spaces.upsert(space), lane))
     }
+
 
     /// Resolves a `domain` list against the challenging origin, keeping only URIs inside the
     /// scope. An absent or empty list (or one with nothing in scope) means the whole origin.
@@ -656,7 +769,7 @@ impl Client {
             }
             // The credentials were accepted.
             if let Some(d) = self.parties[side].spaces.digest_mut(sent.space) {
-                d.accept();
+                d.accept(d.lane_index(sent.lane));
             }
         }
         Action::Done
@@ -664,15 +777,15 @@ impl Client {
 
     /// Why an exchange ends whose last credentials (`refused`, if it sent any) the server
     /// refused once more than the client answers: a race between requests if the space was
-    /// accepted before and another send from it overlapped this one (the space stays in
-    /// use), else `otherwise` (after `CredentialsRejected` the space is retired).
+    /// accepted before and another send from its lane overlapped this one (the space stays
+    /// in use), else `otherwise` (after `CredentialsRejected` the space is retired).
     fn refusal(&mut self, side: Side, refused: Option<&Sent>, otherwise: Failure) -> Failure {
         let Some(sent) = refused else {
             return otherwise;
         };
         let spaces = &mut self.parties[side].spaces;
         if let Some(d) = spaces.digest_mut(sent.space)
-            && d.refusal_was_race(sent.overlapped, sent.space_sends)
+            && d.refusal_was_race(sent)
         {
             return Failure::OutOfOrder;
         }
@@ -700,28 +813,21 @@ impl Client {
         let Ok(info) = AuthenticationInfo::parse(field) else {
             return unproven(Failure::MutualAuthFailed);
         };
+        let learn_order = self.config.strict == Strict::Learned;
         let Some(space) = self.parties[side].spaces.get_mut(sent.space) else {
             return unproven(Failure::MutualAuthMissing);
         };
         let SpaceKind::Digest(digest_space) = &mut space.kind else {
             return Ok(());
         };
-        match (info.rspauth(), &sent.digest) {
-            (Some(rspauth), Some(d)) => {
+        match (info.rspauth(), &sent.digest, &sent.nonce) {
+            (Some(rspauth), Some(d), Some(nonce)) => {
                 let echoed_cnonce = info.cnonce().map(|c| c.unescaped());
                 if echoed_cnonce.is_some_and(|c| c.as_ref() != d.cnonce.as_slice())
                     || info.nc().is_some_and(|nc| nc != d.nc)
                 {
                     return Err(Failure::MutualAuthFailed);
                 }
-                // For auth-int, rspauth covers the response body, which the core does not see.
-                let nonce = [
-                    Some(&digest_space.nonce),
-                    digest_space.previous_nonce.as_ref(),
-                ]
-                .into_iter()
-                .flatten()
-                .find(|n| n.fingerprint() == sent.nonce);
                 // The space's H(A1) is the one the request used while the algorithm is the
                 // same: a space keeps its H(A1) across challenges of one algorithm.
                 let space_ha1 = digest_space
@@ -729,8 +835,9 @@ impl Client {
                     .as_ref()
                     .filter(|s| s.algorithm == d.algorithm)
                     .map(|s| &s.ha1);
-                match (nonce, space_ha1) {
-                    (Some(nonce), Some(ha1)) if d.qop != Some(Qop::AuthInt) => {
+                // For auth-int, rspauth covers the response body, which the core does not see.
+                match space_ha1 {
+                    Some(ha1) if d.qop != Some(Qop::AuthInt) => {
                         let qop = d.qop.map(|qop| QopParams {
                             qop,
                             nc: d.nc,
@@ -754,8 +861,15 @@ impl Client {
             }
             _ => unproven(Failure::MutualAuthMissing)?,
         }
-        if let Some(next) = info.nextnonce().and_then(|n| n.to_str().ok()) {
-            digest_space.set_nonce(&next);
+        if let Some(next) = info.nextnonce().and_then(|n| n.to_str().ok())
+            && let Some(i) = digest_space.lane_index(sent.lane)
+        {
+            // A server that hands a new nonce with the answer to a nonce's first count uses
+            // each nonce for one request: the next one on the lane waits for it.
+            if learn_order && sent.digest.as_ref().is_some_and(|d| d.nc.get() == 1) {
+                digest_space.ordered = true;
+            }
+            digest_space.next_nonce(i, &next);
         }
         Ok(())
     }

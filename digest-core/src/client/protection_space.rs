@@ -3,13 +3,28 @@
 //!
 //! A space belongs to an origin and a realm. Its `domain` list, when the challenge sent one,
 //! narrows it to URI prefixes, and may widen it to other origins, but only to origins inside
-//! the client's scope. Each space holds one nonce at a time and the last nonce count sent
-//! with it, so counts increase strictly per nonce whatever the interleaving of requests.
+//! the client's scope.
+//!
+//! A Digest space holds its nonces as [`Lane`]s: a lane is one nonce at a time (the one a
+//! challenge, a `stale=true` renewal or a `nextnonce` last gave it) and the last count sent
+//! with it, so counts increase strictly per nonce whatever the interleaving of requests. A
+//! space is *shared* (the default) or *ordered*:
+//!
+//! - shared: one lane, used by every request at once, but for the first count of a nonce
+//!   just learned, which goes alone (other requests wait for its answer: a strict server
+//!   would refuse the first count if a later one overtook it, and take the refusal for a
+//!   wrong password);
+//! - ordered, for servers that check counts strictly: a lane carries one request at a time,
+//!   the next one waiting for the previous answer, and the space holds up to a few lanes to
+//!   keep requests concurrent. The number the server keeps for the client is learned: lanes
+//!   are opened while requests wait (a request sent without credentials fetches the
+//!   challenge of a new one), and the bound drops when the server forgets one.
 
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use super::call::Sent;
 use super::credentials::Credentials;
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, SecretDigest};
@@ -25,44 +40,504 @@ pub(crate) struct DomainEntry {
     pub(crate) path_prefix: String,
 }
 
-/// What a Digest space remembers of its challenge.
+/// Accepted answers in an ordered space after which its lane bound, lowered when the server
+/// forgot a lane, may rise again by one (while requests wait for lanes).
+const REGROW_AFTER: u32 = 256;
+
+/// One nonce of a space at a time, the last count sent with it, and the sends in flight on
+/// it. See the [module docs](self).
+#[derive(Debug, Clone)]
+pub(crate) struct Lane {
+    /// Unique within the space.
+    pub(crate) id: u32,
+    pub(crate) nonce: Nonce,
+    /// The challenge's `opaque`: per lane, as servers that keep a record per client name it
+    /// by its opaque (Apache's mod_auth_digest).
+    pub(crate) opaque: Option<Arc<str>>,
+    /// The last nonce count sent with `nonce`; 0 before the first.
+    pub(crate) nc: u32,
+    /// Sends from this lane so far (wrapping), and answers to them (or abandoned sends):
+    /// `sends - answers` are in flight. A refused send that overlapped another one (sent
+    /// while another waited for its answer, or followed by another before its own answer
+    /// came) was one of several in flight, which a strict server may have seen out of order.
+    pub(crate) sends: u64,
+    pub(crate) answers: u64,
+    /// The exchange whose send carries the first count of the nonce just learned: until its
+    /// answer, no other request uses the lane.
+    pub(crate) first: Option<u64>,
+    /// The waiting exchange this free lane is kept for (it was woken for it).
+    pub(crate) reserved: Option<u64>,
+    /// The space's [`epoch`](DigestSpace::epoch) when the server last accepted the lane's
+    /// credentials: losing a lane accepted before the last lowering of the bound is the same
+    /// loss (the server forgot several lanes at once), not another.
+    epoch: u32,
+}
+
+impl Lane {
+    fn new(id: u32, nonce: Nonce, opaque: Option<Arc<str>>, nc: u32, epoch: u32) -> Self {
+        Self {
+            id,
+            nonce,
+            opaque,
+            nc,
+            sends: 0,
+            answers: 0,
+            first: None,
+            reserved: None,
+            epoch,
+        }
+    }
+
+    /// How many sends from the lane await their answers.
+    pub(crate) const fn in_flight(&self) -> u64 {
+        self.sends.wrapping_sub(self.answers)
+    }
+
+    /// Whether a request may take the lane now, in an ordered space: nothing in flight on
+    /// it, and not kept for another.
+    const fn is_free(&self) -> bool {
+        self.in_flight() == 0 && self.first.is_none() && self.reserved.is_none()
+    }
+
+    /// Takes the next nonce count; `None` once the counter is spent.
+    pub(crate) fn next_nc(&mut self) -> Option<NonceCount> {
+        let next = NonceCount::new(self.nc).next()?;
+        self.nc = next.get();
+        Some(next)
+    }
+
+    /// Counts a send of credentials from this lane; returns whether others were in flight.
+    pub(crate) fn begin_send(&mut self) -> bool {
+        let overlapped = self.in_flight() != 0;
+        self.sends = self.sends.wrapping_add(1);
+        overlapped
+    }
+
+    /// Counts an answer to one of the lane's sends (before the answer is acted on, so a send
+    /// it leads to does not take the answered one for a send still in flight).
+    pub(crate) fn answered(&mut self) {
+        if self.in_flight() != 0 {
+            self.answers = self.answers.wrapping_add(1);
+        }
+    }
+}
+
+/// What a request gets from a space when it is about to be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Turn {
+    /// Credentials from the lane at this index.
+    Lane(usize),
+    /// No credentials: the request fetches a fresh challenge, which opens a lane.
+    Open,
+    /// The request waits: the space's lanes are taken, or its first count is in flight.
+    Wait,
+}
+
+/// What a Digest space remembers of its challenges.
 #[derive(Debug, Clone)]
 pub(crate) struct DigestSpace {
     pub(crate) algorithm: Algorithm,
     /// The `algorithm` token as the server spelled it; `None` when it sent none.
     pub(crate) algorithm_token: Option<Arc<str>>,
-    pub(crate) nonce: Nonce,
-    /// The nonce before the current one, to verify `rspauth` for requests sent with it.
-    pub(crate) previous_nonce: Option<Nonce>,
-    pub(crate) opaque: Option<Arc<str>>,
     /// `None`: RFC 2069 mode.
     pub(crate) qop: Option<QopOptions>,
     pub(crate) userhash: bool,
     pub(crate) charset_utf8: bool,
-    /// The last nonce count sent with `nonce`; 0 before the first.
-    pub(crate) nc: u32,
+    /// The space's nonces. A shared space has one; none after the server refused the last
+    /// one with 403, until a fresh challenge opens another.
+    pub(crate) lanes: Vec<Lane>,
+    next_lane: u32,
     /// The nonces moved away from, most recent last, with the last count sent with each (at
     /// most [`NONCE_HISTORY`]): a nonce the server hands out again continues its count
     /// instead of repeating one.
-    pub(crate) history: Vec<(u64, u32)>,
-    /// The fingerprint of a nonce just learned from a challenge, while the request that
-    /// answers it with `nc=00000001` is in flight. Other requests do not use that nonce
-    /// meanwhile: a strict server would refuse the first count if a later one overtook it,
-    /// and take the refusal for a wrong password. Released when that request ends.
-    pub(crate) held: Option<u64>,
+    history: Vec<(u64, u32)>,
     /// The server has accepted credentials from this space (a final answer other than
     /// 401/407 to them) since it last refused them without a race.
     pub(crate) accepted: bool,
-    /// Credentials sent from this space so far (wrapping): a refused send that overlapped
-    /// another one (sent while another waited for its answer, or followed by another before
-    /// its own answer came) was one of several in flight, which a strict server may have
-    /// seen out of order ([`Failure::OutOfOrder`](super::Failure::OutOfOrder)).
-    pub(crate) sends: u64,
-    /// Answers received to those sends (wrapping); `sends - answers` were in flight (or
-    /// abandoned by the caller, which counts the same).
-    pub(crate) answers: u64,
     /// What the space's answers are signed with, made at the first one.
     pub(crate) signing: Option<Arc<Signing>>,
+    /// A lane carries one request at a time (see the [module docs](self)).
+    pub(crate) ordered: bool,
+    /// How many lanes the space may hold: the configured bound, lowered when the server
+    /// forgets lanes, raised again after [`REGROW_AFTER`] accepted answers.
+    ceiling: usize,
+    max_lanes: usize,
+    /// The exchange sent without credentials to fetch the challenge of a new lane, until
+    /// that challenge comes: one at a time, as some servers keep one nonce per client and
+    /// drop the others with each challenge they send.
+    pub(crate) opening: Option<u64>,
+    /// Counts the lowerings of `ceiling`.
+    epoch: u32,
+    /// Accepted answers since `ceiling` last changed.
+    accepted_since: u32,
+}
+
+/// The values of a Digest challenge that make a space, apart from its nonce and opaque.
+#[derive(Debug, Clone)]
+pub(crate) struct DigestParams {
+    pub(crate) algorithm: Algorithm,
+    pub(crate) algorithm_token: Option<Arc<str>>,
+    pub(crate) qop: Option<QopOptions>,
+    pub(crate) userhash: bool,
+    pub(crate) charset_utf8: bool,
+}
+
+impl DigestSpace {
+    /// A space of these parameters, without a lane yet; `ordered` from the start when the
+    /// policy says the server checks counts strictly.
+    pub(crate) fn new(params: DigestParams, max_lanes: usize, ordered: bool) -> Self {
+        let DigestParams {
+            algorithm,
+            algorithm_token,
+            qop,
+            userhash,
+            charset_utf8,
+        } = params;
+        let max_lanes = max_lanes.max(1);
+        Self {
+            algorithm,
+            algorithm_token,
+            qop,
+            userhash,
+            charset_utf8,
+            lanes: Vec::new(),
+            next_lane: 0,
+            history: Vec::new(),
+            accepted: false,
+            signing: None,
+            ordered,
+            ceiling: max_lanes,
+            max_lanes,
+            opening: None,
+            epoch: 0,
+            accepted_since: 0,
+        }
+    }
+
+    /// Whether a challenge with `params` continues this space (a new nonce for one of its
+    /// lanes) rather than replacing it.
+    pub(crate) fn continues(&self, params: &DigestParams) -> bool {
+        self.algorithm == params.algorithm
+            && self.algorithm_token == params.algorithm_token
+            && self.qop == params.qop
+            && self.userhash == params.userhash
+            && self.charset_utf8 == params.charset_utf8
+    }
+
+    /// What a request, `exchange`, gets from the space now. `may_open`: whether it may go
+    /// without credentials to open a lane (it has the sends left for it).
+    pub(crate) fn turn(&self, exchange: u64, may_open: bool) -> Turn {
+        if let Some(i) = self
+            .lanes
+            .iter()
+            .position(|l| l.reserved == Some(exchange))
+        {
+            return Turn::Lane(i);
+        }
+        if self.opening == Some(exchange) {
+            return Turn::Open;
+        }
+        let may_open = may_open && self.opening.is_none();
+        if self.ordered {
+            if let Some(i) = self.lanes.iter().position(Lane::is_free) {
+                return Turn::Lane(i);
+            }
+            if may_open && self.lanes.len() < self.ceiling {
+                return Turn::Open;
+            }
+            return Turn::Wait;
+        }
+        match self.lanes.first() {
+            Some(l) if l.first.is_some_and(|f| f != exchange) || l.reserved.is_some() => {
+                Turn::Wait
+            }
+            Some(_) => Turn::Lane(0),
+            None if may_open => Turn::Open,
+            None => Turn::Wait,
+        }
+    }
+
+    /// The lane a request that stopped waiting takes anyway (its wait bound passed): the
+    /// least busy one whose first count is not in flight, if any.
+    pub(crate) fn any_lane(&self) -> Option<usize> {
+        self.lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.first.is_none())
+            .min_by_key(|(_, l)| l.in_flight())
+            .map(|(i, _)| i)
+    }
+
+    /// Which lanes, free now, the waiting requests may be woken for, and whether one more
+    /// may be woken to open a lane (`waiting`: how many wait for the space).
+    pub(crate) fn wakeable(&mut self, waiting: usize) -> Wakeable {
+        if waiting == 0 {
+            return Wakeable::None;
+        }
+        if self.ordered {
+            if self.ceiling < self.max_lanes && self.accepted_since >= REGROW_AFTER {
+                self.ceiling += 1;
+                self.accepted_since = 0;
+            }
+            let free = self.lanes.iter().filter(|l| l.is_free()).count();
+            let open = self.opening.is_none() && self.lanes.len() < self.ceiling;
+            return Wakeable::Lanes { free, open };
+        }
+        match self.lanes.first() {
+            Some(l) if l.first.is_none() => Wakeable::All,
+            Some(_) => Wakeable::None,
+            None if self.opening.is_none() => Wakeable::Lanes {
+                free: 0,
+                open: true,
+            },
+            None => Wakeable::None,
+        }
+    }
+
+    /// Keeps the first free lane for `exchange` (woken to take it).
+    pub(crate) fn reserve(&mut self, exchange: u64) {
+        if let Some(lane) = self.lanes.iter_mut().find(|l| l.is_free()) {
+            lane.reserved = Some(exchange);
+        }
+    }
+
+    /// Ends every claim `exchange` has on the space: the lane kept for it, the first count
+    /// it carried, the lane it was opening.
+    pub(crate) fn release(&mut self, exchange: u64) {
+        for lane in &mut self.lanes {
+            if lane.reserved == Some(exchange) {
+                lane.reserved = None;
+            }
+            if lane.first == Some(exchange) {
+                lane.first = None;
+            }
+        }
+        if self.opening == Some(exchange) {
+            self.opening = None;
+        }
+    }
+
+    /// The index of the lane with this id.
+    pub(crate) fn lane_index(&self, id: u32) -> Option<usize> {
+        self.lanes.iter().position(|l| l.id == id)
+    }
+
+    /// Adds a lane for a nonce just learned; returns its index.
+    pub(crate) fn add_lane(&mut self, nonce: &str, opaque: Option<Arc<str>>) -> usize {
+        let nonce = Nonce::new(nonce);
+        let nc = self.recall(&nonce);
+        let id = self.next_lane;
+        self.next_lane = self.next_lane.wrapping_add(1);
+        self.lanes
+            .push(Lane::new(id, nonce, opaque, nc, self.epoch));
+        self.lanes.len() - 1
+    }
+
+    /// Moves lane `i` to a new nonce: the count restarts at 1 with it, or continues where it
+    /// was if the nonce is one of the last [`NONCE_HISTORY`] this space used. Returns whether
+    /// the server has forgotten the lane: it renewed it with another opaque, the name of its
+    /// record of the client.
+    pub(crate) fn renew(&mut self, i: usize, nonce: &str, opaque: Option<Arc<str>>) -> bool {
+        let Some(lane) = self.lanes.get(i) else {
+            return false;
+        };
+        let forgotten = opaque.is_some() && lane.opaque.is_some() && opaque != lane.opaque;
+        let old = (lane.nonce.fingerprint(), lane.nc);
+        if *nonce != *lane.nonce {
+            self.remember(old);
+            let nonce = Nonce::new(nonce);
+            let nc = self.recall(&nonce);
+            if let Some(lane) = self.lanes.get_mut(i) {
+                lane.nonce = nonce;
+                lane.nc = nc;
+            }
+        }
+        if let Some(lane) = self.lanes.get_mut(i) {
+            lane.opaque = opaque;
+        }
+        forgotten
+    }
+
+    /// Adopts a `nextnonce` for lane `i` (its opaque stays).
+    pub(crate) fn next_nonce(&mut self, i: usize, nonce: &str) {
+        let opaque = self.lanes.get(i).and_then(|l| l.opaque.clone());
+        self.renew(i, nonce, opaque);
+    }
+
+    /// Drops lane `i`, keeping the count of its nonce.
+    pub(crate) fn close(&mut self, i: usize) {
+        if i < self.lanes.len() {
+            let lane = self.lanes.remove(i);
+            self.remember((lane.nonce.fingerprint(), lane.nc));
+        }
+    }
+
+    /// Drops lane `i` if it is free and the space holds more lanes than its bound.
+    pub(crate) fn trim(&mut self, i: usize) {
+        if self.lanes.len() > self.ceiling && self.lanes.get(i).is_some_and(Lane::is_free) {
+            self.close(i);
+        }
+    }
+
+    /// The server accepted credentials from lane `i` (`None`: from a lane closed since).
+    pub(crate) fn accept(&mut self, i: Option<usize>) {
+        self.accepted = true;
+        self.accepted_since = self.accepted_since.saturating_add(1);
+        if let Some(lane) = i.and_then(|i| self.lanes.get_mut(i)) {
+            lane.epoch = self.epoch;
+        }
+    }
+
+    /// The server forgot lane `i` (it answered its credentials with `stale=true` and a new
+    /// opaque, or with 403): while the space holds several lanes, it keeps fewer records of
+    /// the client than the space has lanes, so the bound drops below their number, once
+    /// for all the lanes it forgot together.
+    pub(crate) fn forgot(&mut self, i: usize) {
+        let Some(lane) = self.lanes.get(i) else {
+            return;
+        };
+        if self.ordered && self.lanes.len() > 1 && lane.epoch == self.epoch {
+            self.ceiling = self.ceiling.min(self.lanes.len()).saturating_sub(1).max(1);
+            self.epoch = self.epoch.wrapping_add(1);
+            self.accepted_since = 0;
+        }
+    }
+
+    /// What the space's answers are signed with (made at the first, with `credentials`);
+    /// `None` when the credentials do not fit the space (an H(A1) for another realm or
+    /// algorithm).
+    pub(crate) fn signing(
+        &mut self,
+        realm: &Arc<str>,
+        credentials: &Credentials,
+    ) -> Option<Arc<Signing>> {
+        if let Some(signing) = &self.signing {
+            return Some(Arc::clone(signing));
+        }
+        let ha1 = credentials.ha1(self.algorithm, realm)?;
+        let username = if self.userhash {
+            Name::Hashed(digest::userhash(
+                self.algorithm,
+                credentials.username().as_bytes(),
+                realm.as_bytes(),
+            ))
+        } else {
+            Name::Plain {
+                name: credentials.shared_username(),
+                charset_utf8: self.charset_utf8,
+            }
+        };
+        Some(self.make_signing(Arc::clone(realm), username, ha1))
+    }
+
+    /// Makes (and keeps) the space's signing material from its challenge's values and these
+    /// secret-derived ones; a plain user name takes the challenge's charset.
+    fn make_signing(&mut self, realm: Arc<str>, username: Name, ha1: SecretDigest) -> Arc<Signing> {
+        let username = match username {
+            Name::Plain { name, .. } => Name::Plain {
+                name,
+                charset_utf8: self.charset_utf8,
+            },
+            hashed @ Name::Hashed(_) => hashed,
+        };
+        let signing = Arc::new(Signing {
+            algorithm: self.algorithm,
+            algorithm_token: self.algorithm_token.clone(),
+            realm,
+            username,
+            ha1,
+        });
+        self.signing = Some(Arc::clone(&signing));
+        signing
+    }
+
+    /// Takes over what an older state of the same space knew: the secret-derived values when
+    /// the algorithm and the form of the user name are the same (the answers of requests
+    /// still in flight are checked with that H(A1)), the nonce counts, and what was learned
+    /// of the server (whether it orders counts, how many lanes it keeps).
+    pub(crate) fn inherit(&mut self, old: &DigestSpace) {
+        if let Some(signing) = &old.signing
+            && self.algorithm == old.algorithm
+            && self.userhash == old.userhash
+        {
+            self.make_signing(
+                Arc::clone(&signing.realm),
+                signing.username.clone(),
+                signing.ha1.clone(),
+            );
+        }
+        self.history.clone_from(&old.history);
+        for lane in &old.lanes {
+            self.remember((lane.nonce.fingerprint(), lane.nc));
+        }
+        for i in 0..self.lanes.len() {
+            let recalled = self.lanes.get(i).map_or(0, |l| self.recall(&l.nonce));
+            if let Some(lane) = self.lanes.get_mut(i) {
+                lane.nc = lane.nc.max(recalled);
+            }
+        }
+        self.accepted = old.accepted;
+        self.ordered |= old.ordered;
+        self.ceiling = old.ceiling.min(self.max_lanes);
+        self.epoch = old.epoch;
+        // New ids, so that the answers to sends from the old lanes are not taken for answers
+        // to sends from these.
+        self.next_lane = old.next_lane;
+        for lane in &mut self.lanes {
+            lane.id = self.next_lane;
+            self.next_lane = self.next_lane.wrapping_add(1);
+        }
+    }
+
+    fn remember(&mut self, (fp, nc): (u64, u32)) {
+        self.history.retain(|(f, _)| *f != fp);
+        if self.history.len() >= NONCE_HISTORY {
+            self.history.remove(0);
+        }
+        self.history.push((fp, nc));
+    }
+
+    fn recall(&self, nonce: &Nonce) -> u32 {
+        let fp = nonce.fingerprint();
+        self.history
+            .iter()
+            .find(|(f, _)| *f == fp)
+            .map_or(0, |(_, nc)| *nc)
+    }
+
+    /// Whether `sent` overlapped another send on its lane: sent while others were in
+    /// flight, or followed by one before its answer came.
+    pub(crate) fn overlapped(&self, sent: &Sent) -> bool {
+        sent.overlapped
+            || self
+                .lane_index(sent.lane)
+                .and_then(|i| self.lanes.get(i))
+                .is_some_and(|l| l.sends != sent.lane_sends)
+    }
+
+    /// Judges a refusal of credentials the client will not answer again: `true` when the
+    /// server had accepted the space's credentials before and the refused send
+    /// [overlapped](Self::overlapped) another: a race a strict server loses
+    /// ([`Failure::OutOfOrder`](super::io::Failure::OutOfOrder)). Otherwise the space is no
+    /// longer taken as accepted.
+    pub(crate) fn refusal_was_race(&mut self, sent: &Sent) -> bool {
+        if self.accepted && self.overlapped(sent) {
+            return true;
+        }
+        self.accepted = false;
+        false
+    }
+}
+
+/// What the waiting requests of a space may be woken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wakeable {
+    /// Nothing yet.
+    None,
+    /// Every one (a shared space whose first count came back).
+    All,
+    /// One per free lane, and one more to open a lane when `open`.
+    Lanes { free: usize, open: bool },
 }
 
 /// What every answer from a Digest space is computed from, but for its nonce and count:
@@ -74,7 +549,6 @@ pub(crate) struct Signing {
     /// The `algorithm` token as the server spelled it; `None` when it sent none.
     pub(crate) algorithm_token: Option<Arc<str>>,
     pub(crate) realm: Arc<str>,
-    pub(crate) opaque: Option<Arc<str>>,
     pub(crate) username: Name,
     /// H(A1) in its non-session form (wiped when the last ticket that shares it is gone).
     pub(crate) ha1: SecretDigest,
@@ -124,175 +598,6 @@ impl core::ops::Deref for Nonce {
 
     fn deref(&self) -> &str {
         &self.text
-    }
-}
-
-impl DigestSpace {
-    /// Whether the current nonce is held by the request answering its challenge.
-    pub(crate) fn is_held(&self) -> bool {
-        self.held == Some(self.nonce.fingerprint())
-    }
-
-    /// Moves to a new nonce: the count restarts at 1 with it, or continues where it was if
-    /// the nonce is one of the last [`NONCE_HISTORY`] this space used.
-    pub(crate) fn set_nonce(&mut self, nonce: &str) {
-        if *nonce != *self.nonce {
-            let old = core::mem::replace(&mut self.nonce, Nonce::new(nonce));
-            self.remember(&old, self.nc);
-            self.previous_nonce = Some(old);
-            self.nc = self.recall(&self.nonce);
-        }
-    }
-
-    /// What the space's answers are signed with (made at the first, with `credentials`);
-    /// `None` when the credentials do not fit the space (an H(A1) for another realm or
-    /// algorithm).
-    pub(crate) fn signing(
-        &mut self,
-        realm: &Arc<str>,
-        credentials: &Credentials,
-    ) -> Option<Arc<Signing>> {
-        if let Some(signing) = &self.signing {
-            return Some(Arc::clone(signing));
-        }
-        let ha1 = credentials.ha1(self.algorithm, realm)?;
-        let username = if self.userhash {
-            Name::Hashed(digest::userhash(
-                self.algorithm,
-                credentials.username().as_bytes(),
-                realm.as_bytes(),
-            ))
-        } else {
-            Name::Plain {
-                name: credentials.shared_username(),
-                charset_utf8: self.charset_utf8,
-            }
-        };
-        Some(self.make_signing(Arc::clone(realm), username, ha1))
-    }
-
-    /// Makes (and keeps) the space's signing material from its challenge's values and these
-    /// secret-derived ones; a plain user name takes the challenge's charset.
-    fn make_signing(&mut self, realm: Arc<str>, username: Name, ha1: SecretDigest) -> Arc<Signing> {
-        let username = match username {
-            Name::Plain { name, .. } => Name::Plain {
-                name,
-                charset_utf8: self.charset_utf8,
-            },
-            hashed @ Name::Hashed(_) => hashed,
-        };
-        let signing = Arc::new(Signing {
-            algorithm: self.algorithm,
-            algorithm_token: self.algorithm_token.clone(),
-            realm,
-            opaque: self.opaque.clone(),
-            username,
-            ha1,
-        });
-        self.signing = Some(Arc::clone(&signing));
-        signing
-    }
-
-    /// Takes over what an older state of the same space knew: the secret-derived values when
-    /// the algorithm and the form of the user name are the same (the answers of requests
-    /// still in flight are checked with that H(A1)), and the nonce counts.
-    pub(crate) fn inherit(&mut self, old: &DigestSpace) {
-        if let Some(signing) = &old.signing
-            && self.algorithm == old.algorithm
-            && self.userhash == old.userhash
-        {
-            self.make_signing(
-                Arc::clone(&signing.realm),
-                signing.username.clone(),
-                signing.ha1.clone(),
-            );
-        }
-        self.history.clone_from(&old.history);
-        self.accepted = old.accepted;
-        self.sends = old.sends;
-        self.answers = old.answers;
-        if self.nonce == old.nonce {
-            self.nc = self.nc.max(old.nc);
-            self.previous_nonce.clone_from(&old.previous_nonce);
-        } else {
-            self.remember(&old.nonce, old.nc);
-            self.previous_nonce = Some(old.nonce.clone());
-            self.nc = self.recall(&self.nonce);
-        }
-    }
-
-    fn remember(&mut self, nonce: &str, nc: u32) {
-        let fp = fingerprint(nonce.as_bytes());
-        self.history.retain(|(f, _)| *f != fp);
-        if self.history.len() >= NONCE_HISTORY {
-            self.history.remove(0);
-        }
-        self.history.push((fp, nc));
-    }
-
-    fn recall(&self, nonce: &str) -> u32 {
-        let fp = fingerprint(nonce.as_bytes());
-        self.history
-            .iter()
-            .find(|(f, _)| *f == fp)
-            .map_or(0, |(_, nc)| *nc)
-    }
-
-    /// Takes the next nonce count for the current nonce; `None` once the counter is spent.
-    pub(crate) fn next_nc(&mut self) -> Option<NonceCount> {
-        let next = NonceCount::new(self.nc).next()?;
-        self.nc = next.get();
-        Some(next)
-    }
-
-    /// Counts a send of credentials from this space; returns whether others were in flight.
-    pub(crate) fn begin_send(&mut self) -> bool {
-        let overlapped = self.sends != self.answers;
-        self.sends = self.sends.wrapping_add(1);
-        overlapped
-    }
-
-    /// Counts an answer to one of the space's sends (before the answer is acted on, so a
-    /// send it leads to does not take the answered one for a send still in flight).
-    pub(crate) fn answered(&mut self) {
-        self.answers = self.answers.wrapping_add(1);
-    }
-
-    /// Holds the nonce `fingerprint` for the request answering its challenge: other requests
-    /// do not use it until [`release`](Self::release).
-    pub(crate) fn hold(&mut self, fingerprint: u64) {
-        self.held = Some(fingerprint);
-    }
-
-    /// Ends the hold on `fingerprint`, if it is held.
-    pub(crate) fn release(&mut self, fingerprint: u64) {
-        if self.held == Some(fingerprint) {
-            self.held = None;
-        }
-    }
-
-    /// Whether the current nonce is held for another request than the one that holds
-    /// `own_hold`.
-    pub(crate) fn held_for_other(&self, own_hold: Option<u64>) -> bool {
-        self.is_held() && self.held != own_hold
-    }
-
-    /// The server accepted credentials from this space.
-    pub(crate) fn accept(&mut self) {
-        self.accepted = true;
-    }
-
-    /// Judges a refusal of credentials the client will not answer again: `true` when the
-    /// server had accepted the space's credentials before and the refused send overlapped
-    /// another (sent while others were in flight, or followed by one before its answer
-    /// came): a race a strict server loses ([`Failure::OutOfOrder`](super::io::Failure::OutOfOrder)).
-    /// Otherwise the space is no longer taken as accepted.
-    pub(crate) fn refusal_was_race(&mut self, overlapped: bool, space_sends: u64) -> bool {
-        if self.accepted && (overlapped || self.sends != space_sends) {
-            return true;
-        }
-        self.accepted = false;
-        false
     }
 }
 
@@ -384,28 +689,60 @@ impl Spaces {
     }
 
     /// The space covering a request: the longest matching `domain` prefix, then the most
-    /// recently used. Marks it used.
-    pub(crate) fn find(
-        &mut self,
+    /// recently used.
+    pub(crate) fn covering(
+        &self,
         scheme: Scheme,
         host: &str,
         port: u16,
         path: Option<&str>,
-    ) -> Option<&mut ProtectionSpace> {
-        let best = self
-            .entries
+    ) -> Option<&ProtectionSpace> {
+        self.entries
             .iter()
-            .enumerate()
-            .filter_map(|(i, s)| {
-                s.coverage(scheme, host, port, path)
-                    .map(|c| (c, s.last_used, i))
-            })
-            .max()
-            .map(|(_, _, i)| i)?;
+            .filter_map(|s| s.coverage(scheme, host, port, path).map(|c| (c, s.last_used, s)))
+            .max_by_key(|(c, used, _)| (*c, *used))
+            .map(|(_, _, s)| s)
+    }
+
+    /// Whether a space in use belongs to `origin` (whatever paths it covers).
+    pub(crate) fn knows(&self, origin: crate::origin::OriginRef<'_>) -> bool {
+        self.entries.iter().any(|s| !s.retired && origin.is(&s.origin))
+    }
+
+    /// The space with this id, marked used.
+    pub(crate) fn touch(&mut self, id: u64) -> Option<&mut ProtectionSpace> {
         let now = self.tick();
-        let space = self.entries.get_mut(best)?;
+        let space = self.get_mut(id)?;
         space.last_used = now;
         Some(space)
+    }
+
+    /// Ends every claim `exchange` has on the spaces (see [`DigestSpace::release`]).
+    pub(crate) fn release(&mut self, exchange: u64) {
+        for space in &mut self.entries {
+            if let SpaceKind::Digest(d) = &mut space.kind {
+                d.release(exchange);
+            }
+        }
+    }
+
+    /// The space with this id.
+    pub(crate) fn get(&self, id: u64) -> Option<&ProtectionSpace> {
+        self.entries.iter().find(|s| s.id == id)
+    }
+
+    /// The space of `origin` and `realm`.
+    pub(crate) fn find_realm(&mut self, origin: &Origin, realm: &str) -> Option<&mut ProtectionSpace> {
+        self.entries
+            .iter_mut()
+            .find(|s| s.origin == *origin && *s.realm == *realm)
+    }
+
+    /// Takes a retired space back into use (a challenge for it came), marked used.
+    pub(crate) fn revive(&mut self, id: u64) {
+        if let Some(space) = self.touch(id) {
+            space.retired = false;
+        }
     }
 
     /// The space with this id.
@@ -493,17 +830,21 @@ mod tests {
         let b = spaces.upsert(space("h", "b", &[("h", "/a/b/")]));
         assert_eq!(
             spaces
-                .find(Scheme::Http, "h", 80, Some("/a/b/c"))
+                .covering(Scheme::Http, "h", 80, Some("/a/b/c"))
                 .unwrap()
                 .id,
             b
         );
         assert_eq!(
-            spaces.find(Scheme::Http, "h", 80, Some("/a/x")).unwrap().id,
+            spaces
+                .covering(Scheme::Http, "h", 80, Some("/a/x"))
+                .unwrap()
+                .id,
             a
         );
-        assert!(spaces.find(Scheme::Http, "h", 80, Some("/z")).is_none());
-        assert!(spaces.find(Scheme::Http, "h", 80, None).is_none());
+        spaces.touch(a);
+        assert!(spaces.covering(Scheme::Http, "h", 80, Some("/z")).is_none());
+        assert!(spaces.covering(Scheme::Http, "h", 80, None).is_none());
         // `a` was used last; a third space evicts `b`.
         spaces.upsert(space("h", "c", &[]));
         assert_eq!(spaces.len(), 2);
@@ -517,51 +858,118 @@ mod tests {
         let id = spaces.upsert(space("h", "r", &[("h", "/x/"), ("other", "/y/")]));
         assert_eq!(
             spaces
-                .find(Scheme::Http, "other", 80, Some("/y/1"))
+                .covering(Scheme::Http, "other", 80, Some("/y/1"))
                 .unwrap()
                 .id,
             id
         );
         assert!(
             spaces
-                .find(Scheme::Http, "other", 80, Some("/x/1"))
+                .covering(Scheme::Http, "other", 80, Some("/x/1"))
                 .is_none()
         );
         assert!(
             spaces
-                .find(Scheme::Https, "other", 80, Some("/y/1"))
+                .covering(Scheme::Https, "other", 80, Some("/y/1"))
                 .is_none()
         );
     }
 
+    fn digest_space(ordered: bool, max_lanes: usize) -> DigestSpace {
+        DigestSpace::new(
+            DigestParams {
+                algorithm: Algorithm::Md5,
+                algorithm_token: None,
+                qop: Some(QopOptions::AUTH),
+                userhash: false,
+                charset_utf8: false,
+            },
+            max_lanes,
+            ordered,
+        )
+    }
+
     #[test]
     fn nonce_counts_restart_per_nonce() {
-        let mut d = DigestSpace {
-            algorithm: Algorithm::Md5,
-            algorithm_token: None,
-            nonce: Nonce::new("n1"),
-            previous_nonce: None,
-            opaque: None,
-            qop: Some(QopOptions::AUTH),
-            userhash: false,
-            charset_utf8: false,
-            nc: 0,
-            history: Vec::new(),
-            held: None,
-            accepted: false,
-            sends: 0,
-            answers: 0,
-            signing: None,
-        };
-        assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
-        assert_eq!(d.next_nc(), Some(NonceCount::new(2)));
-        d.set_nonce("n2");
-        assert_eq!(d.previous_nonce.as_deref(), Some("n1"));
-        assert_eq!(d.next_nc(), Some(NonceCount::new(1)));
+        let mut d = digest_space(false, 4);
+        let i = d.add_lane("n1", None);
+        let lane = |d: &mut DigestSpace| d.lanes.get_mut(i).unwrap().next_nc();
+        assert_eq!(lane(&mut d), Some(NonceCount::new(1)));
+        assert_eq!(lane(&mut d), Some(NonceCount::new(2)));
+        d.next_nonce(i, "n2");
+        assert_eq!(lane(&mut d), Some(NonceCount::new(1)));
         // Back to n1: its count continues.
-        d.set_nonce("n1");
-        assert_eq!(d.next_nc(), Some(NonceCount::new(3)));
-        d.nc = u32::MAX;
-        assert_eq!(d.next_nc(), None);
+        d.next_nonce(i, "n1");
+        assert_eq!(lane(&mut d), Some(NonceCount::new(3)));
+        d.lanes.get_mut(i).unwrap().nc = u32::MAX;
+        assert_eq!(lane(&mut d), None);
+    }
+
+    #[test]
+    fn a_shared_space_lets_everyone_in_but_during_a_first_count() {
+        let mut d = digest_space(false, 4);
+        assert_eq!(d.turn(1, true), Turn::Open);
+        d.opening = Some(1);
+        assert_eq!(d.turn(2, true), Turn::Wait, "one opening at a time");
+        let i = d.add_lane("n", None);
+        d.lanes.get_mut(i).unwrap().first = Some(1);
+        d.release(1);
+        assert_eq!(d.turn(2, true), Turn::Lane(0));
+        d.lanes.get_mut(i).unwrap().first = Some(1);
+        assert_eq!(d.turn(1, true), Turn::Lane(0));
+        assert_eq!(d.turn(2, true), Turn::Wait);
+        assert_eq!(d.wakeable(3), Wakeable::None);
+        d.release(1);
+        assert_eq!(d.wakeable(3), Wakeable::All);
+    }
+
+    #[test]
+    fn an_ordered_space_gives_each_lane_to_one_request_and_opens_lanes_up_to_its_bound() {
+        let mut d = digest_space(true, 2);
+        let i = d.add_lane("n1", None);
+        assert_eq!(d.turn(1, true), Turn::Lane(i));
+        d.lanes.get_mut(i).unwrap().begin_send();
+        assert_eq!(d.turn(2, false), Turn::Wait, "no sends left to open a lane");
+        assert_eq!(d.turn(2, true), Turn::Open);
+        d.opening = Some(2);
+        assert_eq!(d.turn(3, true), Turn::Wait);
+        d.opening = None;
+        let j = d.add_lane("n2", None);
+        d.lanes.get_mut(j).unwrap().begin_send();
+        assert_eq!(d.turn(3, true), Turn::Wait, "two lanes, both taken, at the bound");
+        d.lanes.get_mut(j).unwrap().answered();
+        d.lanes.get_mut(i).unwrap().answered();
+        assert_eq!(d.wakeable(1), Wakeable::Lanes { free: 2, open: false });
+        d.reserve(3);
+        assert_eq!(d.turn(4, true), Turn::Lane(1));
+        assert_eq!(d.turn(3, true), Turn::Lane(0), "the lane kept for it");
+    }
+
+    #[test]
+    fn a_forgotten_lane_lowers_the_bound_once_per_loss() {
+        let mut d = digest_space(true, 4);
+        for n in ["a", "b", "c", "d"] {
+            let i = d.add_lane(n, Some("1".into()));
+            d.accept(Some(i));
+        }
+        assert!(d.renew(0, "a2", Some("2".into())), "a new opaque: the server forgot it");
+        assert!(!d.renew(1, "b2", Some("1".into())), "the same opaque: a stale nonce");
+        d.forgot(0);
+        assert_eq!(d.ceiling, 3);
+        // The other lanes it forgot at the same time do not lower it again.
+        d.forgot(1);
+        d.forgot(2);
+        assert_eq!(d.ceiling, 3);
+        d.trim(3);
+        assert_eq!(d.lanes.len(), 3);
+        // A lane accepted since is another loss.
+        d.accept(Some(0));
+        d.forgot(0);
+        assert_eq!(d.ceiling, 2);
+        for _ in 0..REGROW_AFTER {
+            d.accept(Some(1));
+        }
+        d.wakeable(1);
+        assert_eq!(d.ceiling, 3);
     }
 }

@@ -56,6 +56,7 @@ pub(crate) enum Signer {
 pub(crate) struct DigestSigner {
     signing: Arc<Signing>,
     nonce: Arc<str>,
+    opaque: Option<Arc<str>>,
     nc: NonceCount,
     cnonce: [u8; 32],
     qop: Option<Qop>,
@@ -187,18 +188,19 @@ impl DigestSigner {
             cnonce: self.qop.map(|_| cnonce),
             qop: self.qop,
             response: response.as_str(),
-            opaque: signing.opaque.as_deref(),
+            opaque: self.opaque.as_deref(),
         }
         .to_header_value()
         .map_err(Failure::Format)
     }
 }
 
-/// Decides the credentials of a send in `space`: takes the next nonce count and draws a
-/// cnonce (under the client's lock; nothing here hashes, but for the H(A1) and userhash a
-/// space computes once).
+/// Decides the credentials of a send in `space`, on its lane `lane` for a Digest space:
+/// takes the lane's next nonce count and draws a cnonce (under the client's lock; nothing
+/// here hashes, but for the H(A1) and userhash a space computes once).
 pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
     space: &mut ProtectionSpace,
+    lane: usize,
     credentials: &Credentials,
     request: &Request<'_>,
     rng: &mut R,
@@ -209,8 +211,9 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         let password = credentials.password().ok_or(Failure::NoCredentials)?;
         let sent = Sent {
             space: id,
-            nonce: 0,
-            space_sends: 0,
+            lane: 0,
+            nonce: None,
+            lane_sends: 0,
             overlapped: false,
             digest: None,
         };
@@ -246,8 +249,8 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
     let signing = d
         .signing(&space.realm, credentials)
         .ok_or(Failure::NoCredentials)?;
-    let nc = d.next_nc().ok_or(Failure::RetriesExhausted)?;
-    let overlapped = d.begin_send();
+    let lane = d.lanes.get_mut(lane).ok_or(Failure::NoCredentials)?;
+    let nc = lane.next_nc().ok_or(Failure::RetriesExhausted)?;
     let mut cnonce = [0u8; 32];
     if qop.is_some() {
         let mut raw = [0u8; 16];
@@ -256,10 +259,13 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         let hex = HexDigest::from_bytes(&raw);
         cnonce.copy_from_slice(hex.as_bytes().get(..32).unwrap_or(&[0; 32]));
     }
+    let overlapped = lane.begin_send();
+    lane.reserved = None;
     let sent = Sent {
         space: id,
-        nonce: d.nonce.fingerprint(),
-        space_sends: d.sends,
+        lane: lane.id,
+        nonce: Some(lane.nonce.clone()),
+        lane_sends: lane.sends,
         overlapped,
         digest: Some(SentDigest {
             algorithm,
@@ -270,7 +276,8 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
     };
     let signer = DigestSigner {
         signing,
-        nonce: d.nonce.shared(),
+        nonce: lane.nonce.shared(),
+        opaque: lane.opaque.clone(),
         nc,
         cnonce,
         qop,

@@ -1,16 +1,22 @@
 //! The engine every adapter drives: one shared [`Client`] behind one lock, the routing of a
-//! request, the reading of a response's authentication fields, and the signing of each send
-//! outside the lock. An adapter only moves the request and its body.
+//! request, the reading of a response's authentication fields, the waits the client asks
+//! for (blocking or async), and the signing of each send outside the lock. An adapter only
+//! moves the request and its body.
 
+use std::collections::HashMap;
 use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use event_listener::{Event, EventListener, Listener as _};
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::convert::{ResponseFields, Route, origin_of};
 use super::error::BadUri;
-use crate::client::{Action, AuthHeaders, BodySource, Client, Exchange, Failure, Reviewed};
+use crate::client::{
+    Action, AuthHeaders, BodySource, Client, Exchange, Failure, Request, Reviewed,
+};
 use crate::origin::{Origin, OriginRef};
 
 /// Request bodies up to this size are kept in memory by default by the adapters that buffer
@@ -24,12 +30,19 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// A [`Client`] shared by every request of an HTTP client, and the one loop they all go
 /// through. Cheap to clone; clones share the client.
 ///
-/// Per request: [`begin`](Self::begin) gives the headers of the first send; after each
-/// response, [`respond`](Self::respond) (or [`respond_to`](Self::respond_to)) says whether
-/// to send again (with which headers), hand the response over, or fail. The lock is held
-/// only while the client decides (a nonce count, a cnonce); the hashing that signs a send
-/// happens after it is released, so requests to the same server do not wait on each
-/// other's hashes. Randomness comes from [`ThreadRng`](crate::ThreadRng).
+/// Per request: [`begin`](Self::begin) gives the first step; after each response,
+/// [`respond`](Self::respond) (or [`respond_to`](Self::respond_to)) says whether to send
+/// again (with which headers), wait, hand the response over, or fail. On [`Next::Wait`] the
+/// adapter waits with [`wait_blocking`](Self::wait_blocking) or [`wait`](Self::wait)
+/// (async, on any runtime), which return the next step once the request's turn has come
+/// (another request has learned its protection space, or a nonce of a strict server is
+/// free), or after [`ClientConfig::max_wait`](crate::client::ClientConfig::max_wait), when
+/// the request goes on regardless.
+///
+/// The lock is held only while the client decides (a nonce count, a cnonce, who goes when);
+/// the hashing that signs a send happens after it is released, so requests to the same
+/// server do not wait on each other's hashes. Randomness comes from
+/// [`ThreadRng`](crate::ThreadRng).
 ///
 /// ```
 /// use httpdigest::client::{BodySource, Client};
@@ -37,14 +50,27 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 ///
 /// let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
 /// let (method, uri) = (http::Method::GET, "http://pdu.local/status".parse::<http::Uri>()?);
-/// let (mut call, headers) = engine.begin(&method, &uri, BodySource::Bytes(b""))?;
+/// let (mut call, next) = engine.begin(&method, &uri, BodySource::Bytes(b""))?;
+/// let Next::Send(headers, ()) = next else { panic!("{next:?}") };
 /// assert!(headers.authorization.is_none());
+///
+/// // A second request to the same origin waits for what the first one learns.
+/// let (mut second, next) = engine.begin(&method, &uri, BodySource::Bytes(b""))?;
+/// assert!(matches!(next, Next::Wait(())));
 ///
 /// let mut challenge = http::HeaderMap::new();
 /// challenge.insert("www-authenticate", r#"Digest realm="pdu", nonce="1", qop="auth""#.parse()?);
 /// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
 /// let Next::Send(headers, ()) = next else { panic!("{next:?}") };
 /// assert!(headers.authorization.unwrap().starts_with("Digest username=\"alice\""));
+///
+/// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::OK, &http::HeaderMap::new(), None);
+/// assert!(matches!(next, Next::Done(())));
+/// // Its turn has come: it goes with credentials at once.
+/// let Next::Send(headers, ()) = engine.wait_blocking(&mut second, BodySource::Bytes(b"")) else {
+///     panic!("its turn");
+/// };
+/// assert!(headers.authorization.unwrap().contains("nc=00000002"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -53,9 +79,47 @@ pub struct DigestClient {
 }
 
 struct Shared {
-    client: Mutex<Client>,
+    inner: Mutex<Inner>,
     /// The client's proxy, read once: it does not change.
     proxy: Option<Origin>,
+    /// The client's wait bound, read once.
+    max_wait: Duration,
+}
+
+/// What the lock guards: the client, and how to wake the calls it keeps waiting.
+struct Inner {
+    client: Client,
+    /// Per waiting exchange (by id): the event its call listens on, and whether the client
+    /// has named it ready. Kept from the moment the client says wait, under the same lock,
+    /// so that no wake-up is lost.
+    parked: HashMap<u64, Parked>,
+}
+
+#[derive(Default)]
+struct Parked {
+    event: Event,
+    ready: bool,
+}
+
+impl Inner {
+    /// Marks the exchanges the client let go as ready; returns the events to notify, once
+    /// the lock is released.
+    fn drain_ready(&mut self) -> Vec<Event> {
+        let mut woken = Vec::new();
+        while let Some(id) = self.client.poll_ready() {
+            if let Some(parked) = self.parked.get_mut(&id) {
+                parked.ready = true;
+                woken.push(core::mem::take(&mut parked.event));
+            }
+        }
+        woken
+    }
+}
+
+fn notify(woken: Vec<Event>) {
+    for event in woken {
+        event.notify(1);
+    }
 }
 
 impl core::fmt::Debug for DigestClient {
@@ -66,8 +130,9 @@ impl core::fmt::Debug for DigestClient {
 
 /// One request's state in the engine, from [`DigestClient::begin`] to the end of its sends.
 ///
-/// Dropping a call whose request is not over (its send failed, its future was dropped)
-/// [abandons](Client::abandon) it: the nonce it held is released for the requests after it.
+/// Dropping a call whose request is not over (its send failed, its future was dropped,
+/// waiting or not) [abandons](Client::abandon) it: what it held (the nonce it answered a
+/// challenge with, its place in the queue) goes to the requests after it.
 pub struct Call {
     shared: Arc<Shared>,
     method: Method,
@@ -90,7 +155,12 @@ impl core::fmt::Debug for Call {
 impl Drop for Call {
     fn drop(&mut self) {
         if !self.exchange.finished() {
-            lock(&self.shared).abandon(&mut self.exchange);
+            let mut inner = lock(&self.shared);
+            inner.parked.remove(&self.exchange.id());
+            inner.client.abandon(&mut self.exchange);
+            let woken = inner.drain_ready();
+            drop(inner);
+            notify(woken);
         }
     }
 }
@@ -98,8 +168,8 @@ impl Drop for Call {
 /// The core client. A panic while it was locked cannot leave it half-updated in a way that
 /// matters for safety (the worst is a nonce count skipped), so a poisoned lock is taken over
 /// rather than propagated.
-fn lock(shared: &Shared) -> MutexGuard<'_, Client> {
-    shared.client.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
+    shared.inner.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A URI for messages: without its userinfo, which may hold a password.
@@ -140,12 +210,16 @@ impl Call {
 /// What to do after a response, from [`DigestClient::respond`], with what the adapter keeps
 /// of the response (`R`: nothing from `respond`, the whole response from
 /// [`respond_to`](DigestClient::respond_to)).
-#[must_use = "the request is to be sent again, handed over, or failed"]
+#[must_use = "the request is to be sent again, wait, be handed over, or failed"]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next<R = ()> {
     /// Send the request again with these headers (they replace the previous ones; read a
     /// small challenge body first, up to [`DRAIN_LIMIT`], so the connection can carry it).
     Send(AuthHeaders, R),
+    /// Wait for the request's turn with [`DigestClient::wait_blocking`] or
+    /// [`DigestClient::wait`], and act on the step it returns (after a response, read its
+    /// small body first, as for `Send`).
+    Wait(R),
     /// Hand the response to the caller.
     Done(R),
     /// The request failed for this reason; the response is the one it ended on.
@@ -157,25 +231,48 @@ impl Next {
     pub fn with<R>(self, response: R) -> Next<R> {
         match self {
             Next::Send(headers, ()) => Next::Send(headers, response),
+            Next::Wait(()) => Next::Wait(response),
             Next::Done(()) => Next::Done(response),
             Next::Fail(failure, ()) => Next::Fail(failure, response),
         }
     }
 }
 
+/// Waits for whichever comes first; `true` for the listener.
+async fn notified_before(listener: &mut EventListener, delay: &mut futures_timer::Delay) -> bool {
+    use core::future::Future as _;
+    use core::pin::Pin;
+    use core::task::Poll;
+    core::future::poll_fn(|cx| {
+        if Pin::new(&mut *listener).poll(cx).is_ready() {
+            return Poll::Ready(true);
+        }
+        if Pin::new(&mut *delay).poll(cx).is_ready() {
+            return Poll::Ready(false);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
 impl DigestClient {
     /// The engine over `client`.
     pub fn new(client: Client) -> Self {
         let proxy = client.proxy().cloned();
+        let max_wait = client.config().max_wait;
         Self {
             shared: Arc::new(Shared {
-                client: Mutex::new(client),
+                inner: Mutex::new(Inner {
+                    client,
+                    parked: HashMap::new(),
+                }),
                 proxy,
+                max_wait,
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Client> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         lock(&self.shared)
     }
 
@@ -190,31 +287,65 @@ impl DigestClient {
         Route::of(method, uri, proxy).ok_or_else(|| BadUri(Redacted(uri).to_string()))
     }
 
-    /// Starts a request: its [`Call`] and the headers of its first send (credentials at once
-    /// when its protection space is known).
+    /// Runs one decision of the client for `exchange` under the lock, keeps a waiting
+    /// exchange's wake-up, wakes the exchanges it let go once the lock is released, and
+    /// signs a send's ticket outside the lock.
+    fn decide(
+        &self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        step: impl FnOnce(&mut Client, &mut Exchange, &Request<'_>) -> Action,
+    ) -> Next {
+        let mut inner = self.lock();
+        let action = step(&mut inner.client, exchange, request);
+        if matches!(action, Action::Wait) {
+            inner.parked.entry(exchange.id()).or_default().ready = false;
+        } else {
+            inner.parked.remove(&exchange.id());
+        }
+        let woken = inner.drain_ready();
+        drop(inner);
+        notify(woken);
+        match action {
+            Action::Send(ticket) => match ticket.sign(request) {
+                Ok(headers) => Next::Send(headers, ()),
+                Err(failure) => Next::Fail(failure, ()),
+            },
+            Action::Wait => Next::Wait(()),
+            Action::Done => Next::Done(()),
+            Action::Fail(failure) => Next::Fail(failure, ()),
+        }
+    }
+
+    /// Starts a request: its [`Call`] and its first step: [`Next::Send`] with the headers of
+    /// its first send (credentials at once when its protection space is known), or
+    /// [`Next::Wait`].
     ///
     /// # Errors
     ///
     /// [`BadUri`] for a URI that is not absolute `http` or `https`.
-    #[must_use = "the headers are those of the first send"]
+    #[must_use = "the step says what to send, or to wait"]
     pub fn begin(
         &self,
         method: &Method,
         uri: &Uri,
         body: BodySource<'_>,
-    ) -> Result<(Call, AuthHeaders), BadUri> {
+    ) -> Result<(Call, Next), BadUri> {
         let route = self.route(method, uri)?;
         let request = route.request(method, body);
-        let (exchange, ticket) = self
-            .lock()
-            .begin(&request, &mut rand::rngs::ThreadRng::default());
+        let mut exchange = Exchange::default();
+        let next = self.decide(&mut exchange, &request, |client, exchange, request| {
+            let (begun, action) = client.begin(request, &mut rand::rngs::ThreadRng::default());
+            *exchange = begun;
+            action
+        });
         // Signing cannot fail for the bodies the adapters pass (in memory, or streamed): a
         // target that cannot go into a header was refused before the ticket was issued.
         // Should it fail (a `Replayable` body, which only `Ticket::sign_with` can hash), the
         // request goes without credentials and ends with why.
-        let (headers, unsigned) = match ticket.sign(&request) {
-            Ok(headers) => (headers, None),
-            Err(failure) => (AuthHeaders::default(), Some(failure)),
+        let (next, unsigned) = match next {
+            Next::Fail(failure, ()) => (Next::Send(AuthHeaders::default(), ()), Some(failure)),
+            next => (next, None),
         };
         let call = Call {
             shared: Arc::clone(&self.shared),
@@ -223,7 +354,7 @@ impl DigestClient {
             exchange,
             unsigned,
         };
-        Ok((call, headers))
+        Ok((call, next))
     }
 
     /// What the client makes of each challenge of a 401 or 407 to `method` `uri`: the one it
@@ -243,6 +374,7 @@ impl DigestClient {
         let fields = ResponseFields::of(headers);
         let response = fields.response(status);
         self.lock()
+            .client
             .review(&request, &response)
             .into_iter()
             .map(Reviewed::into_owned)
@@ -277,7 +409,7 @@ impl DigestClient {
         headers: &HeaderMap,
         answered_by: Option<&Uri>,
     ) -> Next {
-        let next = self.decide(call, body, status, headers, answered_by);
+        let next = self.decide_response(call, body, status, headers, answered_by);
         #[cfg(feature = "tracing")]
         let (method, uri) = (&call.method, &call.uri);
         #[cfg(feature = "tracing")]
@@ -285,6 +417,10 @@ impl DigestClient {
             Next::Send(..) => tracing::debug!(
                 %method, host = uri.host(), path = uri.path(), %status,
                 "answering a digest challenge"
+            ),
+            Next::Wait(()) => tracing::debug!(
+                %method, host = uri.host(), path = uri.path(), %status,
+                "waiting for a turn on the server's nonces"
             ),
             Next::Fail(failure, ()) => tracing::debug!(
                 %method, host = uri.host(), path = uri.path(), %status, %failure,
@@ -295,7 +431,7 @@ impl DigestClient {
         next
     }
 
-    fn decide(
+    fn decide_response(
         &self,
         call: &mut Call,
         body: BodySource<'_>,
@@ -322,19 +458,83 @@ impl DigestClient {
         let fields = ResponseFields::of(headers);
         let mut response = fields.response(status);
         response.origin = answering;
-        let action = self.lock().handle_response(
-            &mut call.exchange,
-            &request,
-            &response,
-            &mut rand::rngs::ThreadRng::default(),
-        );
-        match action {
-            Action::Send(ticket) => match ticket.sign(&request) {
-                Ok(headers) => Next::Send(headers, ()),
-                Err(failure) => Next::Fail(failure, ()),
-            },
-            Action::Done => Next::Done(()),
-            Action::Fail(failure) => Next::Fail(failure, ()),
+        self.decide(&mut call.exchange, &request, |client, exchange, request| {
+            client.handle_response(
+                exchange,
+                request,
+                &response,
+                &mut rand::rngs::ThreadRng::default(),
+            )
+        })
+    }
+
+    /// Takes up `call` if its turn has come (or its wait is over); otherwise the listener to
+    /// wait on, registered under the lock so that no wake-up is lost.
+    fn turn(&self, call: &mut Call, body: BodySource<'_>) -> Result<Next, EventListener> {
+        let Ok(route) = self.route(&call.method, &call.uri) else {
+            return Ok(Next::Fail(Failure::OutOfScope, ()));
+        };
+        let request = route.request(&call.method, body);
+        let id = call.exchange.id();
+        {
+            let mut inner = self.lock();
+            match inner.parked.get_mut(&id) {
+                Some(parked) if !parked.ready => return Err(parked.event.listen()),
+                _ => {}
+            }
+        }
+        Ok(self.decide(&mut call.exchange, &request, |client, exchange, request| {
+            client.resume(exchange, request, &mut rand::rngs::ThreadRng::default())
+        }))
+    }
+
+    /// Ends the wait of `call`, whose bound passed: it goes on regardless.
+    fn give_up(&self, call: &mut Call, body: BodySource<'_>) -> Next {
+        let Ok(route) = self.route(&call.method, &call.uri) else {
+            return Next::Fail(Failure::OutOfScope, ());
+        };
+        let request = route.request(&call.method, body);
+        self.decide(&mut call.exchange, &request, |client, exchange, request| {
+            client.give_up_waiting(exchange, request, &mut rand::rngs::ThreadRng::default())
+        })
+    }
+
+    /// After [`Next::Wait`]: blocks the thread until the request's turn has come, or for at
+    /// most [`max_wait`](crate::client::ClientConfig::max_wait), and returns the next step
+    /// (never `Wait`). `body` as for [`respond`](Self::respond).
+    pub fn wait_blocking(&self, call: &mut Call, body: BodySource<'_>) -> Next {
+        let deadline = Instant::now() + self.shared.max_wait;
+        loop {
+            match self.turn(call, body) {
+                Ok(Next::Wait(())) => {}
+                Ok(next) => return next,
+                Err(listener) => {
+                    if listener.wait_deadline(deadline).is_none() {
+                        return self.give_up(call, body);
+                    }
+                }
+            }
+        }
+    }
+
+    /// After [`Next::Wait`]: waits (async, on any runtime) until the request's turn has come,
+    /// or for at most [`max_wait`](crate::client::ClientConfig::max_wait), and returns the
+    /// next step (never `Wait`). `body` as for [`respond`](Self::respond). Dropping the
+    /// future leaves the call waiting; dropping the call abandons it.
+    pub async fn wait(&self, call: &mut Call, body: BodySource<'_>) -> Next {
+        let mut delay: Option<futures_timer::Delay> = None;
+        loop {
+            match self.turn(call, body) {
+                Ok(Next::Wait(())) => {}
+                Ok(next) => return next,
+                Err(mut listener) => {
+                    let delay =
+                        delay.get_or_insert_with(|| futures_timer::Delay::new(self.shared.max_wait));
+                    if !notified_before(&mut listener, delay).await {
+                        return self.give_up(call, body);
+                    }
+                }
+            }
         }
     }
 }
@@ -343,33 +543,58 @@ impl DigestClient {
 mod tests {
     use super::*;
 
-    /// A call dropped after its challenge was answered, before its answer came back (a
-    /// failed send, a dropped future), does not keep the next request waiting.
-    #[test]
-    fn a_dropped_call_releases_the_nonce_it_held() {
-        let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
-        let (method, uri) = (Method::GET, Uri::from_static("http://pdu.local/status"));
-        let (mut call, _) = engine.begin(&method, &uri, BodySource::Bytes(b"")).unwrap();
+    fn challenge() -> HeaderMap {
         let mut challenge = HeaderMap::new();
         challenge.insert(
             http::header::WWW_AUTHENTICATE,
             http::HeaderValue::from_static(r#"Digest realm="pdu", nonce="1", qop="auth""#),
         );
-        let next = engine.respond(
-            &mut call,
-            BodySource::Bytes(b""),
-            StatusCode::UNAUTHORIZED,
-            &challenge,
-            None,
-        );
+        challenge
+    }
+
+    /// A call dropped after its challenge was answered, before its answer came back (a
+    /// failed send, a dropped future), does not keep the next request waiting; nor does a
+    /// dropped waiting call keep its place.
+    #[test]
+    fn a_dropped_call_releases_the_nonce_it_held_and_its_place() {
+        let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
+        let (method, uri) = (Method::GET, Uri::from_static("http://pdu.local/status"));
+        let body = BodySource::Bytes(b"");
+        let (mut call, _) = engine.begin(&method, &uri, body).unwrap();
+        let next = engine.respond(&mut call, body, StatusCode::UNAUTHORIZED, &challenge(), None);
         assert!(matches!(next, Next::Send(..)), "{next:?}");
-        // While the first request's answer is awaited, its nonce is held for it.
-        let (_held, headers) = engine.begin(&method, &uri, BodySource::Bytes(b"")).unwrap();
-        assert!(headers.authorization.is_none());
-        drop(_held);
+        // While the first request's answer is awaited, the others wait for it.
+        let (held, next) = engine.begin(&method, &uri, body).unwrap();
+        assert_eq!(next, Next::Wait(()));
+        let (mut after, next) = engine.begin(&method, &uri, body).unwrap();
+        assert_eq!(next, Next::Wait(()));
+        drop(held);
         drop(call);
-        let (_, headers) = engine.begin(&method, &uri, BodySource::Bytes(b"")).unwrap();
+        let Next::Send(headers, ()) = engine.wait_blocking(&mut after, body) else {
+            panic!("its turn");
+        };
         let authorization = headers.authorization.unwrap();
         assert!(authorization.contains(r#"nonce="1""#), "{authorization}");
+    }
+
+    /// The wait is bounded: past `max_wait` the request goes on regardless, here without
+    /// credentials, as the learner never came back.
+    #[test]
+    fn a_wait_ends_at_its_bound() {
+        let client = Client::builder()
+            .credentials(crate::client::Credentials::new("alice", "s3cret"))
+            .configure(|c| c.with_max_wait(Duration::from_millis(50)))
+            .build()
+            .unwrap();
+        let engine = DigestClient::new(client);
+        let (method, uri) = (Method::GET, Uri::from_static("http://pdu.local/status"));
+        let body = BodySource::Bytes(b"");
+        let (_learner, _) = engine.begin(&method, &uri, body).unwrap();
+        let (mut waiting, next) = engine.begin(&method, &uri, body).unwrap();
+        assert_eq!(next, Next::Wait(()));
+        let started = Instant::now();
+        let next = engine.wait_blocking(&mut waiting, body);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert_eq!(next, Next::Send(AuthHeaders::default(), ()));
     }
 }
