@@ -34,11 +34,12 @@
 //! };
 //!
 //! // The client: begin, sign, send; hand the response over; send again while it says so.
+//! // (A request alone never waits; see `client::Client` for requests that overlap.)
 //! let mut rng = ThreadRng::default();
 //! let mut client = Client::with_password("alice", "s3cret");
 //! let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
 //! let request = Request::new("GET", "/status", origin);
-//! let (mut exchange, ticket) = client.begin(&request, &mut rng);
+//! let (mut exchange, Action::Send(ticket)) = client.begin(&request, &mut rng) else { unreachable!() };
 //! let mut headers = ticket.sign(&request)?;
 //! let status = loop {
 //!     let (status, challenges, info) = serve(headers.authorization.as_deref(), &mut rng);
@@ -47,6 +48,7 @@
 //!     let response = Response { www_authenticate: &fields, authentication_info: info, ..Response::new(status) };
 //!     match client.handle_response(&mut exchange, &request, &response, &mut rng) {
 //!         Action::Send(ticket) => headers = ticket.sign(&request)?, // at most twice
+//!         Action::Wait => unreachable!("nothing else is in flight"),
 //!         Action::Done => break status,
 //!         Action::Fail(failure) => return Err(failure.into()),
 //!     }
@@ -56,8 +58,10 @@
 //! ```
 //!
 //! The client decides under its caller's lock (`begin`, `handle_response`: a nonce count, a
-//! cnonce) and hands out a [`client::Ticket`]; [signing](client::Ticket::sign) it (the
-//! hashes, the header text) needs no lock.
+//! cnonce, who goes when) and hands out a [`client::Ticket`]; [signing](client::Ticket::sign)
+//! it (the hashes, the header text) needs no lock. Requests that overlap may be told to wait
+//! ([`client::Action::Wait`]): one learns a protection space for all, and a server that
+//! checks nonce counts strictly gets the requests on a nonce one after another.
 //!
 //! What is here, from the bottom up:
 //!
@@ -158,13 +162,15 @@ pub use qop::{Qop, QopOptions};
 /// [`rand_core::TryCryptoRng`] will do.
 ///
 /// ```
-/// use httpdigest::client::{Client, ClientConfig, Credentials, Request};
+/// use httpdigest::client::{Action, Client, ClientConfig, Credentials, Request};
 /// use httpdigest::{OriginRef, Scheme, ThreadRng};
 ///
 /// let mut client = Client::new(Credentials::new("alice", "s3cret"), ClientConfig::default());
 /// let origin = OriginRef { scheme: Scheme::Https, host: "api.example.org", port: 443 };
 /// let request = Request::new("GET", "/", origin);
-/// let (_exchange, ticket) = client.begin(&request, &mut ThreadRng::default());
+/// let (_exchange, Action::Send(ticket)) = client.begin(&request, &mut ThreadRng::default()) else {
+///     unreachable!("nothing to wait for");
+/// };
 /// assert!(ticket.sign(&request)?.authorization.is_none()); // nothing known of the server yet
 /// # Ok::<(), httpdigest::client::Failure>(())
 /// ```

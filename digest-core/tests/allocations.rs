@@ -94,7 +94,10 @@ fn a_request_on_a_known_space_allocates_only_its_header() {
     let request = Request::new("GET", "/dir/index.html", origin);
     for _ in 0..3 {
         let ((exchange, headers), n) = allocations(|| {
-            let (exchange, ticket) = client.begin(&request, rng);
+            let (exchange, action) = client.begin(&request, rng);
+            let Action::Send(ticket) = action else {
+                panic!("nothing to wait for");
+            };
             (exchange, ticket.sign(&request).unwrap())
         });
         assert_eq!(

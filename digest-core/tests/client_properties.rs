@@ -138,7 +138,14 @@ fn drive(
     replies: &[ServerReply],
     rng: &mut TestRng,
 ) -> (usize, Vec<AuthHeaders>) {
-    let (mut exchange, ticket): (Exchange, _) = client.begin(request, rng);
+    let (mut exchange, mut action): (Exchange, _) = client.begin(request, rng);
+    if matches!(action, Action::Wait) {
+        // Alone, nothing holds it for long: an adapter's wait would end at its bound.
+        action = client.give_up_waiting(&mut exchange, request, rng);
+    }
+    let Action::Send(ticket) = action else {
+        panic!("begin sends or waits: {action:?}");
+    };
     let mut sent = vec![ticket.sign(request).expect("a ticket signs")];
     let mut extra = 0;
     for reply in replies {
@@ -152,14 +159,21 @@ fn drive(
             proxy_authentication_info: None,
             origin: reply.from_other_origin.then_some(OTHER),
         };
-        match client.handle_response(&mut exchange, request, &response, rng) {
+        let mut action = client.handle_response(&mut exchange, request, &response, rng);
+        if matches!(action, Action::Wait) {
+            action = client.give_up_waiting(&mut exchange, request, rng);
+        }
+        match action {
             Action::Send(ticket) => {
                 extra += 1;
                 sent.push(ticket.sign(request).expect("a ticket signs"));
             }
+            Action::Wait => panic!("giving up a wait never waits"),
             Action::Done | Action::Fail(_) => break,
         }
     }
+    // The replies ran out midway: the request is given up, as an adapter drops it.
+    client.abandon(&mut exchange);
     (extra, sent)
 }
 
@@ -255,15 +269,23 @@ proptest! {
         let Action::Send(t) = first else { panic!("expected a send, got {first:?}") };
         let mut produced: Vec<String> = vec![t.sign(&request).unwrap().authorization.unwrap()];
         let mut open: std::collections::VecDeque<Exchange> = std::collections::VecDeque::new();
+        open.push_back(ex);
+        let mut waiting: Vec<Exchange> = Vec::new();
 
         for op in ops {
             match op {
                 Op::Begin => {
                     // No header once a stale-with-the-same-nonce answer made the client forget
                     // the space.
-                    let (ex, t) = client.begin(&request, &mut rng);
-                    produced.extend(t.sign(&request).unwrap().authorization);
-                    open.push_back(ex);
+                    let (ex, action) = client.begin(&request, &mut rng);
+                    match action {
+                        Action::Send(t) => {
+                            produced.extend(t.sign(&request).unwrap().authorization);
+                            open.push_back(ex);
+                        }
+                        Action::Wait => waiting.push(ex),
+                        other => panic!("begin sends or waits: {other:?}"),
+                    }
                 }
                 Op::Ok { nextnonce } => {
                     let Some(mut ex) = open.pop_front() else { continue };
@@ -281,10 +303,27 @@ proptest! {
                     );
                     let fields = [field.as_bytes()];
                     let response = Response { www_authenticate: &fields, ..Response::new(401) };
-                    if let Action::Send(t) = client.handle_response(&mut ex, &request, &response, &mut rng) {
-                        produced.push(t.sign(&request).unwrap().authorization.unwrap());
+                    match client.handle_response(&mut ex, &request, &response, &mut rng) {
+                        Action::Send(t) => {
+                            produced.extend(t.sign(&request).unwrap().authorization);
+                            open.push_back(ex);
+                        }
+                        Action::Wait => waiting.push(ex),
+                        _ => {}
+                    }
+                }
+            }
+            // The requests whose turn has come go.
+            while let Some(id) = client.poll_ready() {
+                let Some(i) = waiting.iter().position(|w| w.id() == id) else { continue };
+                let mut ex = waiting.swap_remove(i);
+                match client.resume(&mut ex, &request, &mut rng) {
+                    Action::Send(t) => {
+                        produced.extend(t.sign(&request).unwrap().authorization);
                         open.push_back(ex);
                     }
+                    Action::Wait => waiting.push(ex),
+                    other => panic!("a resumed request sends or waits: {other:?}"),
                 }
             }
         }

@@ -49,10 +49,12 @@ use crate::origin::{Origin, OriginRef, Scheme};
 use crate::qop::Qop;
 use crate::side::{Side, Sides};
 use call::Sent;
-use protection_space::{DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces};
+use protection_space::{
+    DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces,
+};
 use selection::{Chosen, Policy};
 use ticket::{issue, request_ha1};
-use turns::{Learned, Learning, Queue};
+use turns::{Learned, Learning, Plan, Queue};
 
 /// What to do next with a request: after [`Client::begin`], a response, or a wait.
 #[must_use = "the action says whether to send, wait, or hand the response over"]
@@ -371,6 +373,218 @@ impl Client {
         self.schedule();
     }
 
+    /// Decides and issues the next send of `exchange` from what the client knows: its first
+    /// send, or (with `exchange.resend`) the send again of a request refused on that side,
+    /// once its wait is over. Returns [`Action::Wait`] when one side must wait.
+    fn start<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        rng: &mut R,
+        gave_up: bool,
+    ) -> Action {
+        let resend = exchange.resend;
+        let plans = Side::BOTH.map(|side| (side, self.plan(side, exchange, request, gave_up)));
+        if let Some((side, on)) = plans.iter().find_map(|(side, p)| match p {
+            Plan::Wait(on) => Some((*side, *on)),
+            _ => None,
+        }) {
+            // What was kept for it on the other side goes to the next in line meanwhile.
+            self.release_claims(exchange.id);
+            self.queue.remove(exchange.id);
+            let may_open = resend.is_none();
+            self.queue
+                .push(exchange.id, side, on, may_open, exchange.waiting);
+            exchange.waiting = true;
+            return Action::Wait;
+        }
+        exchange.waiting = false;
+        self.queue.remove(exchange.id);
+        let mut ticket = Ticket::default();
+        let prefer_auth_int = self.config.prefer_auth_int;
+        for (side, plan) in plans {
+            let state = &mut exchange.sides[side];
+            state.gave_up_waiting |= gave_up;
+            let party = &mut self.parties[side];
+            match plan {
+                Plan::Nothing | Plan::Wait(_) => {}
+                Plan::Lane(space, lane) => {
+                    let (Some(credentials), Some(space)) =
+                        (&party.credentials, party.spaces.touch(space))
+                    else {
+                        continue;
+                    };
+                    match issue(space, lane, credentials, request, rng, prefer_auth_int) {
+                        Ok((signer, sent)) => {
+                            state.sent = Some(sent);
+                            ticket.set(side, signer);
+                        }
+                        // A failure here means no credentials; the exchange records why.
+                        Err(f) => exchange.preemptive_failure = Some(f),
+                    }
+                }
+                Plan::Open(space) => {
+                    if let Some(d) = party.spaces.digest_mut(space) {
+                        d.opening = Some(exchange.id);
+                        state.opening = Some(space);
+                    }
+                }
+                Plan::Learn => {
+                    let origin = match side {
+                        Side::Origin => Some(request.origin),
+                        Side::Proxy => request.proxy,
+                    };
+                    if let Some(origin) = origin {
+                        turns::lead(&mut party.learning, origin, exchange.id);
+                        state.learning = true;
+                    }
+                }
+            }
+        }
+        if resend.is_some() {
+            exchange.resend = None;
+            exchange.extra_sends += 1;
+        }
+        Action::Send(ticket)
+    }
+
+    /// Decides one side of the next send of `exchange` (see [`turns::plan`]).
+    fn plan(&self, side: Side, exchange: &Exchange, request: &Request<'_>, gave_up: bool) -> Plan {
+        let resend = exchange.resend == Some(side);
+        if !self.config.preemptive && !resend {
+            return Plan::Nothing;
+        }
+        let Some(origin) = self.side_origin(side, request) else {
+            return Plan::Nothing;
+        };
+        let party = &self.parties[side];
+        if party.credentials.is_none() {
+            return Plan::Nothing;
+        }
+        // A proxy space covers every request through the proxy.
+        let path = match side {
+            Side::Origin => crate::origin::target_path(request.target),
+            Side::Proxy => None,
+        };
+        // Opening a lane takes two sends: the one that fetches the challenge, and the answer.
+        let resend = resend.then_some(exchange.extra_sends + 2 <= call::MAX_EXTRA_SENDS);
+        turns::plan(
+            &party.spaces,
+            &party.learning,
+            origin,
+            path,
+            exchange.id,
+            resend,
+            gave_up,
+        )
+    }
+
+    /// Takes up a waiting exchange that [`poll_ready`](Self::poll_ready) named: its turn has
+    /// come. Returns the send to make ([`Action::Send`]), or [`Action::Wait`] again when the
+    /// turn was taken meanwhile. An exchange that is not waiting is left as it is
+    /// ([`Action::Done`]).
+    pub fn resume<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        rng: &mut R,
+    ) -> Action {
+        self.after_wait(exchange, request, rng, false)
+    }
+
+    /// Ends the wait of an exchange whose wait bound ([`ClientConfig::max_wait`]) passed:
+    /// the request goes on as if nothing held it (with credentials from a nonce in use, or
+    /// without). Never [`Action::Wait`]. An exchange that is not waiting is left as it is
+    /// ([`Action::Done`]).
+    pub fn give_up_waiting<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        rng: &mut R,
+    ) -> Action {
+        self.after_wait(exchange, request, rng, true)
+    }
+
+    fn after_wait<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        rng: &mut R,
+        gave_up: bool,
+    ) -> Action {
+        if exchange.finished || !exchange.waiting {
+            return Action::Done;
+        }
+        let action = self.start(exchange, request, rng, gave_up);
+        self.schedule();
+        action
+    }
+
+    /// The next waiting exchange whose turn has come, by its [`Exchange::id`]: take it up with
+    /// [`resume`](Self::resume). Drain this after every call that answers or ends a send
+    /// (`handle_response`, `abandon`, `resume`, `give_up_waiting`): each may let others go.
+    pub fn poll_ready(&mut self) -> Option<u64> {
+        self.queue.pop_ready()
+    }
+
+    /// Wakes whom the spaces' state lets go.
+    fn schedule(&mut self) {
+        for side in Side::BOTH {
+            self.queue.schedule(side, &mut self.parties[side].spaces);
+        }
+    }
+
+    /// Ends the role of `leader`, learning on `side`, and moves its waiters on.
+    fn end_learning(&mut self, side: Side, leader: u64, learned: Learned) {
+        turns::end_learning(
+            &mut self.parties[side].learning,
+            &mut self.queue,
+            side,
+            leader,
+            learned,
+        );
+    }
+
+    /// Gives up what `exchange` holds or has kept for it in every space (a lane kept for it,
+    /// a first count, a lane it was opening), for the next in line.
+    fn release_claims(&mut self, exchange: u64) {
+        for side in Side::BOTH {
+            self.parties[side].spaces.release(exchange);
+        }
+    }
+
+    /// Everything an exchange that is over still holds goes to the next in line: its place
+    /// in the queue, its claims, its role as a learner.
+    fn finish(&mut self, exchange: &mut Exchange) {
+        exchange.finished = true;
+        exchange.resend = None;
+        let id = exchange.id;
+        if core::mem::take(&mut exchange.waiting) {
+            self.queue.remove(id);
+        }
+        self.release_claims(id);
+        for side in Side::BOTH {
+            if core::mem::take(&mut exchange.sides[side].learning) {
+                self.end_learning(side, id, Learned::Nothing);
+            }
+            exchange.sides[side].opening = None;
+        }
+    }
+
+    /// A request refused on `side` (its credentials there are void) goes again with
+    /// credentials from the space, now or when its turn comes.
+    fn resend<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        side: Side,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        rng: &mut R,
+    ) -> Action {
+        exchange.resend = Some(side);
+        exchange.sides[side].sent = None;
+        self.start(exchange, request, rng, false)
+    }
+
     /// What the client makes of each challenge of a 401 or 407 to `request`: the one it
     /// answers and why each other one is not answered. For diagnostics; it changes nothing.
     /// Other statuses have no challenges to review. Whether the origin is in scope is not a
@@ -430,7 +644,6 @@ impl Client {
         };
         origin.filter(|o| self.parties[side].in_scope(*o))
     }
-
 
     fn on_challenge<R: TryCryptoRng + ?Sized>(
         &mut self,
@@ -510,7 +723,9 @@ impl Client {
                     .spaces
                     .get(sent.space)
                     .is_some_and(|space| match &space.kind {
-                        SpaceKind::Digest(d) => d.accepted && d.overlapped(sent),
+                        SpaceKind::Digest(d) => {
+                            d.accepted && d.overlapped(sent.lane, sent.overlapped, sent.lane_sends)
+                        }
                         SpaceKind::Basic => false,
                     })
             });
@@ -554,8 +769,7 @@ impl Client {
                 return self.resend(side, exchange, request, rng);
             }
         }
-        let (signer, sent) = match issue(space, lane, credentials, request, rng, prefer_auth_int)
-        {
+        let (signer, sent) = match issue(space, lane, credentials, request, rng, prefer_auth_int) {
             Ok(v) => v,
             Err(f) => return Action::Fail(f),
         };
@@ -696,17 +910,18 @@ impl Client {
         {
             // A new nonce for the lane the refused send went on; or, for a request that went
             // without credentials, a new lane of an ordered space, the one lane of a shared one.
-            let lane = match sent.filter(|s| s.space == space.id).and_then(|s| ds.lane_index(s.lane)) {
+            let lane = match sent
+                .filter(|s| s.space == space.id)
+                .and_then(|s| ds.lane_index(s.lane))
+            {
                 Some(i) => {
-                    if ds.renew(i, &nonce, opaque) && stale {
+                    let (i, forgotten) = ds.renew(i, &nonce, opaque);
+                    if forgotten && stale {
                         ds.forgot(i);
                     }
                     i
                 }
-                None if !ds.ordered && !ds.lanes.is_empty() => {
-                    ds.renew(0, &nonce, opaque);
-                    0
-                }
+                None if !ds.ordered && !ds.lanes.is_empty() => ds.renew(0, &nonce, opaque).0,
                 None => ds.add_lane(&nonce, opaque),
             };
             space.domain = domain;
@@ -720,10 +935,10 @@ impl Client {
             self.config.strict == Strict::Always,
         );
         let lane = ds.add_lane(&nonce, opaque);
-        let space = ProtectionSpace::new(origin, realm.as_ref().into(), domain, SpaceKind::Digest(ds));
+        let space =
+            ProtectionSpace::new(origin, realm.as_ref().into(), domain, SpaceKind::Digest(ds));
         Ok((self.parties[side].spaces.upsert(space), lane))
     }
-
 
     /// Resolves a `domain` list against the challenging origin, keeping only URIs inside the
     /// scope. An absent or empty list (or one with nothing in scope) means the whole origin.
@@ -785,7 +1000,7 @@ impl Client {
         };
         let spaces = &mut self.parties[side].spaces;
         if let Some(d) = spaces.digest_mut(sent.space)
-            && d.refusal_was_race(sent)
+            && d.refusal_was_race(sent.lane, sent.overlapped, sent.lane_sends)
         {
             return Failure::OutOfOrder;
         }

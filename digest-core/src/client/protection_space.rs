@@ -24,7 +24,6 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use super::call::Sent;
 use super::credentials::Credentials;
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, SecretDigest};
@@ -227,11 +226,7 @@ impl DigestSpace {
     /// What a request, `exchange`, gets from the space now. `may_open`: whether it may go
     /// without credentials to open a lane (it has the sends left for it).
     pub(crate) fn turn(&self, exchange: u64, may_open: bool) -> Turn {
-        if let Some(i) = self
-            .lanes
-            .iter()
-            .position(|l| l.reserved == Some(exchange))
-        {
+        if let Some(i) = self.lanes.iter().position(|l| l.reserved == Some(exchange)) {
             return Turn::Lane(i);
         }
         if self.opening == Some(exchange) {
@@ -248,9 +243,7 @@ impl DigestSpace {
             return Turn::Wait;
         }
         match self.lanes.first() {
-            Some(l) if l.first.is_some_and(|f| f != exchange) || l.reserved.is_some() => {
-                Turn::Wait
-            }
+            Some(l) if l.first.is_some_and(|f| f != exchange) || l.reserved.is_some() => Turn::Wait,
             Some(_) => Turn::Lane(0),
             None if may_open => Turn::Open,
             None => Turn::Wait,
@@ -322,8 +315,17 @@ impl DigestSpace {
         self.lanes.iter().position(|l| l.id == id)
     }
 
-    /// Adds a lane for a nonce just learned; returns its index.
+    /// The index of the lane that holds `nonce`.
+    fn holding(&self, nonce: &str) -> Option<usize> {
+        self.lanes.iter().position(|l| *l.nonce == *nonce)
+    }
+
+    /// Adds a lane for a nonce just learned; returns its index. A nonce that one of the
+    /// lanes holds already stays on it: counts are per nonce.
     pub(crate) fn add_lane(&mut self, nonce: &str, opaque: Option<Arc<str>>) -> usize {
+        if let Some(i) = self.holding(nonce) {
+            return i;
+        }
         let nonce = Nonce::new(nonce);
         let nc = self.recall(&nonce);
         let id = self.next_lane;
@@ -334,14 +336,28 @@ impl DigestSpace {
     }
 
     /// Moves lane `i` to a new nonce: the count restarts at 1 with it, or continues where it
-    /// was if the nonce is one of the last [`NONCE_HISTORY`] this space used. Returns whether
+    /// was if the nonce is one of the last [`NONCE_HISTORY`] this space used. Returns the
+    /// index of the lane that now holds the nonce (another lane, if one held it already:
+    /// counts are per nonce, and lane `i` closes if nothing is in flight on it), and whether
     /// the server has forgotten the lane: it renewed it with another opaque, the name of its
     /// record of the client.
-    pub(crate) fn renew(&mut self, i: usize, nonce: &str, opaque: Option<Arc<str>>) -> bool {
+    pub(crate) fn renew(
+        &mut self,
+        i: usize,
+        nonce: &str,
+        opaque: Option<Arc<str>>,
+    ) -> (usize, bool) {
         let Some(lane) = self.lanes.get(i) else {
-            return false;
+            return (i, false);
         };
         let forgotten = opaque.is_some() && lane.opaque.is_some() && opaque != lane.opaque;
+        if let Some(j) = self.holding(nonce).filter(|j| *j != i) {
+            if self.lanes.get(i).is_some_and(|l| l.in_flight() == 0) {
+                self.close(i);
+                return (if j > i { j - 1 } else { j }, forgotten);
+            }
+            return (j, forgotten);
+        }
         let old = (lane.nonce.fingerprint(), lane.nc);
         if *nonce != *lane.nonce {
             self.remember(old);
@@ -355,7 +371,7 @@ impl DigestSpace {
         if let Some(lane) = self.lanes.get_mut(i) {
             lane.opaque = opaque;
         }
-        forgotten
+        (i, forgotten)
     }
 
     /// Adopts a `nextnonce` for lane `i` (its opaque stays).
@@ -505,14 +521,15 @@ impl DigestSpace {
             .map_or(0, |(_, nc)| *nc)
     }
 
-    /// Whether `sent` overlapped another send on its lane: sent while others were in
-    /// flight, or followed by one before its answer came.
-    pub(crate) fn overlapped(&self, sent: &Sent) -> bool {
-        sent.overlapped
+    /// Whether a send on lane `lane` (by id) overlapped another send on it: it went while
+    /// others were in flight (`overlapped`), or another followed it before its answer came
+    /// (the lane's send count moved on from `lane_sends`, the count with it).
+    pub(crate) fn overlapped(&self, lane: u32, overlapped: bool, lane_sends: u64) -> bool {
+        overlapped
             || self
-                .lane_index(sent.lane)
+                .lane_index(lane)
                 .and_then(|i| self.lanes.get(i))
-                .is_some_and(|l| l.sends != sent.lane_sends)
+                .is_some_and(|l| l.sends != lane_sends)
     }
 
     /// Judges a refusal of credentials the client will not answer again: `true` when the
@@ -520,8 +537,13 @@ impl DigestSpace {
     /// [overlapped](Self::overlapped) another: a race a strict server loses
     /// ([`Failure::OutOfOrder`](super::io::Failure::OutOfOrder)). Otherwise the space is no
     /// longer taken as accepted.
-    pub(crate) fn refusal_was_race(&mut self, sent: &Sent) -> bool {
-        if self.accepted && self.overlapped(sent) {
+    pub(crate) fn refusal_was_race(
+        &mut self,
+        lane: u32,
+        overlapped: bool,
+        lane_sends: u64,
+    ) -> bool {
+        if self.accepted && self.overlapped(lane, overlapped, lane_sends) {
             return true;
         }
         self.accepted = false;
@@ -699,14 +721,19 @@ impl Spaces {
     ) -> Option<&ProtectionSpace> {
         self.entries
             .iter()
-            .filter_map(|s| s.coverage(scheme, host, port, path).map(|c| (c, s.last_used, s)))
+            .filter_map(|s| {
+                s.coverage(scheme, host, port, path)
+                    .map(|c| (c, s.last_used, s))
+            })
             .max_by_key(|(c, used, _)| (*c, *used))
             .map(|(_, _, s)| s)
     }
 
     /// Whether a space in use belongs to `origin` (whatever paths it covers).
     pub(crate) fn knows(&self, origin: crate::origin::OriginRef<'_>) -> bool {
-        self.entries.iter().any(|s| !s.retired && origin.is(&s.origin))
+        self.entries
+            .iter()
+            .any(|s| !s.retired && origin.is(&s.origin))
     }
 
     /// The space with this id, marked used.
@@ -732,7 +759,11 @@ impl Spaces {
     }
 
     /// The space of `origin` and `realm`.
-    pub(crate) fn find_realm(&mut self, origin: &Origin, realm: &str) -> Option<&mut ProtectionSpace> {
+    pub(crate) fn find_realm(
+        &mut self,
+        origin: &Origin,
+        realm: &str,
+    ) -> Option<&mut ProtectionSpace> {
         self.entries
             .iter_mut()
             .find(|s| s.origin == *origin && *s.realm == *realm)
@@ -936,10 +967,20 @@ mod tests {
         d.opening = None;
         let j = d.add_lane("n2", None);
         d.lanes.get_mut(j).unwrap().begin_send();
-        assert_eq!(d.turn(3, true), Turn::Wait, "two lanes, both taken, at the bound");
+        assert_eq!(
+            d.turn(3, true),
+            Turn::Wait,
+            "two lanes, both taken, at the bound"
+        );
         d.lanes.get_mut(j).unwrap().answered();
         d.lanes.get_mut(i).unwrap().answered();
-        assert_eq!(d.wakeable(1), Wakeable::Lanes { free: 2, open: false });
+        assert_eq!(
+            d.wakeable(1),
+            Wakeable::Lanes {
+                free: 2,
+                open: false
+            }
+        );
         d.reserve(3);
         assert_eq!(d.turn(4, true), Turn::Lane(1));
         assert_eq!(d.turn(3, true), Turn::Lane(0), "the lane kept for it");
@@ -952,8 +993,14 @@ mod tests {
             let i = d.add_lane(n, Some("1".into()));
             d.accept(Some(i));
         }
-        assert!(d.renew(0, "a2", Some("2".into())), "a new opaque: the server forgot it");
-        assert!(!d.renew(1, "b2", Some("1".into())), "the same opaque: a stale nonce");
+        assert!(
+            d.renew(0, "a2", Some("2".into())).1,
+            "a new opaque: the server forgot it"
+        );
+        assert!(
+            !d.renew(1, "b2", Some("1".into())).1,
+            "the same opaque: a stale nonce"
+        );
         d.forgot(0);
         assert_eq!(d.ceiling, 3);
         // The other lanes it forgot at the same time do not lower it again.
@@ -971,5 +1018,10 @@ mod tests {
         }
         d.wakeable(1);
         assert_eq!(d.ceiling, 3);
+        // One lane per nonce: a nonce another lane holds moves the request there.
+        assert_eq!(d.lanes.len(), 3);
+        assert_eq!(d.renew(2, "a2", None), (0, false));
+        assert_eq!(d.lanes.len(), 2, "the lane it left, idle, closed");
+        assert_eq!(d.add_lane("a2", None), 0);
     }
 }

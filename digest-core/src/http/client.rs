@@ -483,9 +483,11 @@ impl DigestClient {
                 _ => {}
             }
         }
-        Ok(self.decide(&mut call.exchange, &request, |client, exchange, request| {
-            client.resume(exchange, request, &mut rand::rngs::ThreadRng::default())
-        }))
+        Ok(
+            self.decide(&mut call.exchange, &request, |client, exchange, request| {
+                client.resume(exchange, request, &mut rand::rngs::ThreadRng::default())
+            }),
+        )
     }
 
     /// Ends the wait of `call`, whose bound passed: it goes on regardless.
@@ -528,8 +530,8 @@ impl DigestClient {
                 Ok(Next::Wait(())) => {}
                 Ok(next) => return next,
                 Err(mut listener) => {
-                    let delay =
-                        delay.get_or_insert_with(|| futures_timer::Delay::new(self.shared.max_wait));
+                    let delay = delay
+                        .get_or_insert_with(|| futures_timer::Delay::new(self.shared.max_wait));
                     if !notified_before(&mut listener, delay).await {
                         return self.give_up(call, body);
                     }
@@ -561,7 +563,13 @@ mod tests {
         let (method, uri) = (Method::GET, Uri::from_static("http://pdu.local/status"));
         let body = BodySource::Bytes(b"");
         let (mut call, _) = engine.begin(&method, &uri, body).unwrap();
-        let next = engine.respond(&mut call, body, StatusCode::UNAUTHORIZED, &challenge(), None);
+        let next = engine.respond(
+            &mut call,
+            body,
+            StatusCode::UNAUTHORIZED,
+            &challenge(),
+            None,
+        );
         assert!(matches!(next, Next::Send(..)), "{next:?}");
         // While the first request's answer is awaited, the others wait for it.
         let (held, next) = engine.begin(&method, &uri, body).unwrap();

@@ -67,11 +67,12 @@ fn nonce_count_restarts_on_a_new_nonce_after_a_server_restart() {
 
 /// A request given up after its challenge was answered (its send failed, its caller went
 /// away) held the new nonce for its answer; abandoning it releases the nonce, so the next
-/// request goes preemptively instead of waiting for an answer that never comes.
+/// request, waiting for it, goes preemptively instead of waiting for an answer that never
+/// comes.
 #[test]
 fn an_abandoned_request_releases_the_nonce_it_held() {
+    use httpdigest::OriginRef;
     use httpdigest::client::{Action, Client, Request, Response};
-    use httpdigest::{OriginRef, Side};
 
     let mut rng = crate::common::TestRng::new(7);
     let mut client = Client::with_password(USER, PASS);
@@ -91,13 +92,17 @@ fn an_abandoned_request_releases_the_nonce_it_held() {
     assert!(matches!(action, Action::Send(_)), "{action:?}");
     drop(action); // never sent
 
-    // Held for the first request's answer: nothing preemptive.
-    let (_, ticket) = client.begin(&request, &mut rng);
-    assert!(!ticket.has(Side::Origin));
+    // Held for the first request's answer: the next one waits for it.
+    let (mut second, action) = client.begin(&request, &mut rng);
+    assert!(matches!(action, Action::Wait), "{action:?}");
+    assert_eq!(client.poll_ready(), None);
 
     client.abandon(&mut first);
     assert!(first.finished());
-    let (mut second, ticket) = client.begin(&request, &mut rng);
+    assert_eq!(client.poll_ready(), Some(second.id()));
+    let Action::Send(ticket) = client.resume(&mut second, &request, &mut rng) else {
+        panic!("its turn");
+    };
     let header = ticket.sign(&request).unwrap().authorization.unwrap();
     // The abandoned ticket spent nc=1: the count is skipped, never repeated.
     assert!(header.contains("nc=00000002"), "{header}");
@@ -105,7 +110,9 @@ fn an_abandoned_request_releases_the_nonce_it_held() {
     let done = client.handle_response(&mut second, &request, &Response::new(200), &mut rng);
     assert!(matches!(done, Action::Done));
     client.abandon(&mut second);
-    let (_, ticket) = client.begin(&request, &mut rng);
+    let (_, Action::Send(ticket)) = client.begin(&request, &mut rng) else {
+        panic!("nothing to wait for");
+    };
     assert!(
         ticket
             .sign(&request)

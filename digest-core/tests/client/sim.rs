@@ -923,7 +923,10 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
         }),
         Body::Bytes | Body::Streamed => ticket.sign(&request),
     };
-    let (mut exchange, ticket) = client.begin(&request, rng);
+    let (mut exchange, action) = client.begin(&request, rng);
+    let Action::Send(ticket) = action else {
+        panic!("a request run alone waits for nothing: {action:?}");
+    };
     let mut headers = sign(ticket).expect("the first send's ticket signs");
     let out_of_scope = exchange.out_of_scope();
     if out_of_scope {
@@ -959,6 +962,7 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
             origin: resp.answered_by.as_ref().map(OriginRef::of),
         };
         let result = match client.handle_response(&mut exchange, &request, &response, rng) {
+            Action::Wait => panic!("a request run alone waits for nothing"),
             Action::Send(ticket) => {
                 assert!(
                     sent.len() < 3,
@@ -968,8 +972,9 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
                     !matches!(req.body_kind, Body::Streamed),
                     "the client asked to re-send a streamed body"
                 );
+                // But after a 403 to reused credentials: it fetches a fresh challenge.
                 assert!(
-                    ticket.has(Side::Origin) || ticket.has(Side::Proxy),
+                    ticket.has(Side::Origin) || ticket.has(Side::Proxy) || resp.status == 403,
                     "a re-send without credentials cannot do better"
                 );
                 match sign(ticket) {

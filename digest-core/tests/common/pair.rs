@@ -26,6 +26,8 @@ use httpdigest::{OriginRef, Scheme};
 pub(crate) enum Next {
     /// Send (again) with these headers.
     Send(AuthHeaders),
+    /// Wait for the request's turn ([`Pair::resume`] once [`Pair::ready`] names it).
+    Wait,
     /// The request is over.
     Done,
     /// The request failed.
@@ -36,6 +38,7 @@ pub(crate) enum Next {
 fn signed(action: Action, request: &Request<'_>) -> Next {
     match action {
         Action::Send(ticket) => ticket.sign(request).map_or_else(Next::Fail, Next::Send),
+        Action::Wait => Next::Wait,
         Action::Done => Next::Done,
         Action::Fail(f) => Next::Fail(f),
     }
@@ -145,7 +148,8 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
         call
     }
 
-    /// The client begins a request; its first send is on its way to the server.
+    /// The client begins a request; its first send is on its way to the server, or it
+    /// waits for its turn.
     pub(crate) fn begin(&mut self, method: &str, target: &str, body: &[u8]) -> Call {
         let mut call = Call {
             method: method.to_owned(),
@@ -159,14 +163,47 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
             action: Next::Done,
         };
         let request = request(&call.method, &call.target, &call.body, self.origin);
-        let (exchange, ticket) = self.client.begin(&request, &mut self.rng);
-        let headers = ticket
-            .sign(&request)
-            .expect("the first send's ticket signs");
+        let (exchange, action) = self.client.begin(&request, &mut self.rng);
+        let next = signed(action, &request);
         call.exchange = exchange;
-        call.sends.push(headers.clone());
-        call.action = Next::Send(headers);
+        call.record(next);
+        assert!(
+            !matches!(call.action, Next::Done | Next::Fail(_)),
+            "begin only sends or waits: {call:#?}"
+        );
         call
+    }
+
+    /// The ids of the waiting exchanges whose turn has come ([`Client::poll_ready`]).
+    pub(crate) fn ready(&mut self) -> Vec<u64> {
+        core::iter::from_fn(|| self.client.poll_ready()).collect()
+    }
+
+    /// Takes up a waiting `call` ([`Client::resume`]): it sends, or waits again.
+    pub(crate) fn resume<'c>(&mut self, call: &'c mut Call) -> &'c Next {
+        let request = request(&call.method, &call.target, &call.body, self.origin);
+        let action = self
+            .client
+            .resume(&mut call.exchange, &request, &mut self.rng);
+        let next = signed(action, &request);
+        call.record(next);
+        &call.action
+    }
+
+    /// Ends the wait of `call` at its bound ([`Client::give_up_waiting`]).
+    pub(crate) fn give_up<'c>(&mut self, call: &'c mut Call) -> &'c Next {
+        let request = request(&call.method, &call.target, &call.body, self.origin);
+        let action = self
+            .client
+            .give_up_waiting(&mut call.exchange, &request, &mut self.rng);
+        let next = signed(action, &request);
+        call.record(next);
+        &call.action
+    }
+
+    /// The client abandons `call` ([`Client::abandon`]).
+    pub(crate) fn abandon(&mut self, call: &mut Call) {
+        self.client.abandon(&mut call.exchange);
     }
 
     /// Sends and answers until the client is done with `call` (`Done` or `Fail`).
@@ -176,6 +213,10 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
     /// When the request would go out more than [`MAX_SENDS`] times: the client loops.
     pub(crate) fn drive(&mut self, call: &mut Call) {
         while call.in_flight() {
+            assert!(
+                call.action != Next::Wait,
+                "a request run alone waits for nothing: {call:#?}"
+            );
             self.step(call);
         }
     }
@@ -265,15 +306,11 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
             ..Response::new(answer.status)
         };
         let request = request(&call.method, &call.target, &call.body, self.origin);
-        let action = signed(
+        let action =
             self.client
-                .handle_response(&mut call.exchange, &request, &response, &mut self.rng),
-            &request,
-        );
-        if let Next::Send(headers) = &action {
-            call.sends.push(headers.clone());
-        }
-        call.action = action;
+                .handle_response(&mut call.exchange, &request, &response, &mut self.rng);
+        let next = signed(action, &request);
+        call.record(next);
         &call.action
     }
 
@@ -316,9 +353,23 @@ fn request<'a>(
 }
 
 impl Call {
-    /// Whether the client still has something to do with this request.
+    /// Records the client's word on the request (a send's headers among its sends).
+    fn record(&mut self, next: Next) {
+        if let Next::Send(headers) = &next {
+            self.sends.push(headers.clone());
+        }
+        self.action = next;
+    }
+
+    /// Whether the client still has something to do with this request (send it, or let it
+    /// wait).
     pub(crate) fn in_flight(&self) -> bool {
-        matches!(self.action, Next::Send(_))
+        matches!(self.action, Next::Send(_) | Next::Wait)
+    }
+
+    /// The exchange's id, as [`Pair::ready`] names it.
+    pub(crate) fn id(&self) -> u64 {
+        self.exchange.id()
     }
 
     /// How many times the request reached the server.
