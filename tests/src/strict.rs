@@ -34,8 +34,9 @@
 //! - **The count is incremented first**: on receipt of credentials (with `nc` and `cnonce`
 //!   when `qop` is sent) whose `opaque` names a live entry, that entry's count goes up by one
 //!   before anything is checked (Apache's `post_read_request` hook), and moves the entry to
-//!   the front of its bucket. Then the checks run, in Apache's order, each refusal (but the
-//!   400) a 401 with a new nonce:
+//!   the front of its bucket. The checks run after the body is read, so requests of one
+//!   entry in flight together can see each other's increments, as in Apache's threads. They
+//!   run in Apache's order, each refusal (but the 400) a 401 with a new nonce:
 //!   1. `uri` not the request-target (nor an absolute URI with its path and query) → 400, no
 //!      challenge.
 //!   2. An `opaque` that is not a hex number, a realm not this one, an algorithm other than
@@ -1207,5 +1208,551 @@ impl CameraState {
             },
         );
         Answer::Unauthorized(challenge)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The servers driven by hand: HTTP/1.1 written on a `TcpStream`, digests computed here
+    //! (MD5 of the RFC 2617 strings), headers read by [`crate::headers::params`].
+
+    use std::collections::HashMap;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::thread::sleep;
+    use std::time::Duration;
+
+    use md5::{Digest, Md5};
+
+    use super::{Camera, CameraSpec, Counts, ModAuthDigestSpec, PASSWORD, REALM, USER};
+    use crate::headers::params;
+
+    fn md5(text: &str) -> String {
+        format!("{:x}", Md5::digest(text.as_bytes()))
+    }
+
+    /// A response, read by hand.
+    #[derive(Debug)]
+    struct Reply {
+        status: u16,
+        /// Names in lower case.
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Reply {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        fn challenge_text(&self) -> &str {
+            self.header("www-authenticate")
+                .unwrap_or_else(|| panic!("no challenge in {self:?}"))
+        }
+
+        fn challenge(&self) -> HashMap<String, String> {
+            params(self.challenge_text())
+        }
+
+        fn stale(&self) -> bool {
+            self.challenge().get("stale").is_some_and(|s| s == "true")
+        }
+
+        fn opaque(&self) -> String {
+            self.challenge()["opaque"].clone()
+        }
+
+        fn info(&self) -> HashMap<String, String> {
+            let info = self
+                .header("authentication-info")
+                .unwrap_or_else(|| panic!("no Authentication-Info in {self:?}"));
+            params(&format!("Digest {info}"))
+        }
+    }
+
+    /// One keep-alive connection, HTTP/1.1 by hand.
+    struct Connection(BufReader<TcpStream>);
+
+    impl Connection {
+        fn open(port: u16) -> Self {
+            let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            Self(BufReader::new(stream))
+        }
+
+        fn get(&mut self, path: &str, authorization: Option<&str>) -> Reply {
+            let mut request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+            if let Some(authorization) = authorization {
+                request.push_str(&format!("Authorization: {authorization}\r\n"));
+            }
+            request.push_str("\r\n");
+            self.0.get_mut().write_all(request.as_bytes()).unwrap();
+            let mut line = String::new();
+            self.0.read_line(&mut line).unwrap();
+            let status = line
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_else(|| panic!("status line {line:?}"));
+            let mut headers = Vec::new();
+            loop {
+                line.clear();
+                self.0.read_line(&mut line).unwrap();
+                let field = line.trim_end();
+                if field.is_empty() {
+                    break;
+                }
+                let (name, value) = field.split_once(':').unwrap();
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+            let len = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .map_or(0, |(_, v)| v.parse().unwrap());
+            let mut body = vec![0; len];
+            self.0.read_exact(&mut body).unwrap();
+            Reply {
+                status,
+                headers,
+                body: String::from_utf8(body).unwrap(),
+            }
+        }
+    }
+
+    /// What a client keeps of a challenge.
+    #[derive(Debug, Clone)]
+    struct Space {
+        realm: String,
+        nonce: String,
+        opaque: Option<String>,
+    }
+
+    impl Space {
+        fn of(reply: &Reply) -> Self {
+            let challenge = reply.challenge();
+            Self {
+                realm: challenge["realm"].clone(),
+                nonce: challenge["nonce"].clone(),
+                opaque: challenge.get("opaque").cloned(),
+            }
+        }
+
+        fn nonce(&self, nonce: &str) -> Self {
+            Self {
+                nonce: nonce.to_owned(),
+                ..self.clone()
+            }
+        }
+
+        fn opaque(&self, opaque: Option<&str>) -> Self {
+            Self {
+                opaque: opaque.map(str::to_owned),
+                ..self.clone()
+            }
+        }
+    }
+
+    fn cnonce(nc: u32) -> String {
+        format!("c\"n{nc}")
+    }
+
+    /// `Authorization` for GET with `uri`, count `nc`, computed by hand (RFC 2617,
+    /// qop=auth).
+    fn authorization(space: &Space, uri: &str, nc: u32, password: &str) -> String {
+        let (cnonce, nc) = (cnonce(nc), format!("{nc:08x}"));
+        let ha1 = md5(&format!("{USER}:{}:{password}", space.realm));
+        let ha2 = md5(&format!("GET:{uri}"));
+        let response = md5(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", space.nonce));
+        let mut value = format!(
+            "Digest username=\"{USER}\", realm=\"{}\", nonce=\"{}\", uri=\"{uri}\", \
+             algorithm=MD5, response=\"{response}\", qop=auth, nc={nc}, cnonce=\"{}\"",
+            space.realm,
+            space.nonce,
+            cnonce.replace('"', "\\\""),
+        );
+        if let Some(opaque) = &space.opaque {
+            value.push_str(&format!(", opaque=\"{opaque}\""));
+        }
+        value
+    }
+
+    /// GET `path` with right credentials.
+    fn answer(connection: &mut Connection, space: &Space, path: &str, nc: u32) -> Reply {
+        connection.get(path, Some(&authorization(space, path, nc, PASSWORD)))
+    }
+
+    /// The `rspauth` mod_auth_digest owes a GET of `uri` (RFC 2617: A2 is ":" uri).
+    fn rspauth(space: &Space, uri: &str, nc: u32) -> String {
+        let ha1 = md5(&format!("{USER}:{}:{PASSWORD}", space.realm));
+        let ha2 = md5(&format!(":{uri}"));
+        md5(&format!(
+            "{ha1}:{}:{nc:08x}:{}:auth:{ha2}",
+            space.nonce,
+            cnonce(nc)
+        ))
+    }
+
+    // -- ModAuthDigest --------------------------------------------------------------------
+
+    #[test]
+    fn mod_auth_digest_challenges_each_new_client_with_a_new_opaque() {
+        let server = ModAuthDigestSpec::new().start();
+        let mut connection = Connection::open(server.port());
+        let first = connection.get("/a", None);
+        assert_eq!(first.status, 401, "{first:?}");
+        let text = first.challenge_text();
+        let prefix = format!("Digest realm=\"{REALM}\", nonce=\"");
+        assert!(text.starts_with(&prefix), "{text}");
+        assert!(
+            text.ends_with("\", algorithm=MD5, opaque=\"1\", qop=\"auth\""),
+            "{text}"
+        );
+        // base64 of the time (12 characters, the last '='), then 32 hex digits.
+        let nonce = &first.challenge()["nonce"];
+        assert_eq!(nonce.len(), 44, "{nonce}");
+        assert_eq!(&nonce[11..12], "=", "{nonce}");
+        assert!(
+            nonce[12..].bytes().all(|b| b.is_ascii_hexdigit()),
+            "{nonce}"
+        );
+
+        let second = connection.get("/a", None);
+        assert_eq!(second.status, 401);
+        assert_eq!(second.opaque(), "2");
+        assert!(!second.stale());
+        assert_eq!(server.entries(), 2);
+        let counts = server.counts();
+        assert_eq!(
+            counts,
+            Counts {
+                requests: 2,
+                unauthorized: 2,
+                new_clients: 2,
+                ..Counts::default()
+            }
+        );
+        assert_eq!((server.requests(), server.unauthorized()), (2, 2));
+        server.reset_counts();
+        assert_eq!(server.counts(), Counts::default());
+    }
+
+    #[test]
+    fn mod_auth_digest_nextnonce_resets_the_count() {
+        // The lab's /digest-stale/: lifetime 3 s, so a nextnonce on every answer.
+        let server = ModAuthDigestSpec::new().start();
+        let url = server.url("/x");
+        assert!(url.ends_with(&format!(":{}/x", server.port())), "{url}");
+        let mut connection = Connection::open(server.port());
+        let space = Space::of(&connection.get("/x", None));
+        assert_eq!(space.opaque.as_deref(), Some("1"));
+
+        let ok = answer(&mut connection, &space, "/x", 1);
+        assert_eq!(ok.status, 200, "{ok:?}");
+        assert_eq!(ok.body, USER);
+        let info = ok.info();
+        let next = info["nextnonce"].clone();
+        assert_ne!(next, space.nonce);
+        assert_eq!(
+            ok.header("authentication-info").unwrap(),
+            format!(
+                "rspauth=\"{}\", nextnonce=\"{next}\", cnonce=\"c\\\"n1\", nc=00000001, qop=auth",
+                rspauth(&space, "/x", 1)
+            )
+        );
+
+        // Counting on after the nextnonce: the count was reset, nc=2 is refused (plain 401,
+        // the same opaque).
+        let refused = answer(&mut connection, &space.nonce(&next), "/x", 2);
+        assert_eq!(refused.status, 401, "{refused:?}");
+        assert!(!refused.stale());
+        assert_eq!(refused.opaque(), "1");
+        assert_eq!(server.nc_mismatches(), 1);
+
+        // nc=1 with the new nonce; then nc=1 again with the very first nonce, still alive
+        // after the reset the nextnonce made.
+        let renewed = Space::of(&refused);
+        let ok = answer(&mut connection, &renewed, "/x", 1);
+        assert_eq!(ok.status, 200, "{ok:?}");
+        assert!(ok.info().contains_key("nextnonce"));
+        let ok = answer(&mut connection, &space, "/x", 1);
+        assert_eq!(ok.status, 200, "{ok:?}");
+
+        let counts = server.counts();
+        assert_eq!((counts.requests, counts.ok, counts.unauthorized), (5, 3, 2));
+        assert_eq!(
+            (counts.stale, counts.new_clients, counts.evictions),
+            (0, 1, 0)
+        );
+    }
+
+    #[test]
+    fn mod_auth_digest_long_lived_nonces_count_exactly() {
+        // 300 s: no nextnonce for the first 270 s, so the count goes on.
+        let server = ModAuthDigestSpec::new()
+            .nonce_lifetime(Duration::from_secs(300))
+            .start();
+        let mut connection = Connection::open(server.port());
+        let space = Space::of(&connection.get("/x", None));
+        for nc in 1..=3 {
+            let ok = answer(&mut connection, &space, "/x", nc);
+            assert_eq!(ok.status, 200, "nc {nc}: {ok:?}");
+            assert!(!ok.info().contains_key("nextnonce"), "{ok:?}");
+            assert_eq!(ok.info()["nc"], format!("{nc:08x}"));
+        }
+        // A replayed nc (the count is 4 on receipt): refused, and the count reset.
+        let replay = answer(&mut connection, &space, "/x", 3);
+        assert_eq!(replay.status, 401);
+        assert!(!replay.stale());
+        assert_eq!(replay.opaque(), "1");
+        // After the reset only nc=1 passes, with any live nonce of the entry.
+        assert_eq!(answer(&mut connection, &space, "/x", 2).status, 401);
+        assert_eq!(answer(&mut connection, &space, "/x", 1).status, 200);
+        assert_eq!(answer(&mut connection, &space, "/x", 2).status, 200);
+        // A skipped count: refused.
+        assert_eq!(answer(&mut connection, &space, "/x", 4).status, 401);
+        assert_eq!(server.nc_mismatches(), 3);
+        assert_eq!(server.stale(), 0);
+    }
+
+    #[test]
+    fn mod_auth_digest_gc_evicts_a_full_table_and_renews_with_stale() {
+        let server = ModAuthDigestSpec::new().start(); // 6 entries
+        let mut a = Connection::open(server.port());
+        let space_a = Space::of(&a.get("/x", None));
+        assert_eq!(answer(&mut a, &space_a, "/x", 1).status, 200);
+
+        let mut others = Connection::open(server.port());
+        for opaque in 2..=6 {
+            assert_eq!(others.get("/x", None).opaque(), opaque.to_string());
+        }
+        assert_eq!((server.entries(), server.evictions()), (6, 0));
+        // A's entry is still there (its count reset by the nextnonce).
+        assert_eq!(answer(&mut a, &space_a, "/x", 1).status, 200);
+
+        // One more client: the table is full, the gc removes the tail of every bucket, and
+        // with consecutive keys each bucket holds one entry: all six go.
+        assert_eq!(others.get("/x", None).opaque(), "7");
+        assert_eq!((server.entries(), server.evictions()), (1, 6));
+
+        // A's next request names a collected entry: 401 stale=true with a new opaque.
+        let renewed = answer(&mut a, &space_a, "/x", 1);
+        assert_eq!(renewed.status, 401, "{renewed:?}");
+        assert!(renewed.stale(), "{renewed:?}");
+        assert_eq!(renewed.opaque(), "8");
+        assert_eq!(server.stale(), 1);
+        assert_eq!(answer(&mut a, &Space::of(&renewed), "/x", 1).status, 200);
+        assert_eq!(server.counts().new_clients, 8);
+    }
+
+    #[test]
+    fn mod_auth_digest_gc_takes_each_buckets_least_recently_used_entry() {
+        // 16 entries: keys 1 and 16 share bucket 1 (16 in front, the newer).
+        let server = ModAuthDigestSpec::new().capacity(16).start();
+        let mut connection = Connection::open(server.port());
+        let spaces: Vec<Space> = (0..16)
+            .map(|_| Space::of(&connection.get("/x", None)))
+            .collect();
+        let (one, sixteen) = (&spaces[0], &spaces[15]);
+        assert_eq!(sixteen.opaque.as_deref(), Some("10"));
+        // Looking entry 1 up moves it to the front of its bucket.
+        assert_eq!(answer(&mut connection, one, "/x", 1).status, 200);
+        connection.get("/x", None); // the 17th: gc
+        assert_eq!(server.evictions(), 15);
+        assert_eq!(server.entries(), 2);
+        assert_eq!(answer(&mut connection, one, "/x", 1).status, 200);
+        let gone = answer(&mut connection, sixteen, "/x", 1);
+        assert_eq!(gone.status, 401);
+        assert!(gone.stale());
+        assert_eq!(gone.opaque(), "12");
+    }
+
+    #[test]
+    fn mod_auth_digest_expired_nonce_is_stale_when_the_count_is_right() {
+        let server = ModAuthDigestSpec::new()
+            .nonce_lifetime(Duration::from_secs(1))
+            .start();
+        let mut connection = Connection::open(server.port());
+        let space = Space::of(&connection.get("/x", None));
+        sleep(Duration::from_millis(1300));
+        // The count is checked before the nonce: a wrong nc gets a plain 401...
+        let plain = answer(&mut connection, &space, "/x", 2);
+        assert_eq!(plain.status, 401);
+        assert!(!plain.stale(), "{plain:?}");
+        // ...the right one gets stale=true, the same opaque.
+        let stale = answer(&mut connection, &space, "/x", 1);
+        assert_eq!(stale.status, 401);
+        assert!(stale.stale(), "{stale:?}");
+        assert_eq!(stale.opaque(), "1");
+        assert_eq!(server.stale(), 1);
+        let renewed = Space::of(&stale);
+        assert_eq!(answer(&mut connection, &renewed, "/x", 1).status, 200);
+    }
+
+    #[test]
+    fn mod_auth_digest_refusals() {
+        // Room for the eight entries and the two renewals, no gc.
+        let server = ModAuthDigestSpec::new().capacity(10).start();
+        let mut connection = Connection::open(server.port());
+        let mut fresh = || Space::of(&connection.get("/x", None));
+        let (wrong_password, forged, foreign, other) = (fresh(), fresh(), fresh(), fresh());
+        let (bad_uri, absolute, no_opaque, unknown) = (fresh(), fresh(), fresh(), fresh());
+        let mut c = Connection::open(server.port());
+
+        // A wrong password: a plain 401, the same opaque, and the count reset.
+        let r = c.get("/x", Some(&authorization(&wrong_password, "/x", 1, "nope")));
+        assert_eq!((r.status, r.stale(), r.opaque()), (401, false, "1".into()));
+        assert_eq!(answer(&mut c, &Space::of(&r), "/x", 1).status, 200);
+
+        // A nonce that is not this server's for the opaque (its hash changed, or another
+        // entry's nonce): stale=true, the same opaque.
+        let last = if forged.nonce.ends_with('0') {
+            "1"
+        } else {
+            "0"
+        };
+        let tampered = format!("{}{last}", &forged.nonce[..forged.nonce.len() - 1]);
+        let r = answer(&mut c, &forged.nonce(&tampered), "/x", 1);
+        assert_eq!((r.status, r.stale(), r.opaque()), (401, true, "2".into()));
+        let r = answer(&mut c, &foreign.nonce(&other.nonce), "/x", 1);
+        assert_eq!((r.status, r.stale(), r.opaque()), (401, true, "3".into()));
+
+        // A uri that is not the request-target: 400, no challenge; an absolute URI of it is.
+        let r = c.get("/x", Some(&authorization(&bad_uri, "/y", 1, PASSWORD)));
+        assert_eq!(r.status, 400);
+        assert!(r.header("www-authenticate").is_none());
+        let uri = server.url("/x");
+        let r = c.get("/x", Some(&authorization(&absolute, &uri, 1, PASSWORD)));
+        assert_eq!(r.status, 200, "{r:?}");
+
+        // No opaque: a new entry, not stale. An opaque naming no entry: a new one, stale.
+        let r = answer(&mut c, &no_opaque.opaque(None), "/x", 1);
+        assert_eq!((r.status, r.stale(), r.opaque()), (401, false, "9".into()));
+        let r = answer(&mut c, &unknown.opaque(Some("ff")), "/x", 1);
+        assert_eq!((r.status, r.stale(), r.opaque()), (401, true, "a".into()));
+
+        let counts = server.counts();
+        assert_eq!(
+            (counts.bad_requests, counts.stale, counts.forbidden),
+            (1, 3, 0)
+        );
+    }
+
+    #[test]
+    fn nonce_time_is_laid_out_as_apaches() {
+        // The time parts of two nonces the lab's Apache sent (tests/interop/README.md):
+        // base64 of apr_time_t, µs, little-endian.
+        for time in ["FkRuwsJgBgA=", "+mZuwsJgBgA="] {
+            let micros = super::unbase64_8(time).map(i64::from_le_bytes).unwrap();
+            let year = 1970 + micros / 1_000_000 / 31_556_952;
+            assert!((2024..2030).contains(&year), "{time}: {micros}");
+            assert_eq!(super::base64_8(micros.to_le_bytes()), time);
+        }
+        assert_eq!(super::unbase64_8("FkRuwsJgBgB="), None); // bits past the 8 bytes
+        assert_eq!(super::unbase64_8("FkRuwsJgBg=="), None);
+    }
+
+    // -- Camera ---------------------------------------------------------------------------
+
+    #[test]
+    fn camera_challenges_then_accepts_any_new_count() {
+        let camera = CameraSpec::new().start();
+        let mut connection = Connection::open(camera.port());
+        let challenge = connection.get("/cam", None);
+        assert_eq!(challenge.status, 401);
+        let text = challenge.challenge_text();
+        let space = Space::of(&challenge);
+        assert_eq!(
+            text,
+            format!(
+                "Digest realm=\"{REALM}\", qop=\"auth\", nonce=\"{}\", algorithm=MD5",
+                space.nonce
+            )
+        );
+        assert_eq!(space.nonce.len(), 32);
+        assert!(space.nonce.bytes().all(|b| b.is_ascii_hexdigit()));
+
+        let ok = answer(&mut connection, &space, "/cam", 1);
+        assert_eq!(ok.status, 200, "{ok:?}");
+        assert_eq!(ok.body, USER);
+        assert!(ok.header("authentication-info").is_none());
+        // No order, but no pair twice.
+        assert_eq!(answer(&mut connection, &space, "/cam", 3).status, 200);
+        assert_eq!(answer(&mut connection, &space, "/cam", 2).status, 200);
+        let replay = answer(&mut connection, &space, "/cam", 3);
+        assert_eq!(replay.status, 403);
+        assert!(replay.header("www-authenticate").is_none());
+        assert_eq!(
+            camera.counts(),
+            Counts {
+                requests: 5,
+                ok: 3,
+                unauthorized: 1,
+                forbidden: 1,
+                replays: 1,
+                ..Counts::default()
+            }
+        );
+        camera.reset_counts();
+        assert_eq!(camera.counts(), Counts::default());
+        // The nonce outlives the reset of the counts.
+        assert_eq!(answer(&mut connection, &space, "/cam", 4).status, 200);
+    }
+
+    #[test]
+    fn camera_second_challenge_kills_the_first_nonce() {
+        let camera = Camera::start(CameraSpec::new());
+        let (mut one, mut two) = (
+            Connection::open(camera.port()),
+            Connection::open(camera.port()),
+        );
+        let first = Space::of(&one.get("/cam", None));
+        let second = Space::of(&two.get("/cam", None));
+        assert_ne!(first.nonce, second.nonce);
+        // Both connections come from 127.0.0.1: one client, one current nonce.
+        assert_eq!(answer(&mut one, &first, "/cam", 1).status, 403);
+        assert_eq!(answer(&mut two, &second, "/cam", 1).status, 200);
+        assert_eq!(answer(&mut one, &second, "/cam", 2).status, 200);
+        assert_eq!(camera.forbidden(), 1);
+        assert_eq!(camera.replays(), 0);
+    }
+
+    #[test]
+    fn camera_wrong_password_moves_on() {
+        let camera = CameraSpec::new().start();
+        let mut connection = Connection::open(camera.port());
+        let first = Space::of(&connection.get("/cam", None));
+        let wrong = connection.get("/cam", Some(&authorization(&first, "/cam", 1, "nope")));
+        assert_eq!(wrong.status, 401);
+        let second = Space::of(&wrong);
+        assert_ne!(second.nonce, first.nonce);
+        assert_eq!(answer(&mut connection, &first, "/cam", 2).status, 403);
+        assert_eq!(answer(&mut connection, &second, "/cam", 1).status, 200);
+        assert_eq!((camera.unauthorized(), camera.forbidden()), (2, 1));
+    }
+
+    #[test]
+    fn camera_rotates_an_old_nonce() {
+        let camera = CameraSpec::new()
+            .rotate_after(Duration::from_millis(400))
+            .start();
+        let mut connection = Connection::open(camera.port());
+        let first = Space::of(&connection.get("/cam", None));
+        assert_eq!(answer(&mut connection, &first, "/cam", 1).status, 200);
+        sleep(Duration::from_millis(600));
+        let rotated = answer(&mut connection, &first, "/cam", 2);
+        assert_eq!(rotated.status, 401);
+        assert!(!rotated.challenge().contains_key("stale"));
+        let second = Space::of(&rotated);
+        assert_ne!(second.nonce, first.nonce);
+        assert_eq!(camera.rotations(), 1);
+        // A request still carrying the old nonce: 403.
+        assert_eq!(answer(&mut connection, &first, "/cam", 3).status, 403);
+        assert_eq!(answer(&mut connection, &second, "/cam", 1).status, 200);
+        assert_eq!(camera.requests(), 5);
     }
 }
