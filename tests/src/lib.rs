@@ -7,7 +7,9 @@
 //!
 //! This library is the suite's support code, and the adapter crates' tests use it too (they
 //! dev-depend on it): the test server ([`server`]), the Digest-params reader ([`headers`]),
-//! and the one constructor of each adapter ([`drive`]). The tests are in `e2e/`, and the
+//! and the one constructor of each adapter ([`drive`]); and two hermetic strict servers
+//! ([`strict`]), written apart from the project's server code, that answer like Apache's
+//! mod_auth_digest with nonce-count checking and like an embedded camera. The tests are in `e2e/`, and the
 //! `interop-report` binary prints the adapter × location table the lab tests recorded. Tests
 //! that need the lab or the reference clients are `#[ignore]`d: `cargo test --workspace`
 //! runs the hermetic ones, `cargo test --workspace -- --include-ignored` (with the lab up:
@@ -27,6 +29,7 @@ pub mod lab;
 pub mod matrix;
 pub mod proxy;
 pub mod server;
+pub mod strict;
 
 /// The examples of the repository's README, compiled (and run, where they do not need a
 /// server) as doc-tests, so that none of them goes stale.

@@ -325,8 +325,8 @@ struct State {
 type Teed = DigestBody<Tee>;
 type Inner = BoxCloneSyncService<Request<Teed>, Response<Full<Bytes>>, Infallible>;
 
-/// The runtime every test server runs on.
-fn runtime() -> &'static tokio::runtime::Runtime {
+/// The runtime every test server (and every [`crate::strict`] server) runs on.
+pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -718,9 +718,27 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    while let Ok((stream, _)) = listener.accept().await {
+    serve_http1_from(listener, move |_| per_connection()).await;
+}
+
+/// [`serve_http1`], `per_connection` told the peer's address (for a server that keeps state
+/// per client address).
+pub async fn serve_http1_from<S, B>(
+    listener: TcpListener,
+    mut per_connection: impl FnMut(SocketAddr) -> S,
+) where
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    while let Ok((stream, peer)) = listener.accept().await {
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(per_connection());
+        let service = TowerToHyperService::new(per_connection(peer));
         tokio::spawn(async move {
             // A connection that breaks ends here; the server goes on.
             let _ = hyper::server::conn::http1::Builder::new()
