@@ -175,7 +175,9 @@ where
     let mut body = Prepared::read(body, layer.max_buffered_body)
         .await
         .map_err(|e| Error::Body(e.into()))?;
-    let (mut call, mut auth) = engine.begin(&parts.method, &parts.uri, body.source())?;
+    let (mut call, mut auth) = engine
+        .start(&parts.method, &parts.uri, body.source())
+        .await?;
     let Some(mut send_body) = body.next_send() else {
         return Err(Error::Body("the request body was already sent".into()));
     };
@@ -190,7 +192,12 @@ where
         }
         first = false;
         let response = inner.call(request).await.map_err(Error::Service)?;
-        match engine.respond_to(&mut call, body.source(), response) {
+        let mut next = engine.respond_to(&mut call, body.source(), response);
+        // The request waits for its turn on the server's nonces, then goes on.
+        while let Next::Wait(response) = next {
+            next = engine.wait(&mut call, body.source()).await.with(response);
+        }
+        match next {
             Next::Send(next, response) => {
                 // The engine answers no challenge to a body it was told cannot be sent again.
                 let Some(again) = body.next_send() else {
@@ -201,7 +208,7 @@ where
                 auth = next;
                 send_body = again;
             }
-            Next::Done(response) => return Ok(response),
+            Next::Done(response) | Next::Wait(response) => return Ok(response),
             Next::Fail(failure, response) => return Err(Error::auth(failure, response)),
         }
     }

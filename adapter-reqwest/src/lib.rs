@@ -174,7 +174,10 @@ impl Middleware for DigestAuthMiddleware {
         let url = request.url().clone();
         let uri = uri_of(&url)?;
         let method = request.method().clone();
-        let Ok((mut call, mut auth)) = self.engine.begin(&method, &uri, body_source(&request))
+        let Ok((mut call, mut auth)) = self
+            .engine
+            .start(&method, &uri, body_source(&request))
+            .await
         else {
             // Not http(s): nothing to authenticate.
             return next.run(request, extensions).await;
@@ -198,13 +201,17 @@ impl Middleware for DigestAuthMiddleware {
             let body = again
                 .as_ref()
                 .map_or(BodySource::NotReplayable, body_source);
-            let next_step = self.engine.respond(
+            let mut next_step = self.engine.respond(
                 &mut call,
                 body,
                 response.status(),
                 response.headers(),
                 answered_by.as_ref(),
             );
+            // The request waits for its turn on the server's nonces, then goes on.
+            while let Next::Wait(()) = next_step {
+                next_step = self.engine.wait(&mut call, body).await;
+            }
             match next_step {
                 Next::Send(next_auth, ()) => {
                     // The engine answers no challenge to a body it was told cannot be sent
@@ -216,7 +223,7 @@ impl Middleware for DigestAuthMiddleware {
                     original = again;
                     auth = next_auth;
                 }
-                Next::Done(()) => return Ok(response),
+                Next::Done(()) | Next::Wait(()) => return Ok(response),
                 Next::Fail(failure, ()) => return Err(failed(failure, response)),
             }
         }

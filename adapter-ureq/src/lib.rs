@@ -316,15 +316,20 @@ impl DigestAgent {
             // See forward_proxy::AbsoluteForm: no read between a request's head and body.
             exchange_headers.to_mut().remove(header::EXPECT);
         }
-        let (mut call, mut auth) = engine.begin(method, uri, body.source())?;
+        let (mut call, mut auth) = engine.start_blocking(method, uri, body.source())?;
         loop {
             let response = self.send(method, uri, &exchange_headers, auth, body, via_proxy)?;
-            match engine.respond_to(&mut call, body.source(), response) {
+            let mut next = engine.respond_to(&mut call, body.source(), response);
+            // The request waits for its turn on the server's nonces, then goes on.
+            while let Next::Wait(response) = next {
+                next = engine.wait_blocking(&mut call, body.source()).with(response);
+            }
+            match next {
                 Next::Send(next, mut response) => {
                     drain(&mut response);
                     auth = next;
                 }
-                Next::Done(response) => return Ok(response),
+                Next::Done(response) | Next::Wait(response) => return Ok(response),
                 Next::Fail(failure, response) => {
                     return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
                 }

@@ -119,7 +119,9 @@ pub mod ours {
         /// The `Authorization` value of the next request: decided, then signed.
         pub fn respond(&mut self) -> String {
             let request = request();
-            let (_, ticket) = self.client.begin(&request, &mut self.rng);
+            let (_, Action::Send(ticket)) = self.client.begin(&request, &mut self.rng) else {
+                panic!("a request alone does not wait");
+            };
             ticket.sign(&request).unwrap().authorization.unwrap()
         }
     }
@@ -136,7 +138,9 @@ pub mod ours {
     pub fn fresh_exchange() -> (Client, Exchange, StdRng) {
         let mut client = fresh_client();
         let mut rng = rng();
-        let (exchange, ticket) = client.begin(&request(), &mut rng);
+        let (exchange, Action::Send(ticket)) = client.begin(&request(), &mut rng) else {
+            panic!("the first request does not wait");
+        };
         assert!(!ticket.has(httpdigest::Side::Origin));
         (client, exchange, rng)
     }

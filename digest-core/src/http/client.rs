@@ -30,7 +30,9 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// A [`Client`] shared by every request of an HTTP client, and the one loop they all go
 /// through. Cheap to clone; clones share the client.
 ///
-/// Per request: [`begin`](Self::begin) gives the first step; after each response,
+/// Per request: [`begin`](Self::begin) gives the first step ([`start`](Self::start) and
+/// [`start_blocking`](Self::start_blocking) wait through it to the first send); after each
+/// response,
 /// [`respond`](Self::respond) (or [`respond_to`](Self::respond_to)) says whether to send
 /// again (with which headers), wait, hand the response over, or fail. On [`Next::Wait`] the
 /// adapter waits with [`wait_blocking`](Self::wait_blocking) or [`wait`](Self::wait)
@@ -205,6 +207,28 @@ impl Call {
     pub const fn exchange(&self) -> &Exchange {
         &self.exchange
     }
+
+    /// The step of a first send as the adapters take it. Signing cannot fail for the bodies
+    /// they pass (in memory, or streamed): a target that cannot go into a header was refused
+    /// before the ticket was issued. Should it fail (a `Replayable` body, which only
+    /// `Ticket::sign_with` can hash), the request goes without credentials and ends with why.
+    fn first(&mut self, next: Next) -> Next {
+        match next {
+            Next::Fail(failure, ()) => {
+                self.unsigned = Some(failure);
+                Next::Send(AuthHeaders::default(), ())
+            }
+            next => next,
+        }
+    }
+
+    /// The headers of a first send, once its wait is over.
+    fn first_headers(&mut self, next: Next) -> AuthHeaders {
+        match self.first(next) {
+            Next::Send(headers, ()) => headers,
+            Next::Wait(()) | Next::Done(()) | Next::Fail(..) => AuthHeaders::default(),
+        }
+    }
 }
 
 /// What to do after a response, from [`DigestClient::respond`], with what the adapter keeps
@@ -339,22 +363,55 @@ impl DigestClient {
             *exchange = begun;
             action
         });
-        // Signing cannot fail for the bodies the adapters pass (in memory, or streamed): a
-        // target that cannot go into a header was refused before the ticket was issued.
-        // Should it fail (a `Replayable` body, which only `Ticket::sign_with` can hash), the
-        // request goes without credentials and ends with why.
-        let (next, unsigned) = match next {
-            Next::Fail(failure, ()) => (Next::Send(AuthHeaders::default(), ()), Some(failure)),
-            next => (next, None),
-        };
-        let call = Call {
+        let mut call = Call {
             shared: Arc::clone(&self.shared),
             method: method.clone(),
             uri: uri.clone(),
             exchange,
-            unsigned,
+            unsigned: None,
         };
+        let next = call.first(next);
         Ok((call, next))
+    }
+
+    /// [`begin`](Self::begin), and the wait it may ask for, blocking the thread: the call and
+    /// the headers of its first send.
+    ///
+    /// # Errors
+    ///
+    /// [`BadUri`] for a URI that is not absolute `http` or `https`.
+    pub fn start_blocking(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        body: BodySource<'_>,
+    ) -> Result<(Call, AuthHeaders), BadUri> {
+        let (mut call, mut next) = self.begin(method, uri, body)?;
+        while let Next::Wait(()) = next {
+            next = self.wait_blocking(&mut call, body);
+        }
+        let headers = call.first_headers(next);
+        Ok((call, headers))
+    }
+
+    /// [`begin`](Self::begin), and the wait it may ask for (async, on any runtime): the call
+    /// and the headers of its first send.
+    ///
+    /// # Errors
+    ///
+    /// [`BadUri`] for a URI that is not absolute `http` or `https`.
+    pub async fn start(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        body: BodySource<'_>,
+    ) -> Result<(Call, AuthHeaders), BadUri> {
+        let (mut call, mut next) = self.begin(method, uri, body)?;
+        while let Next::Wait(()) = next {
+            next = self.wait(&mut call, body).await;
+        }
+        let headers = call.first_headers(next);
+        Ok((call, headers))
     }
 
     /// What the client makes of each challenge of a 401 or 407 to `method` `uri`: the one it
