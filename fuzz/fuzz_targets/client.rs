@@ -5,13 +5,16 @@
 //!
 //! | line | operation |
 //! |---|---|
-//! | `c` + 10 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no) |
+//! | `c` + 12 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no), strict servers (learned, always, never), lanes per space (1 to 4) |
 //! | `b` + origin, proxy, method, body digits, then the target | begin a request |
 //! | `w` / `p` + value | a `WWW-Authenticate` / `Proxy-Authenticate` field for the next response |
 //! | `i` / `j` + value | its `Authentication-Info` / `Proxy-Authentication-Info` |
 //! | `o` + digit | the origin that answered it (a redirect followed below the client) |
 //! | `r` + exchange, status digits, or a status number after them | deliver it |
 //! | `v` + exchange | review the pending response (diagnostics) |
+//! | `q` | take up the waiting exchanges whose turn has come (`poll_ready`, `resume`) |
+//! | `g` + exchange | a waiting exchange's wait bound passes (`give_up_waiting`) |
+//! | `a` + exchange | the exchange is abandoned (its send failed, its caller went away) |
 //! | `x` | the random number generator starts or stops failing |
 //!
 //! What must hold, whatever the server sends:
@@ -21,12 +24,14 @@
 //!   with; Basic only where the policy allows it;
 //! - Digest credentials name the right user for their side and the request's target;
 //! - a finished exchange stays finished: no more sends;
+//! - a waiting exchange sends nothing until it is taken up; only waiting exchanges are named
+//!   ready; giving up a wait never waits;
 //! - no panic, no hang.
 #![no_main]
 
 use httpdigest::client::{
     Action, AuthHeaders, BasicPolicy, BodySource, Client, ClientConfig, Credentials, Exchange,
-    Request, Response, SelectionOrder, Ticket,
+    Request, Response, SelectionOrder, Strict, Ticket,
 };
 use httpdigest::{Algorithm, DigestCredentials, digest};
 use httpdigest::{Origin, OriginRef, Scheme};
@@ -96,6 +101,10 @@ struct Setup {
     capacity: usize,
     origin_credentials: usize,
     no_proxy_credentials: bool,
+    /// Index into learned, always, never.
+    strict: usize,
+    /// Lanes per space, less one.
+    lanes: usize,
 }
 
 impl Setup {
@@ -122,7 +131,9 @@ impl Setup {
                 SelectionOrder::ServerOrder
             } else {
                 SelectionOrder::Strongest
-            });
+            })
+            .with_strict([Strict::Learned, Strict::Always, Strict::Never][self.strict])
+            .with_max_lanes(self.lanes + 1);
         if let Some(&min) = [None, Some(Algorithm::Md5), Some(Algorithm::Sha256)]
             .get(self.min_algorithm)
             .and_then(Option::as_ref)
@@ -167,6 +178,8 @@ struct Open<'a> {
     target: &'a str,
     body: usize,
     sends: u8,
+    /// The client said wait: nothing is in flight until it is taken up.
+    waiting: bool,
 }
 
 impl<'a> Open<'a> {
@@ -309,6 +322,44 @@ fn status(op: &httpdigest_fuzz::Op<'_>) -> u16 {
     [401, 407, 200, 302, 500, 403, 100, 204, 401, 407][op.choice(1, 10)]
 }
 
+/// Checks what the client said of `entry` and records it; returns whether the exchange is
+/// over (a finished exchange is checked to stay finished).
+fn take(
+    entry: &mut Open<'_>,
+    action: Action,
+    oracle: &Oracle,
+    client: &mut Client,
+    request: &Request<'_>,
+    rng: &mut FuzzRng,
+    answered: Option<OriginRef<'static>>,
+) -> bool {
+    match action {
+        Action::Send(ticket) => {
+            entry.waiting = false;
+            entry.sends = entry.exchange.extra_sends();
+            assert!(entry.sends <= 2, "a request sent {} times more", entry.sends);
+            let headers = entry.sign(ticket);
+            oracle.check(entry, &headers, answered);
+            false
+        }
+        Action::Wait => {
+            entry.waiting = true;
+            assert!(entry.exchange.waiting());
+            false
+        }
+        Action::Done | Action::Fail(_) => {
+            assert!(entry.exchange.extra_sends() <= 2);
+            // Finished for good: another response changes nothing.
+            let again = client.handle_response(&mut entry.exchange, request, &Response::new(401), rng);
+            assert!(
+                matches!(again, Action::Done),
+                "an exchange came back after {action:?}: {again:?}"
+            );
+            true
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut rng = FuzzRng::new(0x5eed);
     let mut setup = Setup::default();
@@ -331,6 +382,8 @@ fuzz_target!(|data: &[u8]| {
                     capacity: op.choice(7, 4),
                     origin_credentials: op.choice(8, 3),
                     no_proxy_credentials: op.choice(9, 2) == 1,
+                    strict: op.choice(10, 3),
+                    lanes: op.choice(11, 4),
                 };
             }
             b'b' if open.len() < 8 => {
@@ -365,13 +418,60 @@ fuzz_target!(|data: &[u8]| {
                     target: if target.is_empty() { "/" } else { target },
                     body,
                     sends: 0,
+                    waiting: false,
                 };
-                let (exchange, ticket) = client.begin(&entry.request(), &mut rng);
+                let (exchange, action) = client.begin(&entry.request(), &mut rng);
                 entry.exchange = exchange;
                 assert_eq!(entry.exchange.extra_sends(), 0);
-                let headers = entry.sign(ticket);
-                oracle.check(&entry, &headers, None);
+                match action {
+                    Action::Send(ticket) => {
+                        let headers = entry.sign(ticket);
+                        oracle.check(&entry, &headers, None);
+                    }
+                    Action::Wait => entry.waiting = true,
+                    Action::Done | Action::Fail(_) => panic!("begin ended a request: {action:?}"),
+                }
                 open.push(entry);
+            }
+            b'q' => {
+                let (Some(client), Some(oracle)) = (&mut client, &oracle) else {
+                    continue;
+                };
+                while let Some(id) = client.poll_ready() {
+                    // A request abandoned since is not named; one named is waiting.
+                    let index = open
+                        .iter()
+                        .position(|e| e.exchange.id() == id)
+                        .unwrap_or_else(|| panic!("exchange {id} named ready, not open"));
+                    let entry = &mut open[index];
+                    assert!(entry.waiting, "exchange {id} named ready, not waiting");
+                    let request = entry.request();
+                    let action = client.resume(&mut entry.exchange, &request, &mut rng);
+                    take(entry, action, oracle, client, &request, &mut rng, None);
+                }
+            }
+            b'g' => {
+                let (Some(client), Some(oracle)) = (&mut client, &oracle) else {
+                    continue;
+                };
+                let Some(entry) = open.get_mut(op.choice(0, 8)).filter(|e| e.waiting) else {
+                    continue;
+                };
+                let request = entry.request();
+                let action = client.give_up_waiting(&mut entry.exchange, &request, &mut rng);
+                assert!(!matches!(action, Action::Wait), "giving up a wait waited");
+                take(entry, action, oracle, client, &request, &mut rng, None);
+            }
+            b'a' => {
+                let Some(client) = &mut client else {
+                    continue;
+                };
+                let index = op.choice(0, 8);
+                if index < open.len() {
+                    let mut entry = open.swap_remove(index);
+                    client.abandon(&mut entry.exchange);
+                    assert!(entry.exchange.finished());
+                }
             }
             b'w' if pending.www.len() < 8 => pending.www.push(op.args),
             b'p' if pending.proxy.len() < 8 => pending.proxy.push(op.args),
@@ -398,35 +498,17 @@ fuzz_target!(|data: &[u8]| {
                 };
                 let response = pending.response(status(&op));
                 let request = entry.request();
+                let waiting = entry.waiting;
                 let action =
                     client.handle_response(&mut entry.exchange, &request, &response, &mut rng);
-                match action {
-                    Action::Send(ticket) => {
-                        entry.sends += 1;
-                        assert!(
-                            entry.sends <= 2,
-                            "a request sent {} times more",
-                            entry.sends
-                        );
-                        assert_eq!(entry.exchange.extra_sends(), entry.sends);
-                        let headers = entry.sign(ticket);
-                        oracle.check(entry, &headers, pending.origin);
-                    }
-                    Action::Done | Action::Fail(_) => {
-                        assert!(entry.exchange.extra_sends() <= 2);
-                        // Finished for good: another response changes nothing.
-                        let again = client.handle_response(
-                            &mut entry.exchange,
-                            &request,
-                            &response,
-                            &mut rng,
-                        );
-                        assert!(
-                            matches!(again, Action::Done),
-                            "an exchange came back after {action:?}: {again:?}"
-                        );
-                        open.swap_remove(index);
-                    }
+                if waiting {
+                    assert!(
+                        matches!(action, Action::Wait),
+                        "a waiting exchange took a response: {action:?}"
+                    );
+                }
+                if take(entry, action, oracle, client, &request, &mut rng, pending.origin) {
+                    open.swap_remove(index);
                 }
                 pending = Pending::default();
             }
