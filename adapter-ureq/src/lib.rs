@@ -322,7 +322,9 @@ impl DigestAgent {
             let mut next = engine.respond_to(&mut call, body.source(), response);
             // The request waits for its turn on the server's nonces, then goes on.
             while let Next::Wait(response) = next {
-                next = engine.wait_blocking(&mut call, body.source()).with(response);
+                next = engine
+                    .wait_blocking(&mut call, body.source())
+                    .with(response);
             }
             match next {
                 Next::Send(next, mut response) => {

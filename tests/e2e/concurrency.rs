@@ -1,16 +1,25 @@
-//! Concurrency against a server that checks nonce counts strictly: Apache mod_auth_digest's
-//! `/digest-stale/` (`AuthDigestNcCheck On`, 3 s nonce lifetime, `nextnonce` on every
-//! answer). Through each adapter, one shared client sends 200 GETs, 16 at a time, after one
-//! request has learned the protection space (the steady state of an application).
+//! Concurrency: every request succeeds against servers that check nonce counts strictly, and
+//! requests that start together towards a space the client does not know yet fetch one
+//! challenge between them. Through each adapter, one fresh client (nothing learned before)
+//! sends the requests from many threads at once.
 //!
-//! mod_auth_digest keeps one counter per client entry (`opaque`), checks that each request's
-//! `nc` is exactly the next value, resets it with every `nextnonce`, and keeps only a few
-//! entries in its default shared memory, collecting all of them when it is full. Concurrent
-//! requests therefore reach it out of order however the client counts, and some are
-//! refused. What the suite requires of every adapter: each request succeeds, or fails with
-//! the documented reason `Failure::OutOfOrder` (never `CredentialsRejected`, never a
-//! transport error); no request is sent more than three times; no (nonce, nc) pair is sent
-//! twice. The counts are printed and recorded for `interop-report`.
+//! The servers:
+//!
+//! - the hermetic strict servers of `httpdigest_tests::strict`: [`ModAuthDigest`] (Apache's
+//!   mod_auth_digest with `AuthDigestNcCheck On`: the exact next count per client entry, a
+//!   table of six entries that its collection empties at once, a `nextnonce` on every answer
+//!   with the default 3 s lifetime; or none with a 300 s one, when the client learns that the
+//!   server is strict from its refusals) and [`Camera`] (one nonce per client, replaced by
+//!   every challenge, 403 to the one before): 1,000 GETs, 64 at a time;
+//! - the project's own server, 16 first requests at once: one 401 between them;
+//! - in the interop lab (`#[ignore]`d, `tests/interop/start-all.sh`): Apache's
+//!   `/digest-stale/` itself, 200 GETs 16 at a time, counted in Apache's access log (the
+//!   interop report's concurrency row), and lighttpd, 16 first requests at once.
+//!
+//! What every run requires of every adapter: each request ends in a 200 (never
+//! `OutOfOrder`, `CredentialsRejected` or a transport error); no request is sent more than
+//! three times; no (nonce, nc) pair is sent twice; and the server saw at most 1.10 HTTP
+//! exchanges per request. The counts are printed.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
@@ -20,35 +29,36 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use httpdigest::DigestCredentials;
-use httpdigest::client::Failure;
 use httpdigest_tests::drive::{self, Adapter, Exchange, Outcome, Setup};
-use httpdigest_tests::lab::{ALICE, APACHE_STRICT, CONCURRENCY_ROW};
+use httpdigest_tests::lab::{self, ALICE, APACHE_STRICT, CONCURRENCY_ROW};
 use httpdigest_tests::matrix::{self, Record};
+use httpdigest_tests::server::{PASSWORD, Spec, USER, statuses};
+use httpdigest_tests::strict::{Camera, CameraSpec, ModAuthDigest, ModAuthDigestSpec};
 
-const REQUESTS: usize = 200;
-const AT_ONCE: usize = 16;
+/// The bound on HTTP exchanges per request.
+const MAX_EXCHANGES_PER_REQUEST: f64 = 1.10;
 
-/// One learning request, then the requests, `AT_ONCE` threads sharing one client.
-fn run(adapter: Adapter) -> Vec<(Outcome, Vec<Exchange>)> {
-    let client = drive::driver(adapter, &Setup::new(ALICE.name, ALICE.password));
-    let learn = client.get(APACHE_STRICT);
-    assert_eq!(
-        learn.0,
-        Outcome::Status(200),
-        "{}: {:?}",
-        adapter.name(),
-        learn.1
-    );
-    drive::hammer(&*client, REQUESTS, AT_ONCE, |i| {
-        format!("{APACHE_STRICT}?request={i}")
-    })
+/// `requests` GETs of `url(i)` through a fresh client of `adapter`, `at_once` at a time.
+fn hammer(
+    adapter: Adapter,
+    user: &str,
+    password: &str,
+    requests: usize,
+    at_once: usize,
+    url: impl Fn(usize) -> String + Sync,
+) -> (Vec<(Outcome, Vec<Exchange>)>, Duration) {
+    let client = drive::driver(adapter, &Setup::new(user, password));
+    let started = Instant::now();
+    let results = drive::hammer(&*client, requests, at_once, url);
+    (results, started.elapsed())
 }
 
-/// Checks one adapter's run; returns the table's text and the problems.
-fn judge(results: &[(Outcome, Vec<Exchange>)]) -> (String, Vec<String>) {
+/// Checks a run, given how many HTTP exchanges the server counted; returns a line for the
+/// log and the problems.
+fn judge(results: &[(Outcome, Vec<Exchange>)], answered: u64) -> (String, Vec<String>) {
     let mut problems = Vec::new();
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     let mut sends: BTreeMap<usize, usize> = BTreeMap::new();
@@ -56,10 +66,7 @@ fn judge(results: &[(Outcome, Vec<Exchange>)]) -> (String, Vec<String>) {
     for (outcome, exchanges) in results {
         *outcomes.entry(format!("{outcome:?}")).or_default() += 1;
         *sends.entry(exchanges.len()).or_default() += 1;
-        if !matches!(
-            outcome,
-            Outcome::Status(200) | Outcome::Failure(Failure::OutOfOrder)
-        ) {
+        if *outcome != Outcome::Status(200) {
             problems.push(format!("{outcome:?}: {exchanges:?}"));
         }
         if exchanges.len() > 3 || exchanges.is_empty() {
@@ -76,38 +83,198 @@ fn judge(results: &[(Outcome, Vec<Exchange>)]) -> (String, Vec<String>) {
             }
         }
     }
+    let requests = results.len();
     let ok = outcomes.get("Status(200)").copied().unwrap_or(0);
-    let out_of_order = outcomes.get("Failure(OutOfOrder)").copied().unwrap_or(0);
-    let exchanges: usize = results.iter().map(|(_, e)| e.len()).sum();
-    let text = format!("{ok} ok + {out_of_order} OutOfOrder");
-    let detail = format!("{text}; {exchanges} exchanges; sends per request {sends:?}");
-    (detail, problems)
+    let per_request = answered as f64 / requests as f64;
+    if per_request > MAX_EXCHANGES_PER_REQUEST {
+        problems.push(format!(
+            "{answered} HTTP exchanges for {requests} requests: {per_request:.3} per request"
+        ));
+    }
+    let line = format!(
+        "{ok} of {requests} ok; {per_request:.3} exchanges per request; sends per request {sends:?}; {outcomes:?}"
+    );
+    (line, problems)
+}
+
+/// Prints a run's line.
+fn log(what: &str, adapter: Adapter, took: Duration, line: &str) {
+    let text = format!(
+        "concurrency, {what}, {}: {:.2} s: {line}\n",
+        adapter.name(),
+        took.as_secs_f64()
+    );
+    std::io::stderr().lock().write_all(text.as_bytes()).unwrap();
+}
+
+/// 1,000 GETs 64 at a time against a fresh strict server of each kind `start` makes,
+/// through a fresh client of each adapter.
+fn against_hermetic<S>(
+    what: &str,
+    start: impl Fn() -> S,
+    url: impl Fn(&S, usize) -> String + Sync,
+    answered: impl Fn(&S) -> u64,
+) where
+    S: Sync,
+{
+    const REQUESTS: usize = 1000;
+    const AT_ONCE: usize = 64;
+    let mut failures = Vec::new();
+    for adapter in Adapter::ALL {
+        let server = start();
+        let (results, took) = hammer(adapter, USER, PASSWORD, REQUESTS, AT_ONCE, |i| {
+            url(&server, i)
+        });
+        assert_eq!(results.len(), REQUESTS);
+        let (line, problems) = judge(&results, answered(&server));
+        log(what, adapter, took, &line);
+        if !problems.is_empty() {
+            failures.push(format!("{}:\n  {}", adapter.name(), problems.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn mod_auth_digest_with_a_nextnonce_on_every_answer_1000_requests_64_at_a_time() {
+    against_hermetic(
+        "mod_auth_digest, nextnonce on every answer",
+        || ModAuthDigestSpec::new().start(),
+        |s, i| s.url(&format!("/snapshot?request={i}")),
+        ModAuthDigest::requests,
+    );
+}
+
+#[test]
+fn mod_auth_digest_with_long_lived_nonces_1000_requests_64_at_a_time() {
+    against_hermetic(
+        "mod_auth_digest, 300 s nonces",
+        || {
+            ModAuthDigestSpec::new()
+                .nonce_lifetime(Duration::from_secs(300))
+                .start()
+        },
+        |s, i| s.url(&format!("/snapshot?request={i}")),
+        ModAuthDigest::requests,
+    );
+}
+
+#[test]
+fn camera_with_one_nonce_per_client_1000_requests_64_at_a_time() {
+    against_hermetic(
+        "camera, one nonce per client",
+        || CameraSpec::new().start(),
+        |s, i| s.url(&format!("/snapshot?request={i}")),
+        Camera::requests,
+    );
+}
+
+/// 16 requests that start together towards a space the client does not know: the first
+/// learns it, the others wait and then go with credentials at once: one 401 in all.
+#[test]
+fn sixteen_first_requests_fetch_one_challenge_from_our_server() {
+    for adapter in Adapter::ALL {
+        let server = Spec::new().start();
+        let (results, took) = hammer(adapter, USER, PASSWORD, 16, 16, |i| {
+            server.url(&format!("/first?request={i}"))
+        });
+        let seen = server.seen();
+        let challenges = statuses(&seen).iter().filter(|s| **s == 401).count();
+        let (line, problems) = judge(&results, seen.len() as u64);
+        log("16 first requests, our server", adapter, took, &line);
+        assert!(problems.is_empty(), "{}: {problems:?}", adapter.name());
+        assert_eq!(challenges, 1, "{}: {:?}", adapter.name(), statuses(&seen));
+    }
+}
+
+/// The lines of a lab server's access log that name `tag`: at least `at_least` of them (one
+/// per request), once the count stops growing, as servers write their logs in batches
+/// (lighttpd does), for at most 15 s.
+fn logged(log: &str, tag: &str, at_least: usize) -> Vec<String> {
+    let path = std::path::Path::new(&lab::run_dir()).join("logs").join(log);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut last = None;
+    loop {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(tag))
+            .map(str::to_owned)
+            .collect();
+        if (lines.len() >= at_least && last == Some(lines.len())) || Instant::now() > deadline {
+            return lines;
+        }
+        last = Some(lines.len());
+        std::thread::sleep(Duration::from_millis(1200));
+    }
+}
+
+/// A tag no earlier run put in the lab's logs.
+fn tag(what: &str, adapter: Adapter) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{what}-{}-{now}", adapter.name())
 }
 
 #[test]
 #[ignore = "needs the interop lab: tests/interop/start-all.sh"]
-fn strict_nonce_counts_200_requests_16_at_a_time() {
+fn apache_strict_nonce_counts_200_requests_16_at_a_time() {
+    const REQUESTS: usize = 200;
+    const AT_ONCE: usize = 16;
     let mut failures = Vec::new();
     for adapter in Adapter::ALL {
-        let started = Instant::now();
-        let results = run(adapter);
-        let seconds = started.elapsed().as_secs_f64();
-        assert_eq!(results.len(), REQUESTS);
-        let (detail, problems) = judge(&results);
-        let line = format!(
-            "concurrency, {}: {REQUESTS} GETs {AT_ONCE} at a time in {seconds:.2} s: {detail}\n",
-            adapter.name()
+        let tag = tag("concurrency", adapter);
+        let (results, took) = hammer(
+            adapter,
+            ALICE.name,
+            ALICE.password,
+            REQUESTS,
+            AT_ONCE,
+            |i| format!("{APACHE_STRICT}?{tag}&request={i}"),
         );
-        std::io::stderr().lock().write_all(line.as_bytes()).unwrap();
+        assert_eq!(results.len(), REQUESTS);
+        let answered = logged("apache-access.log", &tag, REQUESTS).len() as u64;
+        let (line, problems) = judge(&results, answered);
+        log("apache /digest-stale/", adapter, took, &line);
+        let ok = results
+            .iter()
+            .filter(|(o, _)| *o == Outcome::Status(200))
+            .count();
         matrix::record(&Record {
             adapter,
             row: CONCURRENCY_ROW.to_owned(),
             ok: problems.is_empty(),
-            text: detail.split(';').next().unwrap_or_default().to_owned(),
+            text: format!(
+                "{ok} of {REQUESTS} ok, {:.2} exchanges per request",
+                answered as f64 / REQUESTS as f64
+            ),
         });
         if !problems.is_empty() {
             failures.push(format!("{}:\n  {}", adapter.name(), problems.join("\n  ")));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+fn sixteen_first_requests_fetch_one_challenge_from_lighttpd() {
+    for adapter in Adapter::ALL {
+        let tag = tag("first", adapter);
+        let (results, took) = hammer(adapter, ALICE.name, ALICE.password, 16, 16, |i| {
+            format!(
+                "{}/digest-sha256/index.html?{tag}&request={i}",
+                lab::LIGHTTPD
+            )
+        });
+        let lines = logged("lighttpd-access.log", &tag, 16);
+        let challenges = lines.iter().filter(|l| l.contains("\" 401 ")).count();
+        let (line, problems) = judge(&results, lines.len() as u64);
+        log("16 first requests, lighttpd", adapter, took, &line);
+        assert!(problems.is_empty(), "{}: {problems:?}", adapter.name());
+        assert_eq!(challenges, 1, "{}: {lines:#?}", adapter.name());
+    }
 }

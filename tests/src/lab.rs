@@ -46,6 +46,16 @@ pub const TWISTED: &str = "http://127.0.0.1:18087";
 /// Apache's location with a 3 s nonce lifetime and the strict nonce-count check.
 pub const APACHE_STRICT: &str = "http://127.0.0.1:18081/digest-stale/";
 
+/// The lab's run directory (`tests/interop/lib/common.sh`): `$INTEROP_RUN_DIR`, else
+/// `$TMPDIR/digest-interop-lab`, else `/tmp/digest-interop-lab`. Its `logs/` holds the
+/// servers' access logs.
+pub fn run_dir() -> String {
+    std::env::var("INTEROP_RUN_DIR").unwrap_or_else(|_| {
+        let tmp = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".to_owned());
+        format!("{tmp}/digest-interop-lab")
+    })
+}
+
 /// The row of the concurrency run against [`APACHE_STRICT`] (`e2e/concurrency.rs`).
 pub const CONCURRENCY_ROW: &str = "apache /digest-stale/ 200 GETs, 16 at a time";
 

@@ -10,7 +10,8 @@
 //! Both serve HTTP/1.1 with keep-alive on 127.0.0.1 (an OS-chosen port), in the realm
 //! [`REALM`] unless their spec says otherwise, to the user [`USER`] / [`PASSWORD`] unless it
 //! names others, with `algorithm=MD5` and `qop="auth"`, and answer 200 with the user's name
-//! to the requests they let through, whatever the path. They run on the test servers'
+//! to the requests they let through, whatever the path; paths under [`OPEN`] are not
+//! protected (200 `open`, the no-authentication baseline of the throughput benchmark). They run on the test servers'
 //! runtime (so blocking tests and `#[tokio::test]`s start them alike), stop accepting
 //! connections when dropped, and count what they answer ([`Counts`]: atomics, readable from
 //! the test at any time, zeroed by `reset_counts`). Time is the real clock.
@@ -639,9 +640,20 @@ struct Apache {
     counters: Counters,
 }
 
+/// Paths under this prefix are not protected.
+pub const OPEN: &str = "/open/";
+
+/// The answer to a request for a path under [`OPEN`].
+fn open() -> Response<Full<Bytes>> {
+    Response::new(Full::new(Bytes::from_static(b"open")))
+}
+
 impl Apache {
     async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Response<Full<Bytes>> {
         self.counters.bump(Count::Requests);
+        if request.uri().path().starts_with(OPEN) {
+            return open();
+        }
         let now = now_micros();
         let head = Head::of(&request);
         let creds = request
@@ -1132,6 +1144,9 @@ impl CameraState {
         peer: IpAddr,
     ) -> Response<Full<Bytes>> {
         self.counters.bump(Count::Requests);
+        if request.uri().path().starts_with(OPEN) {
+            return open();
+        }
         let head = Head::of(&request);
         let creds = request
             .headers()
