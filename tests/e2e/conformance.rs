@@ -4,7 +4,8 @@
 //! preemptively; every algorithm and qop; preemptive reuse turned off; a stale nonce is
 //! answered once; a wrong password and an unknown user are rejected after two exchanges;
 //! `auth-int` bodies; streamed bodies to an unknown space and to an `auth-int`-only one;
-//! concurrent requests against strict nonce counts; a forward proxy's 407.
+//! concurrent requests against strict nonce counts; a camera's 403 to a nonce it moved on
+//! from; a forward proxy's 407.
 //!
 //! Every scenario checks what went over the wire twice: the exchanges the adapter made (as
 //! the driver recorded them) and the requests the server recorded in front of its Digest
@@ -647,6 +648,29 @@ fn many_concurrent_requests_without_nonce_count_checks_need_no_extra_round_trip(
         let seen = server.take_seen();
         assert_eq!(seen.len(), REQUESTS, "every request preemptive");
         assert!(seen.iter().all(|s| s.status == 200));
+    });
+}
+
+/// A camera that moved on to another nonce (another client's request fetched a challenge)
+/// answers the old one with 403: the request makes one fresh handshake, within the bound,
+/// and the next goes preemptively with the new nonce.
+#[test]
+fn a_camera_that_moved_on_answers_403_and_the_request_makes_one_fresh_handshake() {
+    use httpdigest_tests::strict::CameraSpec;
+    every_adapter(|adapter| {
+        let camera = CameraSpec::new().start();
+        let client = alice(adapter);
+        let url = camera.url("/snapshot");
+        ok(&client.send(&Call::get(&url)), 2, "the first request");
+        // Another client on the same address fetches a challenge: the camera moves on.
+        let other = ureq::get(&url).config().http_status_as_error(false).build().call();
+        assert_eq!(other.unwrap().status(), 401);
+        let reply = client.send(&Call::get(&url));
+        ok(&reply, 3, "403, a request without credentials, the answer");
+        assert_eq!(reply.exchanges[0].status, Some(403));
+        assert!(reply.exchanges[1].sent.is_none(), "{:?}", reply.exchanges);
+        assert_eq!(camera.forbidden(), 1);
+        ok(&client.send(&Call::get(&url)), 1, "the next one");
     });
 }
 

@@ -28,6 +28,7 @@ mod common;
 mod auth_int;
 mod basic;
 mod flow;
+mod forbidden;
 mod mutual_auth;
 mod preemptive;
 mod proxy;

@@ -1,0 +1,153 @@
+//! 403 to reused credentials. Some NVRs and cameras answer 403, not 401 with `stale=true`,
+//! to a nonce they no longer accept (they moved on to another one). Credentials sent from a
+//! known space get one fresh handshake within the bound on sends (the request goes without
+//! credentials, and answers the challenge that comes); a 403 to credentials that answered a
+//! challenge is final, and so is a 403 to a request that sent none.
+
+use httpdigest::client::{Action, Client, Exchange, Request, Response};
+use httpdigest::{DigestCredentials, OriginRef, Scheme};
+
+use crate::common::TestRng;
+
+const ORIGIN: OriginRef<'static> = OriginRef {
+    scheme: Scheme::Http,
+    host: "nvr.local",
+    port: 80,
+};
+
+fn challenge(nonce: &str) -> String {
+    format!(r#"Digest realm="nvr", nonce="{nonce}", qop="auth", algorithm=MD5"#)
+}
+
+/// What `action` sends: the origin's `Authorization`, if any (panics unless a send).
+fn sent(action: Action, request: &Request<'_>) -> Option<String> {
+    let Action::Send(ticket) = action else {
+        panic!("expected a send, got {action:?}");
+    };
+    ticket.sign(request).unwrap().authorization
+}
+
+fn respond(
+    client: &mut Client,
+    exchange: &mut Exchange,
+    request: &Request<'_>,
+    status: u16,
+    www: Option<&str>,
+    rng: &mut TestRng,
+) -> Action {
+    let fields: Vec<&[u8]> = www.map(str::as_bytes).into_iter().collect();
+    let response = Response {
+        www_authenticate: &fields,
+        ..Response::new(status)
+    };
+    client.handle_response(exchange, request, &response, rng)
+}
+
+/// A client that learned the space with nonce `n1`.
+fn learned(rng: &mut TestRng) -> Client {
+    let mut client = Client::with_password("admin", "12345");
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut exchange, action) = client.begin(&request, rng);
+    assert_eq!(sent(action, &request), None);
+    let www = challenge("n1");
+    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), rng);
+    assert!(sent(action, &request).is_some());
+    let done = respond(&mut client, &mut exchange, &request, 200, None, rng);
+    assert!(matches!(done, Action::Done));
+    client
+}
+
+#[test]
+fn a_403_to_reused_credentials_gets_one_fresh_handshake() {
+    let mut rng = TestRng::new(3);
+    let mut client = learned(&mut rng);
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut exchange, action) = client.begin(&request, &mut rng);
+    let first = sent(action, &request).expect("preemptive credentials");
+    assert!(first.contains(r#"nonce="n1""#), "{first}");
+
+    // The NVR moved on: 403. The request goes again without credentials...
+    let action = respond(&mut client, &mut exchange, &request, 403, None, &mut rng);
+    assert_eq!(sent(action, &request), None, "a fresh handshake");
+    // ... and answers the challenge that comes.
+    let www = challenge("n2");
+    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let answer = sent(action, &request).expect("the answer");
+    let creds = DigestCredentials::parse(answer.as_bytes()).unwrap();
+    assert_eq!(creds.nonce().to_str().unwrap(), "n2");
+    assert_eq!(exchange.extra_sends(), 2, "within the bound");
+    let done = respond(&mut client, &mut exchange, &request, 200, None, &mut rng);
+    assert!(matches!(done, Action::Done));
+
+    // The next request uses the new nonce at once.
+    let (_, action) = client.begin(&request, &mut rng);
+    let next = sent(action, &request).unwrap();
+    assert!(next.contains(r#"nonce="n2""#) && next.contains("nc=00000002"), "{next}");
+}
+
+#[test]
+fn a_403_to_freshly_answered_credentials_is_final() {
+    let mut rng = TestRng::new(4);
+    let mut client = learned(&mut rng);
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut exchange, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    let action = respond(&mut client, &mut exchange, &request, 403, None, &mut rng);
+    assert_eq!(sent(action, &request), None);
+    let www = challenge("n2");
+    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).is_some());
+    // Forbidden to the answer of a fresh challenge: the user may not see this page.
+    let action = respond(&mut client, &mut exchange, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Done), "{action:?}");
+    assert!(exchange.finished());
+
+    // A 403 to the answer of the very first challenge is final too.
+    let mut fresh = Client::with_password("admin", "12345");
+    let (mut exchange, action) = fresh.begin(&request, &mut rng);
+    assert_eq!(sent(action, &request), None);
+    let action = respond(&mut fresh, &mut exchange, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).is_some());
+    let action = respond(&mut fresh, &mut exchange, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Done), "{action:?}");
+}
+
+#[test]
+fn a_403_without_credentials_is_final() {
+    let mut rng = TestRng::new(5);
+    let mut client = Client::with_password("admin", "12345");
+    let request = Request::new("GET", "/forbidden", ORIGIN);
+    let (mut exchange, action) = client.begin(&request, &mut rng);
+    assert_eq!(sent(action, &request), None);
+    let action = respond(&mut client, &mut exchange, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Done), "{action:?}");
+}
+
+/// While one request makes the fresh handshake, the others refused with 403 wait for it and
+/// then go with the new nonce: one challenge for all of them.
+#[test]
+fn requests_refused_together_share_one_handshake() {
+    let mut rng = TestRng::new(6);
+    let mut client = learned(&mut rng);
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut a, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    let (mut b, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+
+    let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
+    assert_eq!(sent(action, &request), None, "a makes the handshake");
+    let action = respond(&mut client, &mut b, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Wait), "b waits for it: {action:?}");
+
+    let www = challenge("n2");
+    let action = respond(&mut client, &mut a, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).is_some());
+    assert_eq!(client.poll_ready(), None, "n2's first count is in flight");
+    let done = respond(&mut client, &mut a, &request, 200, None, &mut rng);
+    assert!(matches!(done, Action::Done));
+    assert_eq!(client.poll_ready(), Some(b.id()));
+    let header = sent(client.resume(&mut b, &request, &mut rng), &request).unwrap();
+    assert!(header.contains(r#"nonce="n2""#) && header.contains("nc=00000002"), "{header}");
+    assert_eq!(b.extra_sends(), 1);
+}
