@@ -63,7 +63,7 @@ use http_body_util::{BodyExt as _, Full};
 use httpdigest::server::{Users, Verifier, VerifierConfig};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody, RequireDigestLayer};
 use httpdigest_reqwest::DigestAuthMiddleware;
-use httpdigest_tests::{drive, lab, server};
+use httpdigest_tests::{drive, lab, server, strict};
 use httpdigest_ureq::DigestAgent;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client as HyperClient;
@@ -75,6 +75,8 @@ use tower::{ServiceBuilder, ServiceExt as _, service_fn};
 
 const USER: lab::User = lab::ALICE;
 const CONCURRENCY: usize = 16;
+/// The strict servers are measured 64 at a time too.
+const STRICT_CONCURRENCY: usize = 64;
 
 struct Args {
     requests: usize,
@@ -103,7 +105,7 @@ impl Args {
             };
             match arg.as_str() {
                 "--quick" => {
-                    args.requests = 64;
+                    args.requests = 128;
                     args.trials = 1;
                     args.warmup = 16;
                 }
@@ -122,8 +124,8 @@ impl Args {
             }
         }
         assert!(
-            args.requests.is_multiple_of(CONCURRENCY),
-            "--requests must be a multiple of {CONCURRENCY}"
+            args.requests.is_multiple_of(STRICT_CONCURRENCY),
+            "--requests must be a multiple of {STRICT_CONCURRENCY}"
         );
         args
     }
@@ -139,7 +141,10 @@ struct Server {
     open: String,
     protected: String,
     answered: Box<dyn Fn() -> u64>,
-    _runtime: Option<tokio::runtime::Runtime>,
+    /// How many requests at once it is measured with, besides one at a time.
+    concurrency: &'static [usize],
+    /// What keeps it running (its runtime, its handle).
+    _keep: Option<Box<dyn std::any::Any>>,
 }
 
 /// The project's server: hyper, `RequireDigestLayer` (default verifier: SHA-256 and MD5,
@@ -181,7 +186,68 @@ fn our_server() -> Server {
         open: format!("http://{addr}/open/index.html"),
         protected: format!("http://{addr}/protected/index.html"),
         answered: Box::new(move || count.load(Ordering::Relaxed)),
-        _runtime: Some(runtime),
+        concurrency: &[CONCURRENCY],
+        _keep: Some(Box::new(runtime)),
+    }
+}
+
+/// The hermetic mod_auth_digest (`httpdigest_tests::strict`): exact next nonce count per
+/// client entry, six entries, a `nextnonce` on every answer (3 s nonces).
+fn strict_mod_auth_digest() -> Server {
+    let server = strict::ModAuthDigestSpec::new().start();
+    let (open, protected) = (server.url("/open/index.html"), server.url("/snapshot"));
+    let server = Arc::new(server);
+    let counted = Arc::clone(&server);
+    Server {
+        open,
+        protected,
+        answered: Box::new(move || counted.requests()),
+        concurrency: &[CONCURRENCY, STRICT_CONCURRENCY],
+        _keep: Some(Box::new(server)),
+    }
+}
+
+/// The hermetic camera (`httpdigest_tests::strict`): one nonce per client, 403 to the one
+/// before.
+fn strict_camera() -> Server {
+    let server = strict::CameraSpec::new().start();
+    let (open, protected) = (server.url("/open/index.html"), server.url("/snapshot"));
+    let server = Arc::new(server);
+    let counted = Arc::clone(&server);
+    Server {
+        open,
+        protected,
+        answered: Box::new(move || counted.requests()),
+        concurrency: &[CONCURRENCY, STRICT_CONCURRENCY],
+        _keep: Some(Box::new(server)),
+    }
+}
+
+/// Apache's `/digest-stale/` from the lab (3 s nonces, `AuthDigestNcCheck On`); its root is
+/// open. Requests are counted in its access log, a line each. It must be running.
+fn apache_strict() -> Server {
+    let open = format!("{}/", lab::APACHE);
+    let status = ureq::get(&open)
+        .call()
+        .unwrap_or_else(|e| {
+            panic!(
+                "Apache at {}: {e}; start tests/interop/start-apache.sh",
+                lab::APACHE
+            )
+        })
+        .status();
+    assert_eq!(status, 200, "Apache's open page");
+    let log = std::path::Path::new(&lab::run_dir()).join("logs/apache-access.log");
+    let answered = move || {
+        let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        text.lines().count() as u64
+    };
+    Server {
+        open,
+        protected: lab::APACHE_STRICT.to_owned(),
+        answered: Box::new(answered),
+        concurrency: &[CONCURRENCY],
+        _keep: None,
     }
 }
 
@@ -222,7 +288,8 @@ fn lighttpd() -> Server {
         open,
         protected: format!("{}/digest-sha256/index.html", lab::LIGHTTPD),
         answered: Box::new(answered),
-        _runtime: None,
+        concurrency: &[CONCURRENCY],
+        _keep: None,
     }
 }
 
@@ -288,7 +355,12 @@ impl Client {
         Box::pin(async move {
             let response = match self {
                 Client::Reqwest(c) => c.get(url).send().await.map_err(|x| e(&x))?,
-                Client::ReqwestDigest(c) => c.get(url).send().await.map_err(|x| e(&x))?,
+                Client::ReqwestDigest(c) => c.get(url).send().await.map_err(|x| {
+                    match httpdigest_reqwest::auth_error(&x) {
+                        Some(auth) => format!("{x}: {} (status {})", auth.failure(), auth.status()),
+                        None => e(&x),
+                    }
+                })?,
                 Client::Diqwest(c) => c
                     .get(url)
                     .send_digest_auth((USER.name, USER.password))
@@ -501,9 +573,12 @@ fn main() {
         filter.as_ref().is_none_or(|f| name.contains(f.as_str()))
     };
     type Start = fn() -> Server;
-    let servers: [(&str, Start); 2] = [
+    let servers: [(&str, Start); 5] = [
         ("httpdigest-hyper server", our_server),
         ("lighttpd (lab)", lighttpd),
+        ("strict: mod_auth_digest (hermetic)", strict_mod_auth_digest),
+        ("strict: camera (hermetic)", strict_camera),
+        ("strict: Apache /digest-stale/ (lab)", apache_strict),
     ];
     for (name, server) in servers
         .iter()
@@ -515,7 +590,7 @@ fn main() {
             if !chosen(family[0].name(), &args.family) {
                 continue;
             }
-            for concurrency in [1, CONCURRENCY] {
+            for &concurrency in std::iter::once(&1).chain(server.concurrency) {
                 let mode = if concurrency == 1 {
                     "sequential".to_owned()
                 } else if family[0].is_blocking() {

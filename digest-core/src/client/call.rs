@@ -1,6 +1,8 @@
 //! One request across its sends: what each side sent last, and what has been answered, so
 //! the client bounds the retries and knows what `Authentication-Info` must prove.
 
+use alloc::sync::Arc;
+
 use super::io::Failure;
 use super::protection_space::Nonce;
 use crate::algorithm::Algorithm;
@@ -17,6 +19,9 @@ pub(crate) struct Sent {
     /// The nonce used (shared with the lane), to tell a renewed nonce from the same one and
     /// to check `rspauth`.
     pub(crate) nonce: Option<Nonce>,
+    /// The `opaque` sent, to tell a server that forgot its record of the client (it renews
+    /// the nonce with another opaque) from one whose nonce went stale.
+    pub(crate) opaque: Option<Arc<str>>,
     /// The lane's send count with this send (see `Lane::sends`).
     pub(crate) lane_sends: u64,
     /// Whether other sends from the lane were in flight when this one went out.

@@ -688,6 +688,15 @@ impl Client {
             Chosen::Digest(d) => (d.stale(), fingerprint(&d.nonce().unescaped())),
             Chosen::Basic { .. } => (false, 0),
         };
+        // A stale nonce renewed with another opaque: the server forgot its record of the
+        // client (Apache's table of clients is small), and the request may answer again,
+        // within the bound on sends.
+        let forgotten = match (&chosen, state.sent.as_ref().and_then(|s| s.opaque.as_deref())) {
+            (Chosen::Digest(d), Some(sent)) => d
+                .opaque()
+                .is_some_and(|o| o.unescaped().as_ref() != sent.as_bytes()),
+            _ => false,
+        };
         let sent_nonce = state
             .sent
             .as_ref()
@@ -704,7 +713,7 @@ impl Client {
             _ => false,
         };
         let refused = state.sent.as_ref();
-        if is_stale_answer && state.answered_stale {
+        if is_stale_answer && state.answered_stale && !forgotten {
             return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
         }
         if !is_stale_answer && state.answered_fresh {

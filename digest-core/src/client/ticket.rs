@@ -213,6 +213,7 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
             space: id,
             lane: 0,
             nonce: None,
+            opaque: None,
             lane_sends: 0,
             overlapped: false,
             digest: None,
@@ -265,6 +266,7 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         space: id,
         lane: lane.id,
         nonce: Some(lane.nonce.clone()),
+        opaque: lane.opaque.clone(),
         lane_sends: lane.sends,
         overlapped,
         digest: Some(SentDigest {

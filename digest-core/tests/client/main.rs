@@ -29,6 +29,7 @@ mod auth_int;
 mod basic;
 mod flow;
 mod forbidden;
+mod forgotten;
 mod mutual_auth;
 mod preemptive;
 mod proxy;
