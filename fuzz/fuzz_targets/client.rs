@@ -337,7 +337,11 @@ fn take(
         Action::Send(ticket) => {
             entry.waiting = false;
             entry.sends = entry.exchange.extra_sends();
-            assert!(entry.sends <= 2, "a request sent {} times more", entry.sends);
+            assert!(
+                entry.sends <= 2,
+                "a request sent {} times more",
+                entry.sends
+            );
             let headers = entry.sign(ticket);
             oracle.check(entry, &headers, answered);
             false
@@ -350,7 +354,8 @@ fn take(
         Action::Done | Action::Fail(_) => {
             assert!(entry.exchange.extra_sends() <= 2);
             // Finished for good: another response changes nothing.
-            let again = client.handle_response(&mut entry.exchange, request, &Response::new(401), rng);
+            let again =
+                client.handle_response(&mut entry.exchange, request, &Response::new(401), rng);
             assert!(
                 matches!(again, Action::Done),
                 "an exchange came back after {action:?}: {again:?}"
@@ -507,7 +512,15 @@ fuzz_target!(|data: &[u8]| {
                         "a waiting exchange took a response: {action:?}"
                     );
                 }
-                if take(entry, action, oracle, client, &request, &mut rng, pending.origin) {
+                if take(
+                    entry,
+                    action,
+                    oracle,
+                    client,
+                    &request,
+                    &mut rng,
+                    pending.origin,
+                ) {
                     open.swap_remove(index);
                 }
                 pending = Pending::default();

@@ -239,7 +239,8 @@ fn apache_strict() -> Server {
     assert_eq!(status, 200, "Apache's open page");
     let log = std::path::Path::new(&lab::run_dir()).join("logs/apache-access.log");
     let answered = move || {
-        let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let text =
+            std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         text.lines().count() as u64
     };
     Server {

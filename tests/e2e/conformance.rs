@@ -663,7 +663,11 @@ fn a_camera_that_moved_on_answers_403_and_the_request_makes_one_fresh_handshake(
         let url = camera.url("/snapshot");
         ok(&client.send(&Call::get(&url)), 2, "the first request");
         // Another client on the same address fetches a challenge: the camera moves on.
-        let other = ureq::get(&url).config().http_status_as_error(false).build().call();
+        let other = ureq::get(&url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call();
         assert_eq!(other.unwrap().status(), 401);
         let reply = client.send(&Call::get(&url));
         ok(&reply, 3, "403, a request without credentials, the answer");

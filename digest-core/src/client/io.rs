@@ -187,12 +187,15 @@ pub enum Failure {
     #[error("too many authentication retries")]
     RetriesExhausted,
     /// The server refused credentials from a protection space where it had accepted the
-    /// same credentials before: a server that checks nonce counts strictly (Apache's
-    /// `AuthDigestNcCheck`, many embedded servers) does this when concurrent requests reach
-    /// it out of order, or when it forgets clients under load (`stale=true` to a nonce just
-    /// handed out). Sending the request again usually succeeds; the space stays in use.
-    /// Where every request must succeed at once, send to such a server one request at a
-    /// time.
+    /// same credentials before, while requests overlapped, and the bound on sends is
+    /// reached: a server that checks nonce counts strictly (Apache's `AuthDigestNcCheck`,
+    /// many embedded servers) does this when concurrent requests reach it out of order. The
+    /// client learns such a server at its first refusal of that kind
+    /// ([`Strict::Learned`](super::Strict::Learned)) and sends its requests on a nonce one
+    /// after another from then on, sending the refused request again in order, so this
+    /// reaches a caller only under [`Strict::Never`](super::Strict::Never), or when the
+    /// server keeps refusing in order too. Sending the request again usually succeeds; the
+    /// space stays in use.
     ///
     /// A refusal counts as this only when the space's credentials were accepted before and
     /// another request used them while the refused one waited for its answer. A refusal

@@ -126,9 +126,11 @@ impl Party {
 ///    send failed, the caller dropped it) is [abandoned](Self::abandon).
 ///
 /// The client bounds the sends: a request is sent at most twice more, whatever the server
-/// answers (one answer to a fresh challenge and one to `stale=true` with a new nonce, or a
-/// proxy answer and an origin answer). A 401 to credentials that answered a fresh challenge
-/// is [`Failure::CredentialsRejected`], never another try.
+/// answers (one answer to a fresh challenge and one to `stale=true` with a new nonce, a
+/// proxy answer and an origin answer, two answers to `stale=true` from a server that
+/// forgot its record of the client, or a fresh handshake after a 403 to reused
+/// credentials). A 401 to credentials that answered a fresh challenge is
+/// [`Failure::CredentialsRejected`], never another try.
 ///
 /// Concurrency: put the client behind one lock (`Mutex<Client>`) and share it across
 /// requests and threads; hold the lock only for the calls above: they only decide (a nonce
@@ -691,7 +693,10 @@ impl Client {
         // A stale nonce renewed with another opaque: the server forgot its record of the
         // client (Apache's table of clients is small), and the request may answer again,
         // within the bound on sends.
-        let forgotten = match (&chosen, state.sent.as_ref().and_then(|s| s.opaque.as_deref())) {
+        let forgotten = match (
+            &chosen,
+            state.sent.as_ref().and_then(|s| s.opaque.as_deref()),
+        ) {
             (Chosen::Digest(d), Some(sent)) => d
                 .opaque()
                 .is_some_and(|o| o.unescaped().as_ref() != sent.as_bytes()),

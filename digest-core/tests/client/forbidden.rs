@@ -71,7 +71,14 @@ fn a_403_to_reused_credentials_gets_one_fresh_handshake() {
     assert_eq!(sent(action, &request), None, "a fresh handshake");
     // ... and answers the challenge that comes.
     let www = challenge("n2");
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
     let answer = sent(action, &request).expect("the answer");
     let creds = DigestCredentials::parse(answer.as_bytes()).unwrap();
     assert_eq!(creds.nonce().to_str().unwrap(), "n2");
@@ -82,7 +89,10 @@ fn a_403_to_reused_credentials_gets_one_fresh_handshake() {
     // The next request uses the new nonce at once.
     let (_, action) = client.begin(&request, &mut rng);
     let next = sent(action, &request).unwrap();
-    assert!(next.contains(r#"nonce="n2""#) && next.contains("nc=00000002"), "{next}");
+    assert!(
+        next.contains(r#"nonce="n2""#) && next.contains("nc=00000002"),
+        "{next}"
+    );
 }
 
 #[test]
@@ -95,7 +105,14 @@ fn a_403_to_freshly_answered_credentials_is_final() {
     let action = respond(&mut client, &mut exchange, &request, 403, None, &mut rng);
     assert_eq!(sent(action, &request), None);
     let www = challenge("n2");
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
     assert!(sent(action, &request).is_some());
     // Forbidden to the answer of a fresh challenge: the user may not see this page.
     let action = respond(&mut client, &mut exchange, &request, 403, None, &mut rng);
@@ -106,7 +123,14 @@ fn a_403_to_freshly_answered_credentials_is_final() {
     let mut fresh = Client::with_password("admin", "12345");
     let (mut exchange, action) = fresh.begin(&request, &mut rng);
     assert_eq!(sent(action, &request), None);
-    let action = respond(&mut fresh, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let action = respond(
+        &mut fresh,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
     assert!(sent(action, &request).is_some());
     let action = respond(&mut fresh, &mut exchange, &request, 403, None, &mut rng);
     assert!(matches!(action, Action::Done), "{action:?}");
@@ -148,6 +172,9 @@ fn requests_refused_together_share_one_handshake() {
     assert!(matches!(done, Action::Done));
     assert_eq!(client.poll_ready(), Some(b.id()));
     let header = sent(client.resume(&mut b, &request, &mut rng), &request).unwrap();
-    assert!(header.contains(r#"nonce="n2""#) && header.contains("nc=00000002"), "{header}");
+    assert!(
+        header.contains(r#"nonce="n2""#) && header.contains("nc=00000002"),
+        "{header}"
+    );
     assert_eq!(b.extra_sends(), 1);
 }

@@ -17,7 +17,9 @@ const ORIGIN: OriginRef<'static> = OriginRef {
 
 fn challenge(nonce: &str, opaque: &str, stale: bool) -> String {
     let stale = if stale { ", stale=true" } else { "" };
-    format!(r#"Digest realm="r", nonce="{nonce}", algorithm=MD5, opaque="{opaque}"{stale}, qop="auth""#)
+    format!(
+        r#"Digest realm="r", nonce="{nonce}", algorithm=MD5, opaque="{opaque}"{stale}, qop="auth""#
+    )
 }
 
 fn respond(
@@ -62,17 +64,44 @@ fn a_record_collected_twice_is_answered_twice_within_the_bound() {
     let mut rng = TestRng::new(8);
     let (mut client, mut exchange, request) = preemptive(&mut rng);
     let www = challenge("n2", "2", true);
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
     assert!(header(action, &request).contains(r#"opaque="2""#));
     let www = challenge("n3", "3", true);
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
     let answer = header(action, &request);
-    assert!(answer.contains(r#"opaque="3""#) && answer.contains(r#"nonce="n3""#), "{answer}");
+    assert!(
+        answer.contains(r#"opaque="3""#) && answer.contains(r#"nonce="n3""#),
+        "{answer}"
+    );
     assert_eq!(exchange.extra_sends(), 2);
     // The bound holds: a third stale ends the request.
     let www = challenge("n4", "4", true);
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
-    assert!(matches!(action, Action::Fail(Failure::RetriesExhausted)), "{action:?}");
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
+    assert!(
+        matches!(action, Action::Fail(Failure::RetriesExhausted)),
+        "{action:?}"
+    );
 }
 
 #[test]
@@ -80,9 +109,26 @@ fn a_nonce_stale_twice_with_the_same_record_is_answered_once() {
     let mut rng = TestRng::new(9);
     let (mut client, mut exchange, request) = preemptive(&mut rng);
     let www = challenge("n2", "1", true);
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
     assert!(header(action, &request).contains(r#"nonce="n2""#));
     let www = challenge("n3", "1", true);
-    let action = respond(&mut client, &mut exchange, &request, 401, Some(&www), &mut rng);
-    assert!(matches!(action, Action::Fail(Failure::RetriesExhausted)), "{action:?}");
+    let action = respond(
+        &mut client,
+        &mut exchange,
+        &request,
+        401,
+        Some(&www),
+        &mut rng,
+    );
+    assert!(
+        matches!(action, Action::Fail(Failure::RetriesExhausted)),
+        "{action:?}"
+    );
 }
