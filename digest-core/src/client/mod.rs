@@ -54,7 +54,7 @@ use protection_space::{
 };
 use selection::{Chosen, Policy};
 use ticket::{issue, request_ha1};
-use turns::{Learned, Learning, Plan, Queue};
+use turns::{Learned, Learning, Opens, Plan, Queue};
 
 /// What to do next with a request: after [`Client::begin`], a response, or a wait.
 #[must_use = "the action says whether to send, wait, or hand the response over"]
@@ -394,9 +394,13 @@ impl Client {
             // What was kept for it on the other side goes to the next in line meanwhile.
             self.release_claims(exchange.id);
             self.queue.remove(exchange.id);
-            let may_open = resend.is_none();
+            let opens = match resend {
+                None => Opens::Always,
+                Some(_) if exchange.extra_sends + 2 <= call::MAX_EXTRA_SENDS => Opens::WithoutLanes,
+                Some(_) => Opens::Never,
+            };
             self.queue
-                .push(exchange.id, side, on, may_open, exchange.waiting);
+                .push(exchange.id, side, on, opens, exchange.waiting);
             exchange.waiting = true;
             return Action::Wait;
         }

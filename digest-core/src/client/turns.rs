@@ -36,9 +36,21 @@ struct Waiter {
     exchange: u64,
     side: Side,
     on: On,
-    /// Whether it may be woken to open a lane: not a request to be sent again after a
-    /// refusal, which waits for a nonce (one send) rather than open one (two).
-    may_open: bool,
+    /// When it may be woken to open a lane.
+    opens: Opens,
+}
+
+/// When a waiting request may be woken to open a lane (see [`Queue::push`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opens {
+    /// Whenever the space may hold another lane: a request waiting for its first send.
+    Always,
+    /// Only when the space has no lane left to wait for: a request to be sent again after a
+    /// refusal waits for a nonce (one send) rather than open one (two), but opens one when
+    /// there is none (a 403 closed the last) and no other request does.
+    WithoutLanes,
+    /// Never: it has not the two sends left that opening takes.
+    Never,
 }
 
 /// The waiting requests, in the order they came, and those woken and not yet resumed.
@@ -50,14 +62,13 @@ pub(crate) struct Queue {
 
 impl Queue {
     /// Puts `exchange` in line on `side` for `on`: at the back, or at the front for one
-    /// woken whose turn was taken meanwhile. `may_open`: whether it may be woken to open a
-    /// lane.
-    pub(crate) fn push(&mut self, exchange: u64, side: Side, on: On, may_open: bool, front: bool) {
+    /// woken whose turn was taken meanwhile. `opens`: when it may be woken to open a lane.
+    pub(crate) fn push(&mut self, exchange: u64, side: Side, on: On, opens: Opens, front: bool) {
         let waiter = Waiter {
             exchange,
             side,
             on,
-            may_open,
+            opens,
         };
         if front {
             self.waiters.push_front(waiter);
@@ -72,13 +83,18 @@ impl Queue {
         self.ready.retain(|e| *e != exchange);
     }
 
-    /// Wakes the first request waiting on `side` for `on` (and allowed to open a lane, with
-    /// `to_open`); returns it.
-    fn wake_first(&mut self, side: Side, on: On, to_open: bool) -> Option<u64> {
-        let i = self
-            .waiters
-            .iter()
-            .position(|w| w.side == side && w.on == on && (w.may_open || !to_open))?;
+    /// Wakes the first request waiting on `side` for `on`, or with `to_open` (`Some`: whether
+    /// the space has no lane), the first that may open a lane; returns it.
+    fn wake_first(&mut self, side: Side, on: On, to_open: Option<bool>) -> Option<u64> {
+        let i = self.waiters.iter().position(|w| {
+            w.side == side
+                && w.on == on
+                && match (to_open, w.opens) {
+                    (None, _) | (Some(_), Opens::Always) => true,
+                    (Some(no_lanes), Opens::WithoutLanes) => no_lanes,
+                    (Some(_), Opens::Never) => false,
+                }
+        })?;
         let waiter = self.waiters.remove(i)?;
         self.ready.push_back(waiter.exchange);
         Some(waiter.exchange)
@@ -179,15 +195,16 @@ impl Queue {
                 Wakeable::All => self.wake_all(side, on),
                 Wakeable::Lanes { free, open } => {
                     for _ in 0..free {
-                        let Some(e) = self.wake_first(side, on, false) else {
+                        let Some(e) = self.wake_first(side, on, None) else {
                             break;
                         };
                         if let Some(d) = spaces.digest_mut(id) {
                             d.reserve(e);
                         }
                     }
+                    let no_lanes = spaces.digest_mut(id).is_some_and(|d| d.lanes.is_empty());
                     if open
-                        && let Some(e) = self.wake_first(side, on, true)
+                        && let Some(e) = self.wake_first(side, on, Some(no_lanes))
                         && let Some(d) = spaces.digest_mut(id)
                     {
                         d.opening = Some(e);
@@ -287,7 +304,7 @@ pub(crate) fn end_learning(
         }
         Learned::Nothing => {
             // The first in line takes the role over.
-            record.leader = queue.wake_first(side, from, false);
+            record.leader = queue.wake_first(side, from, None);
             if let Some(next) = record.leader {
                 queue.rekey(side, from, On::Learner(next));
             }
@@ -303,22 +320,41 @@ mod tests {
     fn the_queue_wakes_in_order_and_forgets_the_abandoned() {
         let mut q = Queue::default();
         let on = On::Space(7);
+        let opens = |e| {
+            if e == 1 {
+                Opens::WithoutLanes
+            } else {
+                Opens::Always
+            }
+        };
         for e in 1..=3 {
-            q.push(e, Side::Origin, on, e != 1, false);
+            q.push(e, Side::Origin, on, opens(e), false);
         }
-        q.push(4, Side::Proxy, on, true, false);
+        q.push(4, Side::Proxy, on, Opens::Always, false);
         q.remove(2);
+        let open_with_lanes = Some(false);
         assert_eq!(
-            q.wake_first(Side::Origin, on, true),
+            q.wake_first(Side::Origin, on, open_with_lanes),
             Some(3),
-            "1 may not open"
+            "1 waits for a lane"
         );
-        q.push(5, Side::Origin, on, true, false);
-        assert_eq!(q.wake_first(Side::Origin, on, false), Some(1), "first come");
+        q.push(5, Side::Origin, on, Opens::Never, false);
+        assert_eq!(
+            q.wake_first(Side::Origin, on, Some(true)),
+            Some(1),
+            "no lane is left"
+        );
+        assert_eq!(
+            q.wake_first(Side::Origin, on, Some(true)),
+            None,
+            "5 cannot open"
+        );
+        q.push(6, Side::Origin, on, Opens::Never, true);
+        assert_eq!(q.wake_first(Side::Origin, on, None), Some(6), "first come");
         q.wake_all(Side::Origin, on);
-        assert_eq!(Vec::from(q.ready.clone()), [3, 1, 5]);
+        assert_eq!(Vec::from(q.ready.clone()), [3, 1, 6, 5]);
         assert_eq!(q.waiters.len(), 1, "the proxy side's waiter stays");
         q.remove(3);
-        assert_eq!(Vec::from(q.ready), [1, 5]);
+        assert_eq!(Vec::from(q.ready), [1, 6, 5]);
     }
 }

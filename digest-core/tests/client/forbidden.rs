@@ -178,3 +178,32 @@ fn requests_refused_together_share_one_handshake() {
     );
     assert_eq!(b.extra_sends(), 1);
 }
+
+/// The request making the fresh handshake is abandoned: the next one refused with 403 takes
+/// the handshake over, instead of waiting for its bound.
+#[test]
+fn an_abandoned_handshake_is_taken_over() {
+    let mut rng = TestRng::new(7);
+    let mut client = learned(&mut rng);
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut a, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    let (mut b, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
+    assert_eq!(sent(action, &request), None);
+    let action = respond(&mut client, &mut b, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Wait), "{action:?}");
+    client.abandon(&mut a);
+    assert_eq!(client.poll_ready(), Some(b.id()));
+    let action = client.resume(&mut b, &request, &mut rng);
+    assert_eq!(
+        sent(action, &request),
+        None,
+        "b fetches the challenge itself"
+    );
+    let www = challenge("n2");
+    let action = respond(&mut client, &mut b, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).unwrap().contains(r#"nonce="n2""#));
+    assert_eq!(b.extra_sends(), 2);
+}
