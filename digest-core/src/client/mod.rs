@@ -344,6 +344,7 @@ impl Client {
         // A lane beyond the space's bound closes once it is free.
         for (side, space, lane) in used.into_iter().flatten() {
             if let Some(d) = self.parties[side].spaces.digest_mut(space)
+                && d.over_bound()
                 && let Some(i) = d.lane_index(lane)
             {
                 d.trim(i);
@@ -366,9 +367,12 @@ impl Client {
         for side in Side::BOTH {
             if let Some(sent) = exchange.sides[side].sent.take()
                 && let Some(d) = self.parties[side].spaces.digest_mut(sent.space)
-                && let Some(lane) = d.lane_index(sent.lane).and_then(|i| d.lanes.get_mut(i))
             {
-                lane.answered();
+                if let Some(lane) = d.lane_index(sent.lane).and_then(|i| d.lanes.get_mut(i)) {
+                    lane.answered();
+                }
+                // The first count it carried.
+                d.release(exchange.id);
             }
         }
         self.finish(exchange);
@@ -404,8 +408,9 @@ impl Client {
             exchange.waiting = true;
             return Action::Wait;
         }
-        exchange.waiting = false;
-        self.queue.remove(exchange.id);
+        if core::mem::take(&mut exchange.waiting) {
+            self.queue.remove(exchange.id);
+        }
         let mut ticket = Ticket::default();
         let prefer_auth_int = self.config.prefer_auth_int;
         for (side, plan) in plans {
@@ -566,14 +571,20 @@ impl Client {
         exchange.resend = None;
         let id = exchange.id;
         if core::mem::take(&mut exchange.waiting) {
+            // A woken waiter may have a lane kept for it, or be named to open one.
             self.queue.remove(id);
+            self.release_claims(id);
         }
-        self.release_claims(id);
         for side in Side::BOTH {
-            if core::mem::take(&mut exchange.sides[side].learning) {
+            let state = &mut exchange.sides[side];
+            if let Some(space) = state.opening.take()
+                && let Some(d) = self.parties[side].spaces.digest_mut(space)
+            {
+                d.release(id);
+            }
+            if core::mem::take(&mut state.learning) {
                 self.end_learning(side, id, Learned::Nothing);
             }
-            exchange.sides[side].opening = None;
         }
     }
 

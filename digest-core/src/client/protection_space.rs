@@ -388,9 +388,14 @@ impl DigestSpace {
         }
     }
 
+    /// Whether the space holds more lanes than its bound.
+    pub(crate) fn over_bound(&self) -> bool {
+        self.lanes.len() > self.ceiling
+    }
+
     /// Drops lane `i` if it is free and the space holds more lanes than its bound.
     pub(crate) fn trim(&mut self, i: usize) {
-        if self.lanes.len() > self.ceiling && self.lanes.get(i).is_some_and(Lane::is_free) {
+        if self.over_bound() && self.lanes.get(i).is_some_and(Lane::is_free) {
             self.close(i);
         }
     }
