@@ -248,7 +248,7 @@ fn apache_strict_nonce_counts_200_requests_16_at_a_time() {
             row: CONCURRENCY_ROW.to_owned(),
             ok: problems.is_empty(),
             text: format!(
-                "{ok} of {REQUESTS} ok, {:.2} exchanges per request",
+                "{ok} of {REQUESTS} ok, {:.2}/request",
                 answered as f64 / REQUESTS as f64
             ),
         });
