@@ -278,3 +278,57 @@ fn sixteen_first_requests_fetch_one_challenge_from_lighttpd() {
         assert_eq!(challenges, 1, "{}: {lines:#?}", adapter.name());
     }
 }
+
+/// The engine's async wait: woken when the request ahead of it is answered, on any runtime
+/// (here tokio's); dropped midway (a caller's timeout), it leaves the call waiting, and
+/// dropping the call gives its place up.
+#[test]
+fn an_async_wait_is_woken_by_the_answer_ahead_and_can_be_dropped() {
+    use httpdigest::client::{BodySource, Client};
+    use httpdigest::http::{DigestClient, Next};
+
+    let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
+    let (method, uri) = (http::Method::GET, "http://pdu.local/status".parse().unwrap());
+    let body = BodySource::Bytes(b"");
+    let (mut first, next) = engine.begin(&method, &uri, body).unwrap();
+    assert!(matches!(next, Next::Send(..)));
+    let (mut second, next) = engine.begin(&method, &uri, body).unwrap();
+    assert_eq!(next, Next::Wait(()));
+    let (mut third, next) = engine.begin(&method, &uri, body).unwrap();
+    assert_eq!(next, Next::Wait(()));
+
+    drive::runtime().block_on(async {
+        // A caller's timeout drops the third one's wait; the call still waits.
+        let dropped =
+            tokio::time::timeout(Duration::from_millis(20), engine.wait(&mut third, body)).await;
+        assert!(dropped.is_err(), "nothing answered yet");
+        drop(third);
+
+        let engine2 = engine.clone();
+        let waiter = tokio::spawn(async move {
+            let next = engine2.wait(&mut second, body).await;
+            (next, second)
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "it waits for the first request");
+        let mut challenge = http::HeaderMap::new();
+        challenge.insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static(r#"Digest realm="pdu", nonce="1", qop="auth""#),
+        );
+        let status = http::StatusCode::UNAUTHORIZED;
+        let next = engine.respond(&mut first, body, status, &challenge, None);
+        assert!(matches!(next, Next::Send(..)), "{next:?}");
+        let ok = http::StatusCode::OK;
+        let next = engine.respond(&mut first, body, ok, &http::HeaderMap::new(), None);
+        assert_eq!(next, Next::Done(()));
+        let (next, _second) = tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("woken at once")
+            .unwrap();
+        let Next::Send(headers, ()) = next else {
+            panic!("{next:?}")
+        };
+        assert!(headers.authorization.unwrap().contains("nc=00000002"));
+    });
+}
