@@ -288,7 +288,10 @@ fn an_async_wait_is_woken_by_the_answer_ahead_and_can_be_dropped() {
     use httpdigest::http::{DigestClient, Next};
 
     let engine = DigestClient::new(Client::with_password("alice", "s3cret"));
-    let (method, uri) = (http::Method::GET, "http://pdu.local/status".parse().unwrap());
+    let (method, uri) = (
+        http::Method::GET,
+        "http://pdu.local/status".parse().unwrap(),
+    );
     let body = BodySource::Bytes(b"");
     let (mut first, next) = engine.begin(&method, &uri, body).unwrap();
     assert!(matches!(next, Next::Send(..)));

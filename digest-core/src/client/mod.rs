@@ -342,12 +342,18 @@ impl Client {
             self.finish(exchange);
         }
         // A lane beyond the space's bound closes once it is free.
+        // A lane beyond the space's bound closes once it is free, a dead one once its last
+        // send is back.
         for (side, space, lane) in used.into_iter().flatten() {
             if let Some(d) = self.parties[side].spaces.digest_mut(space)
-                && d.over_bound()
                 && let Some(i) = d.lane_index(lane)
             {
-                d.trim(i);
+                d.bury(i);
+                if d.over_bound()
+                    && let Some(i) = d.lane_index(lane)
+                {
+                    d.trim(i);
+                }
             }
         }
         self.schedule();
@@ -368,8 +374,11 @@ impl Client {
             if let Some(sent) = exchange.sides[side].sent.take()
                 && let Some(d) = self.parties[side].spaces.digest_mut(sent.space)
             {
-                if let Some(lane) = d.lane_index(sent.lane).and_then(|i| d.lanes.get_mut(i)) {
-                    lane.answered();
+                if let Some(i) = d.lane_index(sent.lane) {
+                    if let Some(lane) = d.lanes.get_mut(i) {
+                        lane.answered();
+                    }
+                    d.bury(i);
                 }
                 // The first count it carried.
                 d.release(exchange.id);
@@ -753,7 +762,9 @@ impl Client {
                     .get(sent.space)
                     .is_some_and(|space| match &space.kind {
                         SpaceKind::Digest(d) => {
-                            d.accepted && d.overlapped(sent.lane, sent.overlapped, sent.lane_sends)
+                            d.accepted
+                                && !d.forbids
+                                && d.overlapped(sent.lane, sent.overlapped, sent.lane_sends)
                         }
                         SpaceKind::Basic => false,
                     })
@@ -871,11 +882,14 @@ impl Client {
             return Action::Done;
         }
         state.forbidden = true;
+        // The nonce is dead, unless the lane has moved on since (another request's answer
+        // brought a fresh challenge for it).
         if let Some(d) = self.parties[side].spaces.digest_mut(sent.space)
             && let Some(i) = d.lane_index(sent.lane)
+            && d.lanes.get(i).map(|l| &l.nonce) == sent.nonce.as_ref()
         {
             d.forgot(i);
-            d.close(i);
+            d.kill(i);
         }
         self.resend(side, exchange, request, rng)
     }
@@ -950,7 +964,10 @@ impl Client {
                     }
                     i
                 }
-                None if !ds.ordered && !ds.lanes.is_empty() => ds.renew(0, &nonce, opaque).0,
+                None if !ds.ordered && !ds.lanes.is_empty() => {
+                    let i = ds.shared_lane().unwrap_or(0);
+                    ds.renew(i, &nonce, opaque).0
+                }
                 None => ds.add_lane(&nonce, opaque),
             };
             space.domain = domain;
@@ -1110,7 +1127,10 @@ impl Client {
         {
             // A server that hands a new nonce with the answer to a nonce's first count uses
             // each nonce for one request: the next one on the lane waits for it.
-            if learn_order && sent.digest.as_ref().is_some_and(|d| d.nc.get() == 1) {
+            if learn_order
+                && !digest_space.forbids
+                && sent.digest.as_ref().is_some_and(|d| d.nc.get() == 1)
+            {
                 digest_space.ordered = true;
             }
             digest_space.next_nonce(i, &next);

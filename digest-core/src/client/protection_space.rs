@@ -66,6 +66,10 @@ pub(crate) struct Lane {
     pub(crate) first: Option<u64>,
     /// The waiting exchange this free lane is kept for (it was woken for it).
     pub(crate) reserved: Option<u64>,
+    /// The server refused the nonce (403 to credentials it had accepted): no request takes
+    /// the lane, which goes once its sends in flight are back, unless one of their answers
+    /// brings a fresh challenge for it.
+    pub(crate) dead: bool,
     /// The space's [`epoch`](DigestSpace::epoch) when the server last accepted the lane's
     /// credentials: losing a lane accepted before the last lowering of the bound is the same
     /// loss (the server forgot several lanes at once), not another.
@@ -83,6 +87,7 @@ impl Lane {
             answers: 0,
             first: None,
             reserved: None,
+            dead: false,
             epoch,
         }
     }
@@ -95,7 +100,7 @@ impl Lane {
     /// Whether a request may take the lane now, in an ordered space: nothing in flight on
     /// it, and not kept for another.
     const fn is_free(&self) -> bool {
-        self.in_flight() == 0 && self.first.is_none() && self.reserved.is_none()
+        !self.dead && self.in_flight() == 0 && self.first.is_none() && self.reserved.is_none()
     }
 
     /// Takes the next nonce count; `None` once the counter is spent.
@@ -157,6 +162,13 @@ pub(crate) struct DigestSpace {
     pub(crate) signing: Option<Arc<Signing>>,
     /// A lane carries one request at a time (see the [module docs](self)).
     pub(crate) ordered: bool,
+    /// Ordered by the policy ([`Strict::Always`](super::Strict::Always)), whatever the
+    /// server does.
+    always_ordered: bool,
+    /// The server refuses nonces it moved on from with 403 (cameras, NVRs): it keeps one
+    /// nonce per client, so a fresh challenge while requests overlap means it moved on, not
+    /// that it orders counts, and opening lanes would only make it move on again.
+    pub(crate) forbids: bool,
     /// How many lanes the space may hold: the configured bound, lowered when the server
     /// forgets lanes, raised again after [`REGROW_AFTER`] accepted answers.
     ceiling: usize,
@@ -205,6 +217,8 @@ impl DigestSpace {
             accepted: false,
             signing: None,
             ordered,
+            always_ordered: ordered,
+            forbids: false,
             ceiling: max_lanes,
             max_lanes,
             opening: None,
@@ -223,6 +237,23 @@ impl DigestSpace {
             && self.charset_utf8 == params.charset_utf8
     }
 
+    /// The index of the lane of a shared space: its one live lane.
+    pub(crate) fn shared_lane(&self) -> Option<usize> {
+        self.lanes.iter().position(|l| !l.dead)
+    }
+
+    /// Whether sends from dead lanes are still in flight: one of their answers may bring a
+    /// fresh challenge (a server that moved on to another nonce challenges one request and
+    /// refuses the others), so no request opens a lane meanwhile.
+    fn dying(&self) -> bool {
+        self.lanes.iter().any(|l| l.dead && l.in_flight() != 0)
+    }
+
+    /// How many lanes are in use (not dead).
+    pub(crate) fn live(&self) -> usize {
+        self.lanes.iter().filter(|l| !l.dead).count()
+    }
+
     /// What a request, `exchange`, gets from the space now. `may_open`: whether it may go
     /// without credentials to open a lane (it has the sends left for it).
     pub(crate) fn turn(&self, exchange: u64, may_open: bool) -> Turn {
@@ -232,31 +263,33 @@ impl DigestSpace {
         if self.opening == Some(exchange) {
             return Turn::Open;
         }
-        let may_open = may_open && self.opening.is_none();
+        let may_open = may_open && self.opening.is_none() && !self.dying();
         if self.ordered {
             if let Some(i) = self.lanes.iter().position(Lane::is_free) {
                 return Turn::Lane(i);
             }
-            if may_open && self.lanes.len() < self.ceiling {
+            if may_open && self.live() < self.ceiling {
                 return Turn::Open;
             }
             return Turn::Wait;
         }
-        match self.lanes.first() {
-            Some(l) if l.first.is_some_and(|f| f != exchange) || l.reserved.is_some() => Turn::Wait,
-            Some(_) => Turn::Lane(0),
+        match self.shared_lane().map(|i| (i, &self.lanes[i])) {
+            Some((_, l)) if l.first.is_some_and(|f| f != exchange) || l.reserved.is_some() => {
+                Turn::Wait
+            }
+            Some((i, _)) => Turn::Lane(i),
             None if may_open => Turn::Open,
             None => Turn::Wait,
         }
     }
 
     /// The lane a request that stopped waiting takes anyway (its wait bound passed): the
-    /// least busy one whose first count is not in flight, if any.
+    /// least busy one in use whose first count is not in flight, if any.
     pub(crate) fn any_lane(&self) -> Option<usize> {
         self.lanes
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.first.is_none())
+            .filter(|(_, l)| l.first.is_none() && !l.dead)
             .min_by_key(|(_, l)| l.in_flight())
             .map(|(i, _)| i)
     }
@@ -267,23 +300,47 @@ impl DigestSpace {
         if waiting == 0 {
             return Wakeable::None;
         }
+        let may_open = self.opening.is_none() && !self.dying();
         if self.ordered {
             if self.ceiling < self.max_lanes && self.accepted_since >= REGROW_AFTER {
                 self.ceiling += 1;
                 self.accepted_since = 0;
             }
             let free = self.lanes.iter().filter(|l| l.is_free()).count();
-            let open = self.opening.is_none() && self.lanes.len() < self.ceiling;
+            let open = may_open && self.live() < self.ceiling;
             return Wakeable::Lanes { free, open };
         }
-        match self.lanes.first() {
+        match self.shared_lane().and_then(|i| self.lanes.get(i)) {
             Some(l) if l.first.is_none() => Wakeable::All,
             Some(_) => Wakeable::None,
-            None if self.opening.is_none() => Wakeable::Lanes {
+            None if may_open => Wakeable::Lanes {
                 free: 0,
                 open: true,
             },
             None => Wakeable::None,
+        }
+    }
+
+    /// The server refused lane `i`'s nonce: no request takes the lane any more; it goes
+    /// once its sends in flight are back (see [`bury`](Self::bury)).
+    pub(crate) fn kill(&mut self, i: usize) {
+        if let Some(lane) = self.lanes.get_mut(i) {
+            lane.dead = true;
+            lane.reserved = None;
+        }
+        // A server that answers so keeps one nonce per client: requests share it.
+        self.forbids = true;
+        self.ordered = self.always_ordered;
+    }
+
+    /// Drops lane `i` if it is dead and nothing is in flight on it any more.
+    pub(crate) fn bury(&mut self, i: usize) {
+        if self
+            .lanes
+            .get(i)
+            .is_some_and(|l| l.dead && l.in_flight() == 0)
+        {
+            self.close(i);
         }
     }
 
@@ -370,6 +427,8 @@ impl DigestSpace {
         }
         if let Some(lane) = self.lanes.get_mut(i) {
             lane.opaque = opaque;
+            // A fresh challenge for a dead lane gives it a live nonce.
+            lane.dead = false;
         }
         (i, forgotten)
     }
@@ -499,6 +558,7 @@ impl DigestSpace {
         }
         self.accepted = old.accepted;
         self.ordered |= old.ordered;
+        self.forbids |= old.forbids;
         self.ceiling = old.ceiling.min(self.max_lanes);
         self.epoch = old.epoch;
         // New ids, so that the answers to sends from the old lanes are not taken for answers

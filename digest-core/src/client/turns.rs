@@ -202,7 +202,7 @@ impl Queue {
                             d.reserve(e);
                         }
                     }
-                    let no_lanes = spaces.digest_mut(id).is_some_and(|d| d.lanes.is_empty());
+                    let no_lanes = spaces.digest_mut(id).is_some_and(|d| d.live() == 0);
                     if open
                         && let Some(e) = self.wake_first(side, on, Some(no_lanes))
                         && let Some(d) = spaces.digest_mut(id)
@@ -251,7 +251,7 @@ pub(crate) fn plan(
     let SpaceKind::Digest(d) = &space.kind else {
         return Plan::Lane(space.id, 0);
     };
-    let may_open = resend.is_none_or(|sends_left| sends_left && d.lanes.is_empty());
+    let may_open = resend.is_none_or(|sends_left| sends_left && d.live() == 0);
     match d.turn(exchange, may_open) {
         Turn::Lane(i) => Plan::Lane(space.id, i),
         Turn::Open => Plan::Open(space.id),

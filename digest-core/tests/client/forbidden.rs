@@ -148,7 +148,9 @@ fn a_403_without_credentials_is_final() {
 }
 
 /// While one request makes the fresh handshake, the others refused with 403 wait for it and
-/// then go with the new nonce: one challenge for all of them.
+/// then go with the new nonce: one challenge for all of them. None starts it while another
+/// is still in flight with the dead nonce: its answer may bring the fresh challenge (a server
+/// that moved on challenges one request and refuses the others).
 #[test]
 fn requests_refused_together_share_one_handshake() {
     let mut rng = TestRng::new(6);
@@ -160,23 +162,62 @@ fn requests_refused_together_share_one_handshake() {
     assert!(sent(action, &request).is_some());
 
     let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
-    assert_eq!(sent(action, &request), None, "a makes the handshake");
+    assert!(
+        matches!(action, Action::Wait),
+        "b is still in flight: {action:?}"
+    );
     let action = respond(&mut client, &mut b, &request, 403, None, &mut rng);
-    assert!(matches!(action, Action::Wait), "b waits for it: {action:?}");
+    assert_eq!(sent(action, &request), None, "b makes the handshake");
+    assert_eq!(client.poll_ready(), None, "a waits for it");
 
     let www = challenge("n2");
-    let action = respond(&mut client, &mut a, &request, 401, Some(&www), &mut rng);
+    let action = respond(&mut client, &mut b, &request, 401, Some(&www), &mut rng);
     assert!(sent(action, &request).is_some());
     assert_eq!(client.poll_ready(), None, "n2's first count is in flight");
-    let done = respond(&mut client, &mut a, &request, 200, None, &mut rng);
+    let done = respond(&mut client, &mut b, &request, 200, None, &mut rng);
     assert!(matches!(done, Action::Done));
-    assert_eq!(client.poll_ready(), Some(b.id()));
-    let header = sent(client.resume(&mut b, &request, &mut rng), &request).unwrap();
+    assert_eq!(client.poll_ready(), Some(a.id()));
+    let header = sent(client.resume(&mut a, &request, &mut rng), &request).unwrap();
     assert!(
         header.contains(r#"nonce="n2""#) && header.contains("nc=00000002"),
         "{header}"
     );
-    assert_eq!(b.extra_sends(), 1);
+    assert_eq!(a.extra_sends(), 1);
+}
+
+/// The request that the server challenged while it moved on (the others get 403) answers
+/// its challenge; the ones refused with 403 meanwhile wait for that answer instead of
+/// fetching another challenge, which would make the server move on again.
+#[test]
+fn a_challenge_that_comes_with_the_403s_is_the_handshake() {
+    let mut rng = TestRng::new(10);
+    let mut client = learned(&mut rng);
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut a, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    let (mut b, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    let (mut c, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+
+    // a's 403 comes back first, then the challenge b got, then c's 403.
+    let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Wait), "{action:?}");
+    let www = challenge("n2");
+    let action = respond(&mut client, &mut b, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).unwrap().contains(r#"nonce="n2""#));
+    let action = respond(&mut client, &mut c, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Wait), "{action:?}");
+    assert_eq!(client.poll_ready(), None);
+    let done = respond(&mut client, &mut b, &request, 200, None, &mut rng);
+    assert!(matches!(done, Action::Done));
+    let mut ready: Vec<u64> = core::iter::from_fn(|| client.poll_ready()).collect();
+    ready.sort_unstable();
+    assert_eq!(ready, [a.id(), c.id()]);
+    for exchange in [&mut a, &mut c] {
+        let header = sent(client.resume(exchange, &request, &mut rng), &request).unwrap();
+        assert!(header.contains(r#"nonce="n2""#), "{header}");
+    }
 }
 
 /// The request making the fresh handshake is abandoned: the next one refused with 403 takes
@@ -191,19 +232,19 @@ fn an_abandoned_handshake_is_taken_over() {
     let (mut b, action) = client.begin(&request, &mut rng);
     assert!(sent(action, &request).is_some());
     let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
-    assert_eq!(sent(action, &request), None);
-    let action = respond(&mut client, &mut b, &request, 403, None, &mut rng);
     assert!(matches!(action, Action::Wait), "{action:?}");
-    client.abandon(&mut a);
-    assert_eq!(client.poll_ready(), Some(b.id()));
-    let action = client.resume(&mut b, &request, &mut rng);
+    let action = respond(&mut client, &mut b, &request, 403, None, &mut rng);
+    assert_eq!(sent(action, &request), None, "b makes the handshake");
+    client.abandon(&mut b);
+    assert_eq!(client.poll_ready(), Some(a.id()));
+    let action = client.resume(&mut a, &request, &mut rng);
     assert_eq!(
         sent(action, &request),
         None,
-        "b fetches the challenge itself"
+        "a fetches the challenge itself"
     );
     let www = challenge("n2");
-    let action = respond(&mut client, &mut b, &request, 401, Some(&www), &mut rng);
+    let action = respond(&mut client, &mut a, &request, 401, Some(&www), &mut rng);
     assert!(sent(action, &request).unwrap().contains(r#"nonce="n2""#));
-    assert_eq!(b.extra_sends(), 2);
+    assert_eq!(a.extra_sends(), 2);
 }
