@@ -22,6 +22,8 @@ pub(crate) struct Sent {
     /// The `opaque` sent, to tell a server that forgot its record of the client (it renews
     /// the nonce with another opaque) from one whose nonce went stale.
     pub(crate) opaque: Option<Arc<str>>,
+    /// The space's count of fetched challenges with this send (see `DigestSpace::fetched`).
+    pub(crate) fetched: u64,
     /// The lane's send count with this send (see `Lane::sends`).
     pub(crate) lane_sends: u64,
     /// Whether other sends from the lane were in flight when this one went out.

@@ -873,9 +873,19 @@ impl Client {
         let Some(sent) = &state.sent else {
             return Action::Done;
         };
+        // Credentials that answered a challenge are refused for good, unless the client
+        // fetched another challenge of the space since (to open a lane, or by a request that
+        // stopped waiting): a server with one nonce per client moved on to that one.
+        let answered = state.answered_fresh || state.answered_stale;
+        let moved_on_by_us = self.parties[side]
+            .spaces
+            .get(sent.space)
+            .is_some_and(|space| match &space.kind {
+                SpaceKind::Digest(d) => d.fetched != sent.fetched,
+                SpaceKind::Basic => false,
+            });
         if sent.digest.is_none()
-            || state.answered_fresh
-            || state.answered_stale
+            || (answered && !moved_on_by_us)
             || state.forbidden
             || !may_send_again
         {
@@ -951,6 +961,10 @@ impl Client {
             && let SpaceKind::Digest(ds) = &mut space.kind
             && ds.continues(&params)
         {
+            if sent.is_none() {
+                // A challenge the client fetched without credentials.
+                ds.fetched = ds.fetched.wrapping_add(1);
+            }
             // A new nonce for the lane the refused send went on; or, for a request that went
             // without credentials, a new lane of an ordered space, the one lane of a shared one.
             let lane = match sent

@@ -19,6 +19,11 @@
 //!   keep requests concurrent. The number the server keeps for the client is learned: lanes
 //!   are opened while requests wait (a request sent without credentials fetches the
 //!   challenge of a new one), and the bound drops when the server forgets one.
+//!
+//! A lane whose nonce the server refused with 403 (a camera that moved on to another one) is
+//! dead: no request takes it, and it goes once its sends in flight are back, unless one of
+//! their answers brings a fresh challenge, which makes it live again. Such a server keeps
+//! one nonce per client: its space stays shared.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -169,6 +174,9 @@ pub(crate) struct DigestSpace {
     /// nonce per client, so a fresh challenge while requests overlap means it moved on, not
     /// that it orders counts, and opening lanes would only make it move on again.
     pub(crate) forbids: bool,
+    /// Challenges of the space fetched without credentials (wrapping): a 403 to credentials
+    /// sent before one of them may be the server moving on to its nonce.
+    pub(crate) fetched: u64,
     /// How many lanes the space may hold: the configured bound, lowered when the server
     /// forgets lanes, raised again after [`REGROW_AFTER`] accepted answers.
     ceiling: usize,
@@ -219,6 +227,7 @@ impl DigestSpace {
             ordered,
             always_ordered: ordered,
             forbids: false,
+            fetched: 0,
             ceiling: max_lanes,
             max_lanes,
             opening: None,
@@ -559,6 +568,7 @@ impl DigestSpace {
         self.accepted = old.accepted;
         self.ordered |= old.ordered;
         self.forbids |= old.forbids;
+        self.fetched = old.fetched.wrapping_add(1);
         self.ceiling = old.ceiling.min(self.max_lanes);
         self.epoch = old.epoch;
         // New ids, so that the answers to sends from the old lanes are not taken for answers

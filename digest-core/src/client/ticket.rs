@@ -214,6 +214,7 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
             lane: 0,
             nonce: None,
             opaque: None,
+            fetched: 0,
             lane_sends: 0,
             overlapped: false,
             digest: None,
@@ -267,6 +268,7 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
         lane: lane.id,
         nonce: Some(lane.nonce.clone()),
         opaque: lane.opaque.clone(),
+        fetched: d.fetched,
         lane_sends: lane.sends,
         overlapped,
         digest: Some(SentDigest {

@@ -4,7 +4,10 @@
 //!   knows no space of goes without credentials and *learns*: the requests to that origin
 //!   after it wait for what its challenge teaches, then go with credentials at once (one 401
 //!   for all of them, where each would otherwise fetch its own). The same holds for the
-//!   first count of a nonce just learned, and for a request that opens a lane.
+//!   first count of a nonce just learned, and for a request that opens a lane or makes a
+//!   fresh handshake after a 403 (none starts while sends with the refused nonce are still in
+//!   flight: a server that moved on challenges one of them, and that challenge is the
+//!   handshake).
 //! - **Order where the server needs it.** In an ordered space (see `protection_space`), a
 //!   request waits for a free lane, or opens one while the space holds fewer than its bound.
 //!
@@ -120,47 +123,7 @@ impl Queue {
             }
         }
     }
-}
 
-/// What the client knows of an origin it has no space of yet: the request learning it, or
-/// that it answered a request without a challenge (it needs no single flight then).
-#[derive(Debug, Clone)]
-pub(crate) struct Learning {
-    origin: Origin,
-    leader: Option<u64>,
-    open: bool,
-}
-
-/// The learning records a side keeps at most (one per origin in scope it went to).
-const MAX_LEARNING: usize = 64;
-
-/// How a learner's role ended.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Learned {
-    /// Its challenge made (or renewed) this space.
-    Space(u64),
-    /// The origin answered without a challenge.
-    Open,
-    /// It failed or was abandoned before learning anything.
-    Nothing,
-}
-
-/// What one side of a send is to carry, decided before anything is spent.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Plan {
-    /// No credentials, and no role.
-    Nothing,
-    /// Credentials from this lane (index; 0 for a Basic space) of this space.
-    Lane(u64, usize),
-    /// No credentials: fetch a challenge for a new lane of this space.
-    Open(u64),
-    /// No credentials: learn the origin, the requests after it waiting.
-    Learn,
-    /// Wait.
-    Wait(On),
-}
-
-impl Queue {
     /// The next woken exchange, by id.
     pub(crate) fn pop_ready(&mut self) -> Option<u64> {
         self.ready.pop_front()
@@ -213,6 +176,44 @@ impl Queue {
             }
         }
     }
+}
+
+/// What the client knows of an origin it has no space of yet: the request learning it, or
+/// that it answered a request without a challenge (it needs no single flight then).
+#[derive(Debug, Clone)]
+pub(crate) struct Learning {
+    origin: Origin,
+    leader: Option<u64>,
+    open: bool,
+}
+
+/// The learning records a side keeps at most (one per origin in scope it went to).
+const MAX_LEARNING: usize = 64;
+
+/// How a learner's role ended.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Learned {
+    /// Its challenge made (or renewed) this space.
+    Space(u64),
+    /// The origin answered without a challenge.
+    Open,
+    /// It failed or was abandoned before learning anything.
+    Nothing,
+}
+
+/// What one side of a send is to carry, decided before anything is spent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Plan {
+    /// No credentials, and no role.
+    Nothing,
+    /// Credentials from this lane (index; 0 for a Basic space) of this space.
+    Lane(u64, usize),
+    /// No credentials: fetch a challenge for a new lane of this space.
+    Open(u64),
+    /// No credentials: learn the origin, the requests after it waiting.
+    Learn,
+    /// Wait.
+    Wait(On),
 }
 
 /// Decides one side of the next send of request `exchange` to `origin` (`path`: the target's

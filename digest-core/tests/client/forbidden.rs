@@ -248,3 +248,35 @@ fn an_abandoned_handshake_is_taken_over() {
     assert!(sent(action, &request).unwrap().contains(r#"nonce="n2""#));
     assert_eq!(a.extra_sends(), 2);
 }
+
+/// A 403 to an answer is not final when the client itself fetched another challenge of the
+/// space since: a server with one nonce per client moved on to that one. The request goes
+/// again with it, within the bound.
+#[test]
+fn a_403_to_an_answer_after_the_client_fetched_another_challenge_goes_again() {
+    let mut rng = TestRng::new(11);
+    let mut client = learned(&mut rng);
+    let request = Request::new("GET", "/ISAPI/status", ORIGIN);
+    let (mut a, action) = client.begin(&request, &mut rng);
+    assert!(sent(action, &request).is_some());
+    // The server moved on by itself: a fresh challenge, answered.
+    let www = challenge("n2");
+    let action = respond(&mut client, &mut a, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).unwrap().contains(r#"nonce="n2""#));
+    // Another request, tired of waiting for a's answer, fetches a challenge of its own.
+    let (mut b, action) = client.begin(&request, &mut rng);
+    assert!(matches!(action, Action::Wait));
+    let action = client.give_up_waiting(&mut b, &request, &mut rng);
+    assert_eq!(sent(action, &request), None);
+    let www = challenge("n3");
+    let action = respond(&mut client, &mut b, &request, 401, Some(&www), &mut rng);
+    assert!(sent(action, &request).unwrap().contains(r#"nonce="n3""#));
+    // The server moved on to n3: a's answer with n2 is refused. It goes again, with n3.
+    let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
+    let header = sent(action, &request).expect("a goes again");
+    assert!(header.contains(r#"nonce="n3""#), "{header}");
+    assert_eq!(a.extra_sends(), 2);
+    // Refused once more: that is final.
+    let action = respond(&mut client, &mut a, &request, 403, None, &mut rng);
+    assert!(matches!(action, Action::Done), "{action:?}");
+}
