@@ -752,7 +752,9 @@ impl Client {
             return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
         }
         // A fresh challenge to credentials the server accepted before, sent while others
-        // were in flight on their nonce: the server checks counts strictly, and the requests
+        // were in flight on their nonce, and refused although its count was close to the
+        // newest one sent (a server that accepts counts in any order within a window refuses
+        // only counts far behind): the server checks counts strictly, and the requests
         // overtook each other. From now on they go one after another.
         let out_of_order = !is_stale_answer
             && self.config.strict == Strict::Learned
@@ -765,6 +767,12 @@ impl Client {
                             d.accepted
                                 && !d.forbids
                                 && d.overlapped(sent.lane, sent.overlapped, sent.lane_sends)
+                                && match (&sent.nonce, &sent.digest) {
+                                    (Some(nonce), Some(digest)) => {
+                                        d.refused_near_newest(sent.lane, nonce, digest.nc.get())
+                                    }
+                                    _ => false,
+                                }
                         }
                         SpaceKind::Basic => false,
                     })

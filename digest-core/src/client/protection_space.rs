@@ -607,6 +607,17 @@ impl DigestSpace {
                 .is_some_and(|l| l.sends != lane_sends)
     }
 
+    /// Whether a refused send on lane `lane` (by id) with `nonce` and count `nc` was fewer
+    /// than [`COUNT_WINDOW`] behind the newest count sent with that nonce (which the lane
+    /// still holds): a server that accepts counts in any
+    /// order within a window refuses only counts further behind, a strict one any count that
+    /// is not the one it expects.
+    pub(crate) fn refused_near_newest(&self, lane: u32, nonce: &Nonce, nc: u32) -> bool {
+        self.lane_index(lane)
+            .and_then(|i| self.lanes.get(i))
+            .is_some_and(|l| l.nonce == *nonce && l.nc.saturating_sub(nc) < COUNT_WINDOW)
+    }
+
     /// Judges a refusal of credentials the client will not answer again: `true` when the
     /// server had accepted the space's credentials before and the refused send
     /// [overlapped](Self::overlapped) another: a race a strict server loses
@@ -661,6 +672,10 @@ pub(crate) enum Name {
         charset_utf8: bool,
     },
 }
+
+/// The window of counts a server that accepts them in any order is taken to keep: a refusal
+/// of a count this far behind the newest one is the window's, not a strict server's.
+pub(crate) const COUNT_WINDOW: u32 = 64;
 
 /// How many earlier nonces a space remembers the counts of.
 pub(crate) const NONCE_HISTORY: usize = 16;

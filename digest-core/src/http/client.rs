@@ -262,6 +262,10 @@ impl Next {
     }
 }
 
+/// The future of [`DigestClient::wait`].
+pub type Wait<'a> =
+    core::pin::Pin<std::boxed::Box<dyn core::future::Future<Output = Next> + Send + 'a>>;
+
 /// Waits for whichever comes first; `true` for the listener.
 async fn notified_before(listener: &mut EventListener, delay: &mut futures_timer::Delay) -> bool {
     use core::future::Future as _;
@@ -324,12 +328,14 @@ impl DigestClient {
         let action = step(&mut inner.client, exchange, request);
         if matches!(action, Action::Wait) {
             inner.parked.entry(exchange.id()).or_default().ready = false;
-        } else {
+        } else if !inner.parked.is_empty() {
             inner.parked.remove(&exchange.id());
         }
         let woken = inner.drain_ready();
         drop(inner);
-        notify(woken);
+        if !woken.is_empty() {
+            notify(woken);
+        }
         match action {
             Action::Send(ticket) => match ticket.sign(request) {
                 Ok(headers) => Next::Send(headers, ()),
@@ -580,7 +586,14 @@ impl DigestClient {
     /// or for at most [`max_wait`](crate::client::ClientConfig::max_wait), and returns the
     /// next step (never `Wait`). `body` as for [`respond`](Self::respond). Dropping the
     /// future leaves the call waiting; dropping the call abandons it.
-    pub async fn wait(&self, call: &mut Call, body: BodySource<'_>) -> Next {
+    ///
+    /// The future is boxed, so that the adapters' own futures stay small on the path that
+    /// does not wait.
+    pub fn wait<'a>(&'a self, call: &'a mut Call, body: BodySource<'a>) -> Wait<'a> {
+        std::boxed::Box::pin(self.wait_unboxed(call, body))
+    }
+
+    async fn wait_unboxed(&self, call: &mut Call, body: BodySource<'_>) -> Next {
         let mut delay: Option<futures_timer::Delay> = None;
         loop {
             match self.turn(call, body) {

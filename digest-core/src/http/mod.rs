@@ -6,7 +6,7 @@ mod client;
 mod convert;
 mod error;
 
-pub use client::{Call, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next};
+pub use client::{Call, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, Wait};
 pub use convert::{
     AUTHENTICATION_INFO, PROXY_AUTHENTICATION_INFO, ResponseFields, Route, absolute_target,
     challenge_fields, challenge_header, credentials_header, info_header, origin_of,
