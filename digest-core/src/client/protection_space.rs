@@ -282,7 +282,10 @@ impl DigestSpace {
             }
             return Turn::Wait;
         }
-        match self.shared_lane().map(|i| (i, &self.lanes[i])) {
+        match self
+            .shared_lane()
+            .and_then(|i| self.lanes.get(i).map(|l| (i, l)))
+        {
             Some((_, l)) if l.first.is_some_and(|f| f != exchange) || l.reserved.is_some() => {
                 Turn::Wait
             }
