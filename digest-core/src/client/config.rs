@@ -57,7 +57,9 @@ pub struct ClientConfig {
 pub enum Strict {
     /// Take the server as strict once it shows it is: it rotates nonces with every answer
     /// (a `nextnonce` in the answer to a nonce's first count), or it refused credentials it
-    /// had accepted while requests overlapped. The default.
+    /// had accepted while requests overlapped, with a count close to the newest one sent (a
+    /// server that accepts counts in any order within a window refuses only counts far
+    /// behind). The default.
     #[default]
     Learned,
     /// Take every server as strict, from the first request.
