@@ -607,7 +607,11 @@ impl Client {
         rng: &mut R,
     ) -> Action {
         exchange.resend = Some(side);
-        exchange.sides[side].sent = None;
+        // The send these records are of was answered: the next send makes its own, on both
+        // sides (and an exchange abandoned while it waits has nothing in flight to count).
+        for side in Side::BOTH {
+            exchange.sides[side].sent = None;
+        }
         self.start(exchange, request, rng, false)
     }
 
