@@ -195,29 +195,29 @@ fn our_server() -> Server {
 /// client entry, six entries, a `nextnonce` on every answer (3 s nonces).
 fn strict_mod_auth_digest() -> Server {
     let server = strict::ModAuthDigestSpec::new().start();
-    let (open, protected) = (server.url("/open/index.html"), server.url("/snapshot"));
-    let server = Arc::new(server);
-    let counted = Arc::clone(&server);
-    Server {
-        open,
-        protected,
-        answered: Box::new(move || counted.requests()),
-        concurrency: &[CONCURRENCY, STRICT_CONCURRENCY],
-        _keep: Some(Box::new(server)),
-    }
+    hermetic(server.url(""), server, strict::ModAuthDigest::requests)
 }
 
 /// The hermetic camera (`httpdigest_tests::strict`): one nonce per client, 403 to the one
 /// before.
 fn strict_camera() -> Server {
     let server = strict::CameraSpec::new().start();
-    let (open, protected) = (server.url("/open/index.html"), server.url("/snapshot"));
+    hermetic(server.url(""), server, strict::Camera::requests)
+}
+
+/// A hermetic strict server at `origin`, its requests counted by `requests`: its open path
+/// and a protected one, measured 16 and 64 at a time.
+fn hermetic<S: Send + Sync + 'static>(
+    origin: String,
+    server: S,
+    requests: fn(&S) -> u64,
+) -> Server {
     let server = Arc::new(server);
     let counted = Arc::clone(&server);
     Server {
-        open,
-        protected,
-        answered: Box::new(move || counted.requests()),
+        open: format!("{origin}{}index.html", strict::OPEN),
+        protected: format!("{origin}/snapshot"),
+        answered: Box::new(move || requests(&counted)),
         concurrency: &[CONCURRENCY, STRICT_CONCURRENCY],
         _keep: Some(Box::new(server)),
     }

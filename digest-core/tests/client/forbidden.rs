@@ -4,9 +4,10 @@
 //! credentials, and answers the challenge that comes); a 403 to credentials that answered a
 //! challenge is final, and so is a 403 to a request that sent none.
 
-use httpdigest::client::{Action, Client, Exchange, Request, Response};
+use httpdigest::client::{Action, Client, Request};
 use httpdigest::{DigestCredentials, OriginRef, Scheme};
 
+use crate::by_hand::{respond, sent};
 use crate::common::TestRng;
 
 const ORIGIN: OriginRef<'static> = OriginRef {
@@ -17,30 +18,6 @@ const ORIGIN: OriginRef<'static> = OriginRef {
 
 fn challenge(nonce: &str) -> String {
     format!(r#"Digest realm="nvr", nonce="{nonce}", qop="auth", algorithm=MD5"#)
-}
-
-/// What `action` sends: the origin's `Authorization`, if any (panics unless a send).
-fn sent(action: Action, request: &Request<'_>) -> Option<String> {
-    let Action::Send(ticket) = action else {
-        panic!("expected a send, got {action:?}");
-    };
-    ticket.sign(request).unwrap().authorization
-}
-
-fn respond(
-    client: &mut Client,
-    exchange: &mut Exchange,
-    request: &Request<'_>,
-    status: u16,
-    www: Option<&str>,
-    rng: &mut TestRng,
-) -> Action {
-    let fields: Vec<&[u8]> = www.map(str::as_bytes).into_iter().collect();
-    let response = Response {
-        www_authenticate: &fields,
-        ..Response::new(status)
-    };
-    client.handle_response(exchange, request, &response, rng)
 }
 
 /// A client that learned the space with nonce `n1`.

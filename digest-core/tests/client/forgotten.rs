@@ -4,9 +4,10 @@
 //! too before the answer arrives, the request answers once more, within the bound on sends.
 //! A nonce that goes stale twice with the same opaque is answered once only.
 
-use httpdigest::client::{Action, Client, Exchange, Failure, Request, Response};
+use httpdigest::client::{Action, Client, Exchange, Failure, Request};
 use httpdigest::{OriginRef, Scheme};
 
+use crate::by_hand::{respond, sent};
 use crate::common::TestRng;
 
 const ORIGIN: OriginRef<'static> = OriginRef {
@@ -22,29 +23,6 @@ fn challenge(nonce: &str, opaque: &str, stale: bool) -> String {
     )
 }
 
-fn respond(
-    client: &mut Client,
-    exchange: &mut Exchange,
-    request: &Request<'_>,
-    status: u16,
-    www: Option<&str>,
-    rng: &mut TestRng,
-) -> Action {
-    let fields: Vec<&[u8]> = www.map(str::as_bytes).into_iter().collect();
-    let response = Response {
-        www_authenticate: &fields,
-        ..Response::new(status)
-    };
-    client.handle_response(exchange, request, &response, rng)
-}
-
-fn header(action: Action, request: &Request<'_>) -> String {
-    let Action::Send(ticket) = action else {
-        panic!("expected a send, got {action:?}");
-    };
-    ticket.sign(request).unwrap().authorization.unwrap()
-}
-
 /// A client whose space was accepted with opaque "1", and a request sent preemptively.
 fn preemptive(rng: &mut TestRng) -> (Client, Exchange, Request<'static>) {
     let mut client = Client::with_password("alice", "s3cret");
@@ -55,7 +33,7 @@ fn preemptive(rng: &mut TestRng) -> (Client, Exchange, Request<'static>) {
     let done = respond(&mut client, &mut exchange, &request, 200, None, rng);
     assert!(matches!(done, Action::Done));
     let (exchange, action) = client.begin(&request, rng);
-    assert!(header(action, &request).contains(r#"opaque="1""#));
+    assert!(sent(action, &request).unwrap().contains(r#"opaque="1""#));
     (client, exchange, request)
 }
 
@@ -72,7 +50,7 @@ fn a_record_collected_twice_is_answered_twice_within_the_bound() {
         Some(&www),
         &mut rng,
     );
-    assert!(header(action, &request).contains(r#"opaque="2""#));
+    assert!(sent(action, &request).unwrap().contains(r#"opaque="2""#));
     let www = challenge("n3", "3", true);
     let action = respond(
         &mut client,
@@ -82,7 +60,7 @@ fn a_record_collected_twice_is_answered_twice_within_the_bound() {
         Some(&www),
         &mut rng,
     );
-    let answer = header(action, &request);
+    let answer = sent(action, &request).unwrap();
     assert!(
         answer.contains(r#"opaque="3""#) && answer.contains(r#"nonce="n3""#),
         "{answer}"
@@ -117,7 +95,7 @@ fn a_nonce_stale_twice_with_the_same_record_is_answered_once() {
         Some(&www),
         &mut rng,
     );
-    assert!(header(action, &request).contains(r#"nonce="n2""#));
+    assert!(sent(action, &request).unwrap().contains(r#"nonce="n2""#));
     let www = challenge("n3", "1", true);
     let action = respond(
         &mut client,

@@ -27,6 +27,7 @@ mod common;
 
 mod auth_int;
 mod basic;
+mod by_hand;
 mod flow;
 mod forbidden;
 mod forgotten;
