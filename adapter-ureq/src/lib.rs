@@ -54,7 +54,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use httpdigest::client::{AuthHeaders, BuildError, Client, Reviewed};
+use httpdigest::client::{AuthHeaders, BuildError, Client, FieldValue, Reviewed};
 use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
@@ -138,7 +138,7 @@ impl DigestAgent {
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self::from_parts(
             ureq::Agent::new_with_defaults(),
-            DigestClient::new(Client::with_password(username, password)),
+            Client::with_password(username, password),
             None,
             DEFAULT_MAX_BUFFERED_BODY,
             None,
@@ -153,15 +153,18 @@ impl DigestAgent {
 
     fn from_parts(
         agent: ureq::Agent,
-        engine: DigestClient,
+        mut client: Client,
         proxy: Option<Proxy>,
         max_buffered_body: usize,
         observer: Option<Box<Observer>>,
     ) -> Self {
+        // ureq puts nothing but visible ASCII in a header: a name outside ASCII goes as
+        // `username*` or `userhash` where the challenge allows.
+        client.set_ascii_only_headers(true);
         Self {
             inner: Arc::new(Inner {
                 agent,
-                engine,
+                engine: DigestClient::new(client),
                 proxy,
                 max_buffered_body,
                 observer,
@@ -355,14 +358,17 @@ impl DigestAgent {
             .body(())?;
         *request.headers_mut() = headers.clone();
         // ureq checks `Authorization` (only) for visible ASCII; say why plainly.
-        if auth.authorization.as_deref().is_some_and(|v| !v.is_ascii()) {
+        if auth.authorization.as_ref().is_some_and(|v| !v.is_ascii()) {
             return Err(Error::NonAsciiAuthorization);
         }
         self.observe(&Event::Request {
             method,
             uri,
-            authorization: auth.authorization.as_deref(),
-            proxy_authorization: auth.proxy_authorization.as_deref(),
+            authorization: auth.authorization.as_ref().and_then(FieldValue::to_str),
+            proxy_authorization: auth
+                .proxy_authorization
+                .as_ref()
+                .and_then(FieldValue::to_str),
         });
         put_auth_headers(request.headers_mut(), auth).map_err(http::Error::from)?;
         let response = match body {
@@ -592,7 +598,7 @@ impl DigestAgentBuilder {
         };
         Ok(DigestAgent::from_parts(
             agent,
-            DigestClient::new(client),
+            client,
             proxy,
             self.max_buffered_body.unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
             self.observer,

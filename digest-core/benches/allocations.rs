@@ -101,7 +101,7 @@ fn main() {
 
         let mut server = ours::Server::new(algorithm);
         let mut client = ours::client_of(&mut server);
-        let authorization = client.respond();
+        let authorization = client.respond().to_str().unwrap().to_owned();
         row(
             "verify",
             [

@@ -25,8 +25,8 @@
 //! users.insert("alice", "s3cret");
 //! let counts = MemoryNonceCounts::new(10_000, 300);
 //! let now = 1_700_000_000; // seconds, from the caller's clock
-//! let serve = |authorization: Option<&str>, rng: &mut ThreadRng| {
-//!     let request = ServerRequest { method: "GET", target: "/status", authorization: authorization.map(str::as_bytes), body: None };
+//! let serve = |authorization: Option<&[u8]>, rng: &mut ThreadRng| {
+//!     let request = ServerRequest { method: "GET", target: "/status", authorization, body: None };
 //!     match verifier.verify(&request, now, &users, &counts, rng) {
 //!         Ok(ok) => (200, Vec::new(), Some(ok.authentication_info)),
 //!         Err(refused) => (refused.status(), verifier.challenges(now, refused.stale(), rng).unwrap(), None),
@@ -42,7 +42,8 @@
 //! let (mut exchange, Action::Send(ticket)) = client.begin(&request, &mut rng) else { unreachable!() };
 //! let mut headers = ticket.sign(&request)?;
 //! let status = loop {
-//!     let (status, challenges, info) = serve(headers.authorization.as_deref(), &mut rng);
+//!     // The header's bytes: text, but for a user name sent in ISO-8859-1.
+//!     let (status, challenges, info) = serve(headers.authorization.as_ref().map(|v| v.as_bytes()), &mut rng);
 //!     let fields: Vec<&[u8]> = challenges.iter().map(|c| c.as_bytes()).collect();
 //!     let info = info.as_deref().map(str::as_bytes);
 //!     let response = Response { www_authenticate: &fields, authentication_info: info, ..Response::new(status) };
@@ -144,8 +145,8 @@ pub use digest::HexDigest;
 pub use error::{FormatError, Found, ParseError, ParseErrorKind};
 pub use header::{
     AuthenticationInfo, AuthenticationInfoParams, Challenge, ChallengeParams, Challenges,
-    CredentialsParams, DigestChallenge, DigestChallenges, DigestCredentials, Domain, Limits, Param,
-    ParamValue, Params, Username, UsernameParam,
+    CredentialsParams, DigestChallenge, DigestChallenges, DigestCredentials, Domain, FieldValue,
+    Limits, Param, ParamValue, Params, Username, UsernameParam,
 };
 pub use nonce_count::NonceCount;
 pub use origin::{Origin, OriginRef, Scheme};

@@ -85,8 +85,9 @@ impl QopOptions {
     }
 
     /// Parses a `qop-options` list (`auth, auth-int`, RFC 7616 §3.3): tokens separated by
-    /// commas with optional whitespace. Unknown tokens are skipped. `None` when an element is
-    /// not a token or the list has no element at all.
+    /// commas with optional whitespace. Unknown tokens are skipped. An empty list (`qop=""`,
+    /// which some servers write for "no qop") is the empty set. `None` when an element is not
+    /// a token.
     pub fn parse(list: &[u8]) -> Option<QopOptions> {
         // The lists servers send, spelled the usual way.
         match list {
@@ -96,7 +97,6 @@ impl QopOptions {
             _ => {}
         }
         let mut set = QopOptions::NONE;
-        let mut elements = 0usize;
         for element in list.split(|&b| b == b',') {
             let element = element.trim_ascii();
             if element.is_empty() {
@@ -105,12 +105,11 @@ impl QopOptions {
             if !crate::header::chars::all_tchar(element) {
                 return None;
             }
-            elements += 1;
             if let Some(q) = Qop::from_token(element) {
                 set = set.with(q);
             }
         }
-        (elements > 0).then_some(set)
+        Some(set)
     }
 }
 
@@ -125,8 +124,8 @@ mod tests {
         assert_eq!(QopOptions::parse(b"auth-int,auth"), Some(QopOptions::BOTH));
         assert_eq!(QopOptions::parse(b" AUTH ,, "), Some(QopOptions::AUTH));
         assert_eq!(QopOptions::parse(b"auth-conf"), Some(QopOptions::NONE));
-        assert_eq!(QopOptions::parse(b""), None);
-        assert_eq!(QopOptions::parse(b" , "), None);
+        assert_eq!(QopOptions::parse(b""), Some(QopOptions::NONE));
+        assert_eq!(QopOptions::parse(b" , "), Some(QopOptions::NONE));
         assert_eq!(QopOptions::parse(b"auth;x"), None);
         assert_eq!(
             QopOptions::BOTH.iter().collect::<Vec<_>>(),

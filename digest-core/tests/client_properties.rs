@@ -1,6 +1,8 @@
-//! Property tests of the client state machine: whatever the server answers, a request is sent
-//! at most twice more; nonce counts increase strictly per nonce across any interleaving of
-//! requests; nothing derived from the credentials goes to an origin outside the scope.
+//! Property tests of the client state machine: whatever the server answers (cookies, 400s,
+//! refusals of a non-ASCII name in any of its forms included), a request is sent at most
+//! twice more; nonce counts increase strictly per nonce across any interleaving of requests;
+//! nothing derived from the credentials goes to an origin outside the scope, and the cookies
+//! of one request's challenges go with that request's answers only.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -15,8 +17,8 @@ use std::collections::HashMap;
 
 use httpdigest::DigestCredentials;
 use httpdigest::client::{
-    Action, AuthHeaders, BasicPolicy, Client, ClientConfig, Credentials, Exchange, Request,
-    Response,
+    Action, AuthHeaders, BasicPolicy, Client, ClientConfig, Credentials, Exchange, FieldValue,
+    NameForm, Request, Response,
 };
 use httpdigest::{OriginRef, Scheme};
 use proptest::prelude::*;
@@ -89,12 +91,13 @@ struct ServerReply {
     www: Vec<String>,
     proxy: Vec<String>,
     info: Option<String>,
+    set_cookie: Vec<String>,
     from_other_origin: bool,
 }
 
 fn server_reply() -> impl Strategy<Value = ServerReply> {
     (
-        prop::sample::select(vec![200u16, 401, 401, 401, 407, 407, 500, 302]),
+        prop::sample::select(vec![200u16, 401, 401, 401, 407, 407, 500, 302, 400, 403]),
         prop::collection::vec(challenge_field(), 0..3),
         prop::collection::vec(challenge_field(), 0..3),
         prop::option::of(prop_oneof![
@@ -102,17 +105,31 @@ fn server_reply() -> impl Strategy<Value = ServerReply> {
             Just(r#"nextnonce="n3""#.to_owned()),
             "[ -~]{0,30}",
         ]),
+        prop::collection::vec(set_cookie(), 0..3),
         prop::bool::weighted(0.1),
     )
         .prop_map(
-            |(status, www, proxy, info, from_other_origin)| ServerReply {
+            |(status, www, proxy, info, set_cookie, from_other_origin)| ServerReply {
                 status,
                 www,
                 proxy,
                 info,
+                set_cookie,
                 from_other_origin,
             },
         )
+}
+
+/// `Set-Cookie` fields, well-formed or not.
+fn set_cookie() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => ("[a-c]", "[a-z0-9]{0,8}", prop::sample::select(vec![
+            "", "; Path=/", "; Path=/x", "; Secure", "; Max-Age=0", "; Domain=b.test",
+            "; HttpOnly; SameSite=Lax",
+        ]))
+            .prop_map(|(n, v, a)| format!("{n}={v}{a}")),
+        1 => "[ -~]{0,20}",
+    ]
 }
 
 fn config() -> impl Strategy<Value = ClientConfig> {
@@ -120,14 +137,29 @@ fn config() -> impl Strategy<Value = ClientConfig> {
         prop::bool::ANY,
         prop::bool::ANY,
         prop::sample::select(vec![BasicPolicy::Never, BasicPolicy::Always]),
+        prop::sample::select(vec![
+            None,
+            Some(NameForm::Utf8),
+            Some(NameForm::Extended),
+            Some(NameForm::Latin1OnWire),
+            Some(NameForm::Latin1),
+            Some(NameForm::Userhash),
+        ]),
+        prop::bool::ANY,
+        prop::bool::ANY,
     )
-        .prop_map(|(preemptive, mutual, basic)| {
-            let mut c = ClientConfig::default();
-            c.preemptive = preemptive;
-            c.require_mutual_auth = mutual;
-            c.basic = basic;
-            c
-        })
+        .prop_map(
+            |(preemptive, mutual, basic, name_form, ascii_only, rfc2069)| {
+                let mut c = ClientConfig::default();
+                c.preemptive = preemptive;
+                c.require_mutual_auth = mutual;
+                c.basic = basic;
+                c.name_form = name_form;
+                c.ascii_only_headers = ascii_only;
+                c.rfc2069 = rfc2069;
+                c
+            },
+        )
 }
 
 /// Drives one request through `replies`, returning the number of extra sends and every
@@ -151,12 +183,14 @@ fn drive(
     for reply in replies {
         let www: Vec<&[u8]> = reply.www.iter().map(|s| s.as_bytes()).collect();
         let proxy: Vec<&[u8]> = reply.proxy.iter().map(|s| s.as_bytes()).collect();
+        let set_cookie: Vec<&[u8]> = reply.set_cookie.iter().map(|s| s.as_bytes()).collect();
         let response = Response {
             status: reply.status,
             www_authenticate: &www,
             proxy_authenticate: &proxy,
             authentication_info: reply.info.as_deref().map(str::as_bytes),
             proxy_authentication_info: None,
+            set_cookie: &set_cookie,
             origin: reply.from_other_origin.then_some(OTHER),
         };
         let mut action = client.handle_response(&mut exchange, request, &response, rng);
@@ -192,10 +226,11 @@ proptest! {
         use_proxy in prop::bool::ANY,
         to_other in prop::bool::ANY,
         body in prop::option::of(prop::collection::vec(any::<u8>(), 0..16)),
+        name in prop::sample::select(vec!["user", "J\u{e4}s\u{f8}n Doe", "\u{5f20}\u{4f1f}"]),
     ) {
         let mut rng = TestRng::new(seed);
         let mut client = Client::builder()
-            .credentials(Credentials::new("user", "pw"))
+            .credentials(Credentials::new(name, "pw"))
             .proxy("http://proxy.test:3128")
             .proxy_credentials(Credentials::new("puser", "ppw"))
             .config(config)
@@ -217,12 +252,27 @@ proptest! {
         };
         let (extra, sent) = drive(&mut client, &request, &replies, &mut rng);
         prop_assert!(extra <= 2, "{} extra sends", extra);
+        // The cookies a send carries were set by this request's challenges (none before
+        // its first answer), never by another request's.
+        let set: Vec<String> = replies.iter().flat_map(|r| r.set_cookie.clone()).collect();
+        prop_assert!(sent[0].cookies.is_empty());
         for headers in &sent {
             if to_other {
                 prop_assert!(headers.authorization.is_none(), "credentials sent out of scope");
             }
             if !use_proxy {
                 prop_assert!(headers.proxy_authorization.is_none());
+            }
+            for (name, value) in headers.cookies.iter() {
+                let pair = format!("{name}={value}");
+                prop_assert!(
+                    set.iter().any(|s| s.starts_with(&pair)),
+                    "cookie {} was not set by this request's challenges", pair
+                );
+            }
+            // No value carries a control character.
+            for value in [&headers.authorization, &headers.proxy_authorization].into_iter().flatten() {
+                prop_assert!(!value.as_bytes().iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f));
             }
         }
     }
@@ -267,7 +317,7 @@ proptest! {
             &mut rng,
         );
         let Action::Send(t) = first else { panic!("expected a send, got {first:?}") };
-        let mut produced: Vec<String> = vec![t.sign(&request).unwrap().authorization.unwrap()];
+        let mut produced: Vec<FieldValue> = vec![t.sign(&request).unwrap().authorization.unwrap()];
         let mut open: std::collections::VecDeque<Exchange> = std::collections::VecDeque::new();
         open.push_back(ex);
         let mut waiting: Vec<Exchange> = Vec::new();

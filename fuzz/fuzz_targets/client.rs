@@ -5,10 +5,11 @@
 //!
 //! | line | operation |
 //! |---|---|
-//! | `c` + 12 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no), strict servers (learned, always, never), lanes per space (1 to 4) |
+//! | `c` + 14 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no), strict servers (learned, always, never), lanes per space (1 to 4), the user name and its form (ASCII; non-ASCII by dialect, over an ASCII-only transport, or fixed to each form), RFC 2069 answers refused |
 //! | `b` + origin, proxy, method, body digits, then the target | begin a request |
 //! | `w` / `p` + value | a `WWW-Authenticate` / `Proxy-Authenticate` field for the next response |
 //! | `i` / `j` + value | its `Authentication-Info` / `Proxy-Authentication-Info` |
+//! | `k` + value | a `Set-Cookie` field for it |
 //! | `o` + digit | the origin that answered it (a redirect followed below the client) |
 //! | `r` + exchange, status digits, or a status number after them | deliver it |
 //! | `v` + exchange | review the pending response (diagnostics) |
@@ -22,7 +23,9 @@
 //! - `Authorization` only to origins in the scope, and only when the origin that answered is
 //!   in it too; `Proxy-Authorization` only to the proxy the proxy credentials were first used
 //!   with; Basic only where the policy allows it;
-//! - Digest credentials name the right user for their side and the request's target;
+//! - Digest credentials name the right user for their side (in whichever form) and the
+//!   request's target (its origin-form in the origin's credentials through a proxy);
+//! - the cookies a send carries were set by the responses to that request, none other;
 //! - a finished exchange stays finished: no more sends;
 //! - a waiting exchange sends nothing until it is taken up; only waiting exchanges are named
 //!   ready; giving up a wait never waits;
@@ -31,14 +34,16 @@
 
 use httpdigest::client::{
     Action, AuthHeaders, BasicPolicy, BodySource, Client, ClientConfig, Credentials, Exchange,
-    Request, Response, SelectionOrder, Strict, Ticket,
+    NameForm, Request, Response, SelectionOrder, Strict, Ticket,
 };
-use httpdigest::{Algorithm, DigestCredentials, digest};
+use httpdigest::{Algorithm, DigestCredentials, FieldValue, digest};
 use httpdigest::{Origin, OriginRef, Scheme};
 use httpdigest_fuzz::{FuzzRng, Ops};
 use libfuzzer_sys::fuzz_target;
 
 const USER: &str = "Mufasa";
+/// The non-ASCII user, within ISO-8859-1.
+const JASON: &str = "J\u{e4}s\u{f8}n Doe";
 const PASSWORD: &str = "Circle of Life";
 const PROXY_USER: &str = "proxy-user";
 const PROXY_PASSWORD: &str = "proxy password";
@@ -105,6 +110,10 @@ struct Setup {
     strict: usize,
     /// Lanes per space, less one.
     lanes: usize,
+    /// 0: the ASCII user; 1: the non-ASCII one by dialect; 2: the same over an ASCII-only
+    /// transport; 3 to 7: the non-ASCII one with the form fixed.
+    name: usize,
+    no_rfc2069: bool,
 }
 
 impl Setup {
@@ -114,6 +123,10 @@ impl Setup {
             BasicPolicy::HttpsOnly,
             BasicPolicy::Always,
         ][self.basic]
+    }
+
+    fn user(&self) -> &'static str {
+        if self.name == 0 { USER } else { JASON }
     }
 
     /// Whether the client has proxy credentials: a proxy-only client always does.
@@ -133,7 +146,18 @@ impl Setup {
                 SelectionOrder::Strongest
             })
             .with_strict([Strict::Learned, Strict::Always, Strict::Never][self.strict])
-            .with_max_lanes(self.lanes + 1);
+            .with_max_lanes(self.lanes + 1)
+            .with_rfc2069(!self.no_rfc2069);
+        let forms = [
+            NameForm::Utf8,
+            NameForm::Extended,
+            NameForm::Latin1OnWire,
+            NameForm::Latin1,
+            NameForm::Userhash,
+        ];
+        if let Some(&form) = self.name.checked_sub(3).and_then(|i| forms.get(i)) {
+            config = config.with_name_form(form);
+        }
         if let Some(&min) = [None, Some(Algorithm::Md5), Some(Algorithm::Sha256)]
             .get(self.min_algorithm)
             .and_then(Option::as_ref)
@@ -150,11 +174,12 @@ impl Setup {
             config = config.with_max_protection_spaces(self.capacity);
         }
         let mut builder = Client::builder().config(config);
+        let user = self.user();
         builder = match self.origin_credentials {
-            0 => builder.credentials(Credentials::new(USER, PASSWORD)),
+            0 => builder.credentials(Credentials::new(user, PASSWORD)),
             1 => {
-                let ha1 = digest::ha1(Algorithm::Md5, USER.as_bytes(), b"r", PASSWORD.as_bytes());
-                builder.credentials(Credentials::with_ha1(USER, "r", Algorithm::Md5, ha1))
+                let ha1 = digest::ha1(Algorithm::Md5, user.as_bytes(), b"r", PASSWORD.as_bytes());
+                builder.credentials(Credentials::with_ha1(user, "r", Algorithm::Md5, ha1))
             }
             _ => builder,
         };
@@ -165,7 +190,9 @@ impl Setup {
                 .proxy(format!("http://{}:{}", proxy.host, proxy.port))
                 .proxy_credentials(Credentials::new(PROXY_USER, PROXY_PASSWORD));
         }
-        builder.build().expect("a setup with credentials builds")
+        let mut client = builder.build().expect("a setup with credentials builds");
+        client.set_ascii_only_headers(self.name == 2);
+        client
     }
 }
 
@@ -180,6 +207,8 @@ struct Open<'a> {
     sends: u8,
     /// The client said wait: nothing is in flight until it is taken up.
     waiting: bool,
+    /// The `Set-Cookie` fields of every response delivered to it.
+    set_cookie: Vec<&'a [u8]>,
 }
 
 impl<'a> Open<'a> {
@@ -216,6 +245,7 @@ struct Pending<'a> {
     proxy: Vec<&'a [u8]>,
     info: Option<&'a [u8]>,
     proxy_info: Option<&'a [u8]>,
+    set_cookie: Vec<&'a [u8]>,
     origin: Option<OriginRef<'static>>,
 }
 
@@ -227,6 +257,7 @@ impl<'a> Pending<'a> {
             proxy_authenticate: &self.proxy,
             authentication_info: self.info,
             proxy_authentication_info: self.proxy_info,
+            set_cookie: &self.set_cookie,
             origin: self.origin,
         }
     }
@@ -274,7 +305,12 @@ impl Oracle {
                     "Authorization after an answer from {answered:?}, outside the scope"
                 );
             }
-            self.check_value(value, open, open.origin.scheme, USER);
+            // Through a proxy the origin's `uri` is the origin-form target.
+            let uri = match open.proxy {
+                Some(_) => origin_form(open.target),
+                None => open.target,
+            };
+            self.check_value(value, uri, open.origin.scheme, self.setup.user());
         }
         if let Some(value) = &headers.proxy_authorization {
             assert!(
@@ -289,12 +325,26 @@ impl Oracle {
                 "Proxy-Authorization to {proxy:?}, not the proxy of the credentials {:?}",
                 self.proxy_scope
             );
-            self.check_value(value, open, proxy.scheme, PROXY_USER);
+            self.check_value(value, open.target, proxy.scheme, PROXY_USER);
+        }
+        for (name, value) in headers.cookies.iter() {
+            let pair = format!("{name}={value}");
+            assert!(
+                open.set_cookie
+                    .iter()
+                    .any(|f| f.starts_with(pair.as_bytes())),
+                "cookie {pair} was not set by a response to this request"
+            );
         }
     }
 
-    fn check_value(&self, value: &str, open: &Open<'_>, scheme: Scheme, user: &str) {
-        if value.starts_with("Basic ") {
+    fn check_value(&self, value: &FieldValue, uri: &str, scheme: Scheme, user: &str) {
+        let bytes = value.as_bytes();
+        assert!(
+            !bytes.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f),
+            "a control character in {value}"
+        );
+        if bytes.starts_with(b"Basic ") {
             assert!(
                 self.basic_allowed(scheme),
                 "Basic over {scheme:?} under {:?}",
@@ -302,13 +352,38 @@ impl Oracle {
             );
             return;
         }
-        let creds = DigestCredentials::parse(value.as_bytes()).unwrap_or_else(|e| {
+        let creds = DigestCredentials::parse(bytes).unwrap_or_else(|e| {
             panic!("the client wrote credentials it cannot parse: {e}: {value}")
         });
         if !creds.userhash() {
-            assert_eq!(&*creds.username_bytes(), user.as_bytes(), "{value}");
+            // The name's UTF-8 bytes, or its ISO-8859-1 ones.
+            let name = creds.username_bytes();
+            let latin1: String = name.iter().map(|&b| char::from(b)).collect();
+            assert!(
+                &*name == user.as_bytes() || latin1 == user,
+                "the user is not named in any form: {value}"
+            );
         }
-        assert_eq!(&*creds.uri().unescaped(), open.target.as_bytes(), "{value}");
+        assert_eq!(&*creds.uri().unescaped(), uri.as_bytes(), "{value}");
+    }
+}
+
+/// The origin-form of an absolute target (what a proxy forwards), as the client computes it.
+fn origin_form(target: &str) -> &str {
+    match target.split_once("://") {
+        Some((scheme, rest))
+            if !scheme.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
+        {
+            match rest.find(['/', '?']) {
+                Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+                Some(_) => target,
+                None => "/",
+            }
+        }
+        _ => target,
     }
 }
 
@@ -389,6 +464,8 @@ fuzz_target!(|data: &[u8]| {
                     no_proxy_credentials: op.choice(9, 2) == 1,
                     strict: op.choice(10, 3),
                     lanes: op.choice(11, 4),
+                    name: op.choice(12, 8),
+                    no_rfc2069: op.choice(13, 2) == 1,
                 };
             }
             b'b' if open.len() < 8 => {
@@ -424,6 +501,7 @@ fuzz_target!(|data: &[u8]| {
                     body,
                     sends: 0,
                     waiting: false,
+                    set_cookie: Vec::new(),
                 };
                 let (exchange, action) = client.begin(&entry.request(), &mut rng);
                 entry.exchange = exchange;
@@ -482,6 +560,7 @@ fuzz_target!(|data: &[u8]| {
             b'p' if pending.proxy.len() < 8 => pending.proxy.push(op.args),
             b'i' => pending.info = Some(op.args),
             b'j' => pending.proxy_info = Some(op.args),
+            b'k' if pending.set_cookie.len() < 8 => pending.set_cookie.push(op.args),
             b'o' => pending.origin = ORIGINS.get(op.choice(0, ORIGINS.len() + 1)).copied(),
             b'x' => rng.failing = !rng.failing,
             b'v' => {
@@ -502,6 +581,7 @@ fuzz_target!(|data: &[u8]| {
                     continue;
                 };
                 let response = pending.response(status(&op));
+                entry.set_cookie.extend(pending.set_cookie.iter().copied());
                 let request = entry.request();
                 let waiting = entry.waiting;
                 let action =

@@ -332,6 +332,12 @@ fn an_async_wait_is_woken_by_the_answer_ahead_and_can_be_dropped() {
         let Next::Send(headers, ()) = next else {
             panic!("{next:?}")
         };
-        assert!(headers.authorization.unwrap().contains("nc=00000002"));
+        assert!(
+            headers
+                .authorization
+                .unwrap()
+                .text()
+                .contains("nc=00000002")
+        );
     });
 }

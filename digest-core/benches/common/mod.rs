@@ -27,7 +27,9 @@
 
 use std::hint::black_box;
 
-use httpdigest::client::{Action, Client, ClientConfig, Credentials, Exchange, Request, Response};
+use httpdigest::client::{
+    Action, Client, ClientConfig, Credentials, Exchange, FieldValue, Request, Response,
+};
 use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
 use httpdigest::{Algorithm, DigestChallenge};
 use httpdigest::{OriginRef, Scheme};
@@ -117,7 +119,7 @@ pub mod ours {
         }
 
         /// The `Authorization` value of the next request: decided, then signed.
-        pub fn respond(&mut self) -> String {
+        pub fn respond(&mut self) -> FieldValue {
             let request = request();
             let (_, Action::Send(ticket)) = self.client.begin(&request, &mut self.rng) else {
                 panic!("a request alone does not wait");
@@ -163,7 +165,7 @@ pub mod ours {
     pub fn first_response(
         (client, exchange, rng): &mut (Client, Exchange, StdRng),
         challenge: &str,
-    ) -> String {
+    ) -> FieldValue {
         match challenged(client, exchange, challenge, rng) {
             Action::Send(ticket) => ticket.sign(&request()).unwrap().authorization.unwrap(),
             other => panic!("expected a send, got {other:?}"),
@@ -202,11 +204,11 @@ pub mod ours {
         }
 
         /// Verifies one `Authorization` value; the `Authentication-Info` to send back.
-        pub fn verify(&mut self, authorization: &str) -> Result<String, String> {
+        pub fn verify(&mut self, authorization: impl AsRef<[u8]>) -> Result<String, String> {
             let request = ServerRequest {
                 method: METHOD,
                 target: URI,
-                authorization: Some(authorization.as_bytes()),
+                authorization: Some(authorization.as_ref()),
                 body: None,
             };
             self.verifier
@@ -393,20 +395,23 @@ pub fn check_contenders() {
         let mut known = ours::client_of(&mut server);
         let ours = known.respond();
         server.verify(&ours).unwrap();
-        assert!(digest_auth_crate::verify(&ours), "{algorithm:?}");
+        assert!(
+            digest_auth_crate::verify(ours.to_str().unwrap()),
+            "{algorithm:?}"
+        );
         let context = digest_auth_crate::context();
         let theirs = digest_auth_crate::first_response(&server.challenge(), &context);
         server.verify(&theirs).unwrap();
         let mut prompt = digest_auth_crate::parse(&server.challenge());
         for _ in 0..2 {
             server
-                .verify(&digest_auth_crate::respond(&mut prompt, &context))
+                .verify(digest_auth_crate::respond(&mut prompt, &context))
                 .unwrap();
         }
         let mut client = http_auth_crate::parse(&server.challenge());
         for _ in 0..2 {
             server
-                .verify(&http_auth_crate::respond(&mut client))
+                .verify(http_auth_crate::respond(&mut client))
                 .unwrap();
         }
         black_box(floor::verify(algorithm));

@@ -3,8 +3,10 @@
 
 use alloc::sync::Arc;
 
+use super::cookies::ChallengeCookies;
 use super::io::Failure;
 use super::protection_space::Nonce;
+use super::username::NameForm;
 use crate::algorithm::Algorithm;
 use crate::nonce_count::NonceCount;
 use crate::qop::Qop;
@@ -39,6 +41,8 @@ pub(crate) struct SentDigest {
     pub(crate) nc: NonceCount,
     pub(crate) cnonce: [u8; 32],
     pub(crate) qop: Option<Qop>,
+    /// How the user name went.
+    pub(crate) form: NameForm,
 }
 
 /// One side's retry accounting.
@@ -58,6 +62,8 @@ pub(crate) struct SideState {
     pub(crate) learning: bool,
     /// The origin answered this side's credentials with 403 once, and they went again.
     pub(crate) forbidden: bool,
+    /// The server refused the user name in one form, and it went again in the next.
+    pub(crate) renamed: bool,
 }
 
 /// The most extra sends one request may cause: one answer to a fresh challenge and one to a
@@ -66,7 +72,7 @@ pub(crate) const MAX_EXTRA_SENDS: u8 = 2;
 
 /// The state of one request across its sends. Created by
 /// [`Client::begin`](super::Client::begin); owned by the adapter; holds no reference into
-/// the client and allocates nothing.
+/// the client and allocates nothing, unless a challenge sets cookies.
 #[derive(Debug, Clone, Default)]
 pub struct Exchange {
     /// Unique per client: what [`Client::poll_ready`](super::Client::poll_ready) names.
@@ -82,6 +88,8 @@ pub struct Exchange {
     pub(crate) finished: bool,
     pub(crate) out_of_scope: bool,
     pub(crate) preemptive_failure: Option<Failure>,
+    /// The cookies the request's challenges set, for its answers.
+    pub(crate) cookies: ChallengeCookies,
 }
 
 impl Exchange {

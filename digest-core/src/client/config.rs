@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use super::selection::{BasicPolicy, SelectionOrder};
+use super::username::NameForm;
 use crate::algorithm::Algorithm;
 use crate::origin::Origin;
 
@@ -21,6 +22,29 @@ pub struct ClientConfig {
     /// Fail unless the server proves it knows the password (`rspauth`). Basic is never used
     /// then.
     pub require_mutual_auth: bool,
+    /// Answer a Digest challenge that leaves no qop to choose in RFC 2069 form (no `qop`,
+    /// `nc` or `cnonce`; the default): one without `qop`, with an empty `qop=""` (what some
+    /// servers write for "none"), or with a `qop` list of tokens this crate does not know.
+    /// curl and python-requests do the same. `false` refuses such challenges
+    /// ([`Verdict::UnsupportedQop`](super::Verdict::UnsupportedQop)): an RFC 2069 answer has
+    /// no client nonce, so a server can replay it at will and guess passwords offline with
+    /// a chosen nonce.
+    pub rfc2069: bool,
+    /// How the user name goes in Digest answers; matters only for a name outside ASCII.
+    /// `None` (the default): by dialect, the form most servers accept for what the challenge
+    /// says and the HTTP client can carry: the name's UTF-8 bytes in `username`, then, after
+    /// the server refuses a name sent so, `username*` where the challenge announces
+    /// `charset=UTF-8` and otherwise the name's ISO-8859-1 bytes with H(A1) over its UTF-8
+    /// form; `userhash` first wherever the challenge offers it. The form the server accepts
+    /// is kept by the protection space. A form fixed here is used wherever it applies
+    /// (`Userhash` where offered, the ISO-8859-1 forms for names within ISO-8859-1,
+    /// [`NameForm::Latin1`] with a password within it).
+    pub name_form: Option<NameForm>,
+    /// The HTTP client under the adapter carries only ASCII in header values (ureq does):
+    /// a name outside ASCII then goes as `username*` or `userhash` where the challenge
+    /// allows, and is refused by the adapter elsewhere. Adapters set it
+    /// ([`Client::set_ascii_only_headers`](super::Client::set_ascii_only_headers)).
+    pub ascii_only_headers: bool,
     /// Use `auth-int` whenever offered (and the body can be hashed), not only when it is the
     /// only qop offered.
     pub prefer_auth_int: bool,
@@ -98,6 +122,20 @@ impl ClientConfig {
         self
     }
 
+    /// Sets [`name_form`](Self::name_form).
+    #[must_use]
+    pub const fn with_name_form(mut self, form: NameForm) -> Self {
+        self.name_form = Some(form);
+        self
+    }
+
+    /// Sets [`rfc2069`](Self::rfc2069).
+    #[must_use]
+    pub const fn with_rfc2069(mut self, allowed: bool) -> Self {
+        self.rfc2069 = allowed;
+        self
+    }
+
     /// Sets [`prefer_auth_int`](Self::prefer_auth_int).
     #[must_use]
     pub const fn with_auth_int_preferred(mut self, preferred: bool) -> Self {
@@ -155,6 +193,9 @@ impl Default for ClientConfig {
             min_algorithm: None,
             basic: BasicPolicy::Never,
             require_mutual_auth: false,
+            rfc2069: true,
+            name_form: None,
+            ascii_only_headers: false,
             prefer_auth_int: false,
             preemptive: true,
             scope: None,

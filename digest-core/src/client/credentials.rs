@@ -4,8 +4,10 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use core::fmt;
 
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use zeroize::Zeroizing;
 
+use super::username::{NameForm, latin1_bytes};
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, SecretDigest};
 
@@ -22,8 +24,9 @@ use crate::digest::{self, HexDigest, SecretDigest};
 /// assert!(!format!("{c:?}").contains("s3cret"));
 /// ```
 ///
-/// User names are used as given: NFC normalisation, if wanted, is the caller's (RFC 7616
-/// §4 recommends it for names that go through `username*`).
+/// A user name outside ASCII is kept in Unicode Normalization Form C (RFC 7616 §4), the form
+/// servers store names in; passwords are used as given. How a server reads such a name
+/// varies: see [`NameForm`](super::NameForm).
 #[derive(Clone)]
 pub struct Credentials {
     /// Shared with the tickets that send it, and not wiped on drop: a user name goes out in
@@ -46,7 +49,7 @@ impl Credentials {
     /// A user name and password.
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
         Self {
-            username: Arc::from(username.into()),
+            username: nfc(username.into()),
             secret: Secret::Password(Zeroizing::new(password.into())),
         }
     }
@@ -61,7 +64,7 @@ impl Credentials {
         ha1: HexDigest,
     ) -> Self {
         Self {
-            username: Arc::from(username.into()),
+            username: nfc(username.into()),
             secret: Secret::Ha1 {
                 realm: realm.into(),
                 algorithm: algorithm.without_session(),
@@ -70,7 +73,7 @@ impl Credentials {
         }
     }
 
-    /// The user name.
+    /// The user name (in NFC).
     pub fn username(&self) -> &str {
         &self.username
     }
@@ -87,10 +90,24 @@ impl Credentials {
         }
     }
 
-    /// H(A1) (the non-session form) for this algorithm and realm, or `None` when a
-    /// precomputed H(A1) does not fit them.
-    pub(crate) fn ha1(&self, algorithm: Algorithm, realm: &str) -> Option<SecretDigest> {
+    /// H(A1) (the non-session form) for this algorithm and realm, the name and password
+    /// hashed as `form` says, or `None` when a precomputed H(A1) does not fit them.
+    pub(crate) fn ha1(
+        &self,
+        algorithm: Algorithm,
+        realm: &str,
+        form: NameForm,
+    ) -> Option<SecretDigest> {
         match &self.secret {
+            Secret::Password(p) if form == NameForm::Latin1 => {
+                let password = Zeroizing::new(latin1_bytes(p).into_owned());
+                Some(SecretDigest(digest::ha1(
+                    algorithm,
+                    &latin1_bytes(&self.username),
+                    realm.as_bytes(),
+                    &password,
+                )))
+            }
             Secret::Password(p) => Some(SecretDigest(digest::ha1(
                 algorithm,
                 self.username.as_bytes(),
@@ -105,6 +122,15 @@ impl Credentials {
         }
     }
 
+    /// Whether the secret is a password within ISO-8859-1 (what [`NameForm::Latin1`]
+    /// hashes).
+    pub(crate) fn latin1_password(&self) -> bool {
+        match &self.secret {
+            Secret::Password(p) => p.chars().all(|c| u32::from(c) <= 0xff),
+            Secret::Ha1 { .. } => false,
+        }
+    }
+
     /// Whether these credentials can answer a Digest challenge with this algorithm and realm.
     pub(crate) fn fits(&self, algorithm: Algorithm, realm: &str) -> bool {
         match &self.secret {
@@ -116,6 +142,14 @@ impl Credentials {
             } => *a == algorithm.without_session() && r == realm,
         }
     }
+}
+
+/// `name` in NFC; an ASCII name (or one already in NFC) without a copy.
+fn nfc(name: String) -> Arc<str> {
+    if name.is_ascii() || is_nfc_quick(name.chars()) == IsNormalized::Yes {
+        return Arc::from(name);
+    }
+    Arc::from(name.nfc().collect::<String>())
 }
 
 impl fmt::Debug for Credentials {

@@ -1,11 +1,12 @@
 //! What goes between an adapter and the [`Client`](super::Client): the request's metadata, the
 //! response's authentication fields, the headers to send, and why an exchange failed.
 
-use alloc::string::String;
 use core::ops::{Index, IndexMut};
 
+use super::cookies::ChallengeCookies;
 use super::selection::Unanswerable;
 use crate::error::FormatError;
+use crate::header::FieldValue;
 use crate::origin::OriginRef;
 use crate::side::Side;
 
@@ -74,6 +75,9 @@ pub struct Response<'a> {
     pub authentication_info: Option<&'a [u8]>,
     /// The `Proxy-Authentication-Info` field value, if any.
     pub proxy_authentication_info: Option<&'a [u8]>,
+    /// Every `Set-Cookie` field value, in order: the cookies of a 401 or 407 go back with
+    /// the answer to it (see [`ChallengeCookies`]). Other responses' are not read.
+    pub set_cookie: &'a [&'a [u8]],
     /// The origin that actually answered, when the HTTP client followed redirects on its own
     /// and it differs from the request's (reqwest does this below middleware). `None`: the
     /// request's origin.
@@ -105,6 +109,7 @@ impl<'a> Response<'a> {
             proxy_authenticate: &[],
             authentication_info: None,
             proxy_authentication_info: None,
+            set_cookie: &[],
             origin: None,
         }
     }
@@ -115,15 +120,20 @@ impl<'a> Response<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthHeaders {
     /// `Authorization`.
-    pub authorization: Option<String>,
+    pub authorization: Option<FieldValue>,
     /// `Proxy-Authorization`.
-    pub proxy_authorization: Option<String>,
+    pub proxy_authorization: Option<FieldValue>,
+    /// The cookies the request's challenges set (the `Set-Cookie` fields of its 401 or 407),
+    /// to go back with the answer joined to the request's own `Cookie` header: see
+    /// [`ChallengeCookies::join`]. Empty on a first send, and kept by nothing past the
+    /// request.
+    pub cookies: ChallengeCookies,
 }
 
 impl Index<Side> for AuthHeaders {
-    type Output = Option<String>;
+    type Output = Option<FieldValue>;
 
-    fn index(&self, side: Side) -> &Option<String> {
+    fn index(&self, side: Side) -> &Option<FieldValue> {
         match side {
             Side::Origin => &self.authorization,
             Side::Proxy => &self.proxy_authorization,
@@ -132,7 +142,7 @@ impl Index<Side> for AuthHeaders {
 }
 
 impl IndexMut<Side> for AuthHeaders {
-    fn index_mut(&mut self, side: Side) -> &mut Option<String> {
+    fn index_mut(&mut self, side: Side) -> &mut Option<FieldValue> {
         match side {
             Side::Origin => &mut self.authorization,
             Side::Proxy => &mut self.proxy_authorization,

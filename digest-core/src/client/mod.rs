@@ -4,6 +4,7 @@
 //! | module | what |
 //! |---|---|
 //! | `io` | what goes in and out: [`Request`], [`Response`], [`BodySource`], [`AuthHeaders`], [`Failure`] |
+//! | `cookies` | the cookies a challenge sets, sent back with its answer: [`ChallengeCookies`] |
 //! | `config` | the policy, [`ClientConfig`], [`Strict`] |
 //! | `call` | one request across its sends, [`Exchange`] |
 //! | `ticket` | what one send carries, [`Ticket`]: decided under the lock, signed outside it |
@@ -11,10 +12,12 @@
 //! | `protection_space` | what the client remembers of a challenge: its nonces (lanes), shared or ordered |
 //! | `selection` | which challenge to answer, [`Verdict`] |
 //! | `credentials` | the user's secret, [`Credentials`] |
+//! | `username` | how the user name travels, by the server's dialect: [`NameForm`] |
 //! | `netrc` | `.netrc` files (feature `std`): credentials per host |
 
 mod call;
 mod config;
+mod cookies;
 mod credentials;
 mod io;
 #[cfg(feature = "std")]
@@ -23,6 +26,7 @@ mod protection_space;
 mod selection;
 mod ticket;
 mod turns;
+mod username;
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -31,12 +35,15 @@ use alloc::vec::Vec;
 
 use rand_core::TryCryptoRng;
 
+pub use crate::header::FieldValue;
 pub use call::Exchange;
 pub use config::{ClientConfig, Strict};
+pub use cookies::{ChallengeCookies, MAX_COOKIE_BYTES, MAX_COOKIES};
 pub use credentials::Credentials;
 pub use io::{AuthHeaders, BodySource, Failure, Request, Response};
 pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
 pub use ticket::Ticket;
+pub use username::NameForm;
 
 use crate::algorithm::Algorithm;
 use crate::digest::{self, QopParams};
@@ -53,8 +60,9 @@ use protection_space::{
     DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces,
 };
 use selection::{Chosen, Policy};
-use ticket::{issue, request_ha1};
+use ticket::{issue, origin_form, request_ha1, uri_param};
 use turns::{Learned, Learning, Opens, Plan, Queue};
+use username::{Dialect, NameForms};
 
 /// What to do next with a request: after [`Client::begin`], a response, or a wait.
 #[must_use = "the action says whether to send, wait, or hand the response over"]
@@ -181,7 +189,7 @@ impl Party {
 ///     panic!("expected a retry");
 /// };
 /// let headers = ticket.sign(&request)?; // with the client's lock released, in real use
-/// assert!(headers.authorization.unwrap().starts_with("Digest username=\"Mufasa\""));
+/// assert!(headers.authorization.unwrap().text().starts_with("Digest username=\"Mufasa\""));
 ///
 /// let action = client.handle_response(&mut exchange, &request, &Response::new(200), &mut rng);
 /// assert!(matches!(action, Action::Done));
@@ -191,7 +199,7 @@ impl Party {
 /// let Action::Send(ticket) = client.resume(&mut second, &request, &mut rng) else {
 ///     panic!("its turn");
 /// };
-/// assert!(ticket.sign(&request)?.authorization.unwrap().contains("nc=00000002"));
+/// assert!(ticket.sign(&request)?.authorization.unwrap().text().contains("nc=00000002"));
 /// # Ok::<(), httpdigest::client::Failure>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -249,6 +257,13 @@ impl Client {
     /// The configuration.
     pub const fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// Says whether the HTTP client under the adapter carries only ASCII in header values
+    /// ([`ClientConfig::ascii_only_headers`]): for adapters over such a client, before the
+    /// first request.
+    pub const fn set_ascii_only_headers(&mut self, ascii_only: bool) {
+        self.config.ascii_only_headers = ascii_only;
     }
 
     /// The forward proxy the client was built for ([`Builder::proxy`]): what an adapter
@@ -333,9 +348,18 @@ impl Client {
                 self.end_learning(side, id, Learned::Open);
             }
         }
+        if challenged.is_some() && !response.set_cookie.is_empty() {
+            let path = origin_form(request.target);
+            let path = path.split('?').next().unwrap_or(path);
+            let secure = request.origin.scheme == Scheme::Https;
+            exchange
+                .cookies
+                .take_from(response.set_cookie, request.origin.host, path, secure);
+        }
         let action = match challenged {
             Some(side) => self.on_challenge(side, exchange, request, response, rng),
             None if response.status == 403 => self.on_forbidden(exchange, request, rng),
+            None if response.status == 400 => self.on_bad_request(exchange, request, response, rng),
             None => self.on_final(exchange, request, response),
         };
         if matches!(action, Action::Done | Action::Fail(_)) {
@@ -465,6 +489,7 @@ impl Client {
             exchange.resend = None;
             exchange.extra_sends += 1;
         }
+        ticket.cookies.clone_from(&exchange.cookies);
         Action::Send(ticket)
     }
 
@@ -663,6 +688,7 @@ impl Client {
             } else {
                 self.config.basic
             },
+            rfc2069: self.config.rfc2069,
         }
     }
 
@@ -747,13 +773,23 @@ impl Client {
         };
         let refused = state.sent.as_ref();
         if is_stale_answer && state.answered_stale && !forgotten {
-            return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
+            return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted, false));
         }
-        if !is_stale_answer && state.answered_fresh {
-            return Action::Fail(self.refusal(side, refused, Failure::CredentialsRejected));
+        // Credentials that answered a fresh challenge, refused: the password is wrong, or
+        // the server reads the user name in another form. A name outside ASCII goes once
+        // more in the space's next form, within the bound; the space stays while it has a
+        // form left to try.
+        let renaming = !is_stale_answer && state.answered_fresh;
+        if renaming {
+            let again = !state.renamed && retries_left;
+            let another_form = self.rename(side, refused);
+            if !(another_form && again) {
+                let failure = Failure::CredentialsRejected;
+                return Action::Fail(self.refusal(side, refused, failure, another_form));
+            }
         }
         if !retries_left {
-            return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted));
+            return Action::Fail(self.refusal(side, refused, Failure::RetriesExhausted, false));
         }
         // A fresh challenge to credentials the server accepted before, sent while others
         // were in flight on their nonce, and refused although its count was close to the
@@ -808,6 +844,7 @@ impl Client {
             });
         }
         let state = &mut exchange.sides[side];
+        state.renamed |= renaming;
         if is_stale_answer {
             state.answered_stale = true;
         } else {
@@ -844,6 +881,7 @@ impl Client {
         // the other origin.
         let mut ticket = Ticket::default();
         ticket.set(side, signer);
+        ticket.cookies.clone_from(&exchange.cookies);
         let other = side.other();
         let previous = exchange.sides[other].sent.take();
         if !(other == Side::Origin && redirected)
@@ -958,7 +996,8 @@ impl Client {
                 .algorithm_param()
                 .map(|v| text("algorithm", v).map(|t| t.as_ref().into()))
                 .transpose()?,
-            qop: d.qop(),
+            // No qop to choose: RFC 2069 form.
+            qop: d.qop().filter(|q| !q.is_empty()),
             userhash: d.userhash(),
             charset_utf8: d.charset_is_utf8(),
         };
@@ -1001,8 +1040,22 @@ impl Client {
             spaces.revive(id);
             return Ok((id, lane));
         }
+        let names = match &self.parties[side].credentials {
+            Some(credentials) => NameForms::new(
+                Dialect {
+                    name: credentials.username(),
+                    charset_utf8: params.charset_utf8,
+                    userhash: params.userhash,
+                    ascii_only: self.config.ascii_only_headers,
+                    latin1_password: credentials.latin1_password(),
+                },
+                self.config.name_form,
+            ),
+            None => return Err(Failure::NoCredentials),
+        };
         let mut ds = DigestSpace::new(
             params,
+            names,
             self.config.max_lanes,
             self.config.strict == Strict::Always,
         );
@@ -1054,9 +1107,12 @@ impl Client {
                 self.parties[side].spaces.retire(sent.space);
                 return Action::Fail(f);
             }
-            // The credentials were accepted.
+            // The credentials were accepted (the user name too, unless the answer is a 400).
             if let Some(d) = self.parties[side].spaces.digest_mut(sent.space) {
                 d.accept(d.lane_index(sent.lane));
+                if let Some(digest) = sent.digest.as_ref().filter(|_| response.status != 400) {
+                    d.names.accepted(digest.form);
+                }
             }
         }
         Action::Done
@@ -1066,7 +1122,13 @@ impl Client {
     /// refused once more than the client answers: a race between requests if the space was
     /// accepted before and another send from its lane overlapped this one (the space stays
     /// in use), else `otherwise` (after `CredentialsRejected` the space is retired).
-    fn refusal(&mut self, side: Side, refused: Option<&Sent>, otherwise: Failure) -> Failure {
+    fn refusal(
+        &mut self,
+        side: Side,
+        refused: Option<&Sent>,
+        otherwise: Failure,
+        another_form: bool,
+    ) -> Failure {
         let Some(sent) = refused else {
             return otherwise;
         };
@@ -1076,10 +1138,45 @@ impl Client {
         {
             return Failure::OutOfOrder;
         }
-        if otherwise == Failure::CredentialsRejected {
+        if otherwise == Failure::CredentialsRejected && !another_form {
+            if let Some(d) = spaces.digest_mut(sent.space) {
+                d.names.restart();
+            }
             spaces.retire(sent.space);
         }
         otherwise
+    }
+
+    /// The server refused the user name as `refused` sent it: the space moves on to its next
+    /// form of the name (see [`NameForm`]). Whether a form other than the refused one is
+    /// left to answer in.
+    fn rename(&mut self, side: Side, refused: Option<&Sent>) -> bool {
+        let Some((sent, form)) = refused.and_then(|s| Some((s, s.digest.as_ref()?.form))) else {
+            return false;
+        };
+        self.parties[side]
+            .spaces
+            .digest_mut(sent.space)
+            .is_some_and(|d| d.names.refused(form))
+    }
+
+    /// A 400 to the origin's credentials: some servers answer so to a user name in a form
+    /// they cannot read (`username*`, say). A name outside ASCII goes once more in the
+    /// space's next form, within the bound; otherwise the 400 is final.
+    fn on_bad_request<R: TryCryptoRng + ?Sized>(
+        &mut self,
+        exchange: &mut Exchange,
+        request: &Request<'_>,
+        response: &Response<'_>,
+        rng: &mut R,
+    ) -> Action {
+        let side = Side::Origin;
+        let state = &exchange.sides[side];
+        if !state.renamed && exchange.may_send_again() && self.rename(side, state.sent.as_ref()) {
+            exchange.sides[side].renamed = true;
+            return self.resend(side, exchange, request, rng);
+        }
+        self.on_final(exchange, request, response)
     }
 
     /// Checks `Authentication-Info` against what was sent and adopts its `nextnonce`. What
@@ -1115,12 +1212,13 @@ impl Client {
                 {
                     return Err(Failure::MutualAuthFailed);
                 }
-                // The space's H(A1) is the one the request used while the algorithm is the
-                // same: a space keeps its H(A1) across challenges of one algorithm.
+                // The space's H(A1) is the one the request used while the algorithm and the
+                // form of the user name are the same: a space keeps its H(A1) across
+                // challenges of one algorithm.
                 let space_ha1 = digest_space
                     .signing
                     .as_ref()
-                    .filter(|s| s.algorithm == d.algorithm)
+                    .filter(|s| s.algorithm == d.algorithm && s.username.form() == d.form)
                     .map(|s| &s.ha1);
                 // For auth-int, rspauth covers the response body, which the core does not see.
                 match space_ha1 {
@@ -1136,7 +1234,7 @@ impl Client {
                             &ha1.0,
                             nonce.as_bytes(),
                             qop,
-                            request.target.as_bytes(),
+                            uri_param(side, request).as_bytes(),
                             None,
                         );
                         if !expected.ct_eq(&rspauth.unescaped()) {

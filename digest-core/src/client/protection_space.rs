@@ -30,6 +30,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::credentials::Credentials;
+use super::username::{NameForm, NameForms};
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, SecretDigest};
 use crate::fingerprint::fingerprint;
@@ -152,6 +153,8 @@ pub(crate) struct DigestSpace {
     pub(crate) qop: Option<QopOptions>,
     pub(crate) userhash: bool,
     pub(crate) charset_utf8: bool,
+    /// How the user name goes in the space's answers (see [`NameForms`]).
+    pub(crate) names: NameForms,
     /// The space's nonces. A shared space has one; none after the server refused the last
     /// one with 403, until a fresh challenge opens another.
     pub(crate) lanes: Vec<Lane>,
@@ -202,9 +205,14 @@ pub(crate) struct DigestParams {
 }
 
 impl DigestSpace {
-    /// A space of these parameters, without a lane yet; `ordered` from the start when the
-    /// policy says the server checks counts strictly.
-    pub(crate) fn new(params: DigestParams, max_lanes: usize, ordered: bool) -> Self {
+    /// A space of these parameters and name forms, without a lane yet; `ordered` from the
+    /// start when the policy says the server checks counts strictly.
+    pub(crate) fn new(
+        params: DigestParams,
+        names: NameForms,
+        max_lanes: usize,
+        ordered: bool,
+    ) -> Self {
         let DigestParams {
             algorithm,
             algorithm_token,
@@ -219,6 +227,7 @@ impl DigestSpace {
             qop,
             userhash,
             charset_utf8,
+            names,
             lanes: Vec::new(),
             next_lane: 0,
             history: Vec::new(),
@@ -495,43 +504,38 @@ impl DigestSpace {
         }
     }
 
-    /// What the space's answers are signed with (made at the first, with `credentials`);
-    /// `None` when the credentials do not fit the space (an H(A1) for another realm or
-    /// algorithm).
+    /// What the space's answers are signed with (made at the first, with `credentials`, and
+    /// again when the space moves on to another form of the user name); `None` when the
+    /// credentials do not fit the space (an H(A1) for another realm or algorithm).
     pub(crate) fn signing(
         &mut self,
         realm: &Arc<str>,
         credentials: &Credentials,
     ) -> Option<Arc<Signing>> {
-        if let Some(signing) = &self.signing {
+        let form = self.names.current();
+        if let Some(signing) = &self.signing
+            && signing.username.form() == form
+        {
             return Some(Arc::clone(signing));
         }
-        let ha1 = credentials.ha1(self.algorithm, realm)?;
-        let username = if self.userhash {
-            Name::Hashed(digest::userhash(
+        let ha1 = credentials.ha1(self.algorithm, realm, form)?;
+        let username = match form {
+            NameForm::Userhash => Name::Hashed(digest::userhash(
                 self.algorithm,
                 credentials.username().as_bytes(),
                 realm.as_bytes(),
-            ))
-        } else {
-            Name::Plain {
+            )),
+            form => Name::Plain {
                 name: credentials.shared_username(),
-                charset_utf8: self.charset_utf8,
-            }
+                form,
+            },
         };
         Some(self.make_signing(Arc::clone(realm), username, ha1))
     }
 
     /// Makes (and keeps) the space's signing material from its challenge's values and these
-    /// secret-derived ones; a plain user name takes the challenge's charset.
+    /// secret-derived ones.
     fn make_signing(&mut self, realm: Arc<str>, username: Name, ha1: SecretDigest) -> Arc<Signing> {
-        let username = match username {
-            Name::Plain { name, .. } => Name::Plain {
-                name,
-                charset_utf8: self.charset_utf8,
-            },
-            hashed @ Name::Hashed(_) => hashed,
-        };
         let signing = Arc::new(Signing {
             algorithm: self.algorithm,
             algorithm_token: self.algorithm_token.clone(),
@@ -543,14 +547,18 @@ impl DigestSpace {
         signing
     }
 
-    /// Takes over what an older state of the same space knew: the secret-derived values when
-    /// the algorithm and the form of the user name are the same (the answers of requests
-    /// still in flight are checked with that H(A1)), the nonce counts, and what was learned
-    /// of the server (whether it orders counts, how many lanes it keeps).
+    /// Takes over what an older state of the same space knew: how the server reads the user
+    /// name, when the challenge says the same of it; the secret-derived values when the
+    /// algorithm and the form of the user name are the same (the answers of requests still
+    /// in flight are checked with that H(A1)); the nonce counts; and what was learned of the
+    /// server (whether it orders counts, how many lanes it keeps).
     pub(crate) fn inherit(&mut self, old: &DigestSpace) {
+        if self.userhash == old.userhash && self.charset_utf8 == old.charset_utf8 {
+            self.names = old.names;
+        }
         if let Some(signing) = &old.signing
             && self.algorithm == old.algorithm
-            && self.userhash == old.userhash
+            && signing.username.form() == self.names.current()
         {
             self.make_signing(
                 Arc::clone(&signing.realm),
@@ -670,10 +678,17 @@ pub(crate) struct Signing {
 pub(crate) enum Name {
     /// `userhash=true`: H(username:realm).
     Hashed(HexDigest),
-    Plain {
-        name: Arc<str>,
-        charset_utf8: bool,
-    },
+    /// The name, in any other form.
+    Plain { name: Arc<str>, form: NameForm },
+}
+
+impl Name {
+    pub(crate) const fn form(&self) -> NameForm {
+        match self {
+            Name::Hashed(_) => NameForm::Userhash,
+            Name::Plain { form, .. } => *form,
+        }
+    }
 }
 
 /// The window of counts a server that accepts them in any order is taken to keep: a refusal
@@ -1000,6 +1015,13 @@ mod tests {
     }
 
     fn digest_space(ordered: bool, max_lanes: usize) -> DigestSpace {
+        let dialect = crate::client::username::Dialect {
+            name: "u",
+            charset_utf8: false,
+            userhash: false,
+            ascii_only: false,
+            latin1_password: true,
+        };
         DigestSpace::new(
             DigestParams {
                 algorithm: Algorithm::Md5,
@@ -1008,6 +1030,7 @@ mod tests {
                 userhash: false,
                 charset_utf8: false,
             },
+            NameForms::new(dialect, None),
             max_lanes,
             ordered,
         )

@@ -2,8 +2,10 @@
 //! fields, each with several challenges, of several schemes).
 //!
 //! Every challenge of every field is read. Digest challenges this client cannot answer are
-//! dropped (unknown algorithm, below the minimum, `-sess` without qop, a qop list with neither
-//! `auth` nor `auth-int`, a realm that is not UTF-8, credentials that do not fit). Of the
+//! dropped (unknown algorithm, below the minimum, `-sess` without a qop to choose, an answer
+//! in RFC 2069 form that the policy refuses, a realm that is not UTF-8, credentials that do
+//! not fit). A challenge whose `qop` is empty or lists neither `auth` nor `auth-int` is
+//! answered as if it had none (RFC 2069 form), as curl and python-requests do. Of the
 //! rest the default picks the strongest algorithm (SHA-512-256 > SHA-512 > SHA-256 > SHA-1 >
 //! MD5), the first one sent among equals; [`SelectionOrder::ServerOrder`] picks the first.
 //! Digest is preferred over Basic; Basic is used only when the policy enables it, and over
@@ -53,8 +55,9 @@ pub struct Unanswerable {
     pub unsupported_algorithm: usize,
     /// Digest challenges below the configured minimum algorithm.
     pub below_minimum: usize,
-    /// Digest challenges whose qop list has neither `auth` nor `auth-int`, or `-sess` without
-    /// qop.
+    /// Digest challenges that leave no qop to choose (no `qop`, an empty one, or neither
+    /// `auth` nor `auth-int`) with a `-sess` algorithm, or while the policy refuses RFC 2069
+    /// answers ([`ClientConfig::rfc2069`](super::ClientConfig::rfc2069)).
     pub unsupported_qop: usize,
     /// Digest challenges the credentials do not fit (a precomputed H(A1) for another realm or
     /// hash), or whose realm is not UTF-8.
@@ -81,7 +84,8 @@ pub enum Verdict {
     UnsupportedAlgorithm,
     /// An algorithm below the configured minimum.
     BelowMinimum,
-    /// A qop list with neither `auth` nor `auth-int`, or `-sess` without qop.
+    /// No qop to choose (no `qop`, an empty one, or neither `auth` nor `auth-int`) with a
+    /// `-sess` algorithm, or while the policy refuses RFC 2069 answers.
     UnsupportedQop,
     /// The credentials do not fit (a precomputed H(A1) for another realm or hash), or the
     /// realm is not UTF-8.
@@ -137,6 +141,7 @@ pub(crate) struct Policy {
     pub(crate) order: SelectionOrder,
     pub(crate) min_algorithm: Option<Algorithm>,
     pub(crate) basic: BasicPolicy,
+    pub(crate) rfc2069: bool,
 }
 
 /// One challenge, assessed on its own.
@@ -231,8 +236,10 @@ fn assess<'a>(
     {
         return Assessed::Refused(Verdict::BelowMinimum);
     }
-    let qop_usable = match digest.qop() {
-        None => !algorithm.is_session(),
+    // Without a qop to choose the answer takes RFC 2069 form, which has no cnonce for a
+    // `-sess` H(A1).
+    let qop_usable = match digest.qop().filter(|q| !q.is_empty()) {
+        None => policy.rfc2069 && !algorithm.is_session(),
         Some(q) => q.contains(Qop::Auth) || q.contains(Qop::AuthInt),
     };
     if !qop_usable {
@@ -375,6 +382,7 @@ mod tests {
             order,
             min_algorithm: min,
             basic,
+            rfc2069: true,
         }
     }
 
@@ -435,7 +443,7 @@ mod tests {
     fn unusable_challenges_are_counted() {
         let fields: &[&[u8]] = &[
             br#"Digest realm="r", algorithm=SHA-384, nonce="n""#,
-            br#"Digest realm="r", qop="auth-conf", nonce="n""#,
+            br#"Digest realm="r", algorithm=SHA-256-sess, qop="auth-conf", nonce="n""#,
             br#"Digest realm="r", algorithm=MD5-sess, nonce="n""#,
             br#"Bearer realm="x", Digest realm="r""#,
         ];
@@ -454,11 +462,33 @@ mod tests {
     }
 
     #[test]
+    fn no_qop_to_choose_is_answered_in_rfc2069_form_unless_refused() {
+        let fields: &[&[u8]] = &[
+            br#"Digest realm="r", nonce="a", qop="""#,
+            br#"Digest realm="r", nonce="b", qop="auth-conf""#,
+            br#"Digest realm="r", nonce="c""#,
+        ];
+        let mut p = policy(SelectionOrder::ServerOrder, None, BasicPolicy::Never);
+        let creds = Credentials::new("u", "p");
+        for field in fields {
+            assert!(matches!(
+                select(&[field], p, false, &creds),
+                Ok(Chosen::Digest(_))
+            ));
+        }
+        p.rfc2069 = false;
+        let err = select(fields, p, false, &creds).unwrap_err();
+        assert_eq!(err.unsupported_qop, 3);
+        let offered: &[&[u8]] = &[br#"Digest realm="r", nonce="d", qop="auth""#];
+        assert!(select(offered, p, false, &creds).is_ok());
+    }
+
+    #[test]
     fn review_gives_each_challenge_the_verdict_select_reaches() {
         let fields: &[&[u8]] = &[
             br#"Digest realm="r", algorithm=SHA-384, nonce="n""#,
             br#"Basic realm="b", Digest realm="r", algorithm=MD5, nonce="m", qop="auth""#,
-            br#"Digest realm="r", algorithm=SHA-256, nonce="s", qop="auth-conf""#,
+            br#"Digest realm="r", algorithm=SHA-256-sess, nonce="s", qop="auth-conf""#,
             br#"Digest realm="r", algorithm=SHA-256, nonce="t", qop="auth""#,
             br#"Bearer x=, Digest realm="unterminated"#,
         ];

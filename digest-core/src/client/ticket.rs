@@ -13,11 +13,14 @@ use rand_core::TryCryptoRng;
 use zeroize::Zeroizing;
 
 use super::call::{Sent, SentDigest};
+use super::cookies::ChallengeCookies;
 use super::credentials::Credentials;
 use super::io::{AuthHeaders, BodySource, Failure, Request};
 use super::protection_space::{Name, ProtectionSpace, Signing, SpaceKind};
+use super::username::{NameForm, with_latin1_name};
 use crate::algorithm::Algorithm;
 use crate::digest::{self, HexDigest, QopParams, SecretDigest};
+use crate::header::FieldValue;
 use crate::header::credentials::{CredentialsParams, UsernameParam};
 use crate::header::quoted::check_no_ctl;
 use crate::nonce_count::NonceCount;
@@ -37,6 +40,8 @@ use crate::side::{Side, Sides};
 #[derive(Default)]
 pub struct Ticket {
     sides: Sides<Option<Signer>>,
+    /// The cookies the request's challenges set, for the headers.
+    pub(crate) cookies: ChallengeCookies,
 }
 
 /// One side's part of a ticket.
@@ -130,13 +135,20 @@ impl Ticket {
         request: &Request<'_>,
         hash_body: &mut Option<impl FnMut(Algorithm) -> HexDigest>,
     ) -> Result<AuthHeaders, Failure> {
-        let mut headers = AuthHeaders::default();
+        let mut headers = AuthHeaders {
+            cookies: self.cookies,
+            ..AuthHeaders::default()
+        };
         let Sides { origin, proxy } = self.sides;
         for (side, signer) in [(Side::Origin, origin), (Side::Proxy, proxy)] {
             headers[side] = match signer {
                 None => None,
-                Some(Signer::Basic(mut value)) => Some(core::mem::take(&mut *value)),
-                Some(Signer::Digest(d)) => Some(d.sign(request, hash_body)?),
+                Some(Signer::Basic(mut value)) => {
+                    Some(FieldValue::from(core::mem::take(&mut *value)))
+                }
+                Some(Signer::Digest(d)) => {
+                    Some(d.sign(request, uri_param(side, request), hash_body)?)
+                }
             };
         }
         Ok(headers)
@@ -147,8 +159,9 @@ impl DigestSigner {
     fn sign(
         &self,
         request: &Request<'_>,
+        uri: &str,
         hash_body: &mut Option<impl FnMut(Algorithm) -> HexDigest>,
-    ) -> Result<String, Failure> {
+    ) -> Result<FieldValue, Failure> {
         let signing = &*self.signing;
         let algorithm = signing.algorithm;
         let body_hash = match self.qop {
@@ -164,7 +177,7 @@ impl DigestSigner {
         let ha2 = digest::ha2(
             algorithm,
             request.method.as_bytes(),
-            request.target.as_bytes(),
+            uri.as_bytes(),
             body_hash.as_ref(),
         );
         let qop = self.qop.map(|qop| QopParams {
@@ -173,15 +186,19 @@ impl DigestSigner {
             cnonce: &self.cnonce,
         });
         let response = digest::response(algorithm, &ha1.0, nonce, qop, &ha2);
-        let username = match &signing.username {
-            Name::Hashed(h) => UsernameParam::Hashed(h.as_str()),
-            Name::Plain { name, charset_utf8 } => UsernameParam::for_name(name, *charset_utf8),
+        let (username, form) = match &signing.username {
+            Name::Hashed(h) => (UsernameParam::Hashed(h.as_str()), NameForm::Userhash),
+            Name::Plain {
+                name,
+                form: NameForm::Extended,
+            } => (UsernameParam::Extended(name), NameForm::Extended),
+            Name::Plain { name, form } => (UsernameParam::Plain(name), *form),
         };
         let cnonce = core::str::from_utf8(&self.cnonce).unwrap_or_default();
-        CredentialsParams {
+        let header = CredentialsParams {
             username,
             realm: &signing.realm,
-            uri: request.target,
+            uri,
             algorithm: signing.algorithm_token.as_deref(),
             nonce: &self.nonce,
             nc: self.qop.map(|_| self.nc),
@@ -191,7 +208,47 @@ impl DigestSigner {
             opaque: self.opaque.as_deref(),
         }
         .to_header_value()
-        .map_err(Failure::Format)
+        .map_err(Failure::Format)?;
+        Ok(match (form.latin1_on_wire(), username) {
+            (true, UsernameParam::Plain(name)) => {
+                FieldValue::from_bytes(with_latin1_name(header, name))
+            }
+            _ => FieldValue::from(header),
+        })
+    }
+}
+
+/// The `uri` parameter of `side`'s credentials: the request-target as on the wire, but
+/// through a plain forward proxy the origin's is the origin-form target (path and query), as
+/// the proxy forwards it and curl sends it (origins that compare `uri` with their
+/// request-target refuse the absolute form); the proxy's stays the absolute form it
+/// receives.
+pub(crate) fn uri_param<'r>(side: Side, request: &Request<'r>) -> &'r str {
+    match side {
+        Side::Origin if request.proxy.is_some() => origin_form(request.target),
+        _ => request.target,
+    }
+}
+
+/// The origin-form of an absolute-form request-target (`http://host/p?q` → `/p?q`, `/` for
+/// an empty path); any other target as it is.
+pub(crate) fn origin_form(target: &str) -> &str {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target;
+    };
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
+        return target;
+    }
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes().get(i) == Some(&b'/') => rest.get(i..).unwrap_or("/"),
+        // `http://host?q`: the path is empty, which the origin-form writes as `/`; such a
+        // target keeps its absolute form rather than lose its query.
+        Some(_) => target,
+        None => "/",
     }
 }
 
@@ -276,6 +333,7 @@ pub(crate) fn issue<R: TryCryptoRng + ?Sized>(
             nc,
             cnonce,
             qop,
+            form: signing.username.form(),
         }),
     };
     let signer = DigestSigner {
@@ -337,6 +395,17 @@ fn basic_header(username: &str, password: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origin_form_of_absolute_targets() {
+        assert_eq!(origin_form("http://h:8080/a/b?x=1"), "/a/b?x=1");
+        assert_eq!(origin_form("http://h"), "/");
+        assert_eq!(origin_form("HTTP://h/"), "/");
+        assert_eq!(origin_form("http://h?x"), "http://h?x");
+        assert_eq!(origin_form("/a?b://c"), "/a?b://c");
+        assert_eq!(origin_form("h:443"), "h:443");
+        assert_eq!(origin_form("*"), "*");
+    }
 
     #[test]
     fn basic_header_rfc7617_example() {

@@ -5,13 +5,15 @@
 //! From the bottom up: [`chars`] (the byte classes), [`quoted`] and [`ext_value`] (the two
 //! value encodings), [`grammar`] (challenges and auth-params of every scheme) and
 //! [`known`] (gathering the parameters a Digest header names), then one module per header:
-//! [`challenge`], [`credentials`], [`authentication_info`].
+//! [`challenge`], [`credentials`], [`authentication_info`]; [`field_value`] is what a written
+//! header is.
 
 pub(crate) mod authentication_info;
 pub(crate) mod challenge;
 pub(crate) mod chars;
 pub(crate) mod credentials;
 pub(crate) mod ext_value;
+pub(crate) mod field_value;
 pub(crate) mod grammar;
 pub(crate) mod known;
 pub(crate) mod quoted;
@@ -19,4 +21,5 @@ pub(crate) mod quoted;
 pub use authentication_info::{AuthenticationInfo, AuthenticationInfoParams};
 pub use challenge::{ChallengeParams, DigestChallenge, DigestChallenges, Domain};
 pub use credentials::{CredentialsParams, DigestCredentials, Username, UsernameParam};
+pub use field_value::FieldValue;
 pub use grammar::{Challenge, Challenges, Limits, Param, ParamValue, Params};

@@ -64,7 +64,7 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// challenge.insert("www-authenticate", r#"Digest realm="pdu", nonce="1", qop="auth""#.parse()?);
 /// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
 /// let Next::Send(headers, ()) = next else { panic!("{next:?}") };
-/// assert!(headers.authorization.unwrap().starts_with("Digest username=\"alice\""));
+/// assert!(headers.authorization.unwrap().text().starts_with("Digest username=\"alice\""));
 ///
 /// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::OK, &http::HeaderMap::new(), None);
 /// assert!(matches!(next, Next::Done(())));
@@ -72,7 +72,7 @@ pub const DRAIN_LIMIT: usize = 64 * 1024;
 /// let Next::Send(headers, ()) = engine.wait_blocking(&mut second, BodySource::Bytes(b"")) else {
 ///     panic!("its turn");
 /// };
-/// assert!(headers.authorization.unwrap().contains("nc=00000002"));
+/// assert!(headers.authorization.unwrap().text().contains("nc=00000002"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
@@ -652,7 +652,10 @@ mod tests {
             panic!("its turn");
         };
         let authorization = headers.authorization.unwrap();
-        assert!(authorization.contains(r#"nonce="1""#), "{authorization}");
+        assert!(
+            authorization.text().contains(r#"nonce="1""#),
+            "{authorization}"
+        );
     }
 
     /// The wait is bounded: past `max_wait` the request goes on regardless, here without

@@ -211,11 +211,13 @@ pub struct ResponseFields<'h> {
     proxy: Vec<&'h [u8]>,
     info: Option<&'h [u8]>,
     proxy_info: Option<&'h [u8]>,
+    set_cookie: Vec<&'h [u8]>,
 }
 
 impl<'h> ResponseFields<'h> {
-    /// Every `WWW-Authenticate` and `Proxy-Authenticate` field, and the
-    /// `Authentication-Info` and `Proxy-Authentication-Info` fields, of `headers`.
+    /// Every `WWW-Authenticate` and `Proxy-Authenticate` field, the
+    /// `Authentication-Info` and `Proxy-Authentication-Info` fields, and every `Set-Cookie`
+    /// field of `headers`.
     pub fn of(headers: &'h HeaderMap) -> Self {
         let info = |name: &HeaderName| headers.get(name).map(HeaderValue::as_bytes);
         Self {
@@ -223,6 +225,11 @@ impl<'h> ResponseFields<'h> {
             proxy: challenge_fields(headers, Side::Proxy).collect(),
             info: info(&info_header(Side::Origin)),
             proxy_info: info(&info_header(Side::Proxy)),
+            set_cookie: headers
+                .get_all(header::SET_COOKIE)
+                .into_iter()
+                .map(HeaderValue::as_bytes)
+                .collect(),
         }
     }
 
@@ -234,14 +241,17 @@ impl<'h> ResponseFields<'h> {
             proxy_authenticate: &self.proxy,
             authentication_info: self.info,
             proxy_authentication_info: self.proxy_info,
+            set_cookie: &self.set_cookie,
             origin: None,
         }
     }
 }
 
-/// Puts the core's headers on a send: each header the core gives replaces the request's own
-/// value of it; a header it does not give is left as it is. The strings become the header
-/// values without a copy.
+/// Puts the core's headers on a send: each credentials header the core gives replaces the
+/// request's own value of it; a header it does not give is left as it is. The cookies the
+/// request's challenges set join the request's own `Cookie` header, in one field (see
+/// [`ChallengeCookies::join`](crate::client::ChallengeCookies::join)). The values become
+/// the header values without a copy.
 ///
 /// # Errors
 ///
@@ -255,8 +265,8 @@ impl<'h> ResponseFields<'h> {
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert("authorization", "Basic old".parse().unwrap());
 /// let auth = AuthHeaders {
-///     authorization: Some(r#"Digest username="u", realm="r""#.to_owned()),
-///     proxy_authorization: None,
+///     authorization: Some(r#"Digest username="u", realm="r""#.to_owned().into()),
+///     ..AuthHeaders::default()
 /// };
 /// put_auth_headers(&mut headers, auth).unwrap();
 /// assert_eq!(headers["authorization"], r#"Digest username="u", realm="r""#);
@@ -269,16 +279,42 @@ pub fn put_auth_headers(
     let AuthHeaders {
         authorization,
         proxy_authorization,
+        cookies,
     } = auth;
     for (side, value) in [
         (Side::Origin, authorization),
         (Side::Proxy, proxy_authorization),
     ] {
         if let Some(value) = value {
-            headers.insert(credentials_header(side), HeaderValue::try_from(value)?);
+            headers.insert(
+                credentials_header(side),
+                HeaderValue::from_maybe_shared(bytes_of(value))?,
+            );
+        }
+    }
+    if !cookies.is_empty() {
+        let own = headers
+            .get_all(header::COOKIE)
+            .into_iter()
+            .map(HeaderValue::as_bytes);
+        match cookies.join(own) {
+            Some(value) => {
+                headers.insert(
+                    header::COOKIE,
+                    HeaderValue::from_maybe_shared(bytes_of(value))?,
+                );
+            }
+            None => {
+                headers.remove(header::COOKIE);
+            }
         }
     }
     Ok(())
+}
+
+/// The value's bytes, for `HeaderValue::from_maybe_shared` (which takes them without a copy).
+fn bytes_of(value: crate::client::FieldValue) -> bytes::Bytes {
+    bytes::Bytes::from(value.into_bytes())
 }
 
 #[cfg(test)]

@@ -10,7 +10,11 @@ pub(crate) fn sent(action: Action, request: &Request<'_>) -> Option<String> {
     let Action::Send(ticket) = action else {
         panic!("expected a send, got {action:?}");
     };
-    ticket.sign(request).unwrap().authorization
+    ticket
+        .sign(request)
+        .unwrap()
+        .authorization
+        .map(|v| v.text().into_owned())
 }
 
 /// Hands the client a response of `status` to the last send of `exchange`, with one

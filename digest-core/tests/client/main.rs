@@ -28,6 +28,7 @@ mod common;
 mod auth_int;
 mod basic;
 mod by_hand;
+mod dialects;
 mod flow;
 mod forbidden;
 mod forgotten;

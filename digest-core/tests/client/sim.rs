@@ -18,8 +18,8 @@ use crate::common::TestRng;
 use std::collections::HashMap;
 
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Failure, Request, Response,
-    Ticket,
+    Action, AuthHeaders, BodySource, Client, ClientConfig, Credentials, Failure, FieldValue,
+    Request, Response, Ticket,
 };
 use httpdigest::digest::{self, QopParams};
 use httpdigest::{
@@ -44,8 +44,10 @@ pub(crate) struct Wire {
     pub(crate) origin: Origin,
     pub(crate) via_proxy: bool,
     pub(crate) body: Vec<u8>,
-    pub(crate) authorization: Option<String>,
-    pub(crate) proxy_authorization: Option<String>,
+    pub(crate) authorization: Option<FieldValue>,
+    pub(crate) proxy_authorization: Option<FieldValue>,
+    /// `Cookie`.
+    pub(crate) cookie: Option<FieldValue>,
 }
 
 /// A response as it comes back.
@@ -57,6 +59,7 @@ pub(crate) struct WireResponse {
     pub(crate) authentication_info: Option<String>,
     pub(crate) proxy_authentication_info: Option<String>,
     pub(crate) location: Option<String>,
+    pub(crate) set_cookie: Vec<String>,
     /// Set when the HTTP client below the adapter followed a redirect to another origin.
     pub(crate) answered_by: Option<Origin>,
 }
@@ -70,6 +73,7 @@ impl WireResponse {
             authentication_info: None,
             proxy_authentication_info: None,
             location: None,
+            set_cookie: Vec::new(),
             answered_by: None,
         }
     }
@@ -144,7 +148,7 @@ pub(crate) enum Verdict {
 pub(crate) struct Hit {
     pub(crate) origin: Origin,
     pub(crate) target: String,
-    pub(crate) header: Option<String>,
+    pub(crate) header: Option<FieldValue>,
     pub(crate) verdict: Verdict,
 }
 
@@ -207,6 +211,29 @@ pub(crate) struct Server {
     pub(crate) forgot_nonces: bool,
     pub(crate) hits: Vec<Hit>,
     pub(crate) expect_violations: bool,
+    /// How the server reads the bytes of `username="…"`.
+    pub(crate) reads: Reads,
+    /// Answers `username*` with 400, as a server that reads `username` only.
+    pub(crate) refuses_extended: bool,
+    /// Answers a `username` with bytes outside ASCII with 400.
+    pub(crate) refuses_raw_non_ascii: bool,
+    /// Keeps each nonce in a cookie its challenge sets: an answer without the cookie of its
+    /// nonce is challenged again (Flask-HTTPAuth's default).
+    pub(crate) nonce_cookie: bool,
+    /// Writes `qop=""` in its challenges (with `qop` empty), as a Node server's "no qop"
+    /// mode does.
+    pub(crate) empty_qop: bool,
+}
+
+/// How a server reads the bytes of `username="…"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// As UTF-8 (Apache, lighttpd, Squid, Twisted).
+    Utf8,
+    /// As ISO-8859-1, the name then hashed in UTF-8 (Tomcat, WSGI and Node servers).
+    Latin1,
+    /// As ISO-8859-1, name and password hashed in ISO-8859-1 (RFC 2617's default).
+    Latin1Throughout,
 }
 
 pub(crate) const USER: &str = "Mufasa";
@@ -242,6 +269,11 @@ impl Server {
             forgot_nonces: false,
             hits: Vec::new(),
             expect_violations: false,
+            reads: Reads::Utf8,
+            refuses_extended: false,
+            refuses_raw_non_ascii: false,
+            nonce_cookie: false,
+            empty_qop: false,
         }
     }
 
@@ -317,6 +349,9 @@ impl Server {
                 }
                 .to_header_value()
                 .unwrap();
+                if self.empty_qop {
+                    value.push_str(", qop=\"\"");
+                }
                 if let Some(a) = alg {
                     value = value.replace(
                         &format!("algorithm={}", a.name()),
@@ -335,6 +370,12 @@ impl Server {
         match self.role {
             Role::Origin => r.www_authenticate = values,
             Role::Proxy => r.proxy_authenticate = values,
+        }
+        if self.nonce_cookie {
+            r.set_cookie = vec![
+                format!("session={}; Path=/; HttpOnly", cookie_of(&nonce)),
+                "theme=light; Path=/".into(),
+            ];
         }
         r
     }
@@ -359,7 +400,7 @@ impl Server {
         let protected = self.is_protected(&req.target);
         let (verdict, info) = match &header {
             None => (Verdict::NoHeader, None),
-            Some(h) => self.verify(req, h),
+            Some(h) => self.verify(req, h.as_bytes()),
         };
         self.hits.push(Hit {
             origin: req.origin.clone(),
@@ -381,7 +422,7 @@ impl Server {
         Err(Box::new(challenge))
     }
 
-    pub(crate) fn verify(&mut self, req: &Wire, header: &str) -> (Verdict, Option<String>) {
+    pub(crate) fn verify(&mut self, req: &Wire, header: &[u8]) -> (Verdict, Option<String>) {
         let accepted = match self.check(req, header) {
             Err(v) => return (v, None),
             Ok(Checked::Basic(user)) => return (Verdict::Basic(user), None),
@@ -459,20 +500,20 @@ impl Server {
         Some(params.to_header_value().unwrap())
     }
 
-    pub(crate) fn check(&mut self, req: &Wire, header: &str) -> Result<Checked, Verdict> {
+    pub(crate) fn check(&mut self, req: &Wire, header: &[u8]) -> Result<Checked, Verdict> {
         let bad = |m: String| Verdict::Violation(m);
-        if header.len() >= 6 && header[..6].eq_ignore_ascii_case("Basic ") {
+        if header.len() >= 6 && header[..6].eq_ignore_ascii_case(b"Basic ") {
             if self.basic == BasicOffer::No {
                 return Err(bad("Basic credentials to a server that offered none".into()));
             }
             for (user, password) in &self.users {
-                if header == basic_value(user, password) {
+                if header == basic_value(user, password).as_bytes() {
                     return Ok(Checked::Basic(user.clone()));
                 }
             }
             return Err(Verdict::Rejected("wrong Basic credentials"));
         }
-        let creds = DigestCredentials::parse(header.as_bytes())
+        let creds = DigestCredentials::parse(header)
             .map_err(|e| bad(format!("unparsable credentials: {e}")))?;
 
         // Wire form: what is quoted and what is not (RFC 7616 §3.4).
@@ -515,6 +556,17 @@ impl Server {
         };
         if state.superseded {
             return Err(bad("a nonce replaced by nextnonce was used again".into()));
+        }
+        if self.nonce_cookie {
+            let sent = req
+                .cookie
+                .as_ref()
+                .map(FieldValue::text)
+                .unwrap_or_default();
+            let expected = format!("session={}", cookie_of(&nonce));
+            if !sent.split("; ").any(|pair| pair == expected) {
+                return Err(Verdict::Rejected("no session cookie for the nonce"));
+            }
         }
         if creds.uri().unescaped().as_ref() != req.target.as_bytes() {
             return Err(bad(format!(
@@ -576,6 +628,12 @@ impl Server {
         }
 
         let extended = matches!(creds.username(), Username::Extended(_));
+        if extended && self.refuses_extended {
+            return Err(bad("username* to a server that reads username only".into()));
+        }
+        if !extended && self.refuses_raw_non_ascii && !creds.username_bytes().is_ascii() {
+            return Err(bad("username outside ASCII".into()));
+        }
         if extended && !self.charset_utf8 {
             return Err(bad(
                 "username* to a server that did not send charset=UTF-8".into()
@@ -593,19 +651,28 @@ impl Server {
                 digest::userhash(algorithm, u.as_bytes(), self.realm.as_bytes()).ct_eq(&name)
             })
         } else {
-            self.users
-                .iter()
-                .find(|(u, _)| u.as_bytes() == name.as_ref())
+            // The name as this server reads the bytes.
+            let read: String = match (self.reads, extended) {
+                (Reads::Utf8, _) | (_, true) => String::from_utf8_lossy(&name).into_owned(),
+                (Reads::Latin1 | Reads::Latin1Throughout, false) => {
+                    name.iter().map(|&b| char::from(b)).collect()
+                }
+            };
+            self.users.iter().find(|(u, _)| *u == read)
         };
         let Some((user, password)) = user.cloned() else {
             return Err(Verdict::Rejected("unknown user"));
         };
-
+        let latin1 = |s: &str| -> Vec<u8> { s.chars().map(|c| c as u8).collect() };
+        let (hashed_name, hashed_password) = match self.reads {
+            Reads::Latin1Throughout if !extended => (latin1(&user), latin1(&password)),
+            _ => (user.clone().into_bytes(), password.clone().into_bytes()),
+        };
         let ha1 = digest::ha1(
             algorithm,
-            user.as_bytes(),
+            &hashed_name,
             self.realm.as_bytes(),
-            password.as_bytes(),
+            &hashed_password,
         );
         let ha1 = if algorithm.is_session() {
             digest::session_ha1(algorithm, &ha1, nonce.as_bytes(), &cnonce)
@@ -687,6 +754,21 @@ pub(crate) fn target_path(target: &str) -> &str {
         Origin::parse_absolute(target).map_or("", |(_, p)| p)
     };
     path.split('?').next().unwrap_or(path)
+}
+
+/// The session cookie that carries `nonce` (Flask-HTTPAuth signs it; here it is only
+/// encoded).
+pub(crate) fn cookie_of(nonce: &str) -> String {
+    nonce
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b)
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn basic_value(user: &str, password: &str) -> String {
@@ -771,9 +853,16 @@ impl Net {
                 Ok(info) => proxy_info = info,
             }
         }
-        // The proxy consumes Proxy-Authorization; an origin must never see it.
+        // The proxy consumes Proxy-Authorization; an origin must never see it. It forwards
+        // the request-target in origin-form, as Squid does.
+        let target = if req.via_proxy {
+            Origin::parse_absolute(&req.target).map_or(req.target.clone(), |(_, p)| p.to_owned())
+        } else {
+            req.target.clone()
+        };
         let req = Wire {
             proxy_authorization: None,
+            target,
             ..req
         };
         let mut resp = self.deliver(&req);
@@ -847,6 +936,8 @@ pub(crate) struct Req {
     pub(crate) proxy: Option<Origin>,
     pub(crate) body: Vec<u8>,
     pub(crate) body_kind: Body,
+    /// The request's own `Cookie` header.
+    pub(crate) cookie: Option<String>,
 }
 
 impl Req {
@@ -858,6 +949,7 @@ impl Req {
             proxy: None,
             body: Vec::new(),
             body_kind: Body::Bytes,
+            cookie: None,
         }
     }
 
@@ -885,17 +977,26 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// The `Authorization` of a send, as text (the ISO-8859-1 name forms: see
+    /// [`authorization_bytes`](Self::authorization_bytes)).
     pub(crate) fn authorization(&self, send: usize) -> &str {
+        self.authorization_bytes(send)
+            .to_str()
+            .unwrap_or_else(|| panic!("send {send}'s Authorization is not UTF-8"))
+    }
+
+    pub(crate) fn authorization_bytes(&self, send: usize) -> &FieldValue {
         self.sent[send]
             .authorization
-            .as_deref()
+            .as_ref()
             .unwrap_or_else(|| panic!("send {send} had no Authorization: {:?}", self.sent))
     }
 
     pub(crate) fn proxy_authorization(&self, send: usize) -> &str {
         self.sent[send]
             .proxy_authorization
-            .as_deref()
+            .as_ref()
+            .and_then(FieldValue::to_str)
             .unwrap_or_else(|| panic!("send {send} had no Proxy-Authorization: {:?}", self.sent))
     }
 }
@@ -946,6 +1047,14 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
             body: req.body.clone(),
             authorization: headers.authorization.clone(),
             proxy_authorization: headers.proxy_authorization.clone(),
+            // What an adapter does: the challenges' cookies join the request's own.
+            cookie: if headers.cookies.is_empty() {
+                req.cookie.clone().map(FieldValue::from)
+            } else {
+                headers
+                    .cookies
+                    .join(req.cookie.as_deref().map(str::as_bytes))
+            },
         });
         let www: Vec<&[u8]> = resp.www_authenticate.iter().map(|s| s.as_bytes()).collect();
         let proxy: Vec<&[u8]> = resp
@@ -953,12 +1062,14 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
             .iter()
             .map(|s| s.as_bytes())
             .collect();
+        let set_cookie: Vec<&[u8]> = resp.set_cookie.iter().map(|s| s.as_bytes()).collect();
         let response = Response {
             status: resp.status,
             www_authenticate: &www,
             proxy_authenticate: &proxy,
             authentication_info: resp.authentication_info.as_deref().map(str::as_bytes),
             proxy_authentication_info: resp.proxy_authentication_info.as_deref().map(str::as_bytes),
+            set_cookie: &set_cookie,
             origin: resp.answered_by.as_ref().map(OriginRef::of),
         };
         let result = match client.handle_response(&mut exchange, &request, &response, rng) {

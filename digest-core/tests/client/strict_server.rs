@@ -9,8 +9,9 @@ fn replay(sim: &mut Sim, header: &str, target: &str) -> (u16, Verdict) {
         origin: a(),
         via_proxy: false,
         body: Vec::new(),
-        authorization: Some(header.into()),
+        authorization: Some(header.to_owned().into()),
         proxy_authorization: None,
+        cookie: None,
     });
     (resp.status, sim.server().last_hit().verdict.clone())
 }

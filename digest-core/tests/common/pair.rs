@@ -17,7 +17,7 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 use httpdigest::client::{
-    Action, AuthHeaders, BodySource, Client, Exchange, Failure, Request, Response,
+    Action, AuthHeaders, BodySource, Client, Exchange, Failure, FieldValue, Request, Response,
 };
 use httpdigest::{OriginRef, Scheme};
 
@@ -250,7 +250,7 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
         let request = ServerRequest {
             method: &call.method,
             target: &call.target,
-            authorization: headers.authorization.as_deref().map(str::as_bytes),
+            authorization: headers.authorization.as_ref().map(FieldValue::as_bytes),
             body: Some(&call.body),
         };
         let verdict = self.verifier.verify(
