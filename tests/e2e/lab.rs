@@ -1,15 +1,21 @@
 //! Every adapter (ureq, reqwest, the hyper client layer) against every location and user of
 //! the interop lab's real servers: Apache mod_auth_digest, lighttpd, httpbin, Squid as a
-//! Digest proxy, Tomcat and Twisted (the rows of [`lab::rows`]).
+//! Digest proxy, Tomcat, Twisted, Flask-HTTPAuth, npm http-auth and abbot/go-http-auth (each
+//! also as a Digest proxy) and CherryPy (the rows of [`lab::rows`]).
 //!
 //! Each cell is one adapter on one row, with a fresh client:
 //! - `Authenticates`: 200 after a challenge (two exchanges, the first without credentials),
 //!   then 200 at once (one exchange, credentials sent preemptively). The credentials sent
 //!   say the algorithm, qop and userhash the row names (the strongest of several challenges).
+//!   Behind a proxy that asks first, with origin and proxy credentials, the first request
+//!   takes one exchange more (407, then 401, then 200).
+//! - `AuthenticatesInSecondForm`: the same, the first request one exchange longer still (the
+//!   non-ASCII name refused as sent first, accepted in the next form).
 //! - `RenewsStaleNonce`: the same, then past the location's 3 s nonce lifetime: 401
 //!   `stale=true` to the preemptive credentials and 200 to the new nonce (two exchanges).
 //! - `Rejected`: `Failure::CredentialsRejected` after exactly two exchanges.
 //! - `NotSendable`: ureq's `Error::NonAsciiAuthorization` after the challenge.
+//! - `Answered(status)`: that final status after the challenge and one answer.
 //!
 //! Every cell is recorded for `interop-report` (see `httpdigest_tests::matrix`). The tests
 //! need the lab (`tests/interop/start-all.sh`): they are ignored by a plain `cargo test`, and
@@ -42,7 +48,7 @@ static SQUID: Mutex<()> = Mutex::new(());
 fn turns(row: &Row) -> Option<&'static Mutex<()>> {
     if row.uses_apache_strict() {
         Some(&APACHE_STRICT)
-    } else if row.proxy {
+    } else if row.proxy == Some(lab::SQUID) {
         Some(&SQUID)
     } else {
         None
@@ -113,6 +119,14 @@ fn check_wire(verdict: &mut Verdict, row: &Row, sent: &str) {
     verdict.check(credentials.userhash() == row.wire.userhash, || {
         format!("userhash={} sent", credentials.userhash())
     });
+    if row.wire.rfc2069 {
+        verdict.check(
+            credentials.qop().is_none()
+                && credentials.nc().is_none()
+                && credentials.cnonce().is_none(),
+            || format!("RFC 2069 form expected (no qop, nc, cnonce): {sent}"),
+        );
+    }
 }
 
 /// One request expected to give 200 in `exchanges` exchanges, the last with credentials.
@@ -145,13 +159,17 @@ fn expect_ok(
 
 fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
     let mut setup = Setup::new(row.user.name, row.user.password);
-    if row.proxy {
-        setup = setup.via_proxy(lab::SQUID);
+    match (row.proxy, row.proxy_user) {
+        (Some(proxy), None) => setup = setup.via_proxy(proxy),
+        (Some(proxy), Some(user)) => setup = setup.via_proxy_as(proxy, user.name, user.password),
+        (None, _) => {}
     }
     let client = drive::driver(adapter, &setup);
     let mut verdict = Verdict::new();
     match row.expect(adapter) {
-        expect @ (Expect::Authenticates | Expect::RenewsStaleNonce) => {
+        expect @ (Expect::Authenticates
+        | Expect::AuthenticatesInSecondForm
+        | Expect::RenewsStaleNonce) => {
             let first = client.get(&row.url);
             verdict.check(first.1.first().is_some_and(|e| e.sent.is_none()), || {
                 format!(
@@ -159,9 +177,10 @@ fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
                     describe(&first.1)
                 )
             });
-            expect_ok(&mut verdict, row, "first request", first, 2);
+            let n = row.first_exchanges(adapter);
+            expect_ok(&mut verdict, row, "first request", first, n);
             expect_ok(&mut verdict, row, "second request", client.get(&row.url), 1);
-            verdict.text = "200 2+1".to_owned();
+            verdict.text = format!("200 {n}+1");
             if expect == Expect::RenewsStaleNonce {
                 std::thread::sleep(Duration::from_secs(4));
                 let (outcome, exchanges) = client.get(&row.url);
@@ -213,6 +232,20 @@ fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
                 format!("only the challenge expected{}", describe(&exchanges))
             });
             verdict.text = "not sendable".to_owned();
+        }
+        Expect::Answered(status, why) => {
+            let (outcome, exchanges) = client.get(&row.url);
+            verdict.check(outcome == Outcome::Status(status), || {
+                format!(
+                    "{outcome:?}, {status} expected ({why}){}",
+                    describe(&exchanges)
+                )
+            });
+            verdict.check(
+                exchanges.len() == 2 && exchanges[0].sent.is_none() && exchanges[1].sent.is_some(),
+                || format!("challenge and one answer expected{}", describe(&exchanges)),
+            );
+            verdict.text = format!("{status} 2 (server)");
         }
     }
     verdict
@@ -304,4 +337,28 @@ fn tomcat() {
 #[ignore = "needs the interop lab: tests/interop/start-all.sh"]
 fn twisted() {
     run(Server::Twisted);
+}
+
+#[test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+fn flask_httpauth() {
+    run(Server::FlaskHttpauth);
+}
+
+#[test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+fn http_auth() {
+    run(Server::HttpAuth);
+}
+
+#[test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+fn go_http_auth() {
+    run(Server::GoHttpAuth);
+}
+
+#[test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+fn cherrypy() {
+    run(Server::Cherrypy);
 }

@@ -36,6 +36,12 @@ S=http://127.0.0.1:$PORT_SQUID
 O=http://127.0.0.1:$PORT_ORIGIN
 TC=http://127.0.0.1:$PORT_TOMCAT
 TW=http://127.0.0.1:$PORT_TWISTED
+FL=http://127.0.0.1:$PORT_FLASK
+HA=http://127.0.0.1:$PORT_HTTPAUTH
+HP=http://127.0.0.1:$PORT_HTTPAUTH_PROXY
+GA=http://127.0.0.1:$PORT_GOAUTH
+GP=http://127.0.0.1:$PORT_GOAUTH_PROXY
+CP=http://127.0.0.1:$PORT_CHERRYPY
 MD=("/usr/bin/python3" "$HERE/clients/manual_digest.py")
 # No proxy from the environment: the squid checks set -x explicitly.
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
@@ -240,6 +246,155 @@ viacurl twisted /sha/ "INFO curl --digest (SHA-1 'sha' unknown to curl)" 401 "$T
 getchal "$TW/md5/"
 c1=$(sendauth "$TW/md5/" Authorization --uri /md5/ "$U" "$P"); c2=$(sendauth "$TW/md5/" Authorization --uri /md5/ --nc 00000002 "$U" "$P")
 row twisted /md5/ "nonce reuse nc=1 then nc=2" "200,200" "$c1,$c2" "$(verdict "$c1,$c2" 200,200)"
+
+# latin1 USER PASS : manual_digest arguments for the name as ISO-8859-1 bytes (UTF-8 hash)
+L1=(--wire-encoding latin-1)
+L1ALL=(--wire-encoding latin-1 --hash-encoding latin-1)
+
+# ncseq URL PATH HEADERNAME [curl args] : one challenge, then nc 1,2,2,4,3; prints the codes
+ncseq() {
+    local url="$1" path="$2" hname="$3"; shift 3
+    local out="" nc
+    getchal "$url" "$@"
+    for nc in 00000001 00000002 00000002 00000004 00000003; do
+        out="$out,$(sendauth "$url" "$hname" --uri "$path" --nc "$nc" "$U" "$P" -- "$@")"
+    done
+    echo "${out#,}"
+}
+
+# originchal URL PROXY : the origin's challenge through PROXY (curl answers the 407) in $T/h
+originchal() {
+    "${CURL[@]}" -D "$T/h0" -o /dev/null -x "$2" --proxy-digest -U "$U:$P" "$1" >/dev/null || true
+    grep -vi '^proxy-authenticate' "$T/h0" >"$T/h"
+}
+
+# viaproxy SERVER LOC DESC EXPECT URL PROXY URI [manual_digest args] : origin credentials
+# computed by manual_digest from the origin's challenge, proxy credentials by curl
+viaproxy() {
+    local srv="$1" loc="$2" desc="$3" want="$4" url="$5" proxy="$6" uri="$7"; shift 7
+    originchal "$url" "$proxy"
+    local code; code=$(sendauth "$url" Authorization --uri "$uri" "$@" "$U" "$P" -- -x "$proxy" --proxy-digest -U "$U:$P")
+    row "$srv" "$loc" "$desc" "$want" "$code" "$(verdict "$code" "$want")"
+}
+
+# ---------------------------------------------------------------- flask-httpauth
+FC=(-b "$T/jar" -c "$T/jar")
+fl() { rm -f "$T/jar"; manual flask "$@"; }
+challenge flask /session/ "$FL/session/" 401 'WWW-Authenticate: Digest realm="lab@example.org",nonce="[0-9a-f]{32}",opaque="[0-9a-f]{32}",algorithm="MD5",qop="auth"'
+grep -qi '^Set-Cookie: session=' "$T/h" && c=yes || c=no
+row flask /session/ "challenge: 401 sets the session cookie" yes "$c" "$(verdict "$c" yes)"
+rm -f "$T/jar"; viacurl flask /session/ "curl --digest $U (cookie jar)" 200 "$FL/session/" --digest -u "$U:$P" "${FC[@]}"
+viacurl flask /session/ "curl --digest wrong password" 401 "$FL/session/" --digest -u "$U:wrong" -b "$T/none" -c "$T/jar"
+fl /session/ "manual $U, cookie sent back" 200 "$FL/session/" /session/ "$U" "$P" -- "${FC[@]}"
+fl /session/ "manual $U, cookie not sent back" 401 "$FL/session/" /session/ "$U" "$P"
+fl /session/ "manual UTF-8 user as ISO-8859-1" 200 "$FL/session/" /session/ "${L1[@]}" "$U8" "$P8" -- "${FC[@]}"
+for loc in server-nonce ha1; do
+    challenge flask "/$loc/" "$FL/$loc/" 401 'WWW-Authenticate: Digest realm="lab@example.org",nonce="[0-9a-f]{32}",opaque="[0-9a-f]{32}",algorithm="MD5",qop="auth"'
+    grep -qi '^Set-Cookie' "$T/h" && c=yes || c=no
+    row flask "/$loc/" "challenge: no cookie" no "$c" "$(verdict "$c" no)"
+    viacurl flask "/$loc/" "curl --digest $U (no cookie jar)" 200 "$FL/$loc/" --digest -u "$U:$P"
+    fl "/$loc/" "manual $U" 200 "$FL/$loc/" "/$loc/" "$U" "$P"
+    fl "/$loc/" "manual UTF-8 user raw UTF-8 -> 401" 401 "$FL/$loc/" "/$loc/" "$U8" "$P8"
+    fl "/$loc/" "manual UTF-8 user as ISO-8859-1" 200 "$FL/$loc/" "/$loc/" "${L1[@]}" "$U8" "$P8"
+    fl "/$loc/" "manual UTF-8 user ISO-8859-1 hash too -> 401" 401 "$FL/$loc/" "/$loc/" "${L1ALL[@]}" "$U8" "$P8"
+    fl "/$loc/" "manual username* (UTF-8 user)" 200 "$FL/$loc/" "/$loc/" --username-star "$U8" "$P8"
+    fl "/$loc/" "manual no qop (RFC 2069)" 200 "$FL/$loc/" "/$loc/" --qop none "$U" "$P"
+    fl "/$loc/" "manual uri=another path (not compared)" 200 "$FL/$loc/" /elsewhere/ "$U" "$P"
+done
+viacurl flask /server-nonce/ "INFO curl --digest UTF-8 user (raw UTF-8)" 401 "$FL/server-nonce/" --digest -u "$U8:$P8"
+c=$(ncseq "$FL/server-nonce/" /server-nonce/ Authorization)
+row flask /server-nonce/ "nc 1,2,2,4,3 (no nonce-count check)" "200,200,200,200,200" "$c" "$(verdict "$c" 200,200,200,200,200)"
+getchal "$FL/server-nonce/"; auth=$("${MD[@]}" --headers "$T/h" --uri /server-nonce/ "$U" "$P" | sed -E 's/, opaque="[^"]*"//')
+c=$("${CURL[@]}" -o /dev/null -w '%{http_code}' -H "Authorization: $auth" "$FL/server-nonce/")
+row flask /server-nonce/ "manual opaque left out -> 401" 401 "$c" "$(verdict "$c" 401)"
+challenge flask /md5-sess/ "$FL/md5-sess/" 401 'algorithm="MD5-Sess",qop="auth"'
+fl /md5-sess/ "manual MD5-Sess" 200 "$FL/md5-sess/" /md5-sess/ "$U" "$P"
+viacurl flask /md5-sess/ "curl --digest $U" 200 "$FL/md5-sess/" --digest -u "$U:$P"
+challenge flask /no-qop/ "$FL/no-qop/" 401 'WWW-Authenticate: Digest realm="lab@example.org",nonce="[0-9a-f]{32}",opaque="[0-9a-f]{32}"\s*$'
+fl /no-qop/ "manual RFC 2069" 200 "$FL/no-qop/" /no-qop/ "$U" "$P"
+viacurl flask /no-qop/ "curl --digest $U" 200 "$FL/no-qop/" --digest -u "$U:$P"
+challenge flask /qop-empty/ "$FL/qop-empty/" 401 'algorithm="MD5",qop=""'
+fl /qop-empty/ "manual RFC 2069" 200 "$FL/qop-empty/" /qop-empty/ "$U" "$P"
+fl /qop-empty/ "manual qop=auth -> 401" 401 "$FL/qop-empty/" /qop-empty/ --qop auth "$U" "$P"
+viacurl flask /qop-empty/ "curl --digest $U" 200 "$FL/qop-empty/" --digest -u "$U:$P"
+
+# ---------------------------------------------------------------- http-auth
+for loc in digest:auth qop-none: md5-sess:auth; do
+    l="/${loc%%:*}/"; q="${loc#*:}"; alg=MD5; [ "$l" = /md5-sess/ ] && alg=MD5-sess
+    challenge http-auth "$l" "$HA$l" 401 "WWW-Authenticate: Digest realm=\"lab@example.org\", qop=\"$q\", nonce=\"[0-9a-f]{32}\", algorithm=\"$alg\", stale=\"false\""
+    viacurl http-auth "$l" "curl --digest $U" 200 "$HA$l" --digest -u "$U:$P"
+    manual http-auth "$l" "manual $U" 200 "$HA$l" "$l" "$U" "$P"
+    manual http-auth "$l" "manual UTF-8 user raw UTF-8 -> 401" 401 "$HA$l" "$l" "$U8" "$P8"
+    manual http-auth "$l" "manual UTF-8 user as ISO-8859-1" 200 "$HA$l" "$l" "${L1[@]}" "$U8" "$P8"
+    manual http-auth "$l" "manual username* (not read) -> 401" 401 "$HA$l" "$l" --username-star "$U8" "$P8"
+done
+viacurl http-auth /digest/ "curl --digest wrong password" 401 "$HA/digest/" --digest -u "$U:wrong"
+viacurl http-auth /digest/ "INFO curl --digest UTF-8 user (raw UTF-8)" 401 "$HA/digest/" --digest -u "$U8:$P8"
+manual http-auth /digest/ "manual no qop (RFC 2069)" 200 "$HA/digest/" /digest/ --qop none "$U" "$P"
+manual http-auth /digest/ "manual MD5-sess (accepted, not offered)" 200 "$HA/digest/" /digest/ --use-algorithm MD5-sess "$U" "$P"
+manual http-auth /digest/ "manual uri=another path (not compared)" 200 "$HA/digest/" /elsewhere/ "$U" "$P"
+manual http-auth /qop-none/ "manual qop=auth (accepted)" 200 "$HA/qop-none/" /qop-none/ --qop auth "$U" "$P"
+c=$(ncseq "$HA/digest/" /digest/ Authorization)
+grep -q 'stale="true"' "$T/h2" || c="$c(no stale)"
+row http-auth /digest/ "nc 1,2,2,4,3 (each above the last)" "200,200,401,200,401" "$c" "$(verdict "$c" 200,200,401,200,401)"
+OU="$O/hello.txt"
+challenge http-auth-proxy "proxy -> $OU" "$OU" 407 'Proxy-Authenticate: Digest realm="lab@example.org", qop="auth", nonce="[0-9a-f]{32}", algorithm="MD5", stale="false"' -x "$HP"
+viacurl http-auth-proxy "proxy -> $OU" "curl --proxy-digest $U" 200 "$OU" -x "$HP" --proxy-digest -U "$U:$P"
+viacurl http-auth-proxy "proxy -> $OU" "curl --proxy-digest wrong password" 407 "$OU" -x "$HP" --proxy-digest -U "$U:wrong"
+getchal "$OU" -x "$HP"; c=$(sendauth "$OU" Proxy-Authorization --uri /hello.txt "${L1[@]}" "$U8" "$P8" -- -x "$HP")
+row http-auth-proxy "proxy -> $OU" "manual UTF-8 user as ISO-8859-1" 200 "$c" "$(verdict "$c" 200)"
+getchal "$OU" -x "$HP"; c=$(sendauth "$OU" Proxy-Authorization --uri "$OU" "$U" "$P" -- -x "$HP")
+row http-auth-proxy "proxy -> $OU" "manual uri=absolute-URI" 200 "$c" "$(verdict "$c" 200)"
+viacurl http-auth-proxy "proxy -> http://example.invalid/" "non-loopback host denied" 403 http://example.invalid/ -x "$HP" --proxy-digest -U "$U:$P"
+code=$("${CURL[@]}" -o /dev/null -w '%{http_connect}' -p -x "$HP" --proxy-digest -U "$U:$P" "$OU" 2>/dev/null || true)
+row http-auth-proxy "proxy CONNECT" "CONNECT denied" 403 "$code" "$(verdict "$code" 403)"
+
+# ---------------------------------------------------------------- go-http-auth
+challenge go-http-auth /digest/ "$GA/digest/" 401 'WWW-Authenticate: Digest realm="lab@example.org", nonce="[A-Za-z0-9+/]{16}", opaque="[A-Za-z0-9+/]{16}", algorithm="MD5", qop="auth"'
+viacurl go-http-auth /digest/ "curl --digest $U" 200 "$GA/digest/" --digest -u "$U:$P"
+viacurl go-http-auth /digest/ "curl --digest (UTF-8 user)" 200 "$GA/digest/" --digest -u "$U8:$P8"
+viacurl go-http-auth /digest/ "curl --digest wrong password" 401 "$GA/digest/" --digest -u "$U:wrong"
+viacurl go-http-auth "/digest/?page=1" "curl --digest $U" 200 "$GA/digest/?page=1" --digest -u "$U:$P"
+manual go-http-auth /digest/ "manual UTF-8 user as ISO-8859-1 -> 401" 401 "$GA/digest/" /digest/ "${L1[@]}" "$U8" "$P8"
+manual go-http-auth /digest/ "manual username* -> 401" 401 "$GA/digest/" /digest/ --username-star "$U8" "$P8"
+manual go-http-auth /digest/ "manual no qop (RFC 2069) -> 401" 401 "$GA/digest/" /digest/ --qop none "$U" "$P"
+manual go-http-auth /digest/ "manual uri=absolute-URI (its path matches)" 200 "$GA/digest/" "$GA/digest/" "$U" "$P"
+manual go-http-auth /digest/ "manual uri=another path -> 401" 401 "$GA/digest/" /elsewhere/ "$U" "$P"
+manual go-http-auth "/digest/?page=1" "manual uri without the query (a prefix)" 200 "$GA/digest/?page=1" /digest/ "$U" "$P"
+c=$(ncseq "$GA/digest/" /digest/ Authorization)
+row go-http-auth /digest/ "nc 1,2,2,4,3 (each above the last)" "200,200,401,200,401" "$c" "$(verdict "$c" 200,200,401,200,401)"
+challenge go-http-auth-proxy "proxy -> $OU" "$OU" 407 'Proxy-Authenticate: Digest realm="lab@example.org", nonce="[^"]+", opaque="[^"]+", algorithm="MD5", qop="auth"' -x "$GP"
+viacurl go-http-auth-proxy "proxy -> $OU" "curl --proxy-digest $U" 200 "$OU" -x "$GP" --proxy-digest -U "$U:$P"
+viacurl go-http-auth-proxy "proxy -> $OU" "curl --proxy-digest (UTF-8 user)" 200 "$OU" -x "$GP" --proxy-digest -U "$U8:$P8"
+viacurl go-http-auth-proxy "proxy -> $OU" "curl --proxy-digest wrong password" 407 "$OU" -x "$GP" --proxy-digest -U "$U:wrong"
+getchal "$OU" -x "$GP"; c=$(sendauth "$OU" Proxy-Authorization --uri "$OU" "$U" "$P" -- -x "$GP")
+row go-http-auth-proxy "proxy -> $OU" "manual uri=absolute-URI" 200 "$c" "$(verdict "$c" 200)"
+viacurl go-http-auth-proxy "proxy -> http://example.invalid/" "non-loopback host denied" 403 http://example.invalid/ -x "$GP" --proxy-digest -U "$U:$P"
+
+# ---------------------------------------------------------------- cherrypy
+challenge cherrypy /digest/ "$CP/digest/" 401 'WWW-Authenticate: Digest realm="lab@example.org", nonce="[0-9]+:[0-9a-f]{32}", algorithm="MD5", qop="auth", charset="UTF-8"'
+challenge cherrypy /latin1/ "$CP/latin1/" 401 'WWW-Authenticate: Digest realm="lab@example.org", nonce="[0-9]+:[0-9a-f]{32}", algorithm="MD5", qop="auth"\s*$'
+viacurl cherrypy /digest/ "curl --digest $U" 200 "$CP/digest/" --digest -u "$U:$P"
+viacurl cherrypy /digest/ "curl --digest (UTF-8 user)" 200 "$CP/digest/" --digest -u "$U8:$P8"
+viacurl cherrypy /digest/ "curl --digest wrong password" 401 "$CP/digest/" --digest -u "$U:wrong"
+manual cherrypy /digest/ "manual UTF-8 user as ISO-8859-1 (fallback)" 200 "$CP/digest/" /digest/ "${L1[@]}" "$U8" "$P8"
+manual cherrypy /digest/ "manual username* -> 400" 400 "$CP/digest/" /digest/ --username-star "$U8" "$P8"
+manual cherrypy /digest/ "manual no qop (RFC 2069)" 200 "$CP/digest/" /digest/ --qop none "$U" "$P"
+manual cherrypy /digest/ "manual uri=another path (not compared)" 200 "$CP/digest/" /elsewhere/ "$U" "$P"
+manual cherrypy /digest/ "manual algorithm=MD5-sess -> 400 (upper-cased)" 400 "$CP/digest/" /digest/ --use-algorithm MD5-sess "$U" "$P"
+c=$(ncseq "$CP/digest/" /digest/ Authorization)
+row cherrypy /digest/ "nc 1,2,2,4,3 (no nonce-count check)" "200,200,200,200,200" "$c" "$(verdict "$c" 200,200,200,200,200)"
+viacurl cherrypy /latin1/ "curl --digest $U" 200 "$CP/latin1/" --digest -u "$U:$P"
+viacurl cherrypy /latin1/ "INFO curl --digest UTF-8 user (raw UTF-8)" 401 "$CP/latin1/" --digest -u "$U8:$P8"
+manual cherrypy /latin1/ "manual UTF-8 user as ISO-8859-1" 200 "$CP/latin1/" /latin1/ "${L1[@]}" "$U8" "$P8"
+
+# ---------------------------------------------------------------- Digest origins behind the proxies
+for px in "squid:$S" "http-auth-proxy:$HP" "go-http-auth-proxy:$GP"; do
+    pn="${px%%:*}"; pu="${px#*:}"
+    viacurl "$pn" "-> lighttpd /digest-md5/" "curl both credentials (uri origin-form)" 200 "$L/digest-md5/" -x "$pu" --proxy-digest -U "$U:$P" --digest -u "$U:$P"
+    viaproxy "$pn" "-> lighttpd /digest-md5/" "manual uri=absolute-URI -> 400 (origin-form sent)" 400 "$L/digest-md5/" "$pu" "$L/digest-md5/"
+    viacurl "$pn" "-> go-http-auth /digest/" "curl both credentials" 200 "$GA/digest/" -x "$pu" --proxy-digest -U "$U:$P" --digest -u "$U:$P"
+done
 
 # ---------------------------------------------------------------- report
 t2=$(date +%s.%N)

@@ -26,6 +26,12 @@ S=http://127.0.0.1:$PORT_SQUID
 O=http://127.0.0.1:$PORT_ORIGIN
 TC=http://127.0.0.1:$PORT_TOMCAT
 TW=http://127.0.0.1:$PORT_TWISTED
+FL=http://127.0.0.1:$PORT_FLASK
+HA=http://127.0.0.1:$PORT_HTTPAUTH
+HP=http://127.0.0.1:$PORT_HTTPAUTH_PROXY
+GA=http://127.0.0.1:$PORT_GOAUTH
+GP=http://127.0.0.1:$PORT_GOAUTH_PROXY
+CP=http://127.0.0.1:$PORT_CHERRYPY
 U="$LAB_USER"; P="$LAB_PASS"; U8="$LAB_UTF8_USER"; P8="$LAB_UTF8_PASS"
 
 # cell_curl USER PASS URL REPEAT SLEEP PROXY
@@ -105,3 +111,21 @@ row twisted "/md5/ x3" "$TW/md5/" ascii 3 0
 row twisted "/md5/" "$TW/md5/" utf8 1 0
 row twisted "/md5-sess/ x3" "$TW/md5-sess/" ascii 3 0
 row twisted "/sha/ (SHA-1)" "$TW/sha/" ascii 1 0
+row flask-httpauth "/session/ (session cookie) x3" "$FL/session/" ascii 3 0
+row flask-httpauth "/session/ (session cookie)" "$FL/session/" utf8 1 0
+row flask-httpauth "/server-nonce/ x3" "$FL/server-nonce/" ascii 3 0
+row flask-httpauth "/server-nonce/" "$FL/server-nonce/" utf8 1 0
+row flask-httpauth "/md5-sess/" "$FL/md5-sess/" ascii 1 0
+row flask-httpauth "/no-qop/ (no qop)" "$FL/no-qop/" ascii 1 0
+row flask-httpauth "/qop-empty/ (qop=\"\")" "$FL/qop-empty/" ascii 1 0
+row http-auth "/digest/ x3" "$HA/digest/" ascii 3 0
+row http-auth "/digest/" "$HA/digest/" utf8 1 0
+row http-auth "/qop-none/ (qop=\"\")" "$HA/qop-none/" ascii 1 0
+row http-auth "/md5-sess/" "$HA/md5-sess/" ascii 1 0
+row http-auth "proxy $HP -> $O/hello.txt" "$O/hello.txt" ascii 1 0 "$HP"
+row go-http-auth "/digest/ x3" "$GA/digest/" ascii 3 0
+row go-http-auth "/digest/" "$GA/digest/" utf8 1 0
+row go-http-auth "proxy $GP -> $O/hello.txt" "$O/hello.txt" ascii 1 0 "$GP"
+row cherrypy "/digest/ (charset=UTF-8) x3" "$CP/digest/" ascii 3 0
+row cherrypy "/digest/ (charset=UTF-8)" "$CP/digest/" utf8 1 0
+row cherrypy "/latin1/" "$CP/latin1/" utf8 1 0

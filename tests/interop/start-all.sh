@@ -4,7 +4,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 start=$(date +%s.%N)
-for s in start-apache.sh start-lighttpd.sh start-httpbin.sh start-squid.sh start-tomcat.sh start-twisted.sh; do
+for s in start-apache.sh start-lighttpd.sh start-httpbin.sh start-squid.sh start-tomcat.sh start-twisted.sh \
+    start-flask-httpauth.sh start-http-auth.sh start-go-http-auth.sh start-cherrypy.sh; do
     "$HERE/$s"
 done
 "$HERE/clients-venv.sh" >/dev/null

@@ -33,6 +33,12 @@ SERVERS=(
     "origin http://127.0.0.1:$PORT_ORIGIN/hello.txt"
     "tomcat http://127.0.0.1:$PORT_TOMCAT/"
     "twisted http://127.0.0.1:$PORT_TWISTED/"
+    "flask-httpauth http://127.0.0.1:$PORT_FLASK/"
+    "http-auth http://127.0.0.1:$PORT_HTTPAUTH/"
+    "http-auth-proxy http://127.0.0.1:$PORT_HTTPAUTH_PROXY/"
+    "go-http-auth http://127.0.0.1:$PORT_GOAUTH/"
+    "go-http-auth-proxy http://127.0.0.1:$PORT_GOAUTH_PROXY/"
+    "cherrypy http://127.0.0.1:$PORT_CHERRYPY/"
 )
 
 answers() { # url

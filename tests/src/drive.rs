@@ -114,8 +114,12 @@ pub struct Setup {
     pub user: String,
     /// The password.
     pub password: String,
-    /// A forward proxy: the credentials are then the proxy's, and requests go through it.
+    /// A forward proxy: requests go through it, and the credentials are the proxy's unless
+    /// [`proxy_credentials`](Self::proxy_credentials) are given.
     pub proxy: Option<String>,
+    /// The proxy's user name and password when [`user`](Self::user) and
+    /// [`password`](Self::password) are the origin's (a Digest origin behind a Digest proxy).
+    pub proxy_credentials: Option<(String, String)>,
     /// The core's policy.
     pub config: ClientConfig,
     /// The most body bytes the adapter keeps to send again (ureq and hyper; a streamed
@@ -130,6 +134,7 @@ impl Setup {
             user: user.to_owned(),
             password: password.to_owned(),
             proxy: None,
+            proxy_credentials: None,
             config: ClientConfig::default(),
             max_buffered_body: None,
         }
@@ -138,6 +143,14 @@ impl Setup {
     /// Proxy credentials for `proxy`.
     pub fn via_proxy(mut self, proxy: &str) -> Self {
         self.proxy = Some(proxy.to_owned());
+        self
+    }
+
+    /// Through `proxy`, whose credentials are `user` and `password`; the credentials given to
+    /// [`new`](Self::new) stay the origin's.
+    pub fn via_proxy_as(mut self, proxy: &str, user: &str, password: &str) -> Self {
+        self.proxy = Some(proxy.to_owned());
+        self.proxy_credentials = Some((user.to_owned(), password.to_owned()));
         self
     }
 
@@ -456,13 +469,17 @@ struct UreqDriver {
 
 impl Setup {
     /// The core client every adapter is built over: `setup`'s credentials (the proxy's, with
-    /// the proxy, or the origin's) and policy.
+    /// the proxy, or the origin's, or both) and policy.
     pub fn client(&self) -> Client {
         let credentials = Credentials::new(self.user.clone(), self.password.clone());
         let builder = Client::builder().config(self.config.clone());
-        match &self.proxy {
-            Some(proxy) => builder.proxy(proxy.clone()).proxy_credentials(credentials),
-            None => builder.credentials(credentials),
+        match (&self.proxy, &self.proxy_credentials) {
+            (Some(proxy), Some((user, password))) => builder
+                .credentials(credentials)
+                .proxy(proxy.clone())
+                .proxy_credentials(Credentials::new(user.clone(), password.clone())),
+            (Some(proxy), None) => builder.proxy(proxy.clone()).proxy_credentials(credentials),
+            (None, _) => builder.credentials(credentials),
         }
         .build()
         .unwrap()
