@@ -219,7 +219,7 @@ fn ureq_client(base: &str) -> Result<(), BoxError> {
             } => {
                 counted.fetch_add(1, Ordering::Relaxed);
                 let mut headers = HeaderMap::new();
-                if let Some(value) = authorization.and_then(|a| a.parse().ok()) {
+                if let Some(value) = authorization.and_then(|a| a.as_bytes().try_into().ok()) {
                     headers.insert(http::header::AUTHORIZATION, value);
                 }
                 show_request(method, uri, &headers);

@@ -81,9 +81,10 @@ pub enum Event<'a> {
         /// The URI.
         uri: &'a Uri,
         /// The `Authorization` value sent, if any.
-        authorization: Option<&'a str>,
-        /// The `Proxy-Authorization` value sent, if any.
-        proxy_authorization: Option<&'a str>,
+        authorization: Option<&'a FieldValue>,
+        /// The `Proxy-Authorization` value sent, if any (its bytes are not UTF-8 when the
+        /// user name goes in ISO-8859-1: see `FieldValue::text`).
+        proxy_authorization: Option<&'a FieldValue>,
     },
     /// A response arrived.
     Response {
@@ -158,9 +159,9 @@ impl DigestAgent {
         max_buffered_body: usize,
         observer: Option<Box<Observer>>,
     ) -> Self {
-        // ureq puts nothing but visible ASCII in a header: a name outside ASCII goes as
-        // `username*` or `userhash` where the challenge allows.
-        client.set_ascii_only_headers(true);
+        // ureq puts nothing but visible ASCII in `Authorization`: a name outside ASCII goes
+        // to origins as `username*` or `userhash` where the challenge allows.
+        client.set_ascii_only_authorization(true);
         Self {
             inner: Arc::new(Inner {
                 agent,
@@ -364,11 +365,8 @@ impl DigestAgent {
         self.observe(&Event::Request {
             method,
             uri,
-            authorization: auth.authorization.as_ref().and_then(FieldValue::to_str),
-            proxy_authorization: auth
-                .proxy_authorization
-                .as_ref()
-                .and_then(FieldValue::to_str),
+            authorization: auth.authorization.as_ref(),
+            proxy_authorization: auth.proxy_authorization.as_ref(),
         });
         put_auth_headers(request.headers_mut(), auth).map_err(http::Error::from)?;
         let response = match body {

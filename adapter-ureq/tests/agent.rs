@@ -313,8 +313,8 @@ fn observer_sees_what_goes_on_the_wire_in_order() {
             } => Observed::Request {
                 method: method.to_string(),
                 uri: uri.to_string(),
-                authorization: authorization.map(str::to_owned),
-                proxy_authorization: proxy_authorization.map(str::to_owned),
+                authorization: authorization.map(|v| v.text().into_owned()),
+                proxy_authorization: proxy_authorization.map(|v| v.text().into_owned()),
             },
             Event::Response {
                 status, headers, ..

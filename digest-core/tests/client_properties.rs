@@ -155,7 +155,7 @@ fn config() -> impl Strategy<Value = ClientConfig> {
                 c.require_mutual_auth = mutual;
                 c.basic = basic;
                 c.name_form = name_form;
-                c.ascii_only_headers = ascii_only;
+                c.ascii_only_authorization = ascii_only;
                 c.rfc2069 = rfc2069;
                 c
             },

@@ -191,7 +191,7 @@ impl Setup {
                 .proxy_credentials(Credentials::new(PROXY_USER, PROXY_PASSWORD));
         }
         let mut client = builder.build().expect("a setup with credentials builds");
-        client.set_ascii_only_headers(self.name == 2);
+        client.set_ascii_only_authorization(self.name == 2);
         client
     }
 }

@@ -11,9 +11,12 @@
 //!   takes one exchange more (407, then 401, then 200).
 //! - `AuthenticatesInSecondForm`: the same, the first request one exchange longer still (the
 //!   non-ASCII name refused as sent first, accepted in the next form).
+//! - `ChallengesEachRequest`: as `Authenticates`, but the second request is challenged too
+//!   (the nonce lives in a cookie of the 401, which goes back with the answer only).
 //! - `RenewsStaleNonce`: the same, then past the location's 3 s nonce lifetime: 401
 //!   `stale=true` to the preemptive credentials and 200 to the new nonce (two exchanges).
-//! - `Rejected`: `Failure::CredentialsRejected` after exactly two exchanges.
+//! - `Rejected`: `Failure::CredentialsRejected` after the challenge and one answer, or two
+//!   for a non-ASCII name the adapter can send in a second form (`Row::answers`).
 //! - `NotSendable`: ureq's `Error::NonAsciiAuthorization` after the challenge.
 //! - `Answered(status)`: that final status after the challenge and one answer.
 //!
@@ -169,6 +172,7 @@ fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
     match row.expect(adapter) {
         expect @ (Expect::Authenticates
         | Expect::AuthenticatesInSecondForm
+        | Expect::ChallengesEachRequest { .. }
         | Expect::RenewsStaleNonce) => {
             let first = client.get(&row.url);
             verdict.check(first.1.first().is_some_and(|e| e.sent.is_none()), || {
@@ -179,8 +183,19 @@ fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
             });
             let n = row.first_exchanges(adapter);
             expect_ok(&mut verdict, row, "first request", first, n);
-            expect_ok(&mut verdict, row, "second request", client.get(&row.url), 1);
-            verdict.text = format!("200 {n}+1");
+            let again = if matches!(expect, Expect::ChallengesEachRequest { .. }) {
+                2
+            } else {
+                1
+            };
+            expect_ok(
+                &mut verdict,
+                row,
+                "second request",
+                client.get(&row.url),
+                again,
+            );
+            verdict.text = format!("200 {n}+{again}");
             if expect == Expect::RenewsStaleNonce {
                 std::thread::sleep(Duration::from_secs(4));
                 let (outcome, exchanges) = client.get(&row.url);
@@ -210,14 +225,23 @@ fn run_cell(adapter: Adapter, row: &Row) -> Verdict {
                     )
                 },
             );
+            let n = 1 + row.answers(adapter);
             verdict.check(
-                exchanges.len() == 2 && exchanges[0].sent.is_none() && exchanges[1].sent.is_some(),
-                || format!("challenge and one answer expected{}", describe(&exchanges)),
+                exchanges.len() == n
+                    && exchanges[0].sent.is_none()
+                    && exchanges[1..].iter().all(|e| e.sent.is_some()),
+                || {
+                    format!(
+                        "the challenge and {} answer(s) expected{}",
+                        n - 1,
+                        describe(&exchanges)
+                    )
+                },
             );
             verdict.text = if why == "wrong password" {
-                "rejected 2".to_owned()
+                format!("rejected {n}")
             } else {
-                "rejected 2 (server)".to_owned()
+                format!("rejected {n} (server)")
             };
         }
         Expect::NotSendable => {

@@ -526,7 +526,9 @@ impl UreqDriver {
                     proxy_authorization,
                     ..
                 } => {
-                    let sent = authorization.or(*proxy_authorization).map(str::to_owned);
+                    let sent = authorization
+                        .or(*proxy_authorization)
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
                     log.request(method.as_str(), uri.to_string(), sent, Some(thread));
                 }
                 Event::Response {

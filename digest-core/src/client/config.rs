@@ -40,11 +40,12 @@ pub struct ClientConfig {
     /// (`Userhash` where offered, the ISO-8859-1 forms for names within ISO-8859-1,
     /// [`NameForm::Latin1`] with a password within it).
     pub name_form: Option<NameForm>,
-    /// The HTTP client under the adapter carries only ASCII in header values (ureq does):
-    /// a name outside ASCII then goes as `username*` or `userhash` where the challenge
-    /// allows, and is refused by the adapter elsewhere. Adapters set it
-    /// ([`Client::set_ascii_only_headers`](super::Client::set_ascii_only_headers)).
-    pub ascii_only_headers: bool,
+    /// The HTTP client under the adapter carries only ASCII in `Authorization` (ureq 3 checks
+    /// that header, not `Proxy-Authorization`): a name outside ASCII then goes to origins as
+    /// `username*` or `userhash` where the challenge allows, and is refused by the adapter
+    /// elsewhere. Adapters set it
+    /// ([`Client::set_ascii_only_authorization`](super::Client::set_ascii_only_authorization)).
+    pub ascii_only_authorization: bool,
     /// Use `auth-int` whenever offered (and the body can be hashed), not only when it is the
     /// only qop offered.
     pub prefer_auth_int: bool,
@@ -195,7 +196,7 @@ impl Default for ClientConfig {
             require_mutual_auth: false,
             rfc2069: true,
             name_form: None,
-            ascii_only_headers: false,
+            ascii_only_authorization: false,
             prefer_auth_int: false,
             preemptive: true,
             scope: None,

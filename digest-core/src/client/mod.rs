@@ -259,11 +259,11 @@ impl Client {
         &self.config
     }
 
-    /// Says whether the HTTP client under the adapter carries only ASCII in header values
-    /// ([`ClientConfig::ascii_only_headers`]): for adapters over such a client, before the
-    /// first request.
-    pub const fn set_ascii_only_headers(&mut self, ascii_only: bool) {
-        self.config.ascii_only_headers = ascii_only;
+    /// Says whether the HTTP client under the adapter carries only ASCII in `Authorization`
+    /// ([`ClientConfig::ascii_only_authorization`]): for adapters over such a client, before
+    /// the first request.
+    pub const fn set_ascii_only_authorization(&mut self, ascii_only: bool) {
+        self.config.ascii_only_authorization = ascii_only;
     }
 
     /// The forward proxy the client was built for ([`Builder::proxy`]): what an adapter
@@ -1046,7 +1046,7 @@ impl Client {
                     name: credentials.username(),
                     charset_utf8: params.charset_utf8,
                     userhash: params.userhash,
-                    ascii_only: self.config.ascii_only_headers,
+                    ascii_only: side == Side::Origin && self.config.ascii_only_authorization,
                     latin1_password: credentials.latin1_password(),
                 },
                 self.config.name_form,
