@@ -327,6 +327,30 @@ fn run(server: Server) {
     );
 }
 
+/// A client with a cookie store of its own keeps the session cookie Flask-HTTPAuth's 401
+/// sets, so that its nonce goes on being accepted: with the core's `challenge_cookies` off,
+/// reqwest's store carries the cookie, and every request after the first goes at once (the
+/// core alone sends the cookie with the answer only: `ChallengesEachRequest`).
+#[test]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+fn flask_session_with_reqwest_cookie_store() {
+    let url = format!("{}/session/", lab::FLASK_HTTPAUTH);
+    let mut setup = Setup::new(lab::ALICE.name, lab::ALICE.password);
+    setup.cookie_store = true;
+    setup.config = setup.config.with_challenge_cookies(false);
+    let client = drive::driver(Adapter::Reqwest, &setup);
+    for (request, n) in [("first", 2), ("second", 1), ("third", 1)] {
+        let (outcome, exchanges) = client.get(&url);
+        assert_eq!(
+            outcome,
+            Outcome::Status(200),
+            "{request}{}",
+            describe(&exchanges)
+        );
+        assert_eq!(exchanges.len(), n, "{request}{}", describe(&exchanges));
+    }
+}
+
 #[test]
 #[ignore = "needs the interop lab: tests/interop/start-all.sh"]
 fn apache() {

@@ -125,6 +125,9 @@ pub struct Setup {
     /// The most body bytes the adapter keeps to send again (ureq and hyper; a streamed
     /// reqwest body is never kept). `None`: the adapter's default.
     pub max_buffered_body: Option<usize>,
+    /// reqwest keeps cookies in its own store (`cookie_store(true)`); the other adapters
+    /// ignore it.
+    pub cookie_store: bool,
 }
 
 impl Setup {
@@ -135,6 +138,7 @@ impl Setup {
             password: password.to_owned(),
             proxy: None,
             proxy_credentials: None,
+            cookie_store: false,
             config: ClientConfig::default(),
             max_buffered_body: None,
         }
@@ -620,7 +624,9 @@ impl ReqwestDriver {
     fn new(setup: &Setup) -> Self {
         let _context = runtime().enter();
         let wire = Wire::default();
-        let mut http = reqwest::Client::builder().no_proxy();
+        let mut http = reqwest::Client::builder()
+            .no_proxy()
+            .cookie_store(setup.cookie_store);
         if let Some(proxy) = &setup.proxy {
             http = http.proxy(reqwest::Proxy::http(proxy).unwrap());
         }

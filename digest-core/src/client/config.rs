@@ -30,6 +30,15 @@ pub struct ClientConfig {
     /// no client nonce, so a server can replay it at will and guess passwords offline with
     /// a chosen nonce.
     pub rfc2069: bool,
+    /// Send the cookies a 401 or 407 sets back with the answer to it, joined to the
+    /// request's own `Cookie` header (the default; see
+    /// [`ChallengeCookies`](super::ChallengeCookies)): some servers keep the nonce in a
+    /// session cookie, and answer an answer without it with a new challenge, for ever.
+    /// Nothing keeps them past the request. Turn it off when the HTTP client keeps cookies
+    /// itself: reqwest with a cookie store adds its cookies only to a request without a
+    /// `Cookie` header, and ureq with its `cookies` feature adds a second `Cookie` field;
+    /// either store already holds the challenge's cookies and sends them with the answer.
+    pub challenge_cookies: bool,
     /// How the user name goes in Digest answers; matters only for a name outside ASCII.
     /// `None` (the default): by dialect, the form most servers accept for what the challenge
     /// says and the HTTP client can carry: the name's UTF-8 bytes in `username`, then, after
@@ -123,6 +132,13 @@ impl ClientConfig {
         self
     }
 
+    /// Sets [`challenge_cookies`](Self::challenge_cookies).
+    #[must_use]
+    pub const fn with_challenge_cookies(mut self, send: bool) -> Self {
+        self.challenge_cookies = send;
+        self
+    }
+
     /// Sets [`name_form`](Self::name_form).
     #[must_use]
     pub const fn with_name_form(mut self, form: NameForm) -> Self {
@@ -195,6 +211,7 @@ impl Default for ClientConfig {
             basic: BasicPolicy::Never,
             require_mutual_auth: false,
             rfc2069: true,
+            challenge_cookies: true,
             name_form: None,
             ascii_only_authorization: false,
             prefer_auth_int: false,

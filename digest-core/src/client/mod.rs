@@ -348,7 +348,8 @@ impl Client {
                 self.end_learning(side, id, Learned::Open);
             }
         }
-        if challenged.is_some() && !response.set_cookie.is_empty() {
+        if challenged.is_some() && self.config.challenge_cookies && !response.set_cookie.is_empty()
+        {
             let path = origin_form(request.target);
             let path = path.split('?').next().unwrap_or(path);
             let secure = request.origin.scheme == Scheme::Https;
