@@ -55,6 +55,31 @@
 //!       .with(DigestAuthMiddleware::new("alice", "s3cret"))
 //!       .build();
 //!   ```
+//! - **Cookies.** The cookies a 401 or 407 sets go back with the answer to it, joined to the
+//!   request's own `Cookie` header (servers that keep the nonce in a session cookie need
+//!   it), and are kept nowhere past the request. reqwest's own cookie store
+//!   (`ClientBuilder::cookie_store`) adds its cookies only to a request without a `Cookie`
+//!   header, and already holds the challenge's: with a store, turn the core's
+//!   [`ClientConfig::challenge_cookies`](httpdigest::client::ClientConfig::challenge_cookies)
+//!   off, and the store sends them.
+//!
+//!   ```no_run
+//!   use httpdigest::client::{Client, ClientConfig, Credentials};
+//!   use httpdigest_reqwest::DigestAuthMiddleware;
+//!   use reqwest_middleware::ClientBuilder;
+//!
+//!   let core = Client::new(
+//!       Credentials::new("alice", "s3cret"),
+//!       ClientConfig::default().with_challenge_cookies(false),
+//!   );
+//!   # #[cfg(any())]
+//!   let http = reqwest::Client::builder().cookie_store(true).build()?;
+//!   # let http = reqwest::Client::new();
+//!   let client = ClientBuilder::new(http)
+//!       .with(DigestAuthMiddleware::with_client(core))
+//!       .build();
+//!   # Ok::<(), reqwest::Error>(())
+//!   ```
 //! - **Per request**, [`NoDigest`] as a request extension (`.with_extension(NoDigest)`) passes
 //!   the request through untouched, as aiohttp's `middlewares=()` does.
 //!

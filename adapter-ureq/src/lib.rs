@@ -42,6 +42,15 @@
 //! - **Errors the ureq way.** A final 4xx or 5xx is `Err(ureq::Error::StatusCode)` when the
 //!   agent's `http_status_as_error` is on (ureq's default), the response otherwise. A Digest
 //!   failure is [`Error::Auth`], with the reason and the response.
+//! - **Names outside ASCII.** ureq sends nothing but ASCII in `Authorization`; the agent
+//!   tells the core, which then sends such a name to origins as `username*` (servers that
+//!   announce `charset=UTF-8`) or `userhash` where offered, and [`Error::NonAsciiAuthorization`]
+//!   elsewhere. `Proxy-Authorization` carries every form.
+//! - **Cookies.** The cookies a 401 or 407 sets go back with the answer to it, joined to the
+//!   request's own `Cookie` header, and nowhere further. With ureq's `cookies` feature its jar
+//!   adds a `Cookie` field of its own, which already carries them: turn the core's
+//!   [`ClientConfig::challenge_cookies`](httpdigest::client::ClientConfig::challenge_cookies)
+//!   off then.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;

@@ -39,10 +39,13 @@ fn main() {
         matrix::dir().display()
     );
     println!(
-        "200 2+1 = 200 after a challenge (2 exchanges), then 200 at once (1); stale 2 = past \
-         the nonce lifetime, stale=true then 200; rejected 2 = CredentialsRejected after one \
-         answer (server: the server cannot read the user name); not sendable = ureq refuses \
-         a non-ASCII Authorization"
+        "200 2+1 = 200 after a challenge (2 exchanges), then 200 at once (1); 3+1 = the \
+         non-ASCII name accepted in its second form; 2+2 = every request challenged (the \
+         nonce lives in a cookie of the 401); 3+1 behind a proxy = 407, 401, 200; stale 2 = \
+         past the nonce lifetime, stale=true then 200; rejected N = CredentialsRejected after \
+         N exchanges (3: a non-ASCII name refused in two forms); 400 2 (server) = the \
+         server's final 400 to the one form the adapter can send; not sendable = ureq \
+         refuses a non-ASCII Authorization"
     );
     print!("{table}");
     if bad > 0 {
