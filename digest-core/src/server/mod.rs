@@ -318,10 +318,10 @@ impl Rejection {
 /// verify each other's nonces; only the nonce counts need a shared store for replay
 /// protection across instances.
 ///
-/// User names are text, looked up and hashed in UTF-8: a `username*` as decoded; a quoted
-/// `username` as sent when its bytes are UTF-8 (raw UTF-8: what curl, wget, aiohttp,
-/// Chromium and this crate's own client send) and, when they are not, read as ISO-8859-1,
-/// one character per byte. Many clients (python-requests, Apache HttpClient 5, Node's
+/// User names are text, looked up and hashed in UTF-8: a `username*` as decoded (what this
+/// crate's client sends after `charset=UTF-8`); a quoted `username` as sent when its bytes
+/// are UTF-8 (raw UTF-8: what curl, wget, aiohttp and Chromium send) and, when they are not,
+/// read as ISO-8859-1, one character per byte. Many clients (python-requests, Apache HttpClient 5, Node's
 /// digest-fetch and urllib) send a non-ASCII name as its ISO-8859-1 bytes while hashing its
 /// UTF-8 form, even after `charset=UTF-8`; Tomcat reads names the same way. Bytes that are
 /// valid UTF-8 stay UTF-8 (ISO-8859-1 `Ã©` is read as `é`), and a client that hashes the
