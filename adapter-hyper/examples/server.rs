@@ -11,6 +11,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::convert::Infallible;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -47,6 +48,10 @@ Options:
   --nonce-lifetime SECONDS  how long a nonce stays valid (default 300)
   --userhash                offer userhash=true
   --max-body BYTES          largest body read for auth-int (default 1048576)
+  --log-requests            print a line to stdout for every request, before it is
+                            verified: `request METHOD TARGET authorization: VALUE`, the
+                            value's bytes as received (a backslash as \\\\, bytes outside
+                            printable ASCII as \\xNN; `-` when there is none)
   -h, --help                this text
 
 Authenticated requests get 200 with the user's name and a newline as the body.";
@@ -62,6 +67,7 @@ struct Options {
     nonce_lifetime: u64,
     userhash: bool,
     max_body: usize,
+    log_requests: bool,
 }
 
 impl Default for Options {
@@ -77,6 +83,7 @@ impl Default for Options {
             nonce_lifetime: 300,
             userhash: false,
             max_body: 1 << 20,
+            log_requests: false,
         }
     }
 }
@@ -131,6 +138,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
                     .map_err(|_| format!("--nonce-lifetime: not a number of seconds: {v}"))?;
             }
             "--userhash" => o.userhash = true,
+            "--log-requests" => o.log_requests = true,
             "--max-body" => {
                 let v = value(&arg)?;
                 o.max_body = v
@@ -186,13 +194,51 @@ impl CredentialStore for Store {
     }
 }
 
+/// With `--log-requests`, prints the request line and its `Authorization` as received, bytes
+/// outside printable ASCII escaped: what a client really put on the wire (a non-ASCII name as
+/// UTF-8, as ISO-8859-1, as `username*` or hashed).
+fn log_request<B>(request: Request<B>, enabled: bool) -> Request<B> {
+    if enabled {
+        let authorization = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .map_or_else(|| "-".to_owned(), |v| escape(v.as_bytes()));
+        println!(
+            "request {} {} authorization: {authorization}",
+            request.method(),
+            request.uri()
+        );
+    }
+    request
+}
+
+/// `bytes` with `\` as `\\` and every byte outside printable ASCII as `\xNN`.
+fn escape(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b' '..=b'~' => out.push(char::from(b)),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out
+}
+
 /// 200 with the user's name (the layer put it into the request's extensions).
 async fn hello<B>(request: Request<B>) -> Result<Response<Full<Bytes>>, Infallible> {
     let name = request
         .extensions()
         .get::<httpdigest::server::Authenticated>()
         .map_or_else(String::new, |user| user.username.clone());
-    Ok(Response::new(Full::new(Bytes::from(format!("{name}\n")))))
+    let mut response = Response::new(Full::new(Bytes::from(format!("{name}\n"))));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    Ok(response)
 }
 
 #[tokio::main]
@@ -265,14 +311,18 @@ async fn run(o: Options) -> Result<(), String> {
 
     // auth-int needs the body before the request goes on, so the layer gets a body type it
     // can rebuild from bytes; qop=auth verifies from the headers alone.
+    let log = o.log_requests;
     if o.qop.contains(Qop::AuthInt) {
         let service = ServiceBuilder::new()
-            .map_request(|r: Request<Incoming>| r.map(DigestBody::streamed))
+            .map_request(move |r: Request<Incoming>| log_request(r, log).map(DigestBody::streamed))
             .layer(layer.with_auth_int(o.max_body))
             .service_fn(hello);
         serve(listener, service).await
     } else {
-        let service = ServiceBuilder::new().layer(layer).service_fn(hello);
+        let service = ServiceBuilder::new()
+            .map_request(move |r: Request<Incoming>| log_request(r, log))
+            .layer(layer)
+            .service_fn(hello);
         serve(listener, service).await
     }
 }

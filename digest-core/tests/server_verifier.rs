@@ -115,10 +115,24 @@ impl Fx {
         now: u64,
         counts: &dyn NonceCountStore,
     ) -> Result<Authenticated, Rejection> {
+        let authorization = authorization.map(str::as_bytes);
+        self.verify_bytes_with(target, method, authorization, body, now, counts)
+    }
+
+    /// [`verify_with`](Self::verify_with) with an `Authorization` that need not be UTF-8.
+    fn verify_bytes_with(
+        &self,
+        target: &str,
+        method: &str,
+        authorization: Option<&[u8]>,
+        body: Option<&[u8]>,
+        now: u64,
+        counts: &dyn NonceCountStore,
+    ) -> Result<Authenticated, Rejection> {
         let request = ServerRequest {
             method,
             target,
-            authorization: authorization.map(str::as_bytes),
+            authorization,
             body,
         };
         self.verifier.verify(
@@ -143,12 +157,23 @@ impl Fx {
 
     /// Sends a hand-built request to its own `uri`, with its body.
     fn send(&self, hand: &Hand, now: u64) -> Result<Authenticated, Rejection> {
-        self.verify(
+        self.send_with(hand, now, &self.counts)
+    }
+
+    /// [`send`](Self::send) with another nonce-count store.
+    fn send_with(
+        &self,
+        hand: &Hand,
+        now: u64,
+        counts: &dyn NonceCountStore,
+    ) -> Result<Authenticated, Rejection> {
+        self.verify_bytes_with(
             &hand.uri,
             &hand.method,
-            Some(&hand.header()),
+            Some(&hand.wire()),
             Some(&hand.body),
             now,
+            counts,
         )
     }
 
@@ -238,6 +263,9 @@ enum Form {
     Hashed,
     /// `username*=UTF-8''...`.
     Extended,
+    /// `username="name"` with the name in ISO-8859-1 bytes (every character below U+0100),
+    /// the response over its UTF-8 form: what python-requests and Apache HttpClient send.
+    Latin1,
 }
 
 #[derive(Debug, Clone)]
@@ -352,7 +380,7 @@ impl Hand {
         let response = self.response();
         let userhash = digest::userhash(self.alg(), self.user.as_bytes(), self.realm.as_bytes());
         let username = match self.form {
-            Form::Plain => UsernameParam::Plain(&self.user),
+            Form::Plain | Form::Latin1 => UsernameParam::Plain(&self.user),
             Form::Hashed => UsernameParam::Hashed(userhash.as_str()),
             Form::Extended => UsernameParam::Extended(&self.user),
         };
@@ -372,6 +400,27 @@ impl Hand {
         }
         .to_header_value()
         .unwrap()
+    }
+
+    /// The header's bytes as sent: [`header`](Self::header), the quoted name in ISO-8859-1
+    /// for [`Form::Latin1`].
+    fn wire(&self) -> Vec<u8> {
+        let header = self.header();
+        if self.form != Form::Latin1 {
+            return header.into_bytes();
+        }
+        let quoted = header.strip_prefix("Digest username=\"").unwrap();
+        let mut out = b"Digest username=\"".to_vec();
+        let mut escaped = false;
+        for (i, c) in quoted.char_indices() {
+            if c == '"' && !escaped {
+                out.extend_from_slice(&quoted.as_bytes()[i..]);
+                return out;
+            }
+            escaped = c == '\\' && !escaped;
+            out.push(u8::try_from(u32::from(c)).expect("not an ISO-8859-1 name"));
+        }
+        panic!("no end to the quoted name in {header}");
     }
 }
 
@@ -1095,6 +1144,8 @@ fn username_forms_are_all_accepted() {
         (JASON, JASON_PASS, Form::Extended),
         // Raw UTF-8 in the quoted string (obs-text), as Apache and Squid accept it.
         (JASON, JASON_PASS, Form::Plain),
+        // ISO-8859-1 bytes in the quoted string, the response over the UTF-8 form.
+        (JASON, JASON_PASS, Form::Latin1),
     ]
     .into_iter()
     .enumerate()
@@ -1107,6 +1158,199 @@ fn username_forms_are_all_accepted() {
         });
         assert_accepted(fx.send(&hand, NOW), user);
     }
+}
+
+/// A [`CredentialStore`] that records every name it is asked for.
+struct Asked {
+    users: Users,
+    names: RefCell<Vec<Vec<u8>>>,
+}
+
+impl CredentialStore for Asked {
+    fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+        self.names.borrow_mut().push(username.to_vec());
+        self.users.lookup(username, realm)
+    }
+}
+
+/// The users of [`Fx::new`] behind an [`Asked`], and the names it was asked for.
+fn asked_fx() -> (Fx, std::rc::Rc<Asked>) {
+    let mut users = Users::new(REALM);
+    users.insert(USER, PASS);
+    users.insert(JASON, JASON_PASS);
+    let asked = std::rc::Rc::new(Asked {
+        users,
+        names: RefCell::new(Vec::new()),
+    });
+    struct Shared(std::rc::Rc<Asked>);
+    impl CredentialStore for Shared {
+        fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+            self.0.lookup(username, realm)
+        }
+    }
+    let fx = Fx::with_store(config(), Box::new(Shared(asked.clone())));
+    (fx, asked)
+}
+
+/// The response of `hand` computed over the ISO-8859-1 bytes of its name instead of the
+/// UTF-8 form: a client that hashes what it sends.
+fn hashed_as_latin1(hand: &Hand) -> Vec<u8> {
+    let latin1: Vec<u8> = hand
+        .user
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let alg = hand.alg();
+    let ha1 = digest::ha1(
+        alg,
+        &latin1,
+        hand.realm.as_bytes(),
+        hand.password.as_bytes(),
+    );
+    let ha2 = digest::ha2(alg, hand.method.as_bytes(), hand.uri.as_bytes(), None);
+    let response = digest::response(alg, &ha1, hand.nonce.as_bytes(), hand.qop_params(), &ha2);
+    let wire = hand.wire();
+    let right = hand.response();
+    let at = wire
+        .windows(right.as_str().len())
+        .position(|w| w == right.as_bytes())
+        .unwrap();
+    let mut out = wire[..at].to_vec();
+    out.extend_from_slice(response.as_bytes());
+    out.extend_from_slice(&wire[at + right.as_str().len()..]);
+    out
+}
+
+#[test]
+fn latin1_user_name_verifies_as_its_utf8_form() {
+    let fx = Fx::new(config());
+    let nonce = fx.nonce(NOW);
+    for (nc, algorithm) in [(1, "SHA-256"), (2, "MD5")] {
+        let hand = Hand::new(&nonce).with(|h| {
+            h.user = JASON.into();
+            h.password = JASON_PASS.into();
+            h.form = Form::Latin1;
+            h.algorithm = Some(algorithm.into());
+            h.nc = Some(nc);
+        });
+        let wire = hand.wire();
+        assert!(
+            wire.starts_with(b"Digest username=\"J\xe4s\xf8n Doe\""),
+            "{}",
+            String::from_utf8_lossy(&wire)
+        );
+        assert!(std::str::from_utf8(&wire).is_err());
+        let ok = assert_accepted(fx.send(&hand, NOW), JASON);
+        assert_eq!(ok.username_bytes, JASON.as_bytes());
+        check_info(&ok.authentication_info, &hand);
+        // Replay protection as for any name.
+        assert_rejected(fx.send(&hand, NOW), 401, false, Reason::ReplayedNonceCount);
+    }
+}
+
+#[test]
+fn latin1_wrong_password_is_refused_as_an_unknown_user_is() {
+    let (fx, asked) = asked_fx();
+    let nonce = fx.nonce(NOW);
+    let latin1 = |user: &str, password: &str, nc: u32| {
+        Hand::new(&nonce).with(|h| {
+            h.user = user.into();
+            h.password = password.into();
+            h.form = Form::Latin1;
+            h.nc = Some(nc);
+        })
+    };
+    let wrong = fx.send(&latin1(JASON, "not it", 1), NOW).unwrap_err();
+    // An unknown name of the same length, in ISO-8859-1 too.
+    let unknown = fx
+        .send(&latin1("J\u{e4}s\u{f8}n Dof", JASON_PASS, 2), NOW)
+        .unwrap_err();
+    assert_eq!((wrong.status(), wrong.stale()), (401, false));
+    assert_eq!(
+        (unknown.status(), unknown.stale()),
+        (wrong.status(), wrong.stale())
+    );
+    assert_eq!(wrong.reason(), &Reason::WrongPassword);
+    assert_eq!(unknown.reason(), &Reason::UnknownUser);
+    // The store was asked once each, for the UTF-8 form of the name: the same work.
+    assert_eq!(
+        *asked.names.borrow(),
+        [JASON.as_bytes(), "J\u{e4}s\u{f8}n Dof".as_bytes()]
+    );
+
+    // A client that hashes the ISO-8859-1 bytes it sends proves no password: refused as a
+    // wrong one, and the counts it used stay free.
+    let hand = latin1(JASON, JASON_PASS, 3);
+    let header = hashed_as_latin1(&hand);
+    assert_rejected(
+        fx.verify_bytes_with(URI, "GET", Some(&header), None, NOW, &fx.counts),
+        401,
+        false,
+        Reason::WrongPassword,
+    );
+    assert_accepted(fx.send(&hand, NOW), JASON);
+}
+
+#[test]
+fn utf8_names_and_username_star_and_userhash_are_read_as_before() {
+    let mut users = Users::new(REALM);
+    users.insert(JASON, JASON_PASS);
+    // Two UTF-8 names whose ISO-8859-1 readings would be each other.
+    users.insert("\u{e9}", "e-acute");
+    users.insert("\u{c3}\u{a9}", "A-tilde copyright");
+    let fx = Fx::with_store(config().with_userhash(true), Box::new(users));
+    let nonce = fx.nonce(NOW);
+    let mut nc = 0;
+    let mut hand = |user: &str, password: &str, form: Form| {
+        nc += 1;
+        Hand::new(&nonce).with(|h| {
+            h.user = user.into();
+            h.password = password.into();
+            h.form = form;
+            h.nc = Some(nc);
+        })
+    };
+    // Valid UTF-8 is UTF-8: raw "é" is é, not "Ã©".
+    assert_accepted(
+        fx.send(&hand("\u{e9}", "e-acute", Form::Plain), NOW),
+        "\u{e9}",
+    );
+    assert_accepted(
+        fx.send(&hand("\u{c3}\u{a9}", "A-tilde copyright", Form::Plain), NOW),
+        "\u{c3}\u{a9}",
+    );
+    // "Ã©" in ISO-8859-1 is the bytes C3 A9, which are UTF-8 for "é": read as é, so the
+    // response over "Ã©" does not match. UTF-8 is tried first, and wins.
+    let ambiguous = hand("\u{c3}\u{a9}", "A-tilde copyright", Form::Latin1);
+    assert_eq!(&ambiguous.wire()[..20], b"Digest username=\"\xc3\xa9\"");
+    assert_rejected(fx.send(&ambiguous, NOW), 401, false, Reason::WrongPassword);
+    // username*, in UTF-8 or ISO-8859-1, and userhash: as before.
+    assert_accepted(
+        fx.send(&hand(JASON, JASON_PASS, Form::Extended), NOW),
+        JASON,
+    );
+    let star = hand(JASON, JASON_PASS, Form::Extended);
+    let latin1_star = star.header().replacen(
+        "username*=UTF-8''J%C3%A4s%C3%B8n%20Doe",
+        "username*=ISO-8859-1''J%E4s%F8n%20Doe",
+        1,
+    );
+    assert_ne!(latin1_star, star.header());
+    assert_accepted(fx.verify(URI, "GET", Some(&latin1_star), None, NOW), JASON);
+    assert_accepted(fx.send(&hand(JASON, JASON_PASS, Form::Hashed), NOW), JASON);
+    // A userhash is matched as sent: one over the ISO-8859-1 bytes names nobody.
+    let hashed = hand(JASON, JASON_PASS, Form::Hashed);
+    let utf8_hash = digest::userhash(Algorithm::Sha256, JASON.as_bytes(), REALM.as_bytes());
+    let latin1_hash = digest::userhash(Algorithm::Sha256, b"J\xe4s\xf8n Doe", REALM.as_bytes());
+    let header = hashed
+        .header()
+        .replacen(utf8_hash.as_str(), latin1_hash.as_str(), 1);
+    assert_rejected(
+        fx.verify(URI, "GET", Some(&header), None, NOW),
+        401,
+        false,
+        Reason::UnknownUser,
+    );
 }
 
 #[test]
@@ -2025,5 +2269,77 @@ proptest! {
         } else {
             assert_rejected(result, 401, false, Reason::WrongPassword);
         }
+    }
+}
+
+/// A name of ISO-8859-1 characters with at least one outside ASCII whose ISO-8859-1 bytes are
+/// not UTF-8 (those that are, such as "Ã©", are read as UTF-8: see
+/// `utf8_names_and_username_star_and_userhash_are_read_as_before`).
+fn latin1_name() -> impl Strategy<Value = String> {
+    (
+        "[ -~]{0,6}",
+        prop::char::range('\u{80}', '\u{ff}'),
+        prop::collection::vec(prop::char::range(' ', '\u{ff}'), 0..6),
+    )
+        .prop_map(|(head, c, tail)| {
+            let mut name = head;
+            name.push(c);
+            name.extend(tail.into_iter().filter(|c| !c.is_control()));
+            name
+        })
+        .prop_filter("ISO-8859-1 bytes that are UTF-8", |name| {
+            let bytes: Vec<u8> = name
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap())
+                .collect();
+            std::str::from_utf8(&bytes).is_err()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A name sent as its ISO-8859-1 bytes is the user of its UTF-8 form: the right password
+    /// is accepted as that user, a wrong one refused as `WrongPassword`, and the same bytes
+    /// naming nobody get the same answer as `UnknownUser`, whatever the algorithm and qop.
+    #[test]
+    fn latin1_names_are_their_users(
+        name in latin1_name(),
+        password in "\\PC{0,16}",
+        wrong in "\\PC{0,16}",
+        algorithm in prop::sample::select(Algorithm::ALL.to_vec()),
+        qop in prop::sample::select(vec![Qop::Auth, Qop::AuthInt]),
+    ) {
+        prop_assume!(wrong != password);
+        let mut users = Users::new(REALM);
+        users.insert(name.clone(), password.clone());
+        let fx = Fx::with_store(config().with_algorithms(Algorithm::ALL), Box::new(users));
+        let nonce = fx.nonce(NOW);
+        let hand = |password: &str, nc: u32| Hand::new(&nonce).with(|h| {
+            h.user.clone_from(&name);
+            h.password = password.into();
+            h.form = Form::Latin1;
+            h.algorithm = Some(algorithm.name().into());
+            h.qop = Some(qop);
+            h.nc = Some(nc);
+            h.method = "POST".into();
+            h.body = b"body".to_vec();
+        });
+        let ok = assert_accepted(fx.send(&hand(&password, 1), NOW), &name);
+        prop_assert_eq!(ok.username_bytes, name.as_bytes());
+        let refused = fx.send(&hand(&wrong, 2), NOW).unwrap_err();
+        prop_assert_eq!(
+            (refused.status(), refused.stale(), refused.reason()),
+            (401, false, &Reason::WrongPassword)
+        );
+        let nobody = Fx::with_store(
+            config().with_algorithms(Algorithm::ALL),
+            Box::new(Users::new(REALM)),
+        );
+        let unknown = nobody.send(&hand(&password, 3), NOW).unwrap_err();
+        prop_assert_eq!(
+            (unknown.status(), unknown.stale(), unknown.reason()),
+            (401, false, &Reason::UnknownUser)
+        );
     }
 }

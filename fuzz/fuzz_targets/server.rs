@@ -9,13 +9,14 @@
 //! | `n` + stale digit | issue challenges (their nonce joins the known ones) |
 //! | `t` + number | advance the clock by that many seconds |
 //! | `a` + value | verify a raw `Authorization` value |
-//! | `s` + 10 digits, then an edit | verify built credentials: user, password (right, wrong, empty), algorithm, qop, nonce, nc, uri, username form, realm, opaque; the edit deletes and inserts bytes at a position |
+//! | `s` + 10 digits, then an edit | verify built credentials: user, password (right, wrong, empty), algorithm, qop, nonce, nc, uri, username form (quoted, userhash, `username*`, quoted in ISO-8859-1 bytes), realm, opaque; the edit deletes and inserts bytes at a position |
 //! | `x` | the random number generator starts or stops failing |
 //!
 //! What must hold, whatever the client sends:
 //! - success only for a known user whose right password computed the `response` (checked
-//!   again here from the header, independently of the verifier's path), never for
-//!   credentials built with a wrong password;
+//!   again here from the header, independently of the verifier's path, over the UTF-8 name),
+//!   never for credentials built with a wrong password; a name sent in ISO-8859-1 bytes is
+//!   the user of its UTF-8 form;
 //! - never the same (nonce, nc) twice, never a count `CountWindow::SPAN` or more below the
 //!   highest accepted with the nonce (counts may come in any order within that window);
 //! - never a nonce past its lifetime;
@@ -176,8 +177,10 @@ impl Server {
             "other realm"
         };
         let userhash_value;
-        let username = match op.choice(7, 3) {
-            0 => UsernameParam::Plain(name),
+        let form = op.choice(7, 4);
+        let username = match form {
+            // 3: the same quoted name, sent below as ISO-8859-1 bytes.
+            0 | 3 => UsernameParam::Plain(name),
             1 => {
                 userhash_value = digest::userhash(algorithm, name.as_bytes(), realm.as_bytes());
                 UsernameParam::Hashed(userhash_value.as_str())
@@ -214,7 +217,12 @@ impl Server {
         }
         .to_header_value()
         .unwrap_or_default();
-        (edit(header.into_bytes(), op.rest(10)), honest)
+        let header = if form == 3 {
+            latin1_name(header, name)
+        } else {
+            header.into_bytes()
+        };
+        (edit(header, op.rest(10)), honest)
     }
 
     /// Verifies `authorization`. `honest` says, for built credentials, whether they used the
@@ -334,6 +342,25 @@ fn response(
         .then(|| digest::hash(algorithm, BODY));
     let ha2 = digest::ha2(algorithm, METHOD.as_bytes(), uri, body_hash.as_ref());
     digest::response(algorithm, &ha1, nonce, qop, &ha2)
+}
+
+/// `header` with the quoted `username="name"` at its start written in ISO-8859-1 bytes, as
+/// python-requests and Apache HttpClient send it (the response stays over the UTF-8 form; the
+/// verifier reads bytes that are not UTF-8 as ISO-8859-1). The lab's names have no character
+/// above U+00FF, no quote and no backslash.
+fn latin1_name(header: String, name: &str) -> Vec<u8> {
+    let prefix = format!("Digest username=\"{name}\"");
+    let Some(rest) = header.strip_prefix(&prefix) else {
+        return header.into_bytes();
+    };
+    let mut out = b"Digest username=\"".to_vec();
+    out.extend(
+        name.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')),
+    );
+    out.push(b'"');
+    out.extend_from_slice(rest.as_bytes());
+    out
 }
 
 /// Applies an edit to `bytes`: the first byte of `edit` picks the position, the second how

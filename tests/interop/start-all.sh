@@ -9,5 +9,7 @@ for s in start-apache.sh start-lighttpd.sh start-httpbin.sh start-squid.sh start
     "$HERE/$s"
 done
 "$HERE/clients-venv.sh" >/dev/null
+# The other client peers: curl, wget, Chromium, HttpClient 5 (compiled), the npm clients.
+"$HERE/clients-install.sh" >/dev/null
 end=$(date +%s.%N)
 awk -v a="$start" -v b="$end" 'BEGIN { printf "ALL READY in %.1f s\n", b - a }'

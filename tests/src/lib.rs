@@ -1,8 +1,8 @@
 //! The end-to-end suite of httpdigest: every adapter (ureq, reqwest, the hyper client layer)
 //! against the real Digest servers of the interop lab (`tests/interop/`), the reference
-//! clients (curl, requests, httpx, aiohttp) against the project's example server, credentials
-//! kept on their origin across redirects and `domain` lists, concurrency against a server
-//! that checks nonce counts strictly, and the scenarios every adapter shares
+//! clients (curl, wget, Python's, Java's, Node's and Chromium) against the project's example
+//! server, credentials kept on their origin across redirects and `domain` lists, concurrency
+//! against a server that checks nonce counts strictly, and the scenarios every adapter shares
 //! (`e2e/conformance.rs`) against the project's own in-process server.
 //!
 //! This library is the suite's support code, and the adapter crates' tests use it too (they

@@ -46,7 +46,8 @@ pub struct VerifierConfig {
     pub qop: QopOptions,
     /// Offer `userhash=true`.
     pub userhash: bool,
-    /// Send `charset=UTF-8` (user names are UTF-8, `username*` accepted).
+    /// Send `charset=UTF-8` (user names are UTF-8, `username*` accepted). Either way, a
+    /// quoted `username` that is not UTF-8 is read as ISO-8859-1 (see [`Verifier`]).
     pub charset_utf8: bool,
     /// `domain`: the URIs of the protection space; empty sends none (the whole origin).
     pub domain: Vec<String>,
@@ -164,10 +165,12 @@ pub struct ServerRequest<'a> {
 /// A verified request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
-    /// The user (for userhash requests, the name the store resolved), as text; bytes that
-    /// are not UTF-8 (a client that sent ISO-8859-1) are replaced.
+    /// The user (for userhash requests, the name the store resolved), as text. A quoted
+    /// `username` whose bytes are not UTF-8 was read as ISO-8859-1 (see [`Verifier`]): this is
+    /// that name, in UTF-8.
     pub username: String,
-    /// The user name exactly as the store matched it.
+    /// The user name as the store matched it: the UTF-8 form of [`username`](Self::username)
+    /// (for a store's userhash lookup, the bytes of the name it resolved).
     pub username_bytes: Vec<u8>,
     /// The `Authentication-Info` value to send: `rspauth` (not for `auth-int`, whose
     /// `rspauth` would cover the response body), `qop`, `nc`, `cnonce`, and `nextnonce` when
@@ -314,6 +317,18 @@ impl Rejection {
 /// HMAC-SHA-256 over both and the realm under the secret key), so instances sharing the key
 /// verify each other's nonces; only the nonce counts need a shared store for replay
 /// protection across instances.
+///
+/// User names are text, looked up and hashed in UTF-8: a `username*` as decoded (what this
+/// crate's client sends after `charset=UTF-8`); a quoted `username` as sent when its bytes
+/// are UTF-8 (raw UTF-8: what curl, wget, aiohttp and Chromium send) and, when they are not,
+/// read as ISO-8859-1, one character per byte. Many clients (python-requests, Apache HttpClient 5, Node's
+/// digest-fetch and urllib) send a non-ASCII name as its ISO-8859-1 bytes while hashing its
+/// UTF-8 form, even after `charset=UTF-8`; Tomcat reads names the same way. Bytes that are
+/// valid UTF-8 stay UTF-8 (ISO-8859-1 `Ã©` is read as `é`), and a client that hashes the
+/// ISO-8859-1 bytes themselves is refused as a wrong password. A userhash is matched as
+/// sent. Unknown users and wrong passwords take one path (a decoy secret for the unknown),
+/// and the name is read before the store is asked, from the bytes alone, so the answer and
+/// the work are the same for both.
 ///
 /// ```
 /// use httpdigest::ThreadRng;
@@ -571,7 +586,9 @@ impl Verifier {
         };
 
         // Who: by name, username* or userhash. Unknown users go on with a decoy secret, so
-        // that they take the same path and time as a wrong password.
+        // that they take the same path and time as a wrong password. A quoted name that is
+        // not UTF-8 is read as ISO-8859-1 before the lookup, whoever it names: the reading
+        // depends on the bytes sent alone, never on what the store holds.
         let (username, secret) = if creds.userhash() {
             if !config.userhash {
                 return Err(Rejection::unauthorized(Reason::UserhashNotOffered));
@@ -581,7 +598,7 @@ impl Verifier {
                 None => (Cow::Borrowed(&b""[..]), None),
             }
         } else {
-            let name = creds.username_bytes();
+            let name = utf8_name(creds.username_bytes());
             let secret = credentials.lookup(&name, &config.realm);
             (name, secret)
         };
@@ -693,6 +710,24 @@ impl Verifier {
             authentication_info,
         })
     }
+}
+
+/// The user name as text for the lookup and H(A1): UTF-8 as sent or, for bytes that are not
+/// UTF-8, each byte read as the ISO-8859-1 character of that code point, in UTF-8. Only a
+/// quoted `username` can be other than UTF-8 (a decoded `username*` is text):
+/// python-requests, Apache HttpClient and Node's digest clients put `Jäsøn` on the wire as
+/// `J\xe4s\xf8n` while they hash its UTF-8 form, so this is the name they mean and the one
+/// their H(A1) covers. The work depends on the bytes sent alone, not on the store.
+fn utf8_name(name: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
+    if core::str::from_utf8(&name).is_ok() {
+        return name;
+    }
+    Cow::Owned(
+        name.iter()
+            .map(|&byte| char::from(byte))
+            .collect::<String>()
+            .into_bytes(),
+    )
 }
 
 /// Whether the `uri` parameter names the request-target: equal, or one the absolute form of

@@ -39,8 +39,10 @@ impl fmt::Debug for StoredSecret {
 
 /// Where the verifier finds users.
 pub trait CredentialStore {
-    /// The secret of `username` (the bytes the client sent, decoded from `username*` if it
-    /// used that) in `realm`, or `None` for an unknown user.
+    /// The secret of `username` in `realm`, or `None` for an unknown user. The name is
+    /// UTF-8: the bytes the client sent, decoded from `username*` if it used that, or read as
+    /// ISO-8859-1 when a quoted name's bytes were not UTF-8 (see
+    /// [`Verifier`](super::Verifier)). The verifier asks once per request, known user or not.
     fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret>;
 
     /// The user whose H(username:realm) under `algorithm` is `userhash` (lower-case hex),
