@@ -1987,7 +1987,9 @@ fn case() -> impl Strategy<Value = Case> {
                     algorithms
                 };
                 Case {
-                    user,
+                    // Users are registered as RFC 7616 §4 has it, in NFC, the form the client
+                    // sends a name in (its `Credentials` normalise it).
+                    user: Credentials::new(user, "").username().to_owned(),
                     password: password.into_iter().collect(),
                     realm,
                     algorithms,
