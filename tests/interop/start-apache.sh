@@ -25,8 +25,7 @@ if running "$NAME"; then
     echo "READY $NAME $URL"
     exit 0
 fi
-rm -f "$(pidfile_of "$NAME")"
-port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by a process this lab did not start"
+claim_ports "$NAME" "$PORT"
 
 rm -rf "$D"
 mkdir -p "$D/rt" "$D/htdocs/digest" "$D/htdocs/digest-stale"

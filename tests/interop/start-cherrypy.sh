@@ -21,8 +21,7 @@ if running "$NAME"; then
     echo "READY $NAME $URL"
     exit 0
 fi
-rm -f "$(pidfile_of "$NAME")"
-port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by a process this lab did not start"
+claim_ports "$NAME" "$PORT"
 
 ensure_venv "$VENV" "${REQS[@]}"
 start_bg "$NAME" "$RUN_DIR/logs/$NAME.log" "$VENV/bin/python" "$LAB_DIR/servers/cherrypy_digest.py" \

@@ -26,8 +26,7 @@ if running "$NAME"; then
     echo "READY $NAME $URL"
     exit 0
 fi
-rm -f "$(pidfile_of "$NAME")"
-port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by a process this lab did not start"
+claim_ports "$NAME" "$PORT"
 
 ensure_venv "$VENV" "${REQS[@]}"
 LAB_REALM="$LAB_REALM" LAB_USERS="$(printf '%s\n' "$LAB_USER" "$LAB_PASS" "$LAB_UTF8_USER" "$LAB_UTF8_PASS")" \

@@ -28,10 +28,7 @@ ready() {
     echo "READY $NAME-proxy $PROXY (forward proxy, Proxy-Authorization: Digest)"
 }
 if running "$NAME"; then ready; exit 0; fi
-rm -f "$(pidfile_of "$NAME")"
-for p in "$PORT" "$PPORT"; do
-    port_busy "$p" && die "127.0.0.1:$p is already in use by a process this lab did not start"
-done
+claim_ports "$NAME" "$PORT" "$PPORT"
 
 mkdir -p "$D"
 # Rebuilt when the source or the Debian package changed.

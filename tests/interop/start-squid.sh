@@ -37,8 +37,7 @@ fi
 
 # --- origin -----------------------------------------------------------------
 if ! running "$ORIGIN"; then
-    rm -f "$(pidfile_of "$ORIGIN")"
-    port_busy "$OPORT" && die "127.0.0.1:$OPORT is already in use by a process this lab did not start"
+    claim_ports "$ORIGIN" "$OPORT"
     rm -rf "$OD"
     mkdir -p "$OD"
     echo "origin ok" >"$OD/hello.txt"
@@ -51,8 +50,7 @@ echo "READY $ORIGIN $OURL"
 
 # --- squid ------------------------------------------------------------------
 if ! running "$NAME"; then
-    rm -f "$(pidfile_of "$NAME")"
-    port_busy "$PORT" && die "127.0.0.1:$PORT is already in use by a process this lab did not start"
+    claim_ports "$NAME" "$PORT"
     rm -rf "$D"
     mkdir -p "$D"
     # digest_file_auth -c: username:realm:HA1

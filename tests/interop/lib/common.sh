@@ -205,6 +205,18 @@ wait_port() {
 # port_busy PORT : true if something already listens on 127.0.0.1:PORT.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# claim_ports NAME PORT...: before starting NAME, which is not running: drops its stale
+# pidfile, and dies when one of the ports is taken by a process this lab did not start.
+claim_ports() {
+    local name=$1 port
+    shift
+    rm -f "$(pidfile_of "$name")"
+    for port in "$@"; do
+        port_busy "$port" && die "127.0.0.1:$port is already in use by a process this lab did not start"
+    done
+    return 0
+}
+
 # md5 / sha256 / sha512-256 hex of a string (for htdigest-style user files).
 hash_hex() {
     local algo="$1" s="$2"
