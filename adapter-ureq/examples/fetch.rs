@@ -39,8 +39,9 @@ Options (curl's names where they overlap):
   -X, --request METHOD            method (default GET, or POST with -d)
   -d, --data DATA                 request body; @FILE reads it from FILE
   -H, --header 'NAME: VALUE'      extra request header
-  -v, --verbose                   print each request line, the Authorization sent, each
-                                  status and the authentication headers received
+  -v, --verbose                   print each request line, the Authorization (and Cookie)
+                                  sent, each status and the authentication headers (and
+                                  Set-Cookie) received
       --explain                   say which challenges were offered, which was chosen and
                                   why, and why the server refused, in plain words
       --min-algorithm ALG         refuse algorithms weaker than ALG (MD5, SHA-256, ...)
@@ -297,6 +298,8 @@ fn observe(
             uri,
             authorization,
             proxy_authorization,
+            cookie,
+            ..
         } => {
             if verbose {
                 eprintln!("> {method} {uri}");
@@ -305,6 +308,9 @@ fn observe(
                 }
                 if let Some(value) = proxy_authorization {
                     eprintln!("> Proxy-Authorization: {value}");
+                }
+                if let Some(value) = cookie {
+                    eprintln!("> Cookie: {}", String::from_utf8_lossy(value.as_bytes()));
                 }
             }
             *last_request.lock().unwrap_or_else(|e| e.into_inner()) = Some((
@@ -322,6 +328,7 @@ fn observe(
                     "proxy-authenticate",
                     "authentication-info",
                     "proxy-authentication-info",
+                    "set-cookie",
                     "location",
                 ] {
                     for value in headers.get_all(name) {

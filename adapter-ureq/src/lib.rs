@@ -94,6 +94,9 @@ pub enum Event<'a> {
         /// The `Proxy-Authorization` value sent, if any (its bytes are not UTF-8 when the
         /// user name goes in ISO-8859-1: see `FieldValue::text`).
         proxy_authorization: Option<&'a FieldValue>,
+        /// The `Cookie` value sent, if any: the request's own, with the cookies its
+        /// challenges set joined to it.
+        cookie: Option<&'a HeaderValue>,
     },
     /// A response arrived.
     Response {
@@ -371,13 +374,22 @@ impl DigestAgent {
         if auth.authorization.as_ref().is_some_and(|v| !v.is_ascii()) {
             return Err(Error::NonAsciiAuthorization);
         }
-        self.observe(&Event::Request {
-            method,
-            uri,
-            authorization: auth.authorization.as_ref(),
-            proxy_authorization: auth.proxy_authorization.as_ref(),
-        });
+        // What the observer is shown (copied only for one): the values as they go out.
+        let observed = self
+            .inner
+            .observer
+            .is_some()
+            .then(|| (auth.authorization.clone(), auth.proxy_authorization.clone()));
         put_auth_headers(request.headers_mut(), auth).map_err(http::Error::from)?;
+        if let Some((authorization, proxy_authorization)) = &observed {
+            self.observe(&Event::Request {
+                method,
+                uri,
+                authorization: authorization.as_ref(),
+                proxy_authorization: proxy_authorization.as_ref(),
+                cookie: request.headers().get(header::COOKIE),
+            });
+        }
         let response = match body {
             Prepared::Bytes(bytes) if bytes.is_empty() && !sends_empty_body(method) => {
                 self.run_ureq(request, via_proxy)

@@ -1122,7 +1122,8 @@ impl Client {
     /// Why an exchange ends whose last credentials (`refused`, if it sent any) the server
     /// refused once more than the client answers: a race between requests if the space was
     /// accepted before and another send from its lane overlapped this one (the space stays
-    /// in use), else `otherwise` (after `CredentialsRejected` the space is retired).
+    /// in use), else `otherwise` (after `CredentialsRejected` the space is retired, unless
+    /// `another_form` of the user name is left for the next request to try).
     fn refusal(
         &mut self,
         side: Side,

@@ -321,6 +321,54 @@ fn bytes_of(value: crate::client::FieldValue) -> bytes::Bytes {
 mod tests {
     use super::*;
 
+    /// The cookies of a challenge join the request's own `Cookie` fields in one field; a
+    /// challenge's cookie replaces the request's of the same name; none left, no field.
+    #[test]
+    fn challenge_cookies_join_the_requests_own() {
+        use crate::client::ChallengeCookies;
+
+        let challenge = |fields: &[&[u8]]| {
+            let mut cookies = ChallengeCookies::default();
+            cookies.take_from(fields, "h", "/", false);
+            cookies
+        };
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; session=old"),
+        );
+        headers.append(header::COOKIE, HeaderValue::from_static("lang=de"));
+        let auth = AuthHeaders {
+            cookies: challenge(&[b"session=new; Path=/; HttpOnly"]),
+            ..AuthHeaders::default()
+        };
+        put_auth_headers(&mut headers, auth).unwrap();
+        let cookies: Vec<_> = headers.get_all(header::COOKIE).iter().collect();
+        assert_eq!(cookies, ["theme=dark; lang=de; session=new"]);
+        // Sent again, the same headers give the same field.
+        let auth = AuthHeaders {
+            cookies: challenge(&[b"session=new"]),
+            ..AuthHeaders::default()
+        };
+        put_auth_headers(&mut headers, auth).unwrap();
+        assert_eq!(headers[header::COOKIE], "theme=dark; lang=de; session=new");
+        // Deleted, and nothing else: no field at all.
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("session=old"));
+        let auth = AuthHeaders {
+            cookies: challenge(&[b"session=; Max-Age=0"]),
+            ..AuthHeaders::default()
+        };
+        put_auth_headers(&mut headers, auth).unwrap();
+        assert!(!headers.contains_key(header::COOKIE));
+        // No challenge cookies: the request's own fields stay as they are.
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        headers.append(header::COOKIE, HeaderValue::from_static("b=2"));
+        put_auth_headers(&mut headers, AuthHeaders::default()).unwrap();
+        assert_eq!(headers.get_all(header::COOKIE).iter().count(), 2);
+    }
+
     /// The `http` names of each side are the core's own names of them.
     #[test]
     fn header_names_are_the_sides_names() {
