@@ -42,6 +42,12 @@ use crate::error::{BoxError, Error};
 /// assert_eq!(response.status(), 200);
 /// # Ok(()) }
 /// ```
+///
+/// The cookies a 401 or 407 sets go back with the answer to it, joined to the request's own
+/// `Cookie` header (servers that keep the nonce in a session cookie need them), and nowhere
+/// further; a cookie store of your own above the layer keeps them as it always does (turn
+/// the core's [`ClientConfig::challenge_cookies`](httpdigest::client::ClientConfig::challenge_cookies)
+/// off if it sits below the layer and adds a `Cookie` field itself).
 #[derive(Clone, Debug)]
 pub struct DigestAuthLayer {
     engine: DigestClient,
