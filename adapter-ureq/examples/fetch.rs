@@ -421,7 +421,10 @@ fn verdict_words(verdict: &Verdict, server_order: bool) -> String {
         Verdict::NotChosen => "usable, but a stronger or earlier equal one was chosen".to_owned(),
         Verdict::UnsupportedAlgorithm => "skipped: algorithm not implemented".to_owned(),
         Verdict::BelowMinimum => "skipped: weaker than --min-algorithm".to_owned(),
-        Verdict::UnsupportedQop => "skipped: qop offers neither auth nor auth-int".to_owned(),
+        Verdict::UnsupportedQop => {
+            "skipped: no qop to choose (neither auth nor auth-int), and a -sess algorithm needs one"
+                .to_owned()
+        }
         Verdict::CredentialsDoNotFit => "skipped: the credentials do not fit this realm".to_owned(),
         Verdict::BasicRefused => {
             "skipped: Basic sends the password in clear (allow with --basic over https)".to_owned()
