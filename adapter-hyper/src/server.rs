@@ -232,22 +232,38 @@ impl Shared {
             None => Some(httpdigest::http::request_target(&parts.method, &parts.uri)),
         }
         .unwrap_or_default();
+        let mut fields = parts
+            .headers
+            .get_all(credentials_header(self.side()))
+            .iter();
+        let authorization = fields.next().map(HeaderValue::as_bytes);
+        let several = fields.next().is_some();
+        // The authority the request names: the absolute target's, else its `Host`.
+        let authority = match parts.uri.authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok()),
+        };
         let request = ServerRequest {
             method: parts.method.as_str(),
             target: &target,
-            authorization: parts
-                .headers
-                .get(credentials_header(self.side()))
-                .map(HeaderValue::as_bytes),
+            authority,
+            authorization,
             body,
         };
-        let result = self.verifier.verify(
-            &request,
-            (self.clock)(),
-            &*self.credentials,
-            &*self.nonce_counts,
-            &mut httpdigest::ThreadRng::default(),
-        );
+        let result = if several {
+            Err(Rejection::several_credentials())
+        } else {
+            self.verifier.verify(
+                &request,
+                (self.clock)(),
+                &*self.credentials,
+                &*self.nonce_counts,
+                &mut httpdigest::ThreadRng::default(),
+            )
+        };
         #[cfg(feature = "tracing")]
         if let Err(rejection) = &result {
             tracing::debug!(method = %parts.method, uri = %parts.uri, reason = %rejection.reason(), "digest credentials refused");

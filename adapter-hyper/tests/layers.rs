@@ -458,3 +458,107 @@ async fn refusal_of_a_request_with_a_body_keeps_the_connection_usable_or_closes_
         "{head}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// 5. Requests an attacker shapes
+// ---------------------------------------------------------------------------------------
+
+/// Sends `head` (a request without a body) on a new connection and returns the response
+/// head.
+async fn exchange_raw(addr: std::net::SocketAddr, head: &str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    read_head(&mut stream).await.unwrap_or_default()
+}
+
+/// The `Authorization` the core client writes for `method` on `target` (its `uri`), in
+/// answer to the challenges of `response_head`.
+fn answer(response_head: &str, method: &str, target: &str) -> String {
+    use httpdigest::client::{
+        Action, Client, Credentials, Request as CoreRequest, Response as CoreResponse,
+    };
+    use httpdigest::{OriginRef, Scheme, ThreadRng};
+    let challenges: Vec<&[u8]> = response_head
+        .lines()
+        .filter_map(|l| l.strip_prefix("www-authenticate: "))
+        .map(str::as_bytes)
+        .collect();
+    let origin = OriginRef {
+        scheme: Scheme::Http,
+        host: "127.0.0.1",
+        port: 80,
+    };
+    let request = CoreRequest::new(method, target, origin);
+    let mut client = Client::new(Credentials::new(USER, PASSWORD), ClientConfig::default());
+    let mut rng = ThreadRng::default();
+    let (mut exchange, _) = client.begin(&request, &mut rng);
+    let response = CoreResponse {
+        www_authenticate: &challenges,
+        ..CoreResponse::new(401)
+    };
+    let Action::Send(ticket) = client.handle_response(&mut exchange, &request, &response, &mut rng)
+    else {
+        panic!("no answer to {response_head}");
+    };
+    ticket
+        .sign(&request)
+        .unwrap()
+        .authorization
+        .unwrap()
+        .text()
+        .into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_layer_refuses_what_an_attacker_shapes_and_verifies_options_asterisk() {
+    let server = Spec::new().start();
+    let addr = server.addr();
+    let host = format!("127.0.0.1:{}", addr.port());
+
+    // `OPTIONS *` is verified with `*` as its target, not `/*`.
+    let options = format!("OPTIONS * HTTP/1.1\r\nhost: {host}\r\n\r\n");
+    let challenge = exchange_raw(addr, &options).await;
+    assert!(challenge.starts_with("HTTP/1.1 401"), "{challenge}");
+    let authorization = answer(&challenge, "OPTIONS", "*");
+    let head =
+        format!("OPTIONS * HTTP/1.1\r\nhost: {host}\r\nauthorization: {authorization}\r\n\r\n");
+    let ok = exchange_raw(addr, &head).await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+
+    // Two `Authorization` fields: 400, whichever is right.
+    let challenge = exchange_raw(addr, &format!("GET /h HTTP/1.1\r\nhost: {host}\r\n\r\n")).await;
+    let authorization = answer(&challenge, "GET", "/h");
+    let two = format!(
+        "GET /h HTTP/1.1\r\nhost: {host}\r\nauthorization: {authorization}\r\nauthorization: Digest username=\"x\"\r\n\r\n"
+    );
+    let refused = exchange_raw(addr, &two).await;
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+
+    // An absolute-form `uri` naming another host, for this request's path: 400.
+    let challenge = exchange_raw(addr, &format!("GET /h HTTP/1.1\r\nhost: {host}\r\n\r\n")).await;
+    let elsewhere = answer(&challenge, "GET", "http://other.example/h");
+    let head = format!("GET /h HTTP/1.1\r\nhost: {host}\r\nauthorization: {elsewhere}\r\n\r\n");
+    let refused = exchange_raw(addr, &head).await;
+    assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+    // The same, naming this server: accepted.
+    let challenge = exchange_raw(addr, &format!("GET /h HTTP/1.1\r\nhost: {host}\r\n\r\n")).await;
+    let here = answer(&challenge, "GET", &format!("http://{host}/h"));
+    let head = format!("GET /h HTTP/1.1\r\nhost: {host}\r\nauthorization: {here}\r\n\r\n");
+    let ok = exchange_raw(addr, &head).await;
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+
+    let reasons: Vec<Option<String>> = server
+        .take_seen()
+        .into_iter()
+        .map(|s| s.rejection)
+        .collect();
+    assert!(
+        reasons.iter().flatten().any(|r| r == "SeveralCredentials"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().flatten().any(|r| r == "UriMismatch"),
+        "{reasons:?}"
+    );
+}

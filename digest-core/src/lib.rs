@@ -26,7 +26,7 @@
 //! let counts = MemoryNonceCounts::new(10_000, 300);
 //! let now = 1_700_000_000; // seconds, from the caller's clock
 //! let serve = |authorization: Option<&[u8]>, rng: &mut ThreadRng| {
-//!     let request = ServerRequest { method: "GET", target: "/status", authorization, body: None };
+//!     let request = ServerRequest { method: "GET", target: "/status", authority: None, authorization, body: None };
 //!     match verifier.verify(&request, now, &users, &counts, rng) {
 //!         Ok(ok) => (200, Vec::new(), Some(ok.authentication_info)),
 //!         Err(refused) => (refused.status(), verifier.challenges(now, refused.stale(), rng).unwrap(), None),

@@ -235,6 +235,21 @@ pub(crate) fn target_path(target: &str) -> Option<&str> {
 
 /// Whether an absolute URI's path and query (from [`Origin::parse_absolute`]) is the
 /// origin-form request-target `target`: equal, with an empty path standing for `/`.
+/// Whether the authority of `origin` (an absolute URI's scheme, host and port) is `authority`
+/// as a request names itself (its `Host` header, or the absolute target's): hosts equal
+/// ignoring ASCII case, and ports equal, a port left out being the default of the URI's
+/// scheme.
+pub(crate) fn names_authority(origin: &Origin, authority: &str) -> bool {
+    let Some((host, port)) = split_host_port(authority) else {
+        return false;
+    };
+    let port = match port {
+        None => Some(origin.scheme.default_port()),
+        Some(p) => p.parse::<u16>().ok(),
+    };
+    origin.host.eq_ignore_ascii_case(host) && port == Some(origin.port)
+}
+
 pub(crate) fn same_path_and_query(rest: &str, target: &str) -> bool {
     if rest.is_empty() || rest.starts_with('?') {
         target.strip_prefix('/') == Some(rest)

@@ -73,6 +73,8 @@ struct Fx {
     store: Box<dyn CredentialStore>,
     counts: MemoryNonceCounts,
     rng: RefCell<TestRng>,
+    /// The authority the requests name (their `Host`).
+    authority: Option<&'static str>,
 }
 
 impl Fx {
@@ -91,6 +93,7 @@ impl Fx {
             store,
             counts: MemoryNonceCounts::new(1000, lifetime),
             rng: RefCell::new(TestRng::new(0x5eed)),
+            authority: Some("www.example.org"),
         }
     }
 
@@ -132,6 +135,7 @@ impl Fx {
         let request = ServerRequest {
             method,
             target,
+            authority: self.authority,
             authorization,
             body,
         };
@@ -916,7 +920,7 @@ fn absolute_form_uri_of_the_same_path_is_accepted() {
     for (n, (uri, target)) in [
         ("http://www.example.org/dir/index.html", "/dir/index.html"),
         (
-            "https://www.example.org:8443/a/b?x=1&y=%20",
+            "https://WWW.example.org:443/a/b?x=1&y=%20",
             "/a/b?x=1&y=%20",
         ),
         ("HTTP://www.example.org", "/"),
@@ -935,6 +939,80 @@ fn absolute_form_uri_of_the_same_path_is_accepted() {
         // rspauth is over the uri as the client sent it.
         check_info(&ok.authentication_info, &hand);
     }
+}
+
+/// An absolute-form `uri` must name the request's own authority: a request for another host
+/// (or port) is not this one, whatever its path; without the authority it cannot be checked.
+#[test]
+fn absolute_form_uri_of_another_authority_is_refused() {
+    let mut fx = Fx::new(config());
+    let nonce = fx.nonce(NOW);
+    for (n, uri) in [
+        "http://other.example.org/dir/index.html",
+        "http://www.example.org:8080/dir/index.html",
+        "https://www.example.org:80/dir/index.html",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let hand = Hand::new(&nonce).with(|h| {
+            h.uri = uri.into();
+            h.nc = Some(u32::try_from(n).unwrap() + 1);
+        });
+        assert_rejected(
+            fx.verify("/dir/index.html", "GET", Some(&hand.header()), None, NOW),
+            400,
+            false,
+            Reason::UriMismatch,
+        );
+    }
+    fx.authority = None;
+    let hand = Hand::new(&nonce).with(|h| h.uri = "http://www.example.org/dir/index.html".into());
+    assert_rejected(
+        fx.verify("/dir/index.html", "GET", Some(&hand.header()), None, NOW),
+        400,
+        false,
+        Reason::UriMismatch,
+    );
+    // The origin-form needs no authority.
+    assert_accepted(
+        fx.send(&Hand::new(&nonce).with(|h| h.nc = Some(9)), NOW),
+        USER,
+    );
+}
+
+/// `nc=00000000` is no count: they start at 1.
+#[test]
+fn nonce_count_zero_is_refused() {
+    let fx = Fx::new(config());
+    let hand = Hand::new(&fx.nonce(NOW)).with(|h| h.nc = Some(0));
+    assert_rejected(fx.send(&hand, NOW), 400, false, Reason::ZeroNonceCount);
+}
+
+/// `OPTIONS *` names no path: its `uri` is `*`.
+#[test]
+fn options_asterisk_is_verified_as_asterisk() {
+    let fx = Fx::new(config());
+    let nonce = fx.nonce(NOW);
+    let hand = Hand::new(&nonce).with(|h| {
+        h.method = "OPTIONS".into();
+        h.uri = "*".into();
+    });
+    assert_accepted(
+        fx.verify("*", "OPTIONS", Some(&hand.header()), None, NOW),
+        USER,
+    );
+    let slash = Hand::new(&nonce).with(|h| {
+        h.method = "OPTIONS".into();
+        h.uri = "/*".into();
+        h.nc = Some(2);
+    });
+    assert_rejected(
+        fx.verify("*", "OPTIONS", Some(&slash.header()), None, NOW),
+        400,
+        false,
+        Reason::UriMismatch,
+    );
 }
 
 /// A forward proxy receives the absolute form; curl still puts the path in `uri` (Squid
@@ -1687,6 +1765,7 @@ fn verifiers_sharing_the_key_accept_each_others_nonces() {
         let request = ServerRequest {
             method: "GET",
             target: URI,
+            authority: None,
             authorization: Some(header.as_bytes()),
             body: None,
         };
@@ -2168,6 +2247,7 @@ fn rfc7616_391_lines_verify_with_the_rfc_nonce_injected() {
         let request = ServerRequest {
             method: "GET",
             target: "/dir/index.html",
+            authority: None,
             authorization: Some(line.as_bytes()),
             body: None,
         };
@@ -2221,6 +2301,7 @@ fn rfc7616_392_lines_verify_with_the_rfc_nonce_injected() {
         let request = ServerRequest {
             method: "GET",
             target: "/doe.json",
+            authority: None,
             authorization: Some(line.as_bytes()),
             body: None,
         };

@@ -232,6 +232,7 @@ impl Server {
         let request = ServerRequest {
             method: METHOD,
             target: TARGET,
+            authority: None,
             authorization: Some(authorization),
             body: Some(BODY),
         };

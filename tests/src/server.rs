@@ -517,6 +517,10 @@ struct Diagnosis {
 
 impl Diagnosis {
     fn reason<B>(&self, request: &Request<B>, body: &[u8]) -> String {
+        // As the layer: several credentials fields are refused before any is read.
+        if request.headers().get_all(&self.credentials).iter().count() > 1 {
+            return format!("{:?}", httpdigest::server::Reason::SeveralCredentials);
+        }
         let uri = request.uri();
         let target = match uri.scheme() {
             Some(_) => httpdigest::http::absolute_target(uri).unwrap_or_default(),
@@ -525,6 +529,15 @@ impl Diagnosis {
         let server_request = ServerRequest {
             method: request.method().as_str(),
             target: &target,
+            authority: uri
+                .authority()
+                .map(http::uri::Authority::as_str)
+                .or_else(|| {
+                    request
+                        .headers()
+                        .get(http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                }),
             authorization: request
                 .headers()
                 .get(&self.credentials)

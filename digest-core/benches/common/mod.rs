@@ -208,6 +208,7 @@ pub mod ours {
             let request = ServerRequest {
                 method: METHOD,
                 target: URI,
+                authority: None,
                 authorization: Some(authorization.as_ref()),
                 body: None,
             };

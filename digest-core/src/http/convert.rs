@@ -43,8 +43,8 @@ pub const PROXY_AUTHENTICATION_INFO: HeaderName =
     HeaderName::from_static("proxy-authentication-info");
 
 /// The request-target as it goes on the wire, for the `uri` parameter (RFC 7616 §3.4,
-/// RFC 9112 §3.2): the authority (`host:port`) for `CONNECT`, otherwise the path and query
-/// (`/` when the path is empty), percent-encoding untouched.
+/// RFC 9112 §3.2): the authority (`host:port`) for `CONNECT`, `*` for `OPTIONS *`, otherwise
+/// the path and query (`/` when the path is empty), percent-encoding untouched.
 ///
 /// Requests sent to a plain forward proxy use the absolute form (the whole URI) on the wire;
 /// pass `uri.to_string()` for those.
@@ -56,6 +56,8 @@ pub const PROXY_AUTHENTICATION_INFO: HeaderName =
 /// assert_eq!(request_target(&http::Method::GET, &uri), "/a%20b?x=1");
 /// let uri: http::Uri = "example.org:443".parse().unwrap();
 /// assert_eq!(request_target(&http::Method::CONNECT, &uri), "example.org:443");
+/// let uri: http::Uri = "*".parse().unwrap();
+/// assert_eq!(request_target(&http::Method::OPTIONS, &uri), "*");
 /// ```
 pub fn request_target<'a>(method: &Method, uri: &'a Uri) -> Cow<'a, str> {
     if method == Method::CONNECT
@@ -67,6 +69,8 @@ pub fn request_target<'a>(method: &Method, uri: &'a Uri) -> Cow<'a, str> {
         Some(pq) if !pq.as_str().is_empty() && pq.as_str().starts_with('/') => {
             Cow::Borrowed(pq.as_str())
         }
+        // The asterisk-form of `OPTIONS *` (RFC 9112 §3.2.4), which names no path.
+        Some(pq) if method == Method::OPTIONS && pq.as_str() == "*" => Cow::Borrowed("*"),
         Some(pq) if !pq.as_str().is_empty() => Cow::Owned(alloc::format!("/{}", pq.as_str())),
         _ => Cow::Borrowed("/"),
     }

@@ -154,8 +154,14 @@ impl VerifierConfig {
 pub struct ServerRequest<'a> {
     /// The method.
     pub method: &'a str,
-    /// The request-target as received (path and query, or the absolute form).
+    /// The request-target as received (path and query, the absolute form, or `*` for
+    /// `OPTIONS *`).
     pub target: &'a str,
+    /// The authority the request names (its `Host` header; for an absolute-form target, its
+    /// authority): an absolute-form `uri` in the credentials must name it (RFC 7616 §3.4:
+    /// the `uri` is the request's own). `None`: an absolute-form `uri` to an origin-form
+    /// target is refused, as its authority cannot be checked.
+    pub authority: Option<&'a str>,
     /// The `Authorization` field value, if any.
     pub authorization: Option<&'a [u8]>,
     /// The body, when the server buffered it (needed for `auth-int`).
@@ -195,9 +201,16 @@ pub enum Reason {
     /// `realm` is not ours.
     #[error("wrong realm")]
     WrongRealm,
-    /// `uri` is not the request-target.
+    /// `uri` is not the request-target (or names another authority than the request's).
     #[error("uri does not match the request-target")]
     UriMismatch,
+    /// More than one `Authorization` (`Proxy-Authorization`) field: which one the client
+    /// meant is not for the server to guess.
+    #[error("several credentials fields")]
+    SeveralCredentials,
+    /// `nc=00000000`: counts start at 1 (RFC 7616 §3.4).
+    #[error("nonce count zero")]
+    ZeroNonceCount,
     /// An algorithm not offered.
     #[error("algorithm not offered")]
     AlgorithmNotOffered,
@@ -267,6 +280,13 @@ impl Rejection {
             stale: false,
             reason,
         }
+    }
+
+    /// The answer to a request with more than one `Authorization` (`Proxy-Authorization`)
+    /// field, which a [`ServerRequest`] cannot carry: 400, [`Reason::SeveralCredentials`].
+    /// For the integration that reads the fields.
+    pub const fn several_credentials() -> Self {
+        Self::bad_request(Reason::SeveralCredentials)
     }
 
     /// 401, or 407 for a proxy's verifier (send [`Verifier::challenges`]), or 400
@@ -339,7 +359,7 @@ impl Rejection {
 /// users.insert("alice", "s3cret");
 /// let counts = MemoryNonceCounts::new(10_000, 300);
 ///
-/// let request = ServerRequest { method: "GET", target: "/", authorization: None, body: None };
+/// let request = ServerRequest { method: "GET", target: "/", authority: None, authorization: None, body: None };
 /// let now = 1_700_000_000;
 /// let rejection = verifier.verify(&request, now, &users, &counts, &mut ThreadRng::default()).unwrap_err();
 /// assert_eq!(rejection.status(), 401);
@@ -546,7 +566,7 @@ impl Verifier {
             return Err(Rejection::unauthorized(Reason::WrongRealm));
         }
         let uri = creds.uri().unescaped();
-        if !uri_matches(&uri, request.target) {
+        if !uri_matches(&uri, request.target, request.authority) {
             return Err(Rejection::bad_request(Reason::UriMismatch));
         }
         let algorithm = creds
@@ -559,6 +579,9 @@ impl Verifier {
                 let (Some(nc), Some(cnonce)) = (creds.nc(), creds.cnonce()) else {
                     return Err(Rejection::bad_request(Reason::MissingNonceCountOrCnonce));
                 };
+                if nc.get() == 0 {
+                    return Err(Rejection::bad_request(Reason::ZeroNonceCount));
+                }
                 Some((q, nc, cnonce.unescaped()))
             }
             _ => return Err(Rejection::unauthorized(Reason::QopNotOffered)),
@@ -733,20 +756,28 @@ fn utf8_name(name: Cow<'_, [u8]>) -> Cow<'_, [u8]> {
 /// Whether the `uri` parameter names the request-target: equal, or one the absolute form of
 /// the other's path and query. Some clients send the absolute form to an origin (Apache,
 /// Squid and Tomcat accept it); curl sends the path to a proxy, which receives the absolute
-/// form (Squid accepts it). The host of an absolute form is not compared: the verifier does
-/// not know which host the request reached, and the response digest covers the `uri` as sent
-/// either way.
-fn uri_matches(uri: &[u8], target: &str) -> bool {
+/// form (Squid accepts it). An absolute-form `uri` sent with an origin-form target must name
+/// the request's `authority`, or it could be a request for another host replayed here.
+fn uri_matches(uri: &[u8], target: &str, authority: Option<&str>) -> bool {
     if uri == target.as_bytes() {
         return true;
     }
     let Ok(uri) = core::str::from_utf8(uri) else {
         return false;
     };
+    // The origin of `absolute` when its path and query are `path`.
     let path_of = |absolute: &str, path: &str| {
-        path.starts_with('/')
-            && crate::origin::Origin::parse_absolute(absolute)
-                .is_some_and(|(_, rest)| crate::origin::same_path_and_query(rest, path))
+        if !path.starts_with('/') {
+            return None;
+        }
+        crate::origin::Origin::parse_absolute(absolute)
+            .filter(|(_, rest)| crate::origin::same_path_and_query(rest, path))
+            .map(|(origin, _)| origin)
     };
-    path_of(uri, target) || path_of(target, uri)
+    // A path-form `uri` with an absolute target (to a proxy): the target names the host.
+    if path_of(target, uri).is_some() {
+        return true;
+    }
+    path_of(uri, target)
+        .is_some_and(|origin| authority.is_some_and(|a| crate::origin::names_authority(&origin, a)))
 }

@@ -250,6 +250,7 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
         let request = ServerRequest {
             method: &call.method,
             target: &call.target,
+            authority: None,
             authorization: headers.authorization.as_ref().map(FieldValue::as_bytes),
             body: Some(&call.body),
         };
@@ -326,6 +327,7 @@ impl<C: CredentialStore, N: NonceCountStore> Pair<C, N> {
         let request = ServerRequest {
             method,
             target,
+            authority: None,
             authorization: authorization.map(str::as_bytes),
             body,
         };
