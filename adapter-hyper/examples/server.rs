@@ -14,6 +14,7 @@ use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
@@ -24,7 +25,7 @@ use httpdigest::server::{
 use httpdigest::{Algorithm, Qop, QopOptions};
 use httpdigest_hyper::{DigestBody, RequireDigestLayer};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tower::{Service, ServiceBuilder};
 
@@ -48,6 +49,10 @@ Options:
   --nonce-lifetime SECONDS  how long a nonce stays valid (default 300)
   --userhash                offer userhash=true
   --max-body BYTES          largest body read for auth-int (default 1048576)
+  --header-timeout SECONDS  how long a request's head (request line and header fields)
+                            may take to arrive whole, counted from the connection's
+                            start or its last answer; past it the connection is closed,
+                            which also ends idle keep-alive connections (default 10)
   --log-requests            print a line to stdout for every request, before it is
                             verified: `request METHOD TARGET authorization: VALUE`, the
                             value's bytes as received (a backslash as \\\\, bytes outside
@@ -68,6 +73,7 @@ struct Options {
     userhash: bool,
     max_body: usize,
     log_requests: bool,
+    header_timeout: Duration,
 }
 
 impl Default for Options {
@@ -84,6 +90,7 @@ impl Default for Options {
             userhash: false,
             max_body: 1 << 20,
             log_requests: false,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -139,6 +146,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             }
             "--userhash" => o.userhash = true,
             "--log-requests" => o.log_requests = true,
+            "--header-timeout" => o.header_timeout = seconds(&arg, &value(&arg)?)?,
             "--max-body" => {
                 let v = value(&arg)?;
                 o.max_body = v
@@ -159,6 +167,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
         o.users.push(("alice".into(), "s3cret".into()));
     }
     Ok(Some(o))
+}
+
+/// A timeout given in whole seconds, at least one.
+fn seconds(option: &str, value: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+        _ => Err(format!(
+            "{option}: not a number of seconds above 0: {value}"
+        )),
+    }
 }
 
 fn algorithm(name: &str) -> Result<Algorithm, String> {
@@ -308,6 +326,7 @@ async fn run(o: Options) -> Result<(), String> {
             ""
         },
     );
+    println!("header timeout {} s", o.header_timeout.as_secs());
 
     // auth-int needs the body before the request goes on, so the layer gets a body type it
     // can rebuild from bytes; qop=auth verifies from the headers alone.
@@ -317,18 +336,24 @@ async fn run(o: Options) -> Result<(), String> {
             .map_request(move |r: Request<Incoming>| log_request(r, log).map(DigestBody::streamed))
             .layer(layer.with_auth_int(o.max_body))
             .service_fn(hello);
-        serve(listener, service).await
+        serve(listener, service, &o).await
     } else {
         let service = ServiceBuilder::new()
             .map_request(move |r: Request<Incoming>| log_request(r, log))
             .layer(layer)
             .service_fn(hello);
-        serve(listener, service).await
+        serve(listener, service, &o).await
     }
 }
 
 /// Accepts connections and serves each with a clone of `service` (HTTP/1.1, keep-alive).
-async fn serve<S>(listener: tokio::net::TcpListener, service: S) -> Result<(), String>
+///
+/// A request head must arrive whole within `--header-timeout` (hyper's
+/// `header_read_timeout`, which needs a timer): one deadline for the whole head, not a
+/// limit on the gap between two reads, so a client sending a byte a second is cut off as
+/// surely as one that stops half-way. hyper arms it whenever the connection waits for a
+/// head, so it bounds how long an idle keep-alive connection stays open too.
+async fn serve<S>(listener: tokio::net::TcpListener, service: S, o: &Options) -> Result<(), String>
 where
     S: Service<Request<Incoming>, Response = Response<Full<Bytes>>, Error = Infallible>
         + Clone
@@ -336,14 +361,16 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(o.header_timeout);
     loop {
         let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
         let service = TowerToHyperService::new(service.clone());
+        let http = http.clone();
         tokio::spawn(async move {
-            // A connection that breaks ends here; the server goes on.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            // A connection that breaks or times out ends here; the server goes on.
+            let _ = http.serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

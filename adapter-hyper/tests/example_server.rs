@@ -1,0 +1,245 @@
+//! The example server (`examples/server.rs`) as a process, run the way the end-to-end tests
+//! run it (`cargo run -p httpdigest-hyper --example server`), under what a server exposed to
+//! clients it does not control meets: `accept` failing because the open-files limit is
+//! reached, and clients that send a request's head or body slowly or never finish it.
+//!
+//! Timings here are correctness checks with a wide margin (a connection must be closed
+//! within seconds of a timeout of one or two seconds), not speed targets.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// How long any wait here lasts at most: far past every timeout the tests set, so a slow
+/// machine does not fail them, and short enough that a server that never closes fails the
+/// test instead of hanging it.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The lines a server printed on stderr, and a signal for each new one.
+type Lines = Arc<(Mutex<Vec<String>>, Condvar)>;
+
+/// The example server as a child process (`cargo run` replaces itself with the server, so
+/// the child is the server); killed on drop.
+struct Server {
+    child: Child,
+    /// `127.0.0.1:port`.
+    address: String,
+    stderr: Lines,
+}
+
+impl Server {
+    /// The server with `args` after `--listen 127.0.0.1:0`.
+    fn start(args: &[&str]) -> Self {
+        Self::spawn(cargo_run(), args)
+    }
+
+    fn spawn(mut command: Command, args: &[&str]) -> Self {
+        let child = command
+            .args(["--", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(REPO)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot run cargo for the example server");
+        // The guard exists before anything can fail, so the process is always killed.
+        let mut server = Self {
+            child,
+            address: String::new(),
+            stderr: Arc::default(),
+        };
+        let stderr = BufReader::new(server.child.stderr.take().unwrap());
+        let lines = Arc::clone(&server.stderr);
+        thread::spawn(move || {
+            for line in stderr.lines() {
+                let Ok(line) = line else { break };
+                eprintln!("server stderr: {line}");
+                let (all, signal) = &*lines;
+                all.lock().unwrap().push(line);
+                signal.notify_all();
+            }
+        });
+        let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            panic!("the example server did not start ({args:?}): first line {line:?}");
+        };
+        server.address = url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        // The rest of stdout is read and dropped, so the server never blocks on a full pipe.
+        thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        server
+    }
+
+    fn connect(&self) -> TcpStream {
+        TcpStream::connect(&self.address).unwrap()
+    }
+
+    /// A complete request without credentials on a new connection: the server must answer
+    /// it with the challenge.
+    fn assert_answers(&self) {
+        let mut stream = self.connect();
+        let answer = exchange(
+            &mut stream,
+            &format!(
+                "GET /still-there HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.address
+            ),
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 401 "),
+            "the server did not answer a request: {answer:?}"
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn cargo_run() -> Command {
+    let mut command = Command::new(env!("CARGO"));
+    command.args(["run", "-q", "-p", "httpdigest-hyper", "--example", "server"]);
+    command
+}
+
+/// Sends `request` and reads the answer until the server closes the connection.
+fn exchange(stream: &mut TcpStream, request: &str) -> String {
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => {}
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
+        Err(e) => panic!(
+            "no complete answer within {PATIENCE:?}: {e}; got {:?}",
+            String::from_utf8_lossy(&answer)
+        ),
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Waits until the server closes `stream` (end of stream or reset), reading what it sends
+/// before that: how long it took and what it sent. Panics if it is still open after
+/// `limit`.
+fn wait_closed(stream: &TcpStream, since: Instant, limit: Duration) -> (Duration, String) {
+    let mut stream = stream.try_clone().unwrap();
+    let deadline = since + limit;
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "the connection is still open {limit:?} after it started; received {:?}",
+            String::from_utf8_lossy(&received)
+        );
+        stream.set_read_timeout(Some(left)).unwrap();
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => break,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => panic!("reading: {e}"),
+        }
+    }
+    (
+        since.elapsed(),
+        String::from_utf8_lossy(&received).into_owned(),
+    )
+}
+
+/// Writes `bytes` to `stream` one byte every `every`, from a thread, until they are all
+/// sent, a write fails (the server closed) or the returned flag is set.
+fn trickle(
+    stream: &TcpStream,
+    bytes: Vec<u8>,
+    every: Duration,
+) -> (Arc<AtomicBool>, JoinHandle<usize>) {
+    let mut stream = stream.try_clone().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let writer = thread::spawn(move || {
+        let mut sent = 0;
+        for byte in bytes {
+            if stopped.load(Ordering::SeqCst) || stream.write_all(&[byte]).is_err() {
+                break;
+            }
+            sent += 1;
+            thread::sleep(every);
+        }
+        sent
+    });
+    (stop, writer)
+}
+
+/// A head that stops half-way (no blank line) is closed after `--header-timeout`.
+#[test]
+fn half_sent_head_is_closed_after_the_header_timeout() {
+    let server = Server::start(&["--header-timeout", "1"]);
+    let mut stream = server.connect();
+    let start = Instant::now();
+    stream
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\n", server.address).as_bytes())
+        .unwrap();
+    let (took, received) = wait_closed(&stream, start, PATIENCE);
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}");
+    assert!(
+        received.is_empty() || received.starts_with("HTTP/1.1 408 "),
+        "{received:?}"
+    );
+    // A connection that sends nothing is an idle one: the same timeout closes it.
+    let silent = server.connect();
+    let (took, _) = wait_closed(&silent, Instant::now(), PATIENCE);
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}");
+    server.assert_answers();
+}
+
+/// A head sent one byte a second, so that no read waits long, is still closed when
+/// `--header-timeout` has passed since it began: the timeout bounds the whole head, not the
+/// gap between bytes.
+#[test]
+fn trickled_head_is_closed_after_the_header_timeout() {
+    let server = Server::start(&["--header-timeout", "2"]);
+    let stream = server.connect();
+    let start = Instant::now();
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: {}\r\n\r\n",
+        server.address,
+        "a".repeat(40)
+    );
+    let (stop, writer) = trickle(&stream, head.into_bytes(), Duration::from_secs(1));
+    let (took, received) = wait_closed(&stream, start, PATIENCE);
+    stop.store(true, Ordering::SeqCst);
+    let sent = writer.join().unwrap();
+    assert!(took >= Duration::from_millis(1900), "closed after {took:?}");
+    assert!(
+        sent < 40,
+        "the whole head went out ({sent} bytes) before the close"
+    );
+    assert!(
+        received.is_empty() || received.starts_with("HTTP/1.1 408 "),
+        "{received:?}"
+    );
+    server.assert_answers();
+}
