@@ -12,12 +12,18 @@
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response, StatusCode, header};
+use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use httpdigest::server::{
     CredentialStore, Htdigest, StoredSecret, Users, Verifier, VerifierConfig,
@@ -53,6 +59,9 @@ Options:
                             may take to arrive whole, counted from the connection's
                             start or its last answer; past it the connection is closed,
                             which also ends idle keep-alive connections (default 10)
+  --body-timeout SECONDS    how long a request's body may take to arrive whole,
+                            counted from the end of its head; past it the request gets
+                            408 and the connection is closed (default 30)
   --log-requests            print a line to stdout for every request, before it is
                             verified: `request METHOD TARGET authorization: VALUE`, the
                             value's bytes as received (a backslash as \\\\, bytes outside
@@ -74,6 +83,7 @@ struct Options {
     max_body: usize,
     log_requests: bool,
     header_timeout: Duration,
+    body_timeout: Duration,
 }
 
 impl Default for Options {
@@ -91,6 +101,7 @@ impl Default for Options {
             max_body: 1 << 20,
             log_requests: false,
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -147,6 +158,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             "--userhash" => o.userhash = true,
             "--log-requests" => o.log_requests = true,
             "--header-timeout" => o.header_timeout = seconds(&arg, &value(&arg)?)?,
+            "--body-timeout" => o.body_timeout = seconds(&arg, &value(&arg)?)?,
             "--max-body" => {
                 let v = value(&arg)?;
                 o.max_body = v
@@ -326,23 +338,155 @@ async fn run(o: Options) -> Result<(), String> {
             ""
         },
     );
-    println!("header timeout {} s", o.header_timeout.as_secs());
+    println!(
+        "header timeout {} s, body timeout {} s",
+        o.header_timeout.as_secs(),
+        o.body_timeout.as_secs()
+    );
 
     // auth-int needs the body before the request goes on, so the layer gets a body type it
     // can rebuild from bytes; qop=auth verifies from the headers alone.
+    // Outermost, the body deadline: whoever reads the body (the layer, for auth-int or to
+    // drain a refused request's body; a handler) is cut off by it.
     let log = o.log_requests;
+    let body_timeout = o.body_timeout;
     if o.qop.contains(Qop::AuthInt) {
         let service = ServiceBuilder::new()
-            .map_request(move |r: Request<Incoming>| log_request(r, log).map(DigestBody::streamed))
+            .layer_fn(|inner| BodyTimeout {
+                inner,
+                timeout: body_timeout,
+            })
+            .map_request(move |r: Request<DeadlineBody>| {
+                log_request(r, log).map(DigestBody::streamed)
+            })
             .layer(layer.with_auth_int(o.max_body))
             .service_fn(hello);
         serve(listener, service, &o).await
     } else {
         let service = ServiceBuilder::new()
-            .map_request(move |r: Request<Incoming>| log_request(r, log))
+            .layer_fn(|inner| BodyTimeout {
+                inner,
+                timeout: body_timeout,
+            })
+            .map_request(move |r: Request<DeadlineBody>| log_request(r, log))
             .layer(layer)
             .service_fn(hello);
         serve(listener, service, &o).await
+    }
+}
+
+/// `--body-timeout`: the service under it gets each request's body as a [`DeadlineBody`]
+/// that must end within `timeout` of the request's head; when a read of it met the
+/// deadline, whatever the service answered (a 400 for a body that broke, a challenge) is
+/// replaced by `408 Request Timeout` with `Connection: close`, as RFC 9110 §15.5.9 says.
+///
+/// It is one deadline for the whole body, not a limit on the gap between two reads (what
+/// tower-http's `RequestBodyTimeoutLayer` gives): a client sending a byte every few seconds
+/// would pass such a limit for ever. A body nobody reads holds nothing: hyper closes the
+/// connection after the answer rather than wait for the rest.
+#[derive(Clone)]
+struct BodyTimeout<S> {
+    inner: S,
+    timeout: Duration,
+}
+
+impl<S> Service<Request<Incoming>> for BodyTimeout<S>
+where
+    S: Service<Request<DeadlineBody>, Response = Response<Full<Bytes>>, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let expired = Arc::new(AtomicBool::new(false));
+        let request = request.map(|body| DeadlineBody {
+            inner: body,
+            deadline: Box::pin(tokio::time::sleep(self.timeout)),
+            expired: Arc::clone(&expired),
+        });
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            if !expired.load(Ordering::Relaxed) {
+                return Ok(response);
+            }
+            let mut response = Response::new(Full::new(Bytes::from_static(
+                b"the request body did not arrive in time\n",
+            )));
+            *response.status_mut() = StatusCode::REQUEST_TIMEOUT;
+            let headers = response.headers_mut();
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            Ok(response)
+        })
+    }
+}
+
+/// A request body that must end by a deadline: a read that would wait past it fails
+/// instead, and marks the request as timed out for [`BodyTimeout`].
+struct DeadlineBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    expired: Arc<AtomicBool>,
+}
+
+/// Why a [`DeadlineBody`] read failed.
+#[derive(Debug)]
+enum BodyError {
+    /// The connection broke or the body was malformed.
+    Read(hyper::Error),
+    /// `--body-timeout` passed before the body ended.
+    TimedOut,
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(e) => write!(f, "reading the request body: {e}"),
+            Self::TimedOut => f.write_str("the request body did not arrive in time"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+impl Body for DeadlineBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = self.get_mut();
+        if this.expired.load(Ordering::Relaxed) {
+            return Poll::Ready(Some(Err(BodyError::TimedOut)));
+        }
+        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
+            return Poll::Ready(frame.map(|f| f.map_err(BodyError::Read)));
+        }
+        if this.deadline.as_mut().poll(cx).is_ready() {
+            this.expired.store(true, Ordering::Relaxed);
+            return Poll::Ready(Some(Err(BodyError::TimedOut)));
+        }
+        Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

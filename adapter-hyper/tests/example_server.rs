@@ -21,6 +21,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use httpdigest::digest::{QopParams, ha1, ha2, hash, response};
+use httpdigest::{Algorithm, NonceCount, Qop};
+use httpdigest_tests::headers::params;
+
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// How long any wait here lasts at most: far past every timeout the tests set, so a slow
@@ -242,4 +246,161 @@ fn trickled_head_is_closed_after_the_header_timeout() {
         "{received:?}"
     );
     server.assert_answers();
+}
+
+/// A body announced by `Content-Length` and sent one byte a second, without credentials:
+/// the layer reads a small refused body to keep the connection (see its docs), and
+/// `--body-timeout` stops that read; the answer is `408` and the connection closes.
+#[test]
+fn trickled_body_without_credentials_gets_408_after_the_body_timeout() {
+    let server = Server::start(&["--header-timeout", "30", "--body-timeout", "2"]);
+    let mut stream = server.connect();
+    let start = Instant::now();
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: 100\r\n\r\n",
+        server.address
+    )
+    .unwrap();
+    let (stop, writer) = trickle(&stream, vec![b'x'; 100], Duration::from_secs(1));
+    let (took, received) = wait_closed(&stream, start, PATIENCE);
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    assert!(took >= Duration::from_millis(1900), "closed after {took:?}");
+    assert_timed_out(&received);
+    server.assert_answers();
+}
+
+/// The same with valid `qop=auth-int` credentials, whose body the layer must read whole
+/// before it can verify them.
+#[test]
+fn trickled_auth_int_body_gets_408_after_the_body_timeout() {
+    let server = Server::start(&[
+        "--user",
+        "alice:s3cret",
+        "--algorithms",
+        "MD5",
+        "--qop",
+        "auth-int",
+        "--header-timeout",
+        "30",
+        "--body-timeout",
+        "2",
+    ]);
+    let body = vec![b'x'; 100];
+    let authorization = auth_int_credentials(&server, "alice", "s3cret", "/upload", &body);
+    let mut stream = server.connect();
+    let start = Instant::now();
+    write!(
+        stream,
+        "POST /upload HTTP/1.1\r\nHost: {}\r\nAuthorization: {authorization}\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.address,
+        body.len()
+    )
+    .unwrap();
+    let (stop, writer) = trickle(&stream, body, Duration::from_secs(1));
+    let (took, received) = wait_closed(&stream, start, PATIENCE);
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    assert!(took >= Duration::from_millis(1900), "closed after {took:?}");
+    assert_timed_out(&received);
+    server.assert_answers();
+}
+
+/// The same credentials with the body sent at once are accepted: the timeout does not
+/// get in the way of a request that arrives in time.
+#[test]
+fn auth_int_body_in_time_is_accepted() {
+    let server = Server::start(&[
+        "--user",
+        "alice:s3cret",
+        "--algorithms",
+        "MD5",
+        "--qop",
+        "auth-int",
+        "--body-timeout",
+        "2",
+    ]);
+    let body = b"hello".to_vec();
+    let authorization = auth_int_credentials(&server, "alice", "s3cret", "/upload", &body);
+    let mut stream = server.connect();
+    let answer = exchange(
+        &mut stream,
+        &format!(
+            "POST /upload HTTP/1.1\r\nHost: {}\r\nAuthorization: {authorization}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\nhello",
+            server.address,
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200 "), "{answer:?}");
+    assert!(answer.ends_with("\r\n\r\nalice\n"), "{answer:?}");
+}
+
+fn assert_timed_out(received: &str) {
+    assert!(received.starts_with("HTTP/1.1 408 "), "{received:?}");
+    let head = received
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(head.contains("\r\nconnection: close"), "{received:?}");
+}
+
+/// An `Authorization` value for `POST uri` with `body` under `qop=auth-int`, answering the
+/// server's MD5 challenge (computed here with the core's digest functions).
+fn auth_int_credentials(
+    server: &Server,
+    user: &str,
+    password: &str,
+    uri: &str,
+    body: &[u8],
+) -> String {
+    let mut stream = server.connect();
+    let answer = exchange(
+        &mut stream,
+        &format!(
+            "GET {uri} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            server.address
+        ),
+    );
+    let challenge = answer
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("www-authenticate")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no challenge: {answer:?}"));
+    let challenge = params(&challenge);
+    let (realm, nonce) = (&challenge["realm"], &challenge["nonce"]);
+    let algorithm = Algorithm::Md5;
+    let cnonce = b"0a4f113b";
+    let nc = NonceCount::FIRST;
+    let secret = ha1(
+        algorithm,
+        user.as_bytes(),
+        realm.as_bytes(),
+        password.as_bytes(),
+    );
+    let body_hash = hash(algorithm, body);
+    let a2 = ha2(algorithm, b"POST", uri.as_bytes(), Some(&body_hash));
+    let qop = QopParams {
+        qop: Qop::AuthInt,
+        nc,
+        cnonce,
+    };
+    let digest = response(algorithm, &secret, nonce.as_bytes(), Some(qop), &a2);
+    let mut value = format!(
+        "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         algorithm=MD5, qop=auth-int, nc={}, cnonce=\"{}\", response=\"{}\"",
+        std::str::from_utf8(&nc.to_hex()).unwrap(),
+        std::str::from_utf8(cnonce).unwrap(),
+        digest.as_str()
+    );
+    if let Some(opaque) = challenge.get("opaque") {
+        value.push_str(&format!(", opaque=\"{opaque}\""));
+    }
+    value
 }
