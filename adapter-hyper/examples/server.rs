@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -490,7 +490,21 @@ impl Body for DeadlineBody {
     }
 }
 
+/// The first wait after `accept` fails; doubled while it keeps failing, up to
+/// [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// The longest wait between two tries of a failing `accept`.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+
 /// Accepts connections and serves each with a clone of `service` (HTTP/1.1, keep-alive).
+///
+/// `accept` failing does not end the server: out of file descriptors (EMFILE, ENFILE),
+/// memory or buffers, the server waits and tries again (10 ms, doubled while the failures
+/// last, up to 1 s, as hyper's and tokio's servers do), printing one line on stderr when a
+/// run of failures begins and one when it ends, not one per try. Retrying at once would
+/// spin: the connection that could not be accepted is still queued, so `accept` fails again
+/// straight away until a descriptor is freed. A connection that failed before it was
+/// accepted (reset or aborted by the client) is the client's loss: skipped, no wait.
 ///
 /// A request head must arrive whole within `--header-timeout` (hyper's
 /// `header_read_timeout`, which needs a timer): one deadline for the whole head, not a
@@ -508,8 +522,35 @@ where
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(o.header_timeout);
+    // The run of failures in progress: when it began, how many, the next wait.
+    let mut failing: Option<(Instant, u64, Duration)> = None;
     loop {
-        let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) if is_connection_error(&e) => continue,
+            Err(e) => {
+                let (_, count, wait) = failing.get_or_insert_with(|| {
+                    eprintln!(
+                        "server: accept failed: {e}; trying again after {} ms, doubling to {} s, \
+                         until it works (new connections wait in the listen queue)",
+                        ACCEPT_BACKOFF_MIN.as_millis(),
+                        ACCEPT_BACKOFF_MAX.as_secs()
+                    );
+                    (Instant::now(), 0, ACCEPT_BACKOFF_MIN)
+                });
+                *count += 1;
+                let this_wait = *wait;
+                *wait = (*wait * 2).min(ACCEPT_BACKOFF_MAX);
+                tokio::time::sleep(this_wait).await;
+                continue;
+            }
+        };
+        if let Some((since, count, _)) = failing.take() {
+            eprintln!(
+                "server: accepting again after {count} failed accept(s) over {:.1} s",
+                since.elapsed().as_secs_f64()
+            );
+        }
         let service = TowerToHyperService::new(service.clone());
         let http = http.clone();
         tokio::spawn(async move {
@@ -517,4 +558,15 @@ where
             let _ = http.serve_connection(TokioIo::new(stream), service).await;
         });
     }
+}
+
+/// An `accept` error that concerns one connection, not the listener: that connection went
+/// before it was accepted.
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
 }

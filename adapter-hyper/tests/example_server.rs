@@ -5,6 +5,9 @@
 //!
 //! Timings here are correctness checks with a wide margin (a connection must be closed
 //! within seconds of a timeout of one or two seconds), not speed targets.
+//!
+//! The open-files test runs the server under `prlimit` (util-linux, Essential on Debian);
+//! without it the test fails, it is not skipped.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -50,6 +53,22 @@ impl Server {
         Self::spawn(cargo_run(), args)
     }
 
+    /// The server with `args`, its open-files limit (soft and hard) set to `limit` by
+    /// `prlimit`, which cargo runs it under; cargo itself keeps its own limit.
+    fn start_with_open_files(limit: u32, args: &[&str]) -> Self {
+        let found = Command::new("prlimit").arg("--version").output();
+        assert!(
+            found.as_ref().is_ok_and(|o| o.status.success()),
+            "prlimit (Debian package util-linux) is needed to run the server under an \
+             open-files limit: {found:?}"
+        );
+        let mut command = cargo_run();
+        command.arg("--config").arg(format!(
+            "target.'cfg(all())'.runner = [\"prlimit\", \"--nofile={limit}:{limit}\"]"
+        ));
+        Self::spawn(command, args)
+    }
+
     fn spawn(mut command: Command, args: &[&str]) -> Self {
         let child = command
             .args(["--", "--listen", "127.0.0.1:0"])
@@ -93,7 +112,34 @@ impl Server {
     }
 
     fn connect(&self) -> TcpStream {
-        TcpStream::connect(&self.address).unwrap()
+        TcpStream::connect(&self.address)
+            .unwrap_or_else(|e| panic!("cannot connect to the server at {}: {e}", self.address))
+    }
+
+    /// Waits until a line on stderr contains `needle`; false if none did within `limit`.
+    fn wait_for_stderr(&self, needle: &str, limit: Duration) -> bool {
+        let (lines, signal) = &*self.stderr;
+        let deadline = Instant::now() + limit;
+        let mut all = lines.lock().unwrap();
+        loop {
+            if all.iter().any(|l| l.contains(needle)) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            all = signal.wait_timeout(all, left).unwrap().0;
+        }
+    }
+
+    fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.0.lock().unwrap().clone()
+    }
+
+    /// Still running (it has not exited).
+    fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
     }
 
     /// A complete request without credentials on a new connection: the server must answer
@@ -195,6 +241,58 @@ fn trickle(
         sent
     });
     (stop, writer)
+}
+
+/// With `accept` failing for want of file descriptors (the server's open-files limit is
+/// 64, and more connections than that wait), the server says so on stderr once, not once
+/// per attempt, waits and tries again; when the idle connections go it accepts again and
+/// answers. Before, the accept loop returned on the first error and the server exited.
+#[test]
+fn survives_accept_failing_at_the_open_files_limit() {
+    let mut server = Server::start_with_open_files(64, &["--header-timeout", "60"]);
+    // More idle connections than the limit allows: the kernel completes each handshake, the
+    // server accepts until it has no descriptor left, then `accept` fails with EMFILE.
+    let idle: Vec<TcpStream> = (0..150)
+        .map_while(|_| TcpStream::connect(&server.address).ok())
+        .collect();
+    assert!(
+        server.wait_for_stderr("Too many open files", PATIENCE),
+        "the server never reported an accept failure; stderr: {:?}",
+        server.stderr_lines()
+    );
+    // Errors go on while the connections stay: the server keeps retrying, quietly.
+    thread::sleep(Duration::from_secs(2));
+    assert!(
+        server.is_running(),
+        "the server exited ({} connections made): {:?}",
+        idle.len(),
+        server.stderr_lines()
+    );
+    assert_eq!(
+        idle.len(),
+        150,
+        "connections refused: {:?}",
+        server.stderr_lines()
+    );
+    drop(idle);
+    server.assert_answers();
+    assert!(
+        server.is_running(),
+        "the server exited: {:?}",
+        server.stderr_lines()
+    );
+    let lines = server.stderr_lines();
+    let failures = lines.iter().filter(|l| l.contains("accept failed")).count();
+    // One line per burst of failures; the connections closing may start a second burst as
+    // the server accepts the queued ones faster than it closes them, but never a flood.
+    assert!(
+        (1..=5).contains(&failures),
+        "{failures} accept-failure lines: {lines:?}"
+    );
+    assert!(
+        server.wait_for_stderr("accepting again", PATIENCE),
+        "the end of the failures was not reported: {lines:?}"
+    );
 }
 
 /// A head that stops half-way (no blank line) is closed after `--header-timeout`.
