@@ -8,6 +8,36 @@
 //! With no options it listens on 127.0.0.1:8080 for the user `alice` (password `s3cret`),
 //! offering SHA-256 and MD5 with `qop=auth`. The first line on stdout is
 //! `listening on http://ADDRESS/`; run with `--help` for the options.
+//!
+//! # What a server must add around the layer
+//!
+//! [`RequireDigestLayer`] decides who may in; it does not defend the server. A server that
+//! clients it does not control can reach needs, around the layer:
+//!
+//! - **A header timeout.** A client that sends half a request head, or a byte every few
+//!   seconds, holds a connection and a file descriptor for as long as it likes. hyper's
+//!   `http1::Builder::header_read_timeout` bounds the whole head, once the builder has a
+//!   timer (`hyper_util::rt::TokioTimer`); without one it does nothing. Here:
+//!   `--header-timeout SECONDS` (default 10), which also ends idle keep-alive connections.
+//! - **A body timeout.** The layer reads a refused request's small body (so the connection
+//!   can carry the client's answer) and an `auth-int` body whole, as fast as the client
+//!   sends it. It takes a deadline for the whole body: a limit on the gap between reads
+//!   lets a byte every few seconds through for ever. Here: `--body-timeout SECONDS`
+//!   (default 30), counted from the end of the head, then `408` and the connection closed.
+//! - **Accept errors handled.** Out of file descriptors (EMFILE), `accept` fails; a server
+//!   that returns on that error is down for good, one that retries at once spins. Here: a
+//!   line on stderr when failures start and when they end, and a wait of 10 ms doubling to
+//!   1 s between tries.
+//! - **A connection limit.** This example has none: each connection costs a descriptor
+//!   and a task until it closes or times out, and the open-files limit (`ulimit -n`) is the
+//!   only cap. A production server caps open connections below that limit (a semaphore
+//!   permit taken before `accept` and held by the connection's task; tower's
+//!   `ConcurrencyLimit` counts requests in flight, not connections), raises the soft
+//!   limit it starts with, and limits connections per client, often in a proxy in front.
+//!
+//! Nor does it bound the time an answer takes to be written: its answers are small enough
+//! for the socket's buffer, but a server sending large ones to a client that does not read
+//! them needs a write timeout too.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::convert::Infallible;
