@@ -581,7 +581,17 @@ where
                 since.elapsed().as_secs_f64()
             );
         }
-        let service = TowerToHyperService::new(service.clone());
+        // The peer's address, for the layer's refusal events (feature `tracing`).
+        let peer = stream.peer_addr().ok();
+        let service = TowerToHyperService::new(tower::util::MapRequest::new(
+            service.clone(),
+            move |mut request: Request<Incoming>| {
+                if let Some(peer) = peer {
+                    request.extensions_mut().insert(peer);
+                }
+                request
+            },
+        ));
         let http = http.clone();
         tokio::spawn(async move {
             // A connection that breaks or times out ends here; the server goes on.

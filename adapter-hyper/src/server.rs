@@ -266,7 +266,7 @@ impl Shared {
         };
         #[cfg(feature = "tracing")]
         if let Err(rejection) = &result {
-            tracing::debug!(method = %parts.method, uri = %parts.uri, reason = %rejection.reason(), "digest credentials refused");
+            refused_event(parts, authorization, rejection);
         }
         result
     }
@@ -309,6 +309,35 @@ impl Shared {
         let mut request = Request::from_parts(parts, body);
         request.extensions_mut().insert(user);
         (request, info)
+    }
+}
+
+/// One `tracing` event per refusal: its typed reason, the user the credentials name, the
+/// source (a `SocketAddr` in the request's extensions, which the server puts there, as the
+/// example server does), the method and the target; never a password, a digest or the
+/// header. A request without credentials (every client's first) is `debug`, any other
+/// refusal `info`.
+#[cfg(feature = "tracing")]
+fn refused_event(
+    parts: &http::request::Parts,
+    authorization: Option<&[u8]>,
+    rejection: &Rejection,
+) {
+    use httpdigest::server::Reason;
+    let user = authorization
+        .and_then(|a| httpdigest::DigestCredentials::parse(a).ok())
+        .map(|c| String::from_utf8_lossy(&c.username_bytes()).into_owned());
+    let source = parts.extensions.get::<std::net::SocketAddr>();
+    let (user, source) = (
+        user.as_deref().unwrap_or(""),
+        source.map(ToString::to_string),
+    );
+    let source = source.as_deref().unwrap_or("");
+    let reason = rejection.reason();
+    if matches!(reason, Reason::MissingCredentials) {
+        tracing::debug!(method = %parts.method, uri = %parts.uri, source, reason = ?reason, "digest credentials refused");
+    } else {
+        tracing::info!(method = %parts.method, uri = %parts.uri, user, source, reason = ?reason, status = rejection.status(), "digest credentials refused");
     }
 }
 

@@ -562,3 +562,124 @@ async fn the_layer_refuses_what_an_attacker_shapes_and_verifies_options_asterisk
         "{reasons:?}"
     );
 }
+
+/// What a `tracing` event said: its level, and each field as `Debug` text.
+#[cfg(feature = "tracing")]
+#[derive(Debug, Clone)]
+struct Said {
+    level: tracing::Level,
+    fields: Vec<(String, String)>,
+}
+
+#[cfg(feature = "tracing")]
+impl Said {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A subscriber that keeps every event.
+#[cfg(feature = "tracing")]
+struct Collect(Arc<Mutex<Vec<Said>>>);
+
+#[cfg(feature = "tracing")]
+impl tracing::Subscriber for Collect {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Fields(Vec<(String, String)>);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push((field.name().to_owned(), format!("{value:?}")));
+            }
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                self.0.push((field.name().to_owned(), value.to_owned()));
+            }
+        }
+        let mut fields = Fields(Vec::new());
+        event.record(&mut fields);
+        self.0.lock().unwrap().push(Said {
+            level: *event.metadata().level(),
+            fields: fields.0,
+        });
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Every refusal is one event with its typed reason, the user and the source, and never a
+/// secret; a request without credentials is only `debug`.
+#[cfg(feature = "tracing")]
+#[test]
+fn each_refusal_is_one_event_with_reason_user_and_source_and_no_secret() {
+    let said = Arc::new(Mutex::new(Vec::new()));
+    let subscriber = Collect(Arc::clone(&said));
+    let layer = RequireDigestLayer::new(Verifier::new(VerifierConfig::new(REALM), &key()), users());
+    let service = tower::Layer::layer(
+        &layer,
+        tower::service_fn(|_request: Request<Full<Bytes>>| async {
+            Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::new())))
+        }),
+    );
+    let peer: std::net::SocketAddr = "192.0.2.7:4711".parse().unwrap();
+    let request = |authorization: Option<&str>| {
+        let mut builder = Request::get("http://127.0.0.1/h").header(header::HOST, "127.0.0.1");
+        if let Some(a) = authorization {
+            builder = builder.header(header::AUTHORIZATION, a);
+        }
+        let mut request = builder.body(Full::new(Bytes::new())).unwrap();
+        request.extensions_mut().insert(peer);
+        request
+    };
+    tracing::subscriber::with_default(subscriber, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let challenged = service.clone().oneshot(request(None)).await.unwrap();
+            assert_eq!(challenged.status(), StatusCode::UNAUTHORIZED);
+            let challenge = challenged.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let head = format!("HTTP/1.1 401 Unauthorized\r\nwww-authenticate: {challenge}\r\n");
+            let mut wrong = answer(&head, "GET", "/h");
+            // The same credentials with another response: a wrong password.
+            let at = wrong.find("response=\"").unwrap() + 10;
+            wrong.replace_range(at..at + 8, "00000000");
+            let refused = service
+                .clone()
+                .oneshot(request(Some(&wrong)))
+                .await
+                .unwrap();
+            assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        });
+    });
+    let said = said.lock().unwrap().clone();
+    let refusals: Vec<&Said> = said
+        .iter()
+        .filter(|s| s.field("message") == Some("digest credentials refused"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{said:?}");
+    assert_eq!(refusals[0].level, tracing::Level::DEBUG);
+    assert_eq!(refusals[0].field("reason"), Some("MissingCredentials"));
+    assert_eq!(refusals[1].level, tracing::Level::INFO);
+    assert_eq!(refusals[1].field("reason"), Some("WrongPassword"));
+    assert_eq!(refusals[1].field("user"), Some(USER));
+    assert_eq!(refusals[1].field("source"), Some("192.0.2.7:4711"));
+    let everything = format!("{said:?}");
+    assert!(
+        !everything.contains(PASSWORD) && !everything.contains("response="),
+        "{everything}"
+    );
+}
