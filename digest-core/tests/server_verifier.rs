@@ -1146,6 +1146,27 @@ fn qop_not_offered() {
     assert_rejected(fx.send(&auth, NOW), 401, false, Reason::QopNotOffered);
 }
 
+/// The body of an `auth-int` request is asked for only after its nonce proved ours: a
+/// forged nonce is refused without it, so an attacker's uploads are not buffered.
+#[test]
+fn auth_int_with_a_forged_nonce_is_refused_before_the_body() {
+    let fx = Fx::new(config());
+    let foreign = Verifier::new(config(), OTHER_KEY)
+        .nonce(NOW, &mut TestRng::new(1))
+        .unwrap();
+    let hand = Hand::new(&foreign).with(|h| {
+        h.qop = Some(Qop::AuthInt);
+        h.method = "PUT".into();
+        h.body = b"the body".to_vec();
+    });
+    assert_rejected(
+        fx.verify(URI, "PUT", Some(&hand.header()), None, NOW),
+        401,
+        false,
+        Reason::ForgedNonce,
+    );
+}
+
 #[test]
 fn auth_int_needs_the_body() {
     let fx = Fx::new(config());

@@ -586,15 +586,6 @@ impl Verifier {
             }
             _ => return Err(Rejection::unauthorized(Reason::QopNotOffered)),
         };
-        let body_hash = match qop {
-            Some((Qop::AuthInt, ..)) => Some(digest::hash(
-                algorithm,
-                request
-                    .body
-                    .ok_or(Rejection::unauthorized(Reason::BodyUnavailable))?,
-            )),
-            _ => None,
-        };
         if let Some(opaque) = &config.opaque {
             let echoed = creds.opaque().map(|o| o.unescaped());
             if echoed.as_deref() != Some(opaque.as_bytes()) {
@@ -606,6 +597,19 @@ impl Verifier {
             NonceStatus::Valid { issued_at } => (issued_at, false),
             NonceStatus::Expired { issued_at } => (issued_at, true),
             NonceStatus::Forged => return Err(Rejection::unauthorized(Reason::ForgedNonce)),
+        };
+        // Only credentials on a nonce of ours get their body read for `auth-int`: a forged
+        // nonce costs the server no upload. (An expired one does: only the body's digest
+        // can prove the password, without which `stale=true` is not said; nor is an unknown
+        // user told apart from a wrong password by an answer that comes before the body.)
+        let body_hash = match qop {
+            Some((Qop::AuthInt, ..)) => Some(digest::hash(
+                algorithm,
+                request
+                    .body
+                    .ok_or(Rejection::unauthorized(Reason::BodyUnavailable))?,
+            )),
+            _ => None,
         };
 
         // Who: by name, username* or userhash. Unknown users go on with a decoy secret, so
