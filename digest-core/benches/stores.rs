@@ -131,7 +131,13 @@ fn counts(capacity: usize, taken: usize) -> MemoryNonceCounts {
     let counts = MemoryNonceCounts::new(capacity, LIFETIME);
     for i in 0..taken {
         let nonce = format!("{i:0>64}");
-        let check = counts.record(nonce.as_bytes(), NOW - 1, NonceCount::new(1), NOW - 1);
+        let check = counts.record(
+            nonce.as_bytes(),
+            b"someone",
+            NOW - 1,
+            NonceCount::new(1),
+            NOW - 1,
+        );
         assert_eq!(check, httpdigest::server::NonceCountCheck::Fresh);
     }
     counts

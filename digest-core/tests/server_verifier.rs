@@ -1547,9 +1547,16 @@ struct Recording {
 }
 
 impl NonceCountStore for Recording {
-    fn record(&self, nonce: &[u8], issued_at: u64, nc: NonceCount, now: u64) -> NonceCountCheck {
+    fn record(
+        &self,
+        nonce: &[u8],
+        user: &[u8],
+        issued_at: u64,
+        nc: NonceCount,
+        now: u64,
+    ) -> NonceCountCheck {
         self.calls.set(self.calls.get() + 1);
-        self.inner.record(nonce, issued_at, nc, now)
+        self.inner.record(nonce, user, issued_at, nc, now)
     }
 }
 
@@ -1601,6 +1608,62 @@ fn nonce_counts_are_not_touched_by_a_wrong_response() {
     assert_eq!(counts.calls.get(), 1);
     assert_accepted(send(&right.clone().with(|h| h.nc = Some(2)), NOW), USER);
     assert_rejected(send(&right, NOW), 401, false, Reason::ReplayedNonceCount);
+}
+
+/// Counts are kept per nonce and user. A nonce is not secret (it travels in every challenge
+/// and request), so bob, a valid user, can send alice's nonce with the highest count and a
+/// response right for his own password: that must not spend alice's counts on the nonce
+/// (each of her next requests would be refused as a replay, a round trip each).
+#[test]
+fn another_user_cannot_spend_a_users_counts_on_her_nonce() {
+    let mut users = Users::new(REALM);
+    users.insert("alice", "s3cret");
+    users.insert("bob", "hunter2");
+    let fx = Fx::with_store(config().with_userhash(true), Box::new(users));
+    let nonce = fx.nonce(NOW);
+    let alice = |nc: u32| {
+        Hand::new(&nonce).with(|h| {
+            h.user = "alice".into();
+            h.password = "s3cret".into();
+            h.nc = Some(nc);
+        })
+    };
+    let bob = Hand::new(&nonce).with(|h| {
+        h.user = "bob".into();
+        h.password = "hunter2".into();
+        h.nc = Some(u32::MAX);
+    });
+    assert_accepted(fx.send(&alice(1), NOW), "alice");
+    assert_accepted(fx.send(&bob, NOW), "bob");
+    // Alice's next count on her nonce is still hers.
+    assert_accepted(fx.send(&alice(2), NOW), "alice");
+    // Each user's replays are still refused...
+    assert_rejected(fx.send(&bob, NOW), 401, false, Reason::ReplayedNonceCount);
+    assert_rejected(
+        fx.send(&alice(2), NOW),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+    // ...whichever form of the name carries them: the counts are the resolved user's.
+    let hashed = alice(2).with(|h| h.form = Form::Hashed);
+    assert_rejected(
+        fx.send(&hashed, NOW),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+    let extended = alice(2).with(|h| h.form = Form::Extended);
+    assert_rejected(
+        fx.send(&extended, NOW),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+    assert_accepted(
+        fx.send(&alice(3).with(|h| h.form = Form::Hashed), NOW),
+        "alice",
+    );
 }
 
 #[test]

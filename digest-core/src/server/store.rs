@@ -147,17 +147,36 @@ pub enum NonceCountCheck {
     Forgotten,
 }
 
-/// Replay protection: the counts seen per nonce.
+/// Replay protection: the counts seen per nonce and user.
 ///
 /// The verifier calls [`record`](Self::record) only after the response proved the password,
 /// so a forged request cannot burn a client's counts. Implementations must check and record
-/// atomically; [`CountWindow`] holds what to record per nonce.
+/// atomically; [`CountWindow`] holds what to record per nonce and user.
+///
+/// Counts are kept per nonce **and user**: the pair (`nonce`, `user`) is the key. A nonce is
+/// no secret (every challenge and request carries it), so another valid user could
+/// otherwise send a victim's nonce with `nc=ffffffff`, a response right for his own
+/// password, and have each of the victim's next counts on it refused as a replay.
 pub trait NonceCountStore {
-    /// Records `nc` for `nonce` (issued at `issued_at`) unless it was seen with it before.
-    fn record(&self, nonce: &[u8], issued_at: u64, nc: NonceCount, now: u64) -> NonceCountCheck;
+    /// Records `nc` for `nonce` (issued at `issued_at`) and `user` unless it was seen with
+    /// them before.
+    ///
+    /// `user` is the name the [`CredentialStore`] matched, in UTF-8: what
+    /// [`Authenticated::username_bytes`](super::Authenticated::username_bytes) will hold,
+    /// the same whichever form the client sent it in (`username`, `username*`, a userhash).
+    /// A store may key by another identity of the user instead, if it is stable and the same
+    /// for every form of the name.
+    fn record(
+        &self,
+        nonce: &[u8],
+        user: &[u8],
+        issued_at: u64,
+        nc: NonceCount,
+        now: u64,
+    ) -> NonceCountCheck;
 }
 
-/// The nonce counts seen with one nonce: the highest, and which of the
+/// The nonce counts seen with one nonce (and user): the highest, and which of the
 /// [`CountWindow::SPAN`] counts below it.
 ///
 /// RFC 7616 §3.4 calls a request a replay when "the same nc-value is seen twice". Counts need
@@ -233,7 +252,8 @@ mod memory {
     /// How many evicted nonces are remembered by fingerprint, per entry of capacity.
     const FORGOTTEN_PER_ENTRY: usize = 4;
 
-    /// In-memory nonce counts for one server instance (feature `std`), bounded.
+    /// In-memory nonce counts for one server instance (feature `std`), bounded, per nonce and
+    /// user.
     ///
     /// When full it drops the entries of expired nonces first. If that is not enough, it
     /// evicts the entry of the oldest nonce and keeps only a 64-bit fingerprint of it (up to
@@ -250,9 +270,9 @@ mod memory {
 
     #[derive(Debug)]
     struct Inner {
-        /// Nonce -> (issue time, counts seen).
+        /// Key of nonce and user ([`with_key`]) -> (issue time, counts seen).
         counts: HashMap<Vec<u8>, (u64, CountWindow)>,
-        /// Fingerprints of evicted nonces -> issue time.
+        /// Fingerprints of evicted keys -> issue time.
         forgotten: HashMap<u64, u64>,
         capacity: usize,
         lifetime: u64,
@@ -280,6 +300,42 @@ mod memory {
         fn record(
             &self,
             nonce: &[u8],
+            user: &[u8],
+            issued_at: u64,
+            nc: NonceCount,
+            now: u64,
+        ) -> NonceCountCheck {
+            with_key(nonce, user, |key| self.record_key(key, issued_at, nc, now))
+        }
+    }
+
+    /// How long a key may be and still be made on the stack (a nonce of the verifier's is 64
+    /// bytes).
+    const KEY_ON_STACK: usize = 256;
+
+    /// Calls `f` with the key of `nonce` and `user`: the nonce's length, the nonce and the
+    /// user, so that no two pairs share a key. No allocation unless it is long.
+    fn with_key<T>(nonce: &[u8], user: &[u8], f: impl FnOnce(&[u8]) -> T) -> T {
+        let head = u64::try_from(nonce.len()).unwrap_or(u64::MAX).to_le_bytes();
+        let parts = [&head[..], nonce, user];
+        let len = parts.iter().map(|p| p.len()).sum::<usize>();
+        let mut stack = [0u8; KEY_ON_STACK];
+        let Some(key) = stack.get_mut(..len) else {
+            return f(&parts.concat());
+        };
+        let mut rest = &mut *key;
+        for part in parts {
+            let (into, after) = rest.split_at_mut(part.len());
+            into.copy_from_slice(part);
+            rest = after;
+        }
+        f(key)
+    }
+
+    impl MemoryNonceCounts {
+        fn record_key(
+            &self,
+            key: &[u8],
             issued_at: u64,
             nc: NonceCount,
             now: u64,
@@ -288,11 +344,11 @@ mod memory {
                 // A panic elsewhere poisoned the lock: refuse rather than guess.
                 return NonceCountCheck::Forgotten;
             };
-            if let Some((_, seen)) = inner.counts.get_mut(nonce) {
+            if let Some((_, seen)) = inner.counts.get_mut(key) {
                 return seen.record(nc);
             }
             if inner.forgotten_until.is_some_and(|t| issued_at <= t)
-                || inner.forgotten.contains_key(&fingerprint(nonce))
+                || inner.forgotten.contains_key(&fingerprint(key))
             {
                 return NonceCountCheck::Forgotten;
             }
@@ -301,7 +357,7 @@ mod memory {
             }
             inner
                 .counts
-                .insert(nonce.to_vec(), (issued_at, CountWindow::new(nc)));
+                .insert(key.to_vec(), (issued_at, CountWindow::new(nc)));
             NonceCountCheck::Fresh
         }
     }
@@ -331,9 +387,9 @@ mod memory {
                 .iter()
                 .min_by_key(|(_, (issued, _))| *issued)
                 .map(|(n, (issued, _))| (n.clone(), *issued));
-            if let Some((nonce, issued)) = oldest {
-                self.counts.remove(&nonce);
-                self.forgotten.insert(fingerprint(&nonce), issued);
+            if let Some((key, issued)) = oldest {
+                self.counts.remove(&key);
+                self.forgotten.insert(fingerprint(&key), issued);
             }
             true
         }
@@ -346,7 +402,7 @@ mod memory {
         #[test]
         fn each_count_is_accepted_once_in_any_order() {
             let s = MemoryNonceCounts::new(10, 60);
-            let record = |nonce: &[u8], nc| s.record(nonce, 0, NonceCount::new(nc), 0);
+            let record = |nonce: &[u8], nc| s.record(nonce, b"u", 0, NonceCount::new(nc), 0);
             assert_eq!(record(b"n", 1), NonceCountCheck::Fresh);
             assert_eq!(record(b"n", 1), NonceCountCheck::Replayed);
             assert_eq!(record(b"n", 3), NonceCountCheck::Fresh);
@@ -354,6 +410,28 @@ mod memory {
             assert_eq!(record(b"n", 2), NonceCountCheck::Fresh);
             assert_eq!(record(b"n", 2), NonceCountCheck::Replayed);
             assert_eq!(record(b"m", 1), NonceCountCheck::Fresh);
+        }
+
+        #[test]
+        fn counts_are_per_nonce_and_user() {
+            let s = MemoryNonceCounts::new(10, 60);
+            let record =
+                |nonce: &[u8], user: &[u8], nc| s.record(nonce, user, 0, NonceCount::new(nc), 0);
+            assert_eq!(record(b"n", b"alice", 1), NonceCountCheck::Fresh);
+            // Bob's highest count on alice's nonce is his alone.
+            assert_eq!(record(b"n", b"bob", u32::MAX), NonceCountCheck::Fresh);
+            assert_eq!(record(b"n", b"alice", 2), NonceCountCheck::Fresh);
+            assert_eq!(record(b"n", b"alice", 2), NonceCountCheck::Replayed);
+            assert_eq!(record(b"n", b"bob", 2), NonceCountCheck::Replayed);
+            // Where the nonce ends and the name begins is part of the key.
+            assert_eq!(record(b"ab", b"c", 1), NonceCountCheck::Fresh);
+            assert_eq!(record(b"a", b"bc", 1), NonceCountCheck::Fresh);
+            assert_eq!(record(b"ab", b"c", 1), NonceCountCheck::Replayed);
+            // A key too long for the stack.
+            let long = [b'x'; KEY_ON_STACK];
+            assert_eq!(record(&long, b"alice", 1), NonceCountCheck::Fresh);
+            assert_eq!(record(&long, b"alice", 1), NonceCountCheck::Replayed);
+            assert_eq!(record(&long[1..], b"xalice", 1), NonceCountCheck::Fresh);
         }
 
         #[test]
@@ -387,25 +465,25 @@ mod memory {
         fn bounded_without_accepting_replays() {
             let s = MemoryNonceCounts::new(2, 1000);
             assert_eq!(
-                s.record(b"a", 1, NonceCount::new(1), 10),
+                s.record(b"a", b"u", 1, NonceCount::new(1), 10),
                 NonceCountCheck::Fresh
             );
             assert_eq!(
-                s.record(b"b", 2, NonceCount::new(1), 10),
+                s.record(b"b", b"u", 2, NonceCount::new(1), 10),
                 NonceCountCheck::Fresh
             );
             // Full: "a" (oldest) is evicted to make room for "c".
             assert_eq!(
-                s.record(b"c", 3, NonceCount::new(1), 10),
+                s.record(b"c", b"u", 3, NonceCount::new(1), 10),
                 NonceCountCheck::Fresh
             );
             // "a" cannot be replayed: its history is gone, so it is forgotten, not fresh.
             assert_eq!(
-                s.record(b"a", 1, NonceCount::new(1), 10),
+                s.record(b"a", b"u", 1, NonceCount::new(1), 10),
                 NonceCountCheck::Forgotten
             );
             assert_eq!(
-                s.record(b"b", 2, NonceCount::new(2), 10),
+                s.record(b"b", b"u", 2, NonceCount::new(2), 10),
                 NonceCountCheck::Fresh
             );
         }
@@ -414,13 +492,13 @@ mod memory {
         fn many_nonces_in_one_second_do_not_lock_out_newcomers() {
             let s = MemoryNonceCounts::new(2, 1000);
             for n in 0u8..8 {
-                let got = s.record(&[n], 10, NonceCount::new(1), 10);
+                let got = s.record(&[n], b"u", 10, NonceCount::new(1), 10);
                 assert_eq!(got, NonceCountCheck::Fresh, "{n}");
             }
             // Replaying any of them is refused: as a replay while its entry is kept, as
             // forgotten once it was evicted (which ones is arbitrary within one second).
             let replays: Vec<_> = (0u8..8)
-                .map(|n| s.record(&[n], 10, NonceCount::new(1), 10))
+                .map(|n| s.record(&[n], b"u", 10, NonceCount::new(1), 10))
                 .collect();
             assert!(!replays.contains(&NonceCountCheck::Fresh), "{replays:?}");
             assert_eq!(
@@ -431,12 +509,13 @@ mod memory {
                 6
             );
             // Once the fingerprints too are full of this second's nonces, newcomers wait...
-            let waited = (8u8..=40)
-                .any(|n| s.record(&[n], 10, NonceCount::new(1), 10) == NonceCountCheck::Forgotten);
+            let waited = (8u8..=40).any(|n| {
+                s.record(&[n], b"u", 10, NonceCount::new(1), 10) == NonceCountCheck::Forgotten
+            });
             assert!(waited);
             // ...until the next second, when the oldest second gives way to a watermark.
             assert_eq!(
-                s.record(b"later", 11, NonceCount::new(1), 11),
+                s.record(b"later", b"u", 11, NonceCount::new(1), 11),
                 NonceCountCheck::Fresh
             );
             // Its fingerprints are gone, yet an evicted nonce stays refused (watermark), and
@@ -445,12 +524,12 @@ mod memory {
                 .find(|n| replays[usize::from(*n)] == NonceCountCheck::Forgotten)
                 .unwrap();
             assert_eq!(
-                s.record(&[evicted], 10, NonceCount::new(5), 11),
+                s.record(&[evicted], b"u", 10, NonceCount::new(5), 11),
                 NonceCountCheck::Forgotten
             );
             for n in 0u8..=40 {
                 assert_ne!(
-                    s.record(&[n], 10, NonceCount::new(1), 11),
+                    s.record(&[n], b"u", 10, NonceCount::new(1), 11),
                     NonceCountCheck::Fresh,
                     "{n}"
                 );
@@ -461,19 +540,19 @@ mod memory {
         fn expired_entries_go_first() {
             let s = MemoryNonceCounts::new(2, 5);
             assert_eq!(
-                s.record(b"a", 1, NonceCount::new(1), 1),
+                s.record(b"a", b"u", 1, NonceCount::new(1), 1),
                 NonceCountCheck::Fresh
             );
             assert_eq!(
-                s.record(b"b", 9, NonceCount::new(1), 9),
+                s.record(b"b", b"u", 9, NonceCount::new(1), 9),
                 NonceCountCheck::Fresh
             );
             assert_eq!(
-                s.record(b"c", 10, NonceCount::new(1), 10),
+                s.record(b"c", b"u", 10, NonceCount::new(1), 10),
                 NonceCountCheck::Fresh
             );
             assert_eq!(
-                s.record(b"b", 9, NonceCount::new(2), 10),
+                s.record(b"b", b"u", 9, NonceCount::new(2), 10),
                 NonceCountCheck::Fresh
             );
         }
