@@ -47,6 +47,12 @@ pub trait CredentialStore {
 
     /// The user whose H(username:realm) under `algorithm` is `userhash` (lower-case hex),
     /// for clients that send `userhash=true`, with the secret. The default finds nobody.
+    ///
+    /// Find the user through an index of the userhashes, not by hashing every name per
+    /// request (time linear in the number of users), and take the same time for a hash that
+    /// names nobody as for one that names a user: the verifier goes on with a decoy H(A1)
+    /// for nobody, so that the rest of its path is the same, and the store's part should not
+    /// tell either.
     fn lookup_userhash(
         &self,
         userhash: &[u8],
@@ -58,7 +64,37 @@ pub trait CredentialStore {
     }
 }
 
+/// The hash functions of the algorithms, in the order of [`Users`]' userhash indexes.
+const HASH_FUNCTIONS: [Algorithm; 5] = [
+    Algorithm::Md5,
+    Algorithm::Sha1,
+    Algorithm::Sha256,
+    Algorithm::Sha512,
+    Algorithm::Sha512_256,
+];
+
+/// How many hex digits of a userhash an index keeps: 128 bits, the whole of an MD5 one.
+const USERHASH_PREFIX: usize = 32;
+
+/// The name whose userhash is computed when a userhash names nobody and the table is empty
+/// (otherwise a user's name is, so that both answers cost one hash of a name of the table).
+const DECOY_NAME: &[u8] = b"nobody";
+
+/// Userhash prefix -> index of the user: a hash map (expected constant time, SipHash keyed
+/// at random, so no set of names can make it slow) with `std`, an ordered map without.
+#[cfg(feature = "std")]
+type UserhashIndex = std::collections::HashMap<[u8; USERHASH_PREFIX], usize>;
+#[cfg(not(feature = "std"))]
+type UserhashIndex = BTreeMap<[u8; USERHASH_PREFIX], usize>;
+
 /// Users and passwords in memory, one realm.
+///
+/// A `userhash=true` lookup takes the same time whatever the number of users: each user's
+/// H(username:realm) is computed when the user is added, for each hash function (five
+/// hashes per [`insert`](Self::insert)), and indexed by its first 128 bits; a lookup finds
+/// the candidate in the index (a hash map with feature `std`, an ordered map without) and
+/// compares the whole userhash in constant time. A hash that names nobody costs the same one
+/// hash, of another user's name.
 ///
 /// ```
 /// use httpdigest::server::{CredentialStore, Users};
@@ -71,7 +107,18 @@ pub trait CredentialStore {
 #[derive(Clone, Default)]
 pub struct Users {
     realm: String,
-    passwords: BTreeMap<Vec<u8>, Zeroizing<String>>,
+    /// Every user, in the order added: name and password.
+    users: Vec<(Vec<u8>, Zeroizing<String>)>,
+    /// Name -> index in `users`.
+    by_name: BTreeMap<Vec<u8>, usize>,
+    /// Per hash function ([`HASH_FUNCTIONS`]): the first [`USERHASH_PREFIX`] hex digits of
+    /// H(name:realm) -> index in `users`.
+    by_userhash: [UserhashIndex; HASH_FUNCTIONS.len()],
+}
+
+/// The index key of a userhash: its first [`USERHASH_PREFIX`] hex digits (`None` if shorter).
+fn userhash_prefix(userhash: &[u8]) -> Option<[u8; USERHASH_PREFIX]> {
+    userhash.get(..USERHASH_PREFIX)?.try_into().ok()
 }
 
 impl Users {
@@ -79,16 +126,29 @@ impl Users {
     pub fn new(realm: impl Into<String>) -> Self {
         Self {
             realm: realm.into(),
-            passwords: BTreeMap::new(),
+            ..Self::default()
         }
     }
 
     /// Adds (or replaces) a user.
     pub fn insert(&mut self, username: impl Into<String>, password: impl Into<String>) {
-        self.passwords.insert(
-            username.into().into_bytes(),
-            Zeroizing::new(password.into()),
-        );
+        let name = username.into().into_bytes();
+        let password = Zeroizing::new(password.into());
+        if let Some(user) = self.by_name.get(&name).and_then(|&i| self.users.get_mut(i)) {
+            user.1 = password;
+            return;
+        }
+        let index = self.users.len();
+        for (by_userhash, algorithm) in self.by_userhash.iter_mut().zip(HASH_FUNCTIONS) {
+            let userhash = digest::userhash(algorithm, &name, self.realm.as_bytes());
+            // Two names sharing 128 bits of a userhash: the first is no longer found by it
+            // (refused as unknown, never taken for the other).
+            if let Some(prefix) = userhash_prefix(userhash.as_bytes()) {
+                by_userhash.insert(prefix, index);
+            }
+        }
+        self.by_name.insert(name.clone(), index);
+        self.users.push((name, password));
     }
 }
 
@@ -96,7 +156,7 @@ impl fmt::Debug for Users {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Users")
             .field("realm", &self.realm)
-            .field("users", &self.passwords.len())
+            .field("users", &self.users.len())
             .finish()
     }
 }
@@ -104,9 +164,10 @@ impl fmt::Debug for Users {
 impl CredentialStore for Users {
     fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
         (realm == self.realm)
-            .then(|| self.passwords.get(username))
+            .then(|| self.by_name.get(username))
             .flatten()
-            .map(|p| StoredSecret::Password(p.clone()))
+            .and_then(|&i| self.users.get(i))
+            .map(|(_, p)| StoredSecret::Password(p.clone()))
     }
 
     fn lookup_userhash(
@@ -115,22 +176,29 @@ impl CredentialStore for Users {
         realm: &str,
         algorithm: Algorithm,
     ) -> Option<(String, StoredSecret)> {
-        if realm != self.realm {
-            return None;
-        }
-        // Every user is hashed so that the time taken does not tell which one matched.
-        let mut found = None;
-        for (name, password) in &self.passwords {
-            if digest::userhash(algorithm, name, realm.as_bytes()).ct_eq(userhash)
-                && found.is_none()
-            {
-                found = Some((
-                    String::from_utf8_lossy(name).into_owned(),
-                    StoredSecret::Password(password.clone()),
-                ));
-            }
-        }
-        found
+        let hash_function = algorithm.without_session();
+        let index = HASH_FUNCTIONS
+            .iter()
+            .position(|&a| a == hash_function)
+            .and_then(|slot| self.by_userhash.get(slot));
+        let candidate = index
+            .zip(userhash_prefix(userhash))
+            .and_then(|(index, prefix)| index.get(&prefix))
+            .and_then(|&i| self.users.get(i))
+            .filter(|_| realm == self.realm);
+        // One hash either way: the candidate's whole userhash, or for nobody the userhash of
+        // the first user (a name of the table's lengths), which the result does not use.
+        let decoy = self
+            .users
+            .first()
+            .map_or(DECOY_NAME, |(name, _)| name.as_slice());
+        let name = candidate.map_or(decoy, |(name, _)| name.as_slice());
+        let matches = digest::userhash(algorithm, name, realm.as_bytes()).ct_eq(userhash);
+        let (name, password) = candidate.filter(|_| matches)?;
+        Some((
+            String::from_utf8_lossy(name).into_owned(),
+            StoredSecret::Password(password.clone()),
+        ))
     }
 }
 
