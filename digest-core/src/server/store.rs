@@ -76,8 +76,8 @@ const HASH_FUNCTIONS: [Algorithm; 5] = [
 /// How many hex digits of a userhash an index keeps: 128 bits, the whole of an MD5 one.
 const USERHASH_PREFIX: usize = 32;
 
-/// The name whose userhash is computed when a userhash names nobody and the table is empty
-/// (otherwise a user's name is, so that both answers cost one hash of a name of the table).
+/// The name whose userhash is computed when a userhash names nobody in an empty table
+/// (otherwise a user's is, so that both answers cost one hash of a name of the table).
 const DECOY_NAME: &[u8] = b"nobody";
 
 /// Userhash prefix -> index of the user: a hash map (expected constant time, SipHash keyed
@@ -93,8 +93,8 @@ type UserhashIndex = BTreeMap<[u8; USERHASH_PREFIX], usize>;
 /// H(username:realm) is computed when the user is added, for each hash function (five
 /// hashes per [`insert`](Self::insert)), and indexed by its first 128 bits; a lookup finds
 /// the candidate in the index (a hash map with feature `std`, an ordered map without) and
-/// compares the whole userhash in constant time. A hash that names nobody costs the same one
-/// hash, of another user's name.
+/// compares the whole userhash in constant time. A hash that names nobody costs the same: one
+/// hash, of another user's name, and the copies of that user's name and password, dropped.
 ///
 /// ```
 /// use httpdigest::server::{CredentialStore, Users};
@@ -186,19 +186,18 @@ impl CredentialStore for Users {
             .and_then(|(index, prefix)| index.get(&prefix))
             .and_then(|&i| self.users.get(i))
             .filter(|_| realm == self.realm);
-        // One hash either way: the candidate's whole userhash, or for nobody the userhash of
-        // the first user (a name of the table's lengths), which the result does not use.
-        let decoy = self
-            .users
-            .first()
-            .map_or(DECOY_NAME, |(name, _)| name.as_slice());
-        let name = candidate.map_or(decoy, |(name, _)| name.as_slice());
+        // The same work either way: for nobody, the first user (a name of the table's
+        // lengths) is hashed and copied out, and the copy dropped.
+        let Some((name, password)) = candidate.or(self.users.first()) else {
+            core::hint::black_box(digest::userhash(algorithm, DECOY_NAME, realm.as_bytes()));
+            return None;
+        };
         let matches = digest::userhash(algorithm, name, realm.as_bytes()).ct_eq(userhash);
-        let (name, password) = candidate.filter(|_| matches)?;
-        Some((
+        let found = (
             String::from_utf8_lossy(name).into_owned(),
             StoredSecret::Password(password.clone()),
-        ))
+        );
+        (candidate.is_some() & matches).then_some(found)
     }
 }
 
