@@ -757,3 +757,51 @@ mod memory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With and without `std` (a hash map or an ordered map behind the index): every user
+    /// is found by the userhash of each hash function, replaced passwords are the new ones,
+    /// and a hash of nobody, another realm's or a truncated one finds nobody.
+    #[test]
+    fn users_are_found_by_userhash() {
+        let mut users = Users::new("r");
+        assert!(
+            users
+                .lookup_userhash(b"00000000000000000000000000000000", "r", Algorithm::Md5)
+                .is_none()
+        );
+        users.insert("alice", "old");
+        users.insert("bob", "hunter2");
+        users.insert("alice", "s3cret");
+        for algorithm in Algorithm::ALL {
+            for (name, password) in [("alice", "s3cret"), ("bob", "hunter2")] {
+                let hash = digest::userhash(algorithm, name.as_bytes(), b"r");
+                let Some((found, StoredSecret::Password(p))) =
+                    users.lookup_userhash(hash.as_bytes(), "r", algorithm)
+                else {
+                    panic!("{name} {algorithm}");
+                };
+                assert_eq!((found.as_str(), p.as_str()), (name, password));
+                assert!(
+                    users
+                        .lookup_userhash(hash.as_bytes(), "s", algorithm)
+                        .is_none()
+                );
+                let short = hash.as_bytes().get(..hash.as_bytes().len() - 1).unwrap();
+                assert!(users.lookup_userhash(short, "r", algorithm).is_none());
+                let mut longer = hash.as_bytes().to_vec();
+                longer.push(b'0');
+                assert!(users.lookup_userhash(&longer, "r", algorithm).is_none());
+            }
+            let nobody = digest::userhash(algorithm, b"carol", b"r");
+            assert!(
+                users
+                    .lookup_userhash(nobody.as_bytes(), "r", algorithm)
+                    .is_none()
+            );
+        }
+    }
+}
