@@ -360,8 +360,8 @@ mod memory {
     }
 
     impl MemoryNonceCounts {
-        /// A store for up to `capacity` nonces (per user), each valid for `lifetime` seconds
-        /// (the verifier's nonce lifetime).
+        /// A store for up to `capacity` entries (one per nonce and user that used it), each
+        /// nonce valid for `lifetime` seconds (the verifier's nonce lifetime).
         pub fn new(capacity: usize, lifetime: u64) -> Self {
             Self {
                 inner: Mutex::new(Inner {
