@@ -23,7 +23,8 @@ use httpdigest::server::{
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// How many nonces the default in-memory nonce-count store remembers.
+/// How many nonces the default in-memory nonce-count store remembers (an entry per nonce and
+/// user that used it).
 pub const DEFAULT_NONCE_CAPACITY: usize = 100_000;
 
 /// A [`Layer`] that lets through only requests with valid Digest credentials, shaped like

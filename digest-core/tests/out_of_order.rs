@@ -41,7 +41,14 @@ const ORIGIN: OriginRef<'static> = OriginRef {
 struct Strict(Cell<u32>);
 
 impl NonceCountStore for Strict {
-    fn record(&self, _nonce: &[u8], _issued_at: u64, nc: NonceCount, _now: u64) -> NonceCountCheck {
+    fn record(
+        &self,
+        _nonce: &[u8],
+        _user: &[u8],
+        _issued_at: u64,
+        nc: NonceCount,
+        _now: u64,
+    ) -> NonceCountCheck {
         if nc.get() > self.0.get() {
             self.0.set(nc.get());
             NonceCountCheck::Fresh
@@ -52,12 +59,19 @@ impl NonceCountStore for Strict {
 }
 
 /// Nonce counts strict per nonce: a count not above the highest accepted with its nonce is
-/// refused as a replay.
+/// refused as a replay (whoever sends it: these tests have one user).
 #[derive(Default)]
 struct PerNonce(RefCell<HashMap<Vec<u8>, u32>>);
 
 impl NonceCountStore for PerNonce {
-    fn record(&self, nonce: &[u8], _issued_at: u64, nc: NonceCount, _now: u64) -> NonceCountCheck {
+    fn record(
+        &self,
+        nonce: &[u8],
+        _user: &[u8],
+        _issued_at: u64,
+        nc: NonceCount,
+        _now: u64,
+    ) -> NonceCountCheck {
         let mut seen = self.0.borrow_mut();
         let last = seen.entry(nonce.to_vec()).or_default();
         if nc.get() > *last {

@@ -1559,6 +1559,113 @@ fn userhash_not_offered() {
     assert_rejected(fx.send(&nobody, NOW), 401, false, Reason::UnknownUser);
 }
 
+/// The best time of five rounds of `calls` calls of `f`.
+fn best_of_five(calls: usize, mut f: impl FnMut()) -> std::time::Duration {
+    (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            (0..calls).for_each(|_| f());
+            start.elapsed()
+        })
+        .min()
+        .unwrap()
+}
+
+/// `count` users, `user0` to `user{count - 1}`, in the realm of [`config`].
+fn many_users(count: usize) -> Users {
+    let mut users = Users::new(REALM);
+    for i in 0..count {
+        users.insert(format!("user{i}"), format!("password {i}"));
+    }
+    users
+}
+
+/// A `userhash=true` lookup costs the same among 3,000 users as among 10: hashing every
+/// user's name per request made each login cost time linear in the number of users. Every
+/// hash function finds its users, by the userhash of its own.
+#[test]
+fn userhash_lookups_do_not_grow_with_the_users() {
+    let hash_functions = [
+        Algorithm::Md5,
+        Algorithm::Sha1Sess,
+        Algorithm::Sha256,
+        Algorithm::Sha512,
+        Algorithm::Sha512_256Sess,
+    ];
+    let lookup_time = |count: usize| {
+        let users = many_users(count);
+        for i in [0, count / 2, count - 1] {
+            let name = format!("user{i}");
+            for algorithm in hash_functions {
+                let hash = digest::userhash(algorithm, name.as_bytes(), REALM.as_bytes());
+                let (found, secret) = users
+                    .lookup_userhash(hash.as_bytes(), REALM, algorithm)
+                    .unwrap_or_else(|| panic!("{name} {algorithm}"));
+                assert_eq!(found, name);
+                let StoredSecret::Password(password) = secret else {
+                    panic!("{secret:?}")
+                };
+                assert_eq!(password.as_str(), format!("password {i}"));
+                // Another realm's, another hash function's or a truncated userhash: nobody.
+                assert!(
+                    users
+                        .lookup_userhash(hash.as_bytes(), "other", algorithm)
+                        .is_none()
+                );
+                let other = match algorithm.hex_len() {
+                    64 => Algorithm::Md5,
+                    _ => Algorithm::Sha256,
+                };
+                assert!(
+                    users
+                        .lookup_userhash(hash.as_bytes(), REALM, other)
+                        .is_none()
+                );
+                let short = &hash.as_bytes()[..hash.as_bytes().len() - 1];
+                assert!(users.lookup_userhash(short, REALM, algorithm).is_none());
+            }
+        }
+        let last = digest::userhash(
+            Algorithm::Sha256,
+            format!("user{}", count - 1).as_bytes(),
+            REALM.as_bytes(),
+        );
+        best_of_five(20, || {
+            assert!(
+                users
+                    .lookup_userhash(last.as_bytes(), REALM, Algorithm::Sha256)
+                    .is_some()
+            );
+        })
+    };
+    let few = lookup_time(10);
+    let many = lookup_time(3_000);
+    // Linear time makes it 300 times slower.
+    assert!(
+        many < few * 10,
+        "3,000 users: {many:?}, 10 users: {few:?} (20 lookups each)"
+    );
+}
+
+/// Finding nobody by userhash takes as long as finding a user: the store's answer must not
+/// tell which hashes name a user (the verifier's decoy H(A1) covers the rest of the path).
+#[test]
+fn an_unknown_userhash_takes_as_long_as_a_known_one() {
+    let users = many_users(3_000);
+    let lookup = |name: &str| {
+        let hash = digest::userhash(Algorithm::Sha256, name.as_bytes(), REALM.as_bytes());
+        best_of_five(50, || {
+            std::hint::black_box(users.lookup_userhash(hash.as_bytes(), REALM, Algorithm::Sha256));
+        })
+    };
+    let known = lookup("user1500");
+    let unknown = lookup("nobody");
+    assert!(
+        unknown * 2 > known,
+        "unknown: {unknown:?}, known: {known:?} (50 lookups each)"
+    );
+}
+
 #[test]
 fn wrong_realm() {
     let fx = Fx::new(config());
@@ -1646,9 +1753,16 @@ struct Recording {
 }
 
 impl NonceCountStore for Recording {
-    fn record(&self, nonce: &[u8], issued_at: u64, nc: NonceCount, now: u64) -> NonceCountCheck {
+    fn record(
+        &self,
+        nonce: &[u8],
+        user: &[u8],
+        issued_at: u64,
+        nc: NonceCount,
+        now: u64,
+    ) -> NonceCountCheck {
         self.calls.set(self.calls.get() + 1);
-        self.inner.record(nonce, issued_at, nc, now)
+        self.inner.record(nonce, user, issued_at, nc, now)
     }
 }
 
@@ -1700,6 +1814,62 @@ fn nonce_counts_are_not_touched_by_a_wrong_response() {
     assert_eq!(counts.calls.get(), 1);
     assert_accepted(send(&right.clone().with(|h| h.nc = Some(2)), NOW), USER);
     assert_rejected(send(&right, NOW), 401, false, Reason::ReplayedNonceCount);
+}
+
+/// Counts are kept per nonce and user. A nonce is not secret (it travels in every challenge
+/// and request), so bob, a valid user, can send alice's nonce with the highest count and a
+/// response right for his own password: that must not spend alice's counts on the nonce
+/// (each of her next requests would be refused as a replay, a round trip each).
+#[test]
+fn another_user_cannot_spend_a_users_counts_on_her_nonce() {
+    let mut users = Users::new(REALM);
+    users.insert("alice", "s3cret");
+    users.insert("bob", "hunter2");
+    let fx = Fx::with_store(config().with_userhash(true), Box::new(users));
+    let nonce = fx.nonce(NOW);
+    let alice = |nc: u32| {
+        Hand::new(&nonce).with(|h| {
+            h.user = "alice".into();
+            h.password = "s3cret".into();
+            h.nc = Some(nc);
+        })
+    };
+    let bob = Hand::new(&nonce).with(|h| {
+        h.user = "bob".into();
+        h.password = "hunter2".into();
+        h.nc = Some(u32::MAX);
+    });
+    assert_accepted(fx.send(&alice(1), NOW), "alice");
+    assert_accepted(fx.send(&bob, NOW), "bob");
+    // Alice's next count on her nonce is still hers.
+    assert_accepted(fx.send(&alice(2), NOW), "alice");
+    // Each user's replays are still refused...
+    assert_rejected(fx.send(&bob, NOW), 401, false, Reason::ReplayedNonceCount);
+    assert_rejected(
+        fx.send(&alice(2), NOW),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+    // ...whichever form of the name carries them: the counts are the resolved user's.
+    let hashed = alice(2).with(|h| h.form = Form::Hashed);
+    assert_rejected(
+        fx.send(&hashed, NOW),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+    let extended = alice(2).with(|h| h.form = Form::Extended);
+    assert_rejected(
+        fx.send(&extended, NOW),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+    assert_accepted(
+        fx.send(&alice(3).with(|h| h.form = Form::Hashed), NOW),
+        "alice",
+    );
 }
 
 #[test]

@@ -17,8 +17,9 @@
 //!   again here from the header, independently of the verifier's path, over the UTF-8 name),
 //!   never for credentials built with a wrong password; a name sent in ISO-8859-1 bytes is
 //!   the user of its UTF-8 form;
-//! - never the same (nonce, nc) twice, never a count `CountWindow::SPAN` or more below the
-//!   highest accepted with the nonce (counts may come in any order within that window);
+//! - never the same (nonce, user, nc) twice, never a count `CountWindow::SPAN` or more below
+//!   the highest accepted with the nonce for the user (counts may come in any order within
+//!   that window; each user has counts of their own on a nonce);
 //! - never a nonce past its lifetime;
 //! - refusals are 400 or 401, `stale` only with 401; every challenge issued parses;
 //! - no panic, no hang.
@@ -101,8 +102,8 @@ struct Server {
     now: u64,
     /// Nonces issued (challenges and nextnonce), with their issue time.
     issued: Vec<(String, u64)>,
-    /// The counts accepted per nonce.
-    accepted: HashMap<Vec<u8>, BTreeSet<u32>>,
+    /// The counts accepted per nonce and user.
+    accepted: HashMap<(Vec<u8>, Vec<u8>), BTreeSet<u32>>,
     /// The count an `s` line sends next per nonce, by default.
     next_nc: HashMap<String, u32>,
 }
@@ -282,7 +283,8 @@ impl Server {
 
         // Never a replay, never an expired nonce.
         if let Some(nc) = creds.nc().filter(|_| creds.qop().is_some()) {
-            let seen = self.accepted.entry(nonce.to_vec()).or_default();
+            let key = (nonce.to_vec(), authenticated.username_bytes.clone());
+            let seen = self.accepted.entry(key).or_default();
             let highest = seen.last().copied().unwrap_or(0);
             assert!(
                 nc.get() > highest.saturating_sub(CountWindow::SPAN),

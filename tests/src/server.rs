@@ -500,7 +500,7 @@ impl TestServer {
 struct AnyCount;
 
 impl NonceCountStore for AnyCount {
-    fn record(&self, _: &[u8], _: u64, _: NonceCount, _: u64) -> NonceCountCheck {
+    fn record(&self, _: &[u8], _: &[u8], _: u64, _: NonceCount, _: u64) -> NonceCountCheck {
         NonceCountCheck::Fresh
     }
 }

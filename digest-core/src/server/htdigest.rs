@@ -61,8 +61,9 @@ pub enum HtdigestError {
 pub struct Htdigest {
     algorithm: Algorithm,
     entries: HashMap<(Vec<u8>, String), HexDigest>,
-    /// H(user:realm) -> (user, realm), for userhash lookups.
-    userhashes: HashMap<(String, String), Vec<u8>>,
+    /// (H(user:realm), realm) -> (user, H(A1)), for userhash lookups: one map lookup
+    /// whether the hash names a user or nobody, whatever the number of users.
+    userhashes: HashMap<(String, String), (Vec<u8>, HexDigest)>,
 }
 
 impl Htdigest {
@@ -122,7 +123,7 @@ impl Htdigest {
             let userhash = digest::userhash(algorithm, user.as_bytes(), realm.as_bytes());
             userhashes.insert(
                 (userhash.as_str().to_string(), realm.to_string()),
-                user.as_bytes().to_vec(),
+                (user.as_bytes().to_vec(), hash),
             );
         }
         Ok(Self {
@@ -167,12 +168,15 @@ impl CredentialStore for Htdigest {
             return None;
         }
         let hash = std::str::from_utf8(userhash).ok()?;
-        let user = self
+        let (user, ha1) = self
             .userhashes
             .get(&(hash.to_string(), realm.to_string()))?;
         Some((
             String::from_utf8_lossy(user).into_owned(),
-            self.secret(user, realm)?,
+            StoredSecret::Ha1 {
+                algorithm: self.algorithm,
+                ha1: *ha1,
+            },
         ))
     }
 }

@@ -680,7 +680,7 @@ impl Verifier {
             });
         }
         if let Some((_, nc, _)) = &qop {
-            match nonce_counts.record(&nonce, issued_at, *nc, now) {
+            match nonce_counts.record(&nonce, &username, issued_at, *nc, now) {
                 NonceCountCheck::Fresh => {}
                 NonceCountCheck::Replayed => {
                     return Err(Rejection::unauthorized(Reason::ReplayedNonceCount));
