@@ -126,6 +126,7 @@ impl Server {
         let request = ServerRequest {
             method: "GET",
             target: URI,
+            authority: None,
             authorization: Some(authorization.as_bytes()),
             body: None,
         };

@@ -1559,18 +1559,6 @@ fn userhash_not_offered() {
     assert_rejected(fx.send(&nobody, NOW), 401, false, Reason::UnknownUser);
 }
 
-/// The best time of five rounds of `calls` calls of `f`.
-fn best_of_five(calls: usize, mut f: impl FnMut()) -> std::time::Duration {
-    (0..5)
-        .map(|_| {
-            let start = std::time::Instant::now();
-            (0..calls).for_each(|_| f());
-            start.elapsed()
-        })
-        .min()
-        .unwrap()
-}
-
 /// `count` users, `user0` to `user{count - 1}`, in the realm of [`config`].
 fn many_users(count: usize) -> Users {
     let mut users = Users::new(REALM);
@@ -1580,11 +1568,12 @@ fn many_users(count: usize) -> Users {
     users
 }
 
-/// A `userhash=true` lookup costs the same among 3,000 users as among 10: hashing every
-/// user's name per request made each login cost time linear in the number of users. Every
-/// hash function finds its users, by the userhash of its own.
+/// Among 3,000 users, every hash function finds each user by the userhash of its own, and
+/// nobody by another realm's, another function's or a truncated one. (That the lookup costs
+/// the same among 3,000 users as among one, known or not, is measured in
+/// `benches/stores.rs`: speed is a benchmark's matter, not a test's.)
 #[test]
-fn userhash_lookups_do_not_grow_with_the_users() {
+fn userhash_lookups_find_each_user_among_many() {
     let hash_functions = [
         Algorithm::Md5,
         Algorithm::Sha1Sess,
@@ -1592,7 +1581,7 @@ fn userhash_lookups_do_not_grow_with_the_users() {
         Algorithm::Sha512,
         Algorithm::Sha512_256Sess,
     ];
-    let lookup_time = |count: usize| {
+    for count in [1, 3_000] {
         let users = many_users(count);
         for i in [0, count / 2, count - 1] {
             let name = format!("user{i}");
@@ -1625,45 +1614,7 @@ fn userhash_lookups_do_not_grow_with_the_users() {
                 assert!(users.lookup_userhash(short, REALM, algorithm).is_none());
             }
         }
-        let last = digest::userhash(
-            Algorithm::Sha256,
-            format!("user{}", count - 1).as_bytes(),
-            REALM.as_bytes(),
-        );
-        best_of_five(20, || {
-            assert!(
-                users
-                    .lookup_userhash(last.as_bytes(), REALM, Algorithm::Sha256)
-                    .is_some()
-            );
-        })
-    };
-    let few = lookup_time(10);
-    let many = lookup_time(3_000);
-    // Linear time makes it 300 times slower.
-    assert!(
-        many < few * 10,
-        "3,000 users: {many:?}, 10 users: {few:?} (20 lookups each)"
-    );
-}
-
-/// Finding nobody by userhash takes as long as finding a user: the store's answer must not
-/// tell which hashes name a user (the verifier's decoy H(A1) covers the rest of the path).
-#[test]
-fn an_unknown_userhash_takes_as_long_as_a_known_one() {
-    let users = many_users(3_000);
-    let lookup = |name: &str| {
-        let hash = digest::userhash(Algorithm::Sha256, name.as_bytes(), REALM.as_bytes());
-        best_of_five(50, || {
-            std::hint::black_box(users.lookup_userhash(hash.as_bytes(), REALM, Algorithm::Sha256));
-        })
-    };
-    let known = lookup("user1500");
-    let unknown = lookup("nobody");
-    assert!(
-        unknown * 2 > known,
-        "unknown: {unknown:?}, known: {known:?} (50 lookups each)"
-    );
+    }
 }
 
 #[test]
