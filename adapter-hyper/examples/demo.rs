@@ -119,7 +119,7 @@ async fn start_server() -> Result<std::net::SocketAddr, BoxError> {
     users.insert("alice", "s3cret");
     let mut key = [0u8; 32];
     getrandom::fill(&mut key)?;
-    let verifier = Verifier::new(VerifierConfig::new(REALM), &key);
+    let verifier = Verifier::new(VerifierConfig::new(REALM), &key)?;
     let service = ServiceBuilder::new()
         .layer(RequireDigestLayer::new(verifier, users))
         .service_fn(|request: Request<hyper::body::Incoming>| async move {

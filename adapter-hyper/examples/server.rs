@@ -341,7 +341,10 @@ async fn run(o: Options) -> Result<(), String> {
         .with_userhash(o.userhash);
     let mut key = [0u8; 32];
     getrandom::fill(&mut key).map_err(|e| format!("no randomness for the nonce key: {e}"))?;
-    let layer = RequireDigestLayer::new(Verifier::new(config, &key), Store { users, htdigest });
+    let layer = RequireDigestLayer::new(
+        Verifier::new(config, &key).map_err(|e| e.to_string())?,
+        Store { users, htdigest },
+    );
 
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await

@@ -37,16 +37,16 @@
 //!
 //! ```
 //! use axum::{Extension, Router, routing::get};
-//! use httpdigest::server::{Authenticated, Users, Verifier, VerifierConfig};
+//! use httpdigest::server::{Authenticated, ConfigError, Users, Verifier, VerifierConfig};
 //! use httpdigest_hyper::RequireDigestLayer;
 //!
-//! fn app(key: &[u8; 32]) -> Router {
+//! fn app(key: &[u8; 32]) -> Result<Router, ConfigError> {
 //!     let mut users = Users::new("api@example.org");
 //!     users.insert("alice", "s3cret");
-//!     let verifier = Verifier::new(VerifierConfig::new("api@example.org"), key);
-//!     Router::new()
+//!     let verifier = Verifier::new(VerifierConfig::new("api@example.org"), key)?;
+//!     Ok(Router::new()
 //!         .route("/me", get(|Extension(user): Extension<Authenticated>| async move { user.username }))
-//!         .layer(RequireDigestLayer::new(verifier, users))
+//!         .layer(RequireDigestLayer::new(verifier, users)))
 //! }
 //! # let _ = app(&[7; 32]);
 //! ```

@@ -44,10 +44,11 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 100_000;
 ///
 /// let mut users = Users::new("api@example.org");
 /// users.insert("alice", "s3cret");
-/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"32 random bytes, shared by replicas");
+/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"32 random bytes, shared by replicas")?;
 /// let layer = RequireDigestLayer::new(verifier, users);
 /// // axum: Router::new().route("/", get(handler)).layer(layer)
 /// // hyper: ServiceBuilder::new().layer(layer).service(service), then TowerToHyperService
+/// # Ok::<(), httpdigest::server::ConfigError>(())
 /// ```
 ///
 /// `qop=auth-int` needs the request body before the request goes on; see

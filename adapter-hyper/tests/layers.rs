@@ -244,8 +244,11 @@ async fn serve_axum(router: axum::Router) -> std::net::SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn axum_route_behind_the_layer() {
     let read_clock = || T0;
-    let layer = RequireDigestLayer::new(Verifier::new(VerifierConfig::new(REALM), &key()), users())
-        .clock(read_clock);
+    let layer = RequireDigestLayer::new(
+        Verifier::new(VerifierConfig::new(REALM), &key()).unwrap(),
+        users(),
+    )
+    .clock(read_clock);
     let router = axum::Router::new()
         .route("/me", axum::routing::get(me))
         .layer(layer);
@@ -278,7 +281,7 @@ async fn axum_route_behind_the_layer() {
 async fn axum_route_with_auth_int() {
     let read_clock = || T0;
     let config = VerifierConfig::new(REALM).with_qop(QopOptions::BOTH);
-    let layer = RequireDigestLayer::new(Verifier::new(config, &key()), users())
+    let layer = RequireDigestLayer::new(Verifier::new(config, &key()).unwrap(), users())
         .clock(read_clock)
         .with_auth_int(1 << 20);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -623,7 +626,10 @@ impl tracing::Subscriber for Collect {
 fn each_refusal_is_one_event_with_reason_user_and_source_and_no_secret() {
     let said = Arc::new(Mutex::new(Vec::new()));
     let subscriber = Collect(Arc::clone(&said));
-    let layer = RequireDigestLayer::new(Verifier::new(VerifierConfig::new(REALM), &key()), users());
+    let layer = RequireDigestLayer::new(
+        Verifier::new(VerifierConfig::new(REALM), &key()).unwrap(),
+        users(),
+    );
     let service = tower::Layer::layer(
         &layer,
         tower::service_fn(|_request: Request<Full<Bytes>>| async {

@@ -99,7 +99,7 @@ impl Server {
             table.insert(user(i), password(i));
         }
         Self {
-            verifier: Verifier::new(config, KEY),
+            verifier: Verifier::new(config, KEY).unwrap(),
             users: table,
             counts,
             rng: RefCell::new(StdRng::seed_from_u64(7)),

@@ -20,7 +20,7 @@
 //!
 //! // The server: a verifier (its key shared by every replica), its users, its nonce counts,
 //! // and its answer to one send: 200 with Authentication-Info, or 401 with challenges.
-//! let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a secret key, 32 bytes or more");
+//! let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a secret key, 32 bytes or more")?;
 //! let mut users = Users::new("api@example.org");
 //! users.insert("alice", "s3cret");
 //! let counts = MemoryNonceCounts::new(10_000, 300);

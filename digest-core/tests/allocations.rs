@@ -73,7 +73,8 @@ fn a_request_on_a_known_space_allocates_only_its_header() {
             .with_qop(QopOptions::BOTH)
             .with_opaque("FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"),
         b"allocations test: a key of more than 32 bytes",
-    );
+    )
+    .unwrap();
     let mut users = Users::new("http-auth@example.org");
     users.insert("Mufasa", "Circle of Life");
     let client = Client::new(

@@ -115,7 +115,8 @@ fn files_written_by_apache_htdigest() {
         let verifier = Verifier::new(
             VerifierConfig::new(REALM).with_algorithms([algorithm]),
             b"htdigest test key",
-        );
+        )
+        .unwrap();
         let nobody = Client::new(Credentials::new("", ""), ClientConfig::default());
         let counts = MemoryNonceCounts::new(100, 300);
         let mut pair = Pair::new(nobody, verifier, file.clone(), counts);

@@ -93,7 +93,8 @@ fn pair_with<N: NonceCountStore + Default>(
     let verifier = Verifier::new(
         VerifierConfig::new("cam").with_algorithms([httpdigest::Algorithm::Md5]),
         b"out_of_order tests: a key of more than 32 bytes",
-    );
+    )
+    .unwrap();
     let mut users = Users::new("cam");
     users.insert("alice", "s3cret");
     let config = ClientConfig::default().with_strict(policy);

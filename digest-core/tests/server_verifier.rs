@@ -89,7 +89,7 @@ impl Fx {
     fn with_store(config: VerifierConfig, store: Box<dyn CredentialStore>) -> Self {
         let lifetime = config.nonce_lifetime;
         Self {
-            verifier: Verifier::new(config, KEY),
+            verifier: Verifier::new(config, KEY).unwrap(),
             store,
             counts: MemoryNonceCounts::new(1000, lifetime),
             rng: RefCell::new(TestRng::new(0x5eed)),
@@ -796,6 +796,7 @@ fn lower_nonce_count() {
 fn forged_nonce_wrong_key() {
     let fx = Fx::new(config());
     let foreign = Verifier::new(config(), OTHER_KEY)
+        .unwrap()
         .nonce(NOW, &mut TestRng::new(1))
         .unwrap();
     assert_eq!(foreign.len(), fx.nonce(NOW).len());
@@ -1152,6 +1153,7 @@ fn qop_not_offered() {
 fn auth_int_with_a_forged_nonce_is_refused_before_the_body() {
     let fx = Fx::new(config());
     let foreign = Verifier::new(config(), OTHER_KEY)
+        .unwrap()
         .nonce(NOW, &mut TestRng::new(1))
         .unwrap();
     let hand = Hand::new(&foreign).with(|h| {
@@ -1897,8 +1899,8 @@ fn eviction_does_not_lock_out_nonces_issued_in_the_same_second() {
 #[test]
 fn verifiers_sharing_the_key_accept_each_others_nonces() {
     let a = Fx::new(config());
-    let b = Verifier::new(config(), KEY);
-    let c = Verifier::new(config(), OTHER_KEY);
+    let b = Verifier::new(config(), KEY).unwrap();
+    let c = Verifier::new(config(), OTHER_KEY).unwrap();
     let hand = Hand::new(&a.nonce(NOW));
     let counts = MemoryNonceCounts::new(100, 300);
     let mut rng = TestRng::new(2);
@@ -1927,7 +1929,7 @@ fn verifiers_sharing_the_key_accept_each_others_nonces() {
     // Same key, another realm: forged too (the MAC covers the realm).
     let mut other_config = config();
     other_config.realm = "other@example.org".into();
-    let other_realm = Verifier::new(other_config, KEY);
+    let other_realm = Verifier::new(other_config, KEY).unwrap();
     assert_rejected(
         verify(
             &other_realm,
@@ -2381,7 +2383,8 @@ fn rfc7616_391_lines_verify_with_the_rfc_nonce_injected() {
             .with_algorithms([Algorithm::Sha256, Algorithm::Md5])
             .with_opaque("FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"),
         b"any key: the nonce is judged by the injected check",
-    );
+    )
+    .unwrap();
     let mut users = Users::new("http-auth@example.org");
     users.insert("Mufasa", "Circle of Life");
     for line in [MD5_LINE, sha256_line.as_str()] {
@@ -2435,7 +2438,8 @@ fn rfc7616_392_lines_verify_with_the_rfc_nonce_injected() {
             .with_userhash(true)
             .with_opaque("HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS"),
         b"any key: the nonce is judged by the injected check",
-    );
+    )
+    .unwrap();
     let mut users = Users::new("api@example.org");
     users.insert("J\u{e4}s\u{f8}n Doe", "Secret, or not?");
     for line in [userhash_line, star_line] {
@@ -2567,4 +2571,40 @@ proptest! {
             (401, false, &Reason::UnknownUser)
         );
     }
+}
+
+/// A configured value no header can carry, or no algorithm to offer, is refused when the
+/// verifier is built: before, a realm with CR LF was taken, and no one could log in.
+#[test]
+fn a_configuration_no_challenge_can_carry_is_refused() {
+    use httpdigest::server::ConfigError;
+    let build = |config: VerifierConfig| Verifier::new(config, KEY).map(|_| ());
+    assert_eq!(
+        build(VerifierConfig::new("api\r\nX-Injected: 1")),
+        Err(ConfigError::ControlCharacter("realm"))
+    );
+    assert_eq!(
+        build(config().with_domain(["/ok", "/a\u{7f}b"])),
+        Err(ConfigError::ControlCharacter("domain"))
+    );
+    assert_eq!(
+        build(config().with_opaque("o\u{0}")),
+        Err(ConfigError::ControlCharacter("opaque"))
+    );
+    assert_eq!(
+        build(config().with_algorithms([])),
+        Err(ConfigError::NoAlgorithm)
+    );
+    assert_eq!(
+        build(
+            config()
+                .with_algorithms([Algorithm::Md5Sess])
+                .with_qop(QopOptions::NONE)
+        ),
+        Err(ConfigError::NoAlgorithm)
+    );
+    assert_eq!(
+        build(config().with_opaque("a \"quoted\" \\ tab\tok")),
+        Ok(())
+    );
 }

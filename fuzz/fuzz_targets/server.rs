@@ -116,7 +116,7 @@ impl Server {
         }
         Self {
             setup,
-            verifier: Verifier::new(setup.config(), KEY),
+            verifier: Verifier::new(setup.config(), KEY).unwrap(),
             users,
             counts: MemoryNonceCounts::new(setup.capacity(), setup.lifetime()),
             now: START,

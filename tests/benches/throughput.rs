@@ -161,7 +161,7 @@ fn our_server() -> Server {
     getrandom::fill(&mut key).unwrap();
     let mut users = Users::new("bench@httpdigest");
     users.insert(USER.name, USER.password);
-    let verifier = Verifier::new(VerifierConfig::new("bench@httpdigest"), &key);
+    let verifier = Verifier::new(VerifierConfig::new("bench@httpdigest"), &key).unwrap();
     let protected = ServiceBuilder::new()
         .map_request(|r: Request<Incoming>| r.map(DigestBody::streamed))
         .layer(RequireDigestLayer::new(verifier, users))

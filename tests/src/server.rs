@@ -369,8 +369,9 @@ impl TestServer {
             users
         };
         let read_clock = Arc::clone(&clock);
-        let mut layer = RequireDigestLayer::new(Verifier::new(spec.config.clone(), &key), users())
-            .clock(move || read_clock.load(Ordering::SeqCst));
+        let mut layer =
+            RequireDigestLayer::new(Verifier::new(spec.config.clone(), &key).unwrap(), users())
+                .clock(move || read_clock.load(Ordering::SeqCst));
         if spec.proxy {
             layer = layer.for_proxy();
         }
@@ -386,7 +387,7 @@ impl TestServer {
             None => Inner::new(layer.layer(handler.clone())),
         };
         let diagnosis = Arc::new(Diagnosis {
-            verifier: Verifier::new(spec.config.clone(), &key),
+            verifier: Verifier::new(spec.config.clone(), &key).unwrap(),
             users: users(),
             clock: Arc::clone(&clock),
             credentials: state.credentials.clone(),

@@ -185,7 +185,7 @@ pub mod ours {
             let config = VerifierConfig::new(REALM)
                 .with_algorithms([algorithm])
                 .with_opaque(OPAQUE);
-            let verifier = Verifier::new(config, KEY);
+            let verifier = Verifier::new(config, KEY).unwrap();
             let mut users = Users::new(REALM);
             users.insert(USERNAME, PASSWORD);
             let counts = MemoryNonceCounts::new(1024, verifier.config().nonce_lifetime);

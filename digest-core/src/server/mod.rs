@@ -250,6 +250,20 @@ pub enum Reason {
     NonceCountForgotten,
 }
 
+/// A configuration a [`Verifier`] cannot serve: refused when it is built, rather than
+/// answering every request with a challenge no client can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A configured value that goes into challenges (the realm, a `domain` URI, the
+    /// `opaque`) holds a control character, which no header can carry.
+    #[error("the configured {0} holds a control character")]
+    ControlCharacter(&'static str),
+    /// No algorithm is offered: none is configured, or only `-sess` ones without a qop.
+    #[error("no algorithm is offered")]
+    NoAlgorithm,
+}
+
 /// The random number generator failed while making a nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the random number generator failed")]
@@ -352,9 +366,11 @@ impl Rejection {
 ///
 /// ```
 /// use httpdigest::ThreadRng;
-/// use httpdigest::server::{MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig};
+/// use httpdigest::server::{
+///     ConfigError, MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig,
+/// };
 ///
-/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key");
+/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key")?;
 /// let mut users = Users::new("api@example.org");
 /// users.insert("alice", "s3cret");
 /// let counts = MemoryNonceCounts::new(10_000, 300);
@@ -366,7 +382,11 @@ impl Rejection {
 /// let challenges = verifier.challenges(now, rejection.stale(), &mut ThreadRng::default())?;
 /// assert!(challenges[0].starts_with("Digest realm=\"api@example.org\""));
 /// assert!(challenges[0].contains("algorithm=SHA-256"));
-/// # Ok::<(), httpdigest::server::RandomnessFailed>(())
+///
+/// // A realm no header can carry is refused when the verifier is built.
+/// let broken = Verifier::new(VerifierConfig::new("api\r\nX-Injected: 1"), b"a long random secret key");
+/// assert_eq!(broken.unwrap_err(), ConfigError::ControlCharacter("realm"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone)]
 pub struct Verifier {
@@ -390,11 +410,35 @@ impl Verifier {
     /// A verifier with this configuration and secret key (for the nonce MAC; use at least 32
     /// random bytes, and the same key on every instance that should accept the others'
     /// nonces).
-    pub fn new(config: VerifierConfig, key: &[u8]) -> Self {
-        Self {
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for a configuration no challenge can be written from.
+    pub fn new(config: VerifierConfig, key: &[u8]) -> Result<Self, ConfigError> {
+        use crate::header::quoted::check_no_ctl;
+        let ctl = |field: &'static str, value: &str| {
+            check_no_ctl(field, value).map_err(|_| ConfigError::ControlCharacter(field))
+        };
+        ctl("realm", &config.realm)?;
+        for uri in &config.domain {
+            ctl("domain", uri)?;
+        }
+        if let Some(opaque) = &config.opaque {
+            ctl("opaque", opaque)?;
+        }
+        let verifier = Self {
             config,
             key: nonce::NonceKey::new(key),
+        };
+        if !verifier
+            .config
+            .algorithms
+            .iter()
+            .any(|&a| verifier.offers(a))
+        {
+            return Err(ConfigError::NoAlgorithm);
         }
+        Ok(verifier)
     }
 
     /// The same verifier (same key), answering for `side`: see [`VerifierConfig::side`].
@@ -463,8 +507,7 @@ impl Verifier {
                     charset_utf8: self.config.charset_utf8,
                     userhash: self.config.userhash,
                 }
-                // Only a realm, domain or opaque with control characters fails: a
-                // configuration error that yields no challenge rather than a broken one.
+                // `Verifier::new` refused the values that could fail here.
                 .to_header_value()
                 .ok()
             })
