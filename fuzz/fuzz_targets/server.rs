@@ -73,6 +73,15 @@ impl Setup {
             QopOptions::BOTH,
             QopOptions::NONE,
         ][self.qop];
+        // Only -sess algorithms and no qop: nothing to offer, a configuration
+        // `Verifier::new` refuses (checked in `Server::new`); the session algorithms' plain
+        // forms stand in.
+        let algorithms: &[Algorithm] =
+            if qop.is_empty() && algorithms.iter().all(|a| a.is_session()) {
+                &[Md5, Sha256]
+            } else {
+                algorithms
+            };
         let mut config = VerifierConfig::new(REALM)
             .with_algorithms(algorithms.iter().copied())
             .with_qop(qop)
@@ -116,7 +125,8 @@ impl Server {
         }
         Self {
             setup,
-            verifier: Verifier::new(setup.config(), KEY).unwrap(),
+            verifier: Verifier::new(setup.config(), KEY)
+                .unwrap_or_else(|e| panic!("the setup's configuration was refused: {e}")),
             users,
             counts: MemoryNonceCounts::new(setup.capacity(), setup.lifetime()),
             now: START,

@@ -205,6 +205,15 @@ fn without_preemptive_reuse_every_request_takes_two_exchanges() {
 /// authentication required and not.
 fn algorithm_case(adapter: Adapter, algorithm: Algorithm, qop_name: &str, qop: QopOptions) {
     let auth_int = qop == QopOptions::AUTH_INT;
+    // -sess needs a cnonce, hence a qop: a verifier offering only that has no challenge to
+    // send, and is refused when built.
+    if algorithm.is_session() && qop.is_empty() {
+        let config = Spec::new().algorithms([algorithm]).qop(qop).config;
+        let built = httpdigest::server::Verifier::new(config, &[7; 32]).map(|_| ());
+        assert_eq!(built, Err(httpdigest::server::ConfigError::NoAlgorithm));
+        let _ = adapter;
+        return;
+    }
     let server = Spec::new().algorithms([algorithm]).qop(qop).start();
     let url = server.url("/resource?x=1");
     let body = format!("payload for {algorithm} {qop_name}");
@@ -214,20 +223,6 @@ fn algorithm_case(adapter: Adapter, algorithm: Algorithm, qop_name: &str, qop: Q
         Call::get(&url)
     };
     let expected_len = if auth_int { body.len() } else { 0 };
-
-    // -sess needs a cnonce, hence a qop: the verifier offers no such challenge (and the
-    // client would refuse one), so the 401 has nothing to answer.
-    if algorithm.is_session() && qop.is_empty() {
-        let reply = alice(adapter).send(&call);
-        let Outcome::Failure(Failure::NoSupportedChallenge(why)) = &reply.outcome else {
-            panic!("expected NoSupportedChallenge, got {reply:?}");
-        };
-        assert_eq!(why.digest_offered, 0, "{why:?}");
-        assert_eq!(reply.status, Some(401));
-        assert_eq!(reply.exchanges.len(), 1, "nothing to answer");
-        assert_eq!(statuses(&server.take_seen()), [401]);
-        return;
-    }
 
     for mutual in [false, true] {
         let config = ClientConfig::default().with_mutual_auth_required(mutual);
