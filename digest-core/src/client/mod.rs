@@ -60,7 +60,7 @@ use protection_space::{
     DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces,
 };
 use selection::{Chosen, Policy};
-use ticket::{issue, origin_form, request_ha1, uri_param};
+use ticket::{issue, request_ha1, uri_param};
 use turns::{Learned, Learning, Opens, Plan, Queue};
 use username::{Dialect, NameForms};
 
@@ -350,8 +350,7 @@ impl Client {
         }
         if challenged.is_some() && self.config.challenge_cookies && !response.set_cookie.is_empty()
         {
-            let path = origin_form(request.target);
-            let path = path.split('?').next().unwrap_or(path);
+            let path = crate::origin::target_path(request.target).unwrap_or(request.target);
             let secure = request.origin.scheme == Scheme::Https;
             exchange
                 .cookies

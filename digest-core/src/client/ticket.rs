@@ -232,7 +232,7 @@ pub(crate) fn uri_param<'r>(side: Side, request: &Request<'r>) -> &'r str {
 
 /// The origin-form of an absolute-form request-target (`http://host/p?q` → `/p?q`, `/` for
 /// an empty path); any other target as it is.
-pub(crate) fn origin_form(target: &str) -> &str {
+fn origin_form(target: &str) -> &str {
     let Some((scheme, rest)) = target.split_once("://") else {
         return target;
     };

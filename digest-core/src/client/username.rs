@@ -179,8 +179,10 @@ fn fits_latin1(name: &str) -> bool {
     name.chars().all(|c| u32::from(c) <= 0xff)
 }
 
+/// Whether `name` cannot go in a quoted-string (the writer's own check: control characters
+/// but HTAB).
 fn has_ctl(name: &str) -> bool {
-    name.chars().any(|c| c.is_ascii_control())
+    crate::header::quoted::check_no_ctl("username", name).is_err()
 }
 
 /// The ISO-8859-1 bytes of text within it (what [`fits_latin1`] passed).
