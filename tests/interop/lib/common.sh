@@ -35,6 +35,16 @@ STARTUP_TIMEOUT="${INTEROP_STARTUP_TIMEOUT:-60}"
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# die_startup NAME MESSAGE : die, showing the end of NAME's log (a CI log is all there is).
+die_startup() {
+    local logf="$RUN_DIR/logs/$1.log"
+    if [ -s "$logf" ]; then
+        log "last lines of $logf:"
+        tail -n 20 "$logf" | sed 's/^/    /' >&2
+    fi
+    die "$2"
+}
+
 ensure_run_dir() {
     mkdir -p "$RUN_DIR/pids" "$RUN_DIR/logs"
     # Servers that drop privileges (apache children, squid) must be able to
@@ -91,27 +101,45 @@ ensure_venv() {
 
 pidfile_of() { printf '%s/pids/%s.pid' "$RUN_DIR" "$1"; }
 
-# is_ours PID : true if PID is alive and its command line mentions RUN_DIR
-# (every process the lab starts has a RUN_DIR path on its command line), so
-# a recycled PID is never mistaken for ours.
+# proc_stamp PID : prints what tells this process from every other one that had or will
+# have its PID: its start time (clock ticks since boot, field 22 of /proc/PID/stat) and the
+# boot's id. A PID alone is not enough: a pidfile left by an earlier boot or run can name a
+# PID that now belongs to another of the lab's own processes (an apache worker, say).
+proc_stamp() {
+    local st boot
+    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+    st="${st##*) }"
+    # shellcheck disable=SC2086  # split the fields on purpose
+    set -- $st
+    { read -r boot </proc/sys/kernel/random/boot_id; } 2>/dev/null || boot=unknown
+    printf '%s@%s' "${20}" "$boot"
+}
+
+# is_ours PIDFILE : true if the process the pidfile records ("PID STAMP") is alive and is
+# the very process that was started (same PID and same stamp), so a recycled PID is never
+# mistaken for ours.
 is_ours() {
-    local pid="$1"
-    [ -n "$pid" ] && alive "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$RUN_DIR"
+    local pid stamp now
+    { read -r pid stamp <"$1"; } 2>/dev/null || return 1
+    [ -n "$pid" ] && [ -n "$stamp" ] && alive "$pid" || return 1
+    now="$(proc_stamp "$pid")" || return 1
+    [ "$now" = "$stamp" ]
 }
 
 # running NAME : true if the process recorded for NAME is alive and ours.
 running() {
-    local pf; pf="$(pidfile_of "$1")"
-    [ -f "$pf" ] && is_ours "$(cat "$pf")"
+    is_ours "$(pidfile_of "$1")"
 }
 
 # start_bg NAME LOGFILE CMD... : start CMD in the background in its own
-# session, record its PID.
+# session, record its PID and stamp.
 start_bg() {
-    local name="$1" logf="$2"; shift 2
+    local name="$1" logf="$2" pid
+    shift 2
     setsid "$@" </dev/null >>"$logf" 2>&1 &
-    echo $! >"$(pidfile_of "$name")"
+    pid=$!
+    # The stamp of a process that already exited is empty: then it is not running.
+    printf '%s %s\n' "$pid" "$(proc_stamp "$pid" || true)" >"$(pidfile_of "$name")"
 }
 
 # _stat PID : set _ST_STATE and _ST_PGRP from /proc/PID/stat (builtins only;
@@ -150,8 +178,8 @@ stop_pid() {
     local name="$1" pf pid i
     pf="$(pidfile_of "$name")"
     [ -f "$pf" ] || return 0
-    pid="$(cat "$pf")"
-    if is_ours "$pid"; then
+    read -r pid _ <"$pf" || true
+    if is_ours "$pf"; then
         kill -TERM "$pid" 2>/dev/null || true
         for i in $(seq 1 100); do
             alive "$pid" || break
@@ -182,10 +210,10 @@ wait_http() {
         code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' --noproxy '*' "$url" 2>/dev/null || true)"
         if [[ "$code" =~ ^$want$ ]]; then return 0; fi
         if ! running "$name"; then
-            die "$name exited during startup (see $RUN_DIR/logs/$name.log)"
+            die_startup "$name" "$name exited during startup (see $RUN_DIR/logs/$name.log)"
         fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
-            die "$name did not answer on $url within ${STARTUP_TIMEOUT}s (last code: ${code:-none})"
+            die_startup "$name" "$name did not answer on $url within ${STARTUP_TIMEOUT}s (last code: ${code:-none})"
         fi
         sleep 0.2
     done
@@ -196,8 +224,8 @@ wait_port() {
     local port="$1" name="$2" deadline
     deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
     until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-        running "$name" || die "$name exited during startup (see $RUN_DIR/logs/$name.log)"
-        [ "$(date +%s)" -ge "$deadline" ] && die "$name did not listen on 127.0.0.1:$port within ${STARTUP_TIMEOUT}s"
+        running "$name" || die_startup "$name" "$name exited during startup (see $RUN_DIR/logs/$name.log)"
+        [ "$(date +%s)" -ge "$deadline" ] && die_startup "$name" "$name did not listen on 127.0.0.1:$port within ${STARTUP_TIMEOUT}s"
         sleep 0.2
     done
 }
