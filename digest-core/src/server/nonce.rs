@@ -12,6 +12,7 @@
 use alloc::string::String;
 
 use hmac::{Hmac, KeyInit, Mac};
+use rand_core::TryCryptoRng;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -72,6 +73,24 @@ impl NonceKey {
         out.copy_from_slice(full.get(..MAC_BYTES)?);
         Some(out)
     }
+}
+
+/// The random number generator failed while making a nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the random number generator failed")]
+pub struct RandomnessFailed;
+
+/// A fresh nonce for `realm` at time `now`, salted from `rng`.
+pub(crate) fn fresh<R: TryCryptoRng + ?Sized>(
+    key: &NonceKey,
+    realm: &str,
+    now: u64,
+    rng: &mut R,
+) -> Result<String, RandomnessFailed> {
+    let mut salt = [0u8; SALT_BYTES];
+    rng.try_fill_bytes(&mut salt)
+        .map_err(|_| RandomnessFailed)?;
+    Ok(issue(key, realm, now, &salt))
 }
 
 /// Issues a nonce for `realm` at time `now`, with a random `salt`.
