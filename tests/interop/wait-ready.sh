@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Check that every interop server answers HTTP on its loopback port. Starts
-# nothing, stops nothing, installs nothing.
+# Check that every interop server answers HTTP on its loopback port, and that the lab's
+# Redis answers PING. Starts nothing, stops nothing, installs nothing.
 #
 #   tests/interop/wait-ready.sh            check once (about 0.1 s when all is up)
 #   tests/interop/wait-ready.sh 30         keep polling for up to 30 s
@@ -10,7 +10,8 @@
 # server answered; otherwise exits 1 and names the servers that are down on
 # stderr ("DOWN: squid tomcat"). Any HTTP status counts as an answer (Squid
 # answers a non-proxy request with an error page; the protected locations
-# are not touched).
+# are not touched). Redis is asked PING over bash's /dev/tcp (no redis-cli needed) and must
+# answer +PONG.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
@@ -39,10 +40,15 @@ SERVERS=(
     "go-http-auth http://127.0.0.1:$PORT_GOAUTH/"
     "go-http-auth-proxy http://127.0.0.1:$PORT_GOAUTH_PROXY/"
     "cherrypy http://127.0.0.1:$PORT_CHERRYPY/"
+    "redis redis://127.0.0.1:$PORT_REDIS/"
 )
 
 answers() { # url
     local code
+    if [[ "$1" =~ ^redis://127\.0\.0\.1:([0-9]+)/$ ]]; then
+        redis_pong "${BASH_REMATCH[1]}"
+        return
+    fi
     code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' --noproxy '*' "$1" 2>/dev/null || true)"
     [[ "$code" =~ ^[1-5][0-9][0-9]$ ]]
 }

@@ -9,9 +9,11 @@
 //! dev-depend on it): the test server ([`server`]), the Digest-params reader ([`headers`]),
 //! and the one constructor of each adapter ([`drive`]); and two hermetic strict servers
 //! ([`strict`]), written apart from the project's server code, that answer like Apache's
-//! mod_auth_digest with nonce-count checking and like an embedded camera. The tests are in `e2e/`, and the
+//! mod_auth_digest with nonce-count checking and like an embedded camera; and a real Redis
+//! ([`redis`]: the lab's, or a private `redis-server` a test stops and restarts) for the
+//! Redis-backed stores. The tests are in `e2e/`, and the
 //! `interop-report` binary prints the adapter × location table the lab tests recorded. Tests
-//! that need the lab or the reference clients are `#[ignore]`d: `cargo test --workspace`
+//! that need the lab, the reference clients or `redis-server` are `#[ignore]`d: `cargo test --workspace`
 //! runs the hermetic ones, `cargo test --workspace -- --include-ignored` (with the lab up:
 //! `tests/interop/start-all.sh`) runs them all, and a lab that is down fails them.
 // Test support: a broken expectation is a test failure, so panicking is the point.
@@ -28,6 +30,7 @@ pub mod headers;
 pub mod lab;
 pub mod matrix;
 pub mod proxy;
+pub mod redis;
 pub mod server;
 pub mod strict;
 

@@ -29,6 +29,8 @@ PORT_HTTPAUTH_PROXY=18090
 PORT_GOAUTH=18091
 PORT_GOAUTH_PROXY=18092
 PORT_CHERRYPY=18093
+# Not a Digest server: the Redis the server side's Redis-backed stores are tested against.
+PORT_REDIS=18094
 
 STARTUP_TIMEOUT="${INTEROP_STARTUP_TIMEOUT:-60}"
 
@@ -228,6 +230,15 @@ wait_port() {
         [ "$(date +%s)" -ge "$deadline" ] && die_startup "$name" "$name did not listen on 127.0.0.1:$port within ${STARTUP_TIMEOUT}s"
         sleep 0.2
     done
+}
+
+# redis_pong PORT : true if a Redis on 127.0.0.1:PORT answers PING with +PONG. Plain bash
+# (/dev/tcp, the RESP form of PING), so it needs no redis-cli; at most 2 s.
+redis_pong() {
+    local reply
+    # shellcheck disable=SC2016  # $1 is expanded by the inner shell
+    reply="$(timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "*1\r\n\$4\r\nPING\r\n" >&3 && IFS= read -r line <&3 && printf "%s" "$line"' _ "$1" 2>/dev/null)" || return 1
+    [ "${reply%$'\r'}" = "+PONG" ]
 }
 
 # port_busy PORT : true if something already listens on 127.0.0.1:PORT.
