@@ -58,7 +58,9 @@
 mod body;
 mod client;
 mod error;
+mod limiter;
 mod server;
+mod stores;
 
 pub use body::DigestBody;
 pub use client::{DigestAuth, DigestAuthLayer};
@@ -66,6 +68,8 @@ pub use error::{BoxError, Error};
 pub use httpdigest;
 pub use httpdigest::client::BuildError;
 pub use httpdigest::http::{AuthError, DEFAULT_MAX_BUFFERED_BODY};
+pub use limiter::{Admission, Attempt, GuessLimiter, Limits, MemoryGuessLimiter};
 pub use server::{
     AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
 };
+pub use stores::{AsyncCredentialStore, AsyncNonceCountStore, StoreError, StoreFuture};

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::future::{Future, poll_fn};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -13,12 +14,16 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body;
 
 use httpdigest::Side;
-use httpdigest::http::{DRAIN_LIMIT, challenge_header, credentials_header, info_header};
+use httpdigest::http::{
+    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, challenge_header, credentials_header, info_header,
+};
 
 use crate::body::drain;
+use crate::limiter::{Admission, Attempt, GuessLimiter, MemoryGuessLimiter};
+use crate::stores::{AsyncCredentialStore, AsyncNonceCountStore, StoreError};
 use httpdigest::server::{
-    Authenticated, CredentialStore, MemoryNonceCounts, NonceCountStore, Rejection, ServerRequest,
-    Verifier,
+    Authenticated, BodyRspauth, Lookup, MemoryNonceCounts, NonceCountCheck, Reason, Rejection,
+    ServerRequest, Verifier,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -71,15 +76,22 @@ pub struct HeadersOnly;
 #[derive(Debug, Clone, Copy)]
 pub struct AuthIntBody {
     max: usize,
+    max_response: usize,
 }
 
 type Clock = dyn Fn() -> u64 + Send + Sync;
+type SourceOf = dyn Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync;
+
+/// How long a client is told to wait (`Retry-After`, seconds) when a store is unavailable.
+const UNAVAILABLE_RETRY_AFTER: u64 = 2;
 
 #[derive(Clone)]
 struct Shared {
     verifier: Verifier,
-    credentials: Arc<dyn CredentialStore + Send + Sync>,
-    nonce_counts: Arc<dyn NonceCountStore + Send + Sync>,
+    credentials: Arc<dyn AsyncCredentialStore>,
+    nonce_counts: Arc<dyn AsyncNonceCountStore>,
+    limiter: Option<Arc<dyn GuessLimiter>>,
+    source: Arc<SourceOf>,
     clock: Arc<Clock>,
 }
 
@@ -98,6 +110,7 @@ impl<M: fmt::Debug> fmt::Debug for RequireDigestLayer<M> {
             .field("verifier", &self.shared.verifier)
             .field("side", &self.shared.verifier.config().side)
             .field("mode", &self.mode)
+            .field("guess_limiter", &self.shared.limiter.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -109,23 +122,28 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The default source of a request: the `SocketAddr` in its extensions.
+fn peer_address(parts: &http::request::Parts) -> Option<IpAddr> {
+    parts.extensions.get::<SocketAddr>().map(SocketAddr::ip)
+}
+
 impl RequireDigestLayer<HeadersOnly> {
-    /// A layer that verifies with `verifier` against the users of `credentials`, with an
-    /// in-memory nonce-count store ([`DEFAULT_NONCE_CAPACITY`] nonces) and the system
-    /// clock.
+    /// A layer that verifies with `verifier` against the users of `credentials` (a
+    /// synchronous store such as `Users` or `Htdigest`, or an [`AsyncCredentialStore`]), with
+    /// an in-memory nonce-count store ([`DEFAULT_NONCE_CAPACITY`] nonces), the in-memory
+    /// [`MemoryGuessLimiter`] and the system clock.
     ///
     /// If the verifier offers `auth-int`, use [`with_auth_int`](Self::with_auth_int) too:
     /// this mode cannot see bodies, so an `auth-int` answer gets a 401.
-    pub fn new(
-        verifier: Verifier,
-        credentials: impl CredentialStore + Send + Sync + 'static,
-    ) -> Self {
+    pub fn new(verifier: Verifier, credentials: impl AsyncCredentialStore + 'static) -> Self {
         let lifetime = verifier.config().nonce_lifetime;
         Self {
             shared: Arc::new(Shared {
                 verifier,
                 credentials: Arc::new(credentials),
                 nonce_counts: Arc::new(MemoryNonceCounts::new(DEFAULT_NONCE_CAPACITY, lifetime)),
+                limiter: Some(Arc::new(MemoryGuessLimiter::default())),
+                source: Arc::new(peer_address),
                 clock: Arc::new(unix_now),
             }),
             mode: HeadersOnly,
@@ -137,8 +155,21 @@ impl RequireDigestLayer<HeadersOnly> {
     pub fn with_auth_int(self, max_body: usize) -> RequireDigestLayer<AuthIntBody> {
         RequireDigestLayer {
             shared: self.shared,
-            mode: AuthIntBody { max: max_body },
+            mode: AuthIntBody {
+                max: max_body,
+                max_response: DEFAULT_MAX_BUFFERED_BODY,
+            },
         }
+    }
+}
+
+impl RequireDigestLayer<AuthIntBody> {
+    /// The largest response body that gets `rspauth` after an `auth-int` request (4 MiB by
+    /// default): see [`AuthIntBody`].
+    #[must_use]
+    pub fn with_rspauth_body_limit(mut self, max: usize) -> Self {
+        self.mode.max_response = max;
+        self
     }
 }
 
@@ -147,11 +178,43 @@ impl<M> RequireDigestLayer<M> {
         Arc::make_mut(&mut self.shared)
     }
 
-    /// Where nonce counts are recorded (replay protection): a shared store lets several
-    /// instances with the same verifier key accept each other's nonces safely.
+    /// Where nonce counts are recorded (replay protection): a shared store (the `redis`
+    /// feature's, say) lets several instances with the same verifier key accept each other's
+    /// nonces safely. Synchronous stores (`MemoryNonceCounts`) are async stores as well.
     #[must_use]
-    pub fn nonce_counts(mut self, store: impl NonceCountStore + Send + Sync + 'static) -> Self {
+    pub fn nonce_counts(mut self, store: impl AsyncNonceCountStore + 'static) -> Self {
         self.shared_mut().nonce_counts = Arc::new(store);
+        self
+    }
+
+    /// Counts failed verifications with `limiter` instead of the in-memory default (a shared
+    /// one across replicas: the `redis` feature's).
+    #[must_use]
+    pub fn guess_limiter(mut self, limiter: impl GuessLimiter + 'static) -> Self {
+        self.shared_mut().limiter = Some(Arc::new(limiter));
+        self
+    }
+
+    /// Turns throttled guessing off (when something in front of the server limits it).
+    #[must_use]
+    pub fn without_guess_limiter(mut self) -> Self {
+        self.shared_mut().limiter = None;
+        self
+    }
+
+    /// How the layer learns a request's source, for the [`GuessLimiter`]: by default the
+    /// `SocketAddr` in the request's extensions, which the server puts there (the example
+    /// server does; axum puts `ConnectInfo<SocketAddr>` instead, when served
+    /// `into_make_service_with_connect_info`: read that here). Behind a reverse proxy, read
+    /// the address it forwards, from a header only that proxy can set. A request without a
+    /// source is not throttled: a limit shared by every unknown source would let one of
+    /// them lock the others out.
+    #[must_use]
+    pub fn source(
+        mut self,
+        source: impl Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.shared_mut().source = Arc::new(source);
         self
     }
 
@@ -217,64 +280,195 @@ impl<S, M: fmt::Debug> fmt::Debug for RequireDigest<S, M> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
+/// Why the layer did not let a request through.
+enum Refusal {
+    /// The verifier refused the credentials.
+    Rejected(Rejection),
+    /// Too many failures from the source: `429` with `Retry-After` (seconds).
+    Throttled(u64),
+    /// A store did not answer: `503` with `Retry-After`.
+    Unavailable(StoreError),
+    /// The body could not be read (`413` past the limit, `400` when it broke).
+    Body(StatusCode),
+}
+
+impl From<Rejection> for Refusal {
+    fn from(rejection: Rejection) -> Self {
+        Self::Rejected(rejection)
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Self {
+        Self::Unavailable(error)
+    }
+}
+
+/// What became of the request body while verifying.
+enum Passed<B> {
+    /// Not touched: it goes on (or is drained) as it came.
+    Untouched(B),
+    /// Read whole, for `auth-int`.
+    Read(Bytes),
+    /// Read and dropped (an `auth-int` request refused before its body was worth keeping).
+    Consumed,
+}
+
+/// The authority the request names: the absolute target's, else its `Host`.
+fn authority(parts: &http::request::Parts) -> Option<&str> {
+    match parts.uri.authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => parts
+            .headers
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok()),
+    }
+}
+
 impl Shared {
     /// The side the verifier answers for: origin or proxy.
     fn side(&self) -> Side {
         self.verifier.config().side
     }
 
-    /// Verifies the request's credentials (with its body, when given).
-    fn verify(
+    /// Verifies the request's credentials: the core's steps, with the stores awaited in
+    /// between. With `read_body` (the `auth-int` mode's limit), an `auth-int` body is read
+    /// after the cheap checks, and kept only for a known user on a count not seen before.
+    async fn verify<B: Body>(
         &self,
         parts: &http::request::Parts,
-        body: Option<&[u8]>,
-    ) -> Result<Authenticated, Rejection> {
+        body: B,
+        read_body: Option<usize>,
+    ) -> (Result<Authenticated, Refusal>, Passed<B>) {
+        let mut passed = Passed::Untouched(body);
+        let result = self.verify_steps(parts, &mut passed, read_body).await;
+        #[cfg(feature = "tracing")]
+        if let Err(refusal) = &result {
+            refused_event(parts, &self.credentials_field(parts), refusal);
+        }
+        (result, passed)
+    }
+
+    /// The request's credentials field, and whether there are several.
+    fn credentials_field<'p>(&self, parts: &'p http::request::Parts) -> (Option<&'p [u8]>, bool) {
+        let mut fields = parts
+            .headers
+            .get_all(credentials_header(self.side()))
+            .iter();
+        let first = fields.next().map(HeaderValue::as_bytes);
+        (first, fields.next().is_some())
+    }
+
+    async fn verify_steps<B: Body>(
+        &self,
+        parts: &http::request::Parts,
+        passed: &mut Passed<B>,
+        read_body: Option<usize>,
+    ) -> Result<Authenticated, Refusal> {
         let target = match parts.uri.scheme() {
             Some(_) => httpdigest::http::absolute_target(&parts.uri).map(std::borrow::Cow::Owned),
             None => Some(httpdigest::http::request_target(&parts.method, &parts.uri)),
         }
         .unwrap_or_default();
-        let mut fields = parts
-            .headers
-            .get_all(credentials_header(self.side()))
-            .iter();
-        let authorization = fields.next().map(HeaderValue::as_bytes);
-        let several = fields.next().is_some();
-        // The authority the request names: the absolute target's, else its `Host`.
-        let authority = match parts.uri.authority() {
-            Some(authority) => Some(authority.as_str()),
-            None => parts
-                .headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok()),
-        };
+        let (authorization, several) = self.credentials_field(parts);
+        if several {
+            return Err(Rejection::several_credentials().into());
+        }
         let request = ServerRequest {
             method: parts.method.as_str(),
             target: &target,
-            authority,
+            authority: authority(parts),
             authorization,
-            body,
+            body: None,
         };
-        let result = if several {
-            Err(Rejection::several_credentials())
-        } else {
-            self.verifier.verify(
-                &request,
-                (self.clock)(),
-                &*self.credentials,
-                &*self.nonce_counts,
-                &mut httpdigest::ThreadRng::default(),
-            )
-        };
-        #[cfg(feature = "tracing")]
-        if let Err(rejection) = &result {
-            refused_event(parts, authorization, rejection);
+        let now = (self.clock)();
+        let verification = self.verifier.begin(&request, now)?;
+
+        // Throttled guessing: a source over its limits is refused before any work.
+        let guesser =
+            (self.limiter.as_deref())
+                .zip((self.source)(parts))
+                .map(|(limiter, source)| {
+                    let user = match verification.lookup() {
+                        Lookup::Name(name) => name.to_vec(),
+                        Lookup::Userhash { userhash, .. } => userhash.to_vec(),
+                    };
+                    (limiter, user, source)
+                });
+        if let Some((limiter, user, source)) = &guesser {
+            let attempt = Attempt {
+                user,
+                source: *source,
+            };
+            if let Admission::Throttle { retry_after } = limiter.admit(attempt, now).await? {
+                return Err(Refusal::Throttled(retry_after));
+            }
         }
-        result
+
+        let realm = &self.verifier.config().realm;
+        let user = self.credentials.find(verification.lookup(), realm).await?;
+        let mut body = None;
+        if let (true, Some(max)) = (verification.needs_body(), read_body) {
+            // Cheap checks first: for an unknown user, or a count already used, the body is
+            // read and dropped, never kept, and the answer still comes after it, as for a
+            // wrong password.
+            let used = match (&user, verification.nonce_count()) {
+                (Some(user), Some(count)) => {
+                    self.nonce_counts.seen(count, &user.name, now).await?
+                        == NonceCountCheck::Replayed
+                }
+                _ => false,
+            };
+            let keep = user.is_some() && !used;
+            let Passed::Untouched(unread) = std::mem::replace(passed, Passed::Consumed) else {
+                return Err(Refusal::Body(StatusCode::INTERNAL_SERVER_ERROR));
+            };
+            let bytes = read_whole(unread, max, keep).await.map_err(Refusal::Body)?;
+            if used {
+                return Err(verification.replayed().into());
+            }
+            if keep {
+                *passed = Passed::Read(bytes.clone());
+            }
+            body = Some(bytes);
+        }
+        let proven = match verification.prove(user, body.as_deref()) {
+            Ok(proven) => proven,
+            Err(rejection) => {
+                let guess = matches!(
+                    rejection.reason(),
+                    Reason::WrongPassword | Reason::UnknownUser
+                );
+                if let (true, Some((limiter, user, source))) = (guess, &guesser) {
+                    let attempt = Attempt {
+                        user,
+                        source: *source,
+                    };
+                    limiter.failed(attempt, now).await?;
+                }
+                return Err(rejection.into());
+            }
+        };
+        let recorded = match proven.nonce_count() {
+            Some(count) => self.nonce_counts.record(count, proven.user(), now).await?,
+            None => NonceCountCheck::Fresh,
+        };
+        Ok(proven.finish(recorded, &mut httpdigest::ThreadRng::default())?)
     }
 
-    /// The answer to a refused request: challenges for a 401 (407), a bare 400 otherwise.
-    fn refuse<R: Default>(&self, rejection: &Rejection) -> Response<R> {
+    /// The answer to a refused request: challenges for a 401 (407), `429` or `503` with
+    /// `Retry-After`, a bare 400 (413) otherwise.
+    fn refuse<R: Default>(&self, refusal: &Refusal) -> Response<R> {
+        let rejection = match refusal {
+            Refusal::Rejected(rejection) => rejection,
+            Refusal::Throttled(seconds) => {
+                return retry_after(StatusCode::TOO_MANY_REQUESTS, *seconds);
+            }
+            Refusal::Unavailable(_) => {
+                return retry_after(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER);
+            }
+            Refusal::Body(status) => return closing(bare(*status)),
+        };
         let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST);
         if !rejection.challenges() {
             return bare(status);
@@ -297,70 +491,128 @@ impl Shared {
     }
 
     /// The request to pass on, with the user in its extensions, and the
-    /// `Authentication-Info` field for the response.
+    /// `Authentication-Info` field for the response (for `auth-int`, what makes it from
+    /// the response body).
     fn accept<B>(
         &self,
         parts: http::request::Parts,
         body: B,
-        user: Authenticated,
-    ) -> (Request<B>, Option<(HeaderName, HeaderValue)>) {
-        let info = (!user.authentication_info.is_empty())
+        mut user: Authenticated,
+    ) -> (Request<B>, Info) {
+        // H(A1) stays out of the handlers' reach.
+        let body_rspauth = user.body_rspauth.take();
+        let field = (!user.authentication_info.is_empty())
             .then(|| HeaderValue::try_from(user.authentication_info.as_str()).ok())
-            .flatten()
-            .map(|value| (info_header(self.side()), value));
+            .flatten();
+        let info = Info {
+            name: info_header(self.side()),
+            field,
+            body_rspauth,
+        };
         let mut request = Request::from_parts(parts, body);
         request.extensions_mut().insert(user);
         (request, info)
     }
 }
 
+/// The `Authentication-Info` of an accepted request.
+struct Info {
+    name: HeaderName,
+    /// The field as the core made it (for `auth-int`, without `rspauth`).
+    field: Option<HeaderValue>,
+    /// For `auth-int`: the field with `rspauth` over the response body.
+    body_rspauth: Option<BodyRspauth>,
+}
+
 /// One `tracing` event per refusal: its typed reason, the user the credentials name, the
 /// source (a `SocketAddr` in the request's extensions, which the server puts there, as the
 /// example server does), the method and the target; never a password, a digest or the
-/// header. A request without credentials (every client's first) is `debug`, any other
-/// refusal `info`.
+/// header. A request without credentials (every client's first) is `debug`, a store that
+/// did not answer `warn`, any other refusal `info`.
 #[cfg(feature = "tracing")]
 fn refused_event(
     parts: &http::request::Parts,
-    authorization: Option<&[u8]>,
-    rejection: &Rejection,
+    (authorization, _): &(Option<&[u8]>, bool),
+    refusal: &Refusal,
 ) {
-    use httpdigest::server::Reason;
     let user = authorization
         .and_then(|a| httpdigest::DigestCredentials::parse(a).ok())
         .map(|c| String::from_utf8_lossy(&c.username_bytes()).into_owned());
-    let source = parts.extensions.get::<std::net::SocketAddr>();
+    let source = parts.extensions.get::<SocketAddr>();
     let (user, source) = (
         user.as_deref().unwrap_or(""),
         source.map(ToString::to_string),
     );
     let source = source.as_deref().unwrap_or("");
-    let reason = rejection.reason();
-    if matches!(reason, Reason::MissingCredentials) {
-        tracing::debug!(method = %parts.method, uri = %parts.uri, source, reason = ?reason, "digest credentials refused");
-    } else {
-        tracing::info!(method = %parts.method, uri = %parts.uri, user, source, reason = ?reason, status = rejection.status(), "digest credentials refused");
+    let (method, uri) = (&parts.method, &parts.uri);
+    match refusal {
+        Refusal::Rejected(rejection)
+            if matches!(rejection.reason(), Reason::MissingCredentials) =>
+        {
+            tracing::debug!(%method, %uri, source, reason = ?rejection.reason(), "digest credentials refused");
+        }
+        Refusal::Rejected(rejection) => {
+            tracing::info!(%method, %uri, user, source, reason = ?rejection.reason(), status = rejection.status(), "digest credentials refused");
+        }
+        Refusal::Throttled(retry_after) => {
+            tracing::info!(%method, %uri, user, source, reason = "TooManyFailures", retry_after, status = 429, "digest credentials refused");
+        }
+        Refusal::Unavailable(error) => {
+            tracing::warn!(%method, %uri, user, source, reason = "StoreUnavailable", %error, status = 503, "digest credentials refused");
+        }
+        Refusal::Body(status) => {
+            tracing::info!(%method, %uri, user, source, reason = "Body", status = status.as_u16(), "digest credentials refused");
+        }
     }
 }
 
 /// The inner service's response, with `Authentication-Info` added.
-async fn with_info<F, R, E>(
-    future: F,
-    info: Option<(HeaderName, HeaderValue)>,
-) -> Result<Response<R>, E>
+async fn with_info<F, R, E>(future: F, info: Info) -> Result<Response<R>, E>
 where
     F: Future<Output = Result<Response<R>, E>>,
 {
-    let mut response = future.await?;
-    if let Some((name, value)) = info {
-        response.headers_mut().insert(name, value);
+    Ok(add_info(future.await?, info))
+}
+
+/// `response` with the `Authentication-Info` field the core made.
+fn add_info<R>(mut response: Response<R>, info: Info) -> Response<R> {
+    if let Some(value) = info.field {
+        response.headers_mut().insert(info.name, value);
     }
-    Ok(response)
+    response
+}
+
+/// The inner service's response to an `auth-int` request, with `Authentication-Info`: with
+/// `rspauth` over the body when the body's size is known and at most `max` (it is read
+/// whole then, and handed on as the same bytes), without it otherwise (a streamed body goes
+/// on untouched).
+async fn with_body_info<F, R, E>(future: F, info: Info, max: usize) -> Result<Response<R>, E>
+where
+    F: Future<Output = Result<Response<R>, E>>,
+    R: Body + From<Bytes> + Default,
+{
+    let response = future.await?;
+    let Some(body_rspauth) = &info.body_rspauth else {
+        return Ok(add_info(response, info));
+    };
+    let known_size = response.body().size_hint().exact();
+    if known_size.is_none_or(|size| size > max as u64) {
+        return Ok(add_info(response, info));
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = read_whole(body, max, true).await else {
+        // The handler's body broke: nothing to prove, nothing to send.
+        return Ok(bare(StatusCode::INTERNAL_SERVER_ERROR));
+    };
+    if let Ok(value) = HeaderValue::try_from(body_rspauth.authentication_info(&bytes)) {
+        parts.headers.insert(info.name, value);
+    }
+    Ok(Response::from_parts(parts, R::from(bytes)))
 }
 
 impl<S, B, R> Service<Request<B>> for RequireDigest<S, HeadersOnly>
 where
-    S: Service<Request<B>, Response = Response<R>>,
+    S: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: 'static,
     B: Body + Send + 'static,
@@ -376,17 +628,28 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (parts, body) = request.into_parts();
-        match self.shared.verify(&parts, None) {
-            Ok(user) => {
-                let (request, info) = self.shared.accept(parts, body, user);
-                Box::pin(with_info(self.inner.call(request), info))
+        // The ready service goes with the request; a clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let (result, passed) = shared.verify(&parts, body, None).await;
+            let Passed::Untouched(body) = passed else {
+                // Without a body limit the core's steps never read the body.
+                return Ok(bare(StatusCode::INTERNAL_SERVER_ERROR));
+            };
+            match result {
+                Ok(user) => {
+                    let (request, info) = shared.accept(parts, body, user);
+                    with_info(inner.call(request), info).await
+                }
+                Err(refusal) => {
+                    let response = shared.refuse(&refusal);
+                    Ok(after_unread_body(response, &parts, body).await)
+                }
             }
-            Err(rejection) => {
-                let response = self.shared.refuse(&rejection);
-                Box::pin(async move { Ok(after_unread_body(response, &parts, body).await) })
-            }
-        }
+        })
     }
 }
 
@@ -397,7 +660,7 @@ where
     S::Error: 'static,
     B: Body + From<Bytes> + Send + 'static,
     B::Data: Send,
-    R: Default + Send + 'static,
+    R: Body + From<Bytes> + Default + Send + 'static,
 {
     type Response = Response<R>;
     type Error = S::Error;
@@ -408,39 +671,41 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (parts, body) = request.into_parts();
-        match self.shared.verify(&parts, None) {
-            Ok(user) => {
-                let (request, info) = self.shared.accept(parts, body, user);
-                Box::pin(with_info(self.inner.call(request), info))
+        // The ready service goes with the request; a clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let shared = Arc::clone(&self.shared);
+        let AuthIntBody { max, max_response } = self.mode;
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let (result, passed) = shared.verify(&parts, body, Some(max)).await;
+            match (result, passed) {
+                (Ok(user), Passed::Untouched(body)) => {
+                    let (request, info) = shared.accept(parts, body, user);
+                    with_info(inner.call(request), info).await
+                }
+                (Ok(user), Passed::Read(bytes)) => {
+                    let (request, info) = shared.accept(parts, B::from(bytes), user);
+                    with_body_info(inner.call(request), info, max_response).await
+                }
+                (Ok(_), Passed::Consumed) => Ok(bare(StatusCode::INTERNAL_SERVER_ERROR)),
+                (Err(refusal), Passed::Untouched(body)) => {
+                    let response = shared.refuse(&refusal);
+                    Ok(after_unread_body(response, &parts, body).await)
+                }
+                (Err(refusal), _) => Ok(shared.refuse(&refusal)),
             }
-            // The core needs the body: read it, then verify again.
-            Err(rejection) if rejection.needs_body() => {
-                // The ready service goes with the request; a clone takes its place.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                let shared = Arc::clone(&self.shared);
-                let max = self.mode.max;
-                Box::pin(async move {
-                    let bytes = match read_body(body, max).await {
-                        Ok(bytes) => bytes,
-                        Err(status) => return Ok(closing(bare(status))),
-                    };
-                    match shared.verify(&parts, Some(&bytes)) {
-                        Ok(user) => {
-                            let (request, info) = shared.accept(parts, B::from(bytes), user);
-                            with_info(inner.call(request), info).await
-                        }
-                        Err(rejection) => Ok(shared.refuse(&rejection)),
-                    }
-                })
-            }
-            Err(rejection) => {
-                let response = self.shared.refuse(&rejection);
-                Box::pin(async move { Ok(after_unread_body(response, &parts, body).await) })
-            }
-        }
+        })
     }
+}
+
+/// A response with `Retry-After`.
+fn retry_after<R: Default>(status: StatusCode, seconds: u64) -> Response<R> {
+    let mut response = bare(status);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 /// A refusal sent before the request's body was read. A small body is read and dropped so
@@ -469,22 +734,27 @@ fn closing<R>(mut response: Response<R>) -> Response<R> {
     response
 }
 
-/// Reads a whole request body of at most `max` bytes: `413` past that, `400` if it breaks.
-async fn read_body<B: Body>(body: B, max: usize) -> Result<Bytes, StatusCode> {
+/// Reads a whole body of at most `max` bytes, keeping it or not: `413` past that, `400` if
+/// it breaks.
+async fn read_whole<B: Body>(body: B, max: usize, keep: bool) -> Result<Bytes, StatusCode> {
     if body.size_hint().lower() > max as u64 {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
     let mut body = pin!(body);
     let mut bytes = BytesMut::new();
+    let mut read = 0usize;
     while let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
         let frame = frame.map_err(|_| StatusCode::BAD_REQUEST)?;
         if let Ok(mut data) = frame.into_data() {
-            if bytes.len().saturating_add(data.remaining()) > max {
+            read = read.saturating_add(data.remaining());
+            if read > max {
                 return Err(StatusCode::PAYLOAD_TOO_LARGE);
             }
             while data.has_remaining() {
                 let chunk = data.chunk();
-                bytes.extend_from_slice(chunk);
+                if keep {
+                    bytes.extend_from_slice(chunk);
+                }
                 let n = chunk.len();
                 data.advance(n);
             }

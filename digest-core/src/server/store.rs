@@ -241,6 +241,22 @@ pub trait NonceCountStore {
         nc: NonceCount,
         now: u64,
     ) -> NonceCountCheck;
+
+    /// Whether `nc` was seen with `nonce` and `user` before, without recording it: a
+    /// server asks before work that costs (reading an `auth-int` body) and refuses a count
+    /// already used there. The default cannot tell, and says
+    /// [`Fresh`](NonceCountCheck::Fresh); [`record`](Self::record) decides either way.
+    fn seen(
+        &self,
+        nonce: &[u8],
+        user: &[u8],
+        issued_at: u64,
+        nc: NonceCount,
+        now: u64,
+    ) -> NonceCountCheck {
+        let _ = (nonce, user, issued_at, nc, now);
+        NonceCountCheck::Fresh
+    }
 }
 
 /// The nonce counts seen with one nonce (and user): the highest, and which of the
@@ -280,6 +296,12 @@ impl CountWindow {
             highest: first.get(),
             seen: 1,
         }
+    }
+
+    /// What [`record`](Self::record) would say, without recording.
+    pub fn peek(&self, nc: NonceCount) -> NonceCountCheck {
+        let mut copy = *self;
+        copy.record(nc)
     }
 
     /// Records `nc`: [`Fresh`](NonceCountCheck::Fresh) when not seen before and within the
@@ -387,6 +409,25 @@ mod memory {
             now: u64,
         ) -> NonceCountCheck {
             with_key(nonce, user, |key| self.record_key(key, issued_at, nc, now))
+        }
+
+        fn seen(
+            &self,
+            nonce: &[u8],
+            user: &[u8],
+            _issued_at: u64,
+            nc: NonceCount,
+            _now: u64,
+        ) -> NonceCountCheck {
+            with_key(nonce, user, |key| {
+                let Ok(inner) = self.inner.lock() else {
+                    return NonceCountCheck::Forgotten;
+                };
+                inner
+                    .counts
+                    .get(key)
+                    .map_or(NonceCountCheck::Fresh, |(_, seen)| seen.peek(nc))
+            })
         }
     }
 
@@ -530,6 +571,19 @@ mod memory {
             assert_eq!(record(b"n", 2), NonceCountCheck::Fresh);
             assert_eq!(record(b"n", 2), NonceCountCheck::Replayed);
             assert_eq!(record(b"m", 1), NonceCountCheck::Fresh);
+        }
+
+        #[test]
+        fn seen_tells_a_used_count_without_recording() {
+            let s = MemoryNonceCounts::new(10, 60);
+            let nc = NonceCount::new;
+            assert_eq!(s.seen(b"n", b"u", 0, nc(1), 0), NonceCountCheck::Fresh);
+            assert_eq!(s.record(b"n", b"u", 0, nc(1), 0), NonceCountCheck::Fresh);
+            assert_eq!(s.seen(b"n", b"u", 0, nc(1), 0), NonceCountCheck::Replayed);
+            assert_eq!(s.seen(b"n", b"u", 0, nc(2), 0), NonceCountCheck::Fresh);
+            // Looking did not record 2.
+            assert_eq!(s.record(b"n", b"u", 0, nc(2), 0), NonceCountCheck::Fresh);
+            assert_eq!(s.seen(b"n", b"v", 0, nc(1), 0), NonceCountCheck::Fresh);
         }
 
         #[test]

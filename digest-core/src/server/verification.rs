@@ -335,6 +335,13 @@ impl<'r> Verification<'r> {
         })
     }
 
+    /// The refusal of a count the nonce-count store already saw
+    /// ([`NonceCountCheck::Replayed`] from a read-only look at it, before the body was read):
+    /// 401 (407 for a proxy), [`Reason::ReplayedNonceCount`].
+    pub fn replayed(&self) -> Rejection {
+        Rejection::unauthorized(Reason::ReplayedNonceCount).for_side(self.config.side)
+    }
+
     /// Checks the response with the user the store found (`None`: unknown, which takes the
     /// same path and time as a wrong password, with a decoy secret) and, for `auth-int`, the
     /// request body.
