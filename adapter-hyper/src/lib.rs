@@ -53,12 +53,16 @@
 //!
 //! Features: `tracing` emits `tracing` events (the server's refusal reasons, the client's
 //! answers to challenges and its failures); never a password or a full header value.
+//! `redis` adds [`RedisNonceCounts`] and [`RedisGuessLimiter`]: replay protection and
+//! throttled guessing shared by the replicas of a server.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
 mod client;
 mod error;
 mod limiter;
+#[cfg(feature = "redis")]
+mod redis_stores;
 mod server;
 mod stores;
 
@@ -69,6 +73,10 @@ pub use httpdigest;
 pub use httpdigest::client::BuildError;
 pub use httpdigest::http::{AuthError, DEFAULT_MAX_BUFFERED_BODY};
 pub use limiter::{Admission, Attempt, GuessLimiter, Limits, MemoryGuessLimiter};
+#[cfg(feature = "redis")]
+pub use redis_stores::{
+    DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX, RedisGuessLimiter, RedisNonceCounts,
+};
 pub use server::{
     AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
 };

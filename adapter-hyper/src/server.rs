@@ -287,7 +287,7 @@ enum Refusal {
     /// Too many failures from the source: `429` with `Retry-After` (seconds).
     Throttled(u64),
     /// A store did not answer: `503` with `Retry-After`.
-    Unavailable(StoreError),
+    Unavailable(#[cfg_attr(not(feature = "tracing"), allow(dead_code))] StoreError),
     /// The body could not be read (`413` past the limit, `400` when it broke).
     Body(StatusCode),
 }
