@@ -9,7 +9,8 @@
 //! dev-depend on it): the test server ([`server`]), the Digest-params reader ([`headers`]),
 //! and the one constructor of each adapter ([`drive`]); and two hermetic strict servers
 //! ([`strict`]), written apart from the project's server code, that answer like Apache's
-//! mod_auth_digest with nonce-count checking and like an embedded camera. The tests are in `e2e/`, and the
+//! mod_auth_digest with nonce-count checking and like an embedded camera; and a small origin
+//! that signs its response bodies for `qop=auth-int` ([`signed_body`]). The tests are in `e2e/`, and the
 //! `interop-report` binary prints the adapter × location table the lab tests recorded. Tests
 //! that need the lab or the reference clients are `#[ignore]`d: `cargo test --workspace`
 //! runs the hermetic ones, `cargo test --workspace -- --include-ignored` (with the lab up:
@@ -29,6 +30,7 @@ pub mod lab;
 pub mod matrix;
 pub mod proxy;
 pub mod server;
+pub mod signed_body;
 pub mod strict;
 
 /// The examples of the repository's README, compiled (and run, where they do not need a
