@@ -12,6 +12,9 @@ use httpdigest::client::BodySource;
 
 /// A body either in memory or streamed from an inner body `B`.
 ///
+/// - **Client responses:** [`DigestAuth`](crate::DigestAuth) hands back the wrapped
+///   service's response body in one: streamed as it comes, or, when an `auth-int` `rspauth`
+///   covered it and it was checked, in memory.
 /// - **Client:** [`DigestAuth`](crate::DigestAuth) hands the service it wraps the caller's
 ///   body read into memory, so it can be sent again (or, past the layer's
 ///   [`max_buffered_body`](crate::DigestAuthLayer::max_buffered_body), streamed
@@ -129,7 +132,8 @@ where
     }
 }
 
-/// A request body ready for one or more sends.
+/// A body read into memory up to a limit, or streamed past it: a request body ready for one
+/// or more sends, or a response body whose `rspauth` is checked over it.
 pub(crate) enum Prepared<B> {
     /// In memory: sent as often as needed.
     Buffered {
@@ -192,6 +196,14 @@ impl<B: Body<Data = Bytes>> Prepared<B> {
         match self {
             Self::Buffered { data, .. } => BodySource::Bytes(data),
             Self::Streamed(_) => BodySource::NotReplayable,
+        }
+    }
+
+    /// The data, when it is all in memory.
+    pub(crate) fn buffered(&self) -> Option<&[u8]> {
+        match self {
+            Self::Buffered { data, .. } => Some(data),
+            Self::Streamed(_) => None,
         }
     }
 

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use httpdigest::client::{Client, Failure};
+use httpdigest::client::{Client, Failure, ResponseBodyCheck};
 use httpdigest::http::{
     DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
 };
@@ -52,6 +52,7 @@ use crate::error::{BoxError, Error};
 pub struct DigestAuthLayer {
     engine: DigestClient,
     max_buffered_body: usize,
+    max_checked_response_body: usize,
 }
 
 impl DigestAuthLayer {
@@ -75,6 +76,7 @@ impl DigestAuthLayer {
         Self {
             engine: DigestClient::new(client),
             max_buffered_body: DEFAULT_MAX_BUFFERED_BODY,
+            max_checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
         }
     }
 
@@ -83,6 +85,18 @@ impl DigestAuthLayer {
     #[must_use]
     pub const fn max_buffered_body(mut self, bytes: usize) -> Self {
         self.max_buffered_body = bytes;
+        self
+    }
+
+    /// Response bodies up to this many bytes are read into memory to check an `rspauth`
+    /// that covers them (`qop=auth-int`; default [`DEFAULT_MAX_BUFFERED_BODY`]). A longer
+    /// one is not checked: it fails with
+    /// [`Failure::MutualAuthMissing`](httpdigest::client::Failure::MutualAuthMissing) when
+    /// the policy requires mutual authentication, and is handed on unchecked, streamed,
+    /// otherwise. See [`DigestAuth`], *Mutual authentication over the body*.
+    #[must_use]
+    pub const fn max_checked_response_body(mut self, bytes: usize) -> Self {
+        self.max_checked_response_body = bytes;
         self
     }
 }
@@ -111,6 +125,22 @@ impl<S> Layer<S> for DigestAuthLayer {
 /// longer body is streamed once: it goes out with credentials when the space is known, and a
 /// challenge to it ends in
 /// [`Failure::BodyNotReplayable`](httpdigest::client::Failure::BodyNotReplayable).
+///
+/// The response comes back as it came, its body wrapped in a [`DigestBody`]
+/// (`Response<DigestBody<Incoming>>` over hyper-util's client), streamed as it arrives.
+///
+/// **Mutual authentication over the body.** For `qop=auth-int` the server's `rspauth`
+/// covers the response body (RFC 7616 §3.5). When the final response carries one, the layer
+/// reads the body before returning (up to
+/// [`max_checked_response_body`](DigestAuthLayer::max_checked_response_body)) and checks
+/// it: a body that does not match is [`Error::Auth`] with
+/// [`Failure::MutualAuthFailed`], as a wrong `rspauth` in the headers is, and the caller
+/// never sees it; a body that matches comes back in memory. A longer body is not checked:
+/// it is [`Failure::MutualAuthMissing`] when the policy requires mutual authentication,
+/// and otherwise comes back unchecked, streamed (what was read first included). The body is
+/// checked whole before the response is handed over, rather than as the caller reads it, so
+/// that a failure is the layer's typed error and no byte of an unproven body reaches the
+/// caller.
 ///
 /// Redirects are the caller's: hyper-util's client does not follow them. A
 /// `FollowRedirect` layer belongs *outside* this one, so that each hop is a new request the
@@ -143,12 +173,12 @@ where
     S::Future: Send,
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
-    R: Body + Send + 'static,
-    R::Data: Send,
+    R: Body<Data = Bytes> + Send + 'static,
+    R::Error: Into<BoxError>,
 {
-    type Response = Response<R>;
+    type Response = Response<DigestBody<R>>;
     type Error = Error<S::Error>;
-    type Future = BoxFuture<Result<Response<R>, Error<S::Error>>>;
+    type Future = BoxFuture<Result<Response<DigestBody<R>>, Error<S::Error>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Error::Service)
@@ -167,12 +197,13 @@ async fn authenticate<S, B, R>(
     layer: DigestAuthLayer,
     mut inner: S,
     request: Request<B>,
-) -> Result<Response<R>, Error<S::Error>>
+) -> Result<Response<DigestBody<R>>, Error<S::Error>>
 where
     S: Service<Request<DigestBody<B>>, Response = Response<R>>,
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
-    R: Body,
+    R: Body<Data = Bytes>,
+    R::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
     let engine = &layer.engine;
@@ -214,8 +245,43 @@ where
                 auth = next;
                 send_body = again;
             }
-            Next::Done(response) | Next::Wait(response) => return Ok(response),
+            Next::Done(response) | Next::Wait(response) => {
+                return Ok(response.map(DigestBody::streamed));
+            }
+            Next::CheckBody(check, response) => {
+                return checked(check, response, layer.max_checked_response_body).await;
+            }
             Next::Fail(failure, response) => return Err(Error::auth(failure, response)),
         }
+    }
+}
+
+/// The final response of an `auth-int` exchange whose `rspauth` covers its body: the body
+/// is read (up to `limit`) and checked before the response is handed over, in memory; past
+/// the limit, what the policy makes of an unchecked body.
+async fn checked<R, E>(
+    check: ResponseBodyCheck,
+    response: Response<R>,
+    limit: usize,
+) -> Result<Response<DigestBody<R>>, Error<E>>
+where
+    R: Body<Data = Bytes>,
+    R::Error: Into<BoxError>,
+{
+    let (parts, body) = response.into_parts();
+    let mut body = Prepared::read(body, limit)
+        .await
+        .map_err(|e| Error::ResponseBody(e.into()))?;
+    let verdict = match body.buffered() {
+        Some(data) => check.check(data),
+        None => check.skip(),
+    };
+    if let Err(failure) = verdict {
+        return Err(Error::auth(failure, Response::from_parts(parts, ())));
+    }
+    match body.next_send() {
+        Some(body) => Ok(Response::from_parts(parts, body)),
+        // Read just now, not sent.
+        None => Err(Error::ResponseBody("the response body was taken".into())),
     }
 }

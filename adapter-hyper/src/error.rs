@@ -20,6 +20,10 @@ pub enum Error<E> {
     /// The request body could not be read.
     #[error("could not read the request body: {0}")]
     Body(BoxError),
+    /// The response body could not be read, to check the `rspauth` that covers it
+    /// (`qop=auth-int`).
+    #[error("could not read the response body: {0}")]
+    ResponseBody(BoxError),
     /// The request URI is not an absolute `http` or `https` URI, which the layer needs to
     /// know the origin (hyper-util's client needs it too).
     #[error(transparent)]

@@ -60,9 +60,11 @@ impl Reply {
 }
 
 /// Sends `request` through a clone of `service` and reads the whole answer.
-async fn send<S, B>(service: &S, request: Request<B>) -> Result<Reply, ClientError>
+async fn send<S, B, R>(service: &S, request: Request<B>) -> Result<Reply, ClientError>
 where
-    S: Service<Request<B>, Response = Response<Incoming>, Error = ClientError> + Clone,
+    S: Service<Request<B>, Response = Response<R>, Error = ClientError> + Clone,
+    R: http_body::Body,
+    R::Error: std::fmt::Debug,
 {
     let response = service.clone().oneshot(request).await?;
     let (parts, body) = response.into_parts();
@@ -688,4 +690,83 @@ fn each_refusal_is_one_event_with_reason_user_and_source_and_no_secret() {
         !everything.contains(PASSWORD) && !everything.contains("response="),
         "{everything}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// auth-int: rspauth over the response body
+// ---------------------------------------------------------------------------------------
+
+mod signed_body {
+    use super::{auth_failure, counting_client, post, send};
+    use http::StatusCode;
+    use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
+    use httpdigest_hyper::{DigestAuth, DigestAuthLayer};
+    use httpdigest_tests::signed_body::{Delivery, PASSWORD, SignedBodyServer, USER};
+    use tower::ServiceBuilder;
+
+    fn client(required: bool, limit: Option<usize>) -> DigestAuth<super::Counting> {
+        let core = Client::new(
+            Credentials::new(USER, PASSWORD),
+            ClientConfig::default().with_mutual_auth_required(required),
+        );
+        let layer = DigestAuthLayer::with_client(core);
+        let layer = match limit {
+            Some(limit) => layer.max_checked_response_body(limit),
+            None => layer,
+        };
+        ServiceBuilder::new()
+            .layer(layer)
+            .service(counting_client().0)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_body_that_matches_rspauth_comes_through_even_when_mutual_auth_is_required() {
+        let server = SignedBodyServer::start(&b"the signed body"[..], Delivery::AsSigned);
+        let client = client(true, None);
+        for exchanges in [vec![401, 200], vec![200]] {
+            let reply = send(&client, post(&server.url("/upload"), "ping"))
+                .await
+                .unwrap();
+            assert_eq!(reply.status, StatusCode::OK);
+            assert_eq!(reply.body.as_bytes(), server.body());
+            assert_eq!(server.take_statuses(), exchanges);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_body_changed_on_the_way_fails_with_mutual_auth_failed() {
+        let server = SignedBodyServer::start(&b"the signed body"[..], Delivery::Tampered);
+        for required in [false, true] {
+            let error = send(
+                &client(required, None),
+                post(&server.url("/upload"), "ping"),
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(
+                auth_failure(&error),
+                (Failure::MutualAuthFailed, StatusCode::OK)
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_body_past_the_limit_is_unchecked_or_fails_as_the_policy_says() {
+        let body = "a body longer than the limit".repeat(40);
+        let server = SignedBodyServer::start(body.clone(), Delivery::Tampered);
+        let url = server.url("/upload");
+        // Not required: handed on unchecked, whole.
+        let reply = send(&client(false, Some(100)), post(&url, "ping"))
+            .await
+            .unwrap();
+        assert_eq!(reply.body, format!("A{}", &body[1..]));
+        // Required: not proven.
+        let error = send(&client(true, Some(100)), post(&url, "ping"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            auth_failure(&error),
+            (Failure::MutualAuthMissing, StatusCode::OK)
+        );
+    }
 }

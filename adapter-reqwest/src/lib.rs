@@ -80,6 +80,18 @@
 //!       .build();
 //!   # Ok::<(), reqwest::Error>(())
 //!   ```
+//! - **Mutual authentication over the body.** For `qop=auth-int` the server's `rspauth`
+//!   covers the response body (RFC 7616 §3.5). When the final response carries one, the
+//!   middleware reads the body before returning (up to
+//!   [`max_checked_response_body`](DigestAuthMiddleware::max_checked_response_body)) and
+//!   checks it: a body that does not match is an error holding an [`AuthError`] with
+//!   [`Failure::MutualAuthFailed`], as a wrong `rspauth` in the headers is; one that
+//!   matches comes back in memory (`Response::bytes` and friends read it; the URL, headers
+//!   and extensions are kept). A longer body is not checked: with mutual authentication
+//!   required it is [`Failure::MutualAuthMissing`], without, the response comes back
+//!   unchecked, its body streamed. The body is hashed as reqwest hands it over, after
+//!   reqwest's decompression (features `gzip`, `brotli`, ...): a server that signs the
+//!   compressed bytes does not match then.
 //! - **Per request**, [`NoDigest`] as a request extension (`.with_extension(NoDigest)`) passes
 //!   the request through untouched, as aiohttp's `middlewares=()` does.
 //!
@@ -93,10 +105,13 @@
 
 use std::fmt;
 
+use bytes::{Bytes, BytesMut};
 use http::{Extensions, Uri};
-use httpdigest::client::{BodySource, Client, Failure};
-use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
-use reqwest::{Request, Response};
+use httpdigest::client::{BodySource, Client, Failure, ResponseBodyCheck};
+use httpdigest::http::{
+    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
+};
+use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next as Chain};
 
 pub use httpdigest;
@@ -111,11 +126,13 @@ pub struct NoDigest;
 #[derive(Clone)]
 pub struct DigestAuthMiddleware {
     engine: DigestClient,
+    max_checked_response_body: usize,
 }
 
 impl fmt::Debug for DigestAuthMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAuthMiddleware")
+            .field("max_checked_response_body", &self.max_checked_response_body)
             .finish_non_exhaustive()
     }
 }
@@ -136,7 +153,19 @@ impl DigestAuthMiddleware {
     pub fn with_client(client: Client) -> Self {
         Self {
             engine: DigestClient::new(client),
+            max_checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
         }
+    }
+
+    /// Response bodies up to this many bytes are read into memory to check an `rspauth`
+    /// that covers them (`qop=auth-int`; default [`DEFAULT_MAX_BUFFERED_BODY`]). A longer
+    /// one is not checked: it fails with [`Failure::MutualAuthMissing`] when the policy
+    /// requires mutual authentication, and is handed on unchecked otherwise. See the crate's
+    /// *Mutual authentication over the body*.
+    #[must_use]
+    pub const fn max_checked_response_body(mut self, bytes: usize) -> Self {
+        self.max_checked_response_body = bytes;
+        self
     }
 }
 
@@ -249,6 +278,9 @@ impl Middleware for DigestAuthMiddleware {
                     auth = next_auth;
                 }
                 Next::Done(()) | Next::Wait(()) => return Ok(response),
+                Next::CheckBody(check, ()) => {
+                    return checked(check, response, self.max_checked_response_body).await;
+                }
                 Next::Fail(failure, ()) => return Err(failed(failure, response)),
             }
         }
@@ -271,6 +303,83 @@ fn failed(failure: Failure, response: Response) -> reqwest_middleware::Error {
     *head.status_mut() = response.status();
     *head.headers_mut() = response.headers().clone();
     reqwest_middleware::Error::middleware(DigestFailed(AuthError::new(failure, head)))
+}
+
+/// The final response of an `auth-int` exchange whose `rspauth` covers its body: the body
+/// is read (up to `limit`) and checked before the response is handed over, in memory; past
+/// the limit, what the policy makes of an unchecked body.
+async fn checked(
+    check: ResponseBodyCheck,
+    mut response: Response,
+    limit: usize,
+) -> reqwest_middleware::Result<Response> {
+    let mut data = BytesMut::new();
+    // A body announced longer than the limit is not read at all.
+    let mut whole = response
+        .content_length()
+        .is_none_or(|len| len <= limit as u64);
+    while whole {
+        match response.chunk().await? {
+            Some(chunk) => {
+                data.extend_from_slice(&chunk);
+                whole = data.len() <= limit;
+            }
+            None => break,
+        }
+    }
+    let data = data.freeze();
+    let verdict = if whole {
+        check.check(&data)
+    } else {
+        check.skip()
+    };
+    if let Err(failure) = verdict {
+        return Err(failed(failure, response));
+    }
+    let url = response.url().clone();
+    let (mut parts, rest) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = if whole {
+        reqwest::Body::from(data)
+    } else {
+        // Unchecked: what was read, then the rest as it comes.
+        reqwest::Body::wrap(Prefixed {
+            prefix: (!data.is_empty()).then_some(data),
+            rest,
+        })
+    };
+    // reqwest keeps a response's URL in an extension only its own builder sets.
+    let (head, ()) = http::Response::builder()
+        .url(url)
+        .body(())
+        .map_err(reqwest_middleware::Error::middleware)?
+        .into_parts();
+    parts.extensions.extend(head.extensions);
+    Ok(Response::from(http::Response::from_parts(parts, body)))
+}
+
+/// A body read in part (`prefix`), then the rest of it.
+struct Prefixed {
+    prefix: Option<Bytes>,
+    rest: reqwest::Body,
+}
+
+impl http_body::Body for Prefixed {
+    type Data = Bytes;
+    type Error = reqwest::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, reqwest::Error>>> {
+        match self.prefix.take() {
+            Some(prefix) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(prefix)))),
+            None => std::pin::Pin::new(&mut self.rest).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.is_none() && self.rest.is_end_stream()
+    }
 }
 
 /// Reads and drops a small challenge body so the connection can carry the next send.

@@ -366,3 +366,83 @@ async fn no_digest_extension_sends_without_credentials_and_passes_the_401_throug
     assert_eq!(exchanges.take(), 1);
     assert_eq!(server.take_seen()[0].nc(), Some(2));
 }
+
+// ---------------------------------------------------------------------------------------
+// auth-int: rspauth over the response body
+// ---------------------------------------------------------------------------------------
+
+mod signed_body {
+    use super::{auth_failure, reqwest_client};
+    use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
+    use httpdigest_reqwest::DigestAuthMiddleware;
+    use httpdigest_tests::signed_body::{Delivery, PASSWORD, SignedBodyServer, USER};
+    use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
+
+    fn client(required: bool, limit: Option<usize>) -> ClientWithMiddleware {
+        let core = Client::new(
+            Credentials::new(USER, PASSWORD),
+            ClientConfig::default().with_mutual_auth_required(required),
+        );
+        let digest = DigestAuthMiddleware::with_client(core);
+        let digest = match limit {
+            Some(limit) => digest.max_checked_response_body(limit),
+            None => digest,
+        };
+        ClientBuilder::new(reqwest_client()).with(digest).build()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_body_that_matches_rspauth_comes_through_even_when_mutual_auth_is_required() {
+        let server = SignedBodyServer::start(&b"the signed body"[..], Delivery::AsSigned);
+        let client = client(true, None);
+        let url = server.url("/upload?x=1");
+        for exchanges in [vec![401, 200], vec![200]] {
+            let response = client.post(&url).body("ping").send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            // Rebuilt from the checked bytes, the response keeps its URL and headers.
+            assert_eq!(response.url().as_str(), url);
+            assert!(response.headers().contains_key("authentication-info"));
+            assert_eq!(response.bytes().await.unwrap(), server.body());
+            assert_eq!(server.take_statuses(), exchanges);
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_body_changed_on_the_way_fails_with_mutual_auth_failed() {
+        let server = SignedBodyServer::start(&b"the signed body"[..], Delivery::Tampered);
+        for required in [false, true] {
+            let result = client(required, None)
+                .post(server.url("/upload"))
+                .body("ping")
+                .send()
+                .await;
+            assert_eq!(
+                auth_failure(result),
+                (Failure::MutualAuthFailed, http::StatusCode::OK)
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_body_past_the_limit_is_unchecked_or_fails_as_the_policy_says() {
+        let body = b"a body longer than the limit".repeat(40);
+        let server = SignedBodyServer::start(body.clone(), Delivery::Tampered);
+        let url = server.url("/upload");
+        // Not required: handed on unchecked, whole.
+        let response = client(false, Some(100))
+            .post(&url)
+            .body("ping")
+            .send()
+            .await
+            .unwrap();
+        let mut tampered = body.clone();
+        tampered[0] ^= 0x20;
+        assert_eq!(response.bytes().await.unwrap(), tampered);
+        // Required: not proven.
+        let result = client(true, Some(100)).post(&url).body("ping").send().await;
+        assert_eq!(
+            auth_failure(result),
+            (Failure::MutualAuthMissing, http::StatusCode::OK)
+        );
+    }
+}

@@ -492,7 +492,8 @@ fn explain_error(error: &Error, had_credentials: bool) {
             }
             Failure::MutualAuthMissing => {
                 "--require-mutual-auth is set and the server sent no rspauth (many servers \
-                 never do: Tomcat, Twisted, httpbin, lighttpd)."
+                 never do: Tomcat, Twisted, httpbin, lighttpd), or, for auth-int, the \
+                 response body was too long to check."
             }
             Failure::RetriesExhausted => {
                 "the server kept challenging after two answers (stale, then refused)."

@@ -23,6 +23,10 @@ pub enum Error {
     /// Reading the request body from the caller's reader failed.
     #[error("reading the request body: {0}")]
     Body(#[source] std::io::Error),
+    /// Reading the response body, to check the `rspauth` that covers it (`qop=auth-int`),
+    /// failed.
+    #[error("reading the response body: {0}")]
+    ResponseBody(#[source] std::io::Error),
     /// The `Authorization` value holds bytes outside visible ASCII (a user name in raw
     /// UTF-8, for a server that did not announce `charset=UTF-8`), which ureq refuses to
     /// send. Servers that announce `charset=UTF-8` get the name as `username*` instead.

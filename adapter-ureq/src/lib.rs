@@ -39,6 +39,18 @@
 //!   hop a new request to the core: nothing derived from the credentials goes to an origin
 //!   outside the scope (by default the first request's origin), and a challenge from such an
 //!   origin is not answered.
+//! - **Mutual authentication over the body.** For `qop=auth-int` the server's `rspauth`
+//!   covers the response body (RFC 7616 §3.5). When the final response carries one, the
+//!   agent reads the body before returning (up to
+//!   [`max_checked_response_body`](DigestAgentBuilder::max_checked_response_body)) and
+//!   checks it: a body that does not match is [`Error::Auth`] with
+//!   [`Failure::MutualAuthFailed`](httpdigest::client::Failure::MutualAuthFailed) (the
+//!   unproven response and its body inside), one that matches comes back in memory. A longer
+//!   body is not checked: with mutual authentication required it is
+//!   [`Failure::MutualAuthMissing`](httpdigest::client::Failure::MutualAuthMissing), without,
+//!   the response comes back unchecked, its body streamed. The body is hashed as ureq hands
+//!   it over, after ureq's decoding (features `gzip`, `brotli`, `charset`): a server that
+//!   signs the bytes it sent does not match a body ureq decoded.
 //! - **Errors the ureq way.** A final 4xx or 5xx is `Err(ureq::Error::StatusCode)` when the
 //!   agent's `http_status_as_error` is on (ureq's default), the response otherwise. A Digest
 //!   failure is [`Error::Auth`], with the reason and the response.
@@ -63,7 +75,9 @@ use std::io::Read;
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use httpdigest::client::{AuthHeaders, BuildError, Client, FieldValue, Reviewed};
+use httpdigest::client::{
+    AuthHeaders, BuildError, Client, FieldValue, ResponseBodyCheck, Reviewed,
+};
 use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
 use ureq::RequestExt;
 use ureq::unversioned::resolver::DefaultResolver;
@@ -125,6 +139,7 @@ struct Inner {
     engine: DigestClient,
     proxy: Option<Proxy>,
     max_buffered_body: usize,
+    max_checked_response_body: usize,
     observer: Option<Box<Observer>>,
 }
 
@@ -140,6 +155,10 @@ impl fmt::Debug for DigestAgent {
         f.debug_struct("DigestAgent")
             .field("proxy", &self.inner.proxy.as_ref().map(|p| &p.uri))
             .field("max_buffered_body", &self.inner.max_buffered_body)
+            .field(
+                "max_checked_response_body",
+                &self.inner.max_checked_response_body,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -153,7 +172,7 @@ impl DigestAgent {
             ureq::Agent::new_with_defaults(),
             Client::with_password(username, password),
             None,
-            DEFAULT_MAX_BUFFERED_BODY,
+            Limits::default(),
             None,
         )
     }
@@ -168,7 +187,7 @@ impl DigestAgent {
         agent: ureq::Agent,
         mut client: Client,
         proxy: Option<Proxy>,
-        max_buffered_body: usize,
+        limits: Limits,
         observer: Option<Box<Observer>>,
     ) -> Self {
         // ureq puts nothing but visible ASCII in `Authorization`: a name outside ASCII goes
@@ -179,7 +198,8 @@ impl DigestAgent {
                 agent,
                 engine: DigestClient::new(client),
                 proxy,
-                max_buffered_body,
+                max_buffered_body: limits.buffered_body,
+                max_checked_response_body: limits.checked_response_body,
                 observer,
             }),
         }
@@ -348,10 +368,48 @@ impl DigestAgent {
                     auth = next;
                 }
                 Next::Done(response) | Next::Wait(response) => return Ok(response),
+                Next::CheckBody(check, response) => return self.checked(check, response),
                 Next::Fail(failure, response) => {
                     return Err(Error::Auth(Box::new(AuthError::new(failure, response))));
                 }
             }
+        }
+    }
+
+    /// The final response of an `auth-int` exchange whose `rspauth` covers its body: the body
+    /// is read (up to the agent's limit) and checked before the response is handed over, in
+    /// memory; past the limit, what the policy makes of an unchecked body. A response that
+    /// fails comes inside [`Error::Auth`], with its body to read (unproven).
+    fn checked(
+        &self,
+        check: ResponseBodyCheck,
+        response: http::Response<ureq::Body>,
+    ) -> Result<http::Response<ureq::Body>, Error> {
+        let limit = self.inner.max_checked_response_body;
+        let (parts, body) = response.into_parts();
+        // The bytes read are decoded already (content encoding, charset): the new body keeps
+        // the mime type only, so that it does not decode them again.
+        let mut builder = ureq::Body::builder();
+        if let Some(mime) = body.mime_type() {
+            builder = builder.mime_type(mime);
+        }
+        let mut reader = body.into_reader();
+        let mut data = Vec::new();
+        (&mut reader)
+            .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+            .read_to_end(&mut data)
+            .map_err(Error::ResponseBody)?;
+        let (verdict, body) = if data.len() <= limit {
+            (check.check(&data), builder.data(data))
+        } else {
+            // Not read whole: what was read, then the rest as it comes.
+            let body = builder.reader(std::io::Cursor::new(data).chain(reader));
+            (check.skip(), body)
+        };
+        let response = http::Response::from_parts(parts, body);
+        match verdict {
+            Ok(()) => Ok(response),
+            Err(failure) => Err(Error::Auth(Box::new(AuthError::new(failure, response)))),
         }
     }
 
@@ -539,7 +597,23 @@ pub struct DigestAgentBuilder {
     client: Option<Client>,
     ureq_config: Option<ureq::config::Config>,
     max_buffered_body: Option<usize>,
+    max_checked_response_body: Option<usize>,
     observer: Option<Box<Observer>>,
+}
+
+/// The agent's bounds on what it holds in memory.
+struct Limits {
+    buffered_body: usize,
+    checked_response_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            buffered_body: DEFAULT_MAX_BUFFERED_BODY,
+            checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
+        }
+    }
 }
 
 impl fmt::Debug for DigestAgentBuilder {
@@ -547,6 +621,7 @@ impl fmt::Debug for DigestAgentBuilder {
         f.debug_struct("DigestAgentBuilder")
             .field("client", &self.client)
             .field("max_buffered_body", &self.max_buffered_body)
+            .field("max_checked_response_body", &self.max_checked_response_body)
             .finish_non_exhaustive()
     }
 }
@@ -587,6 +662,19 @@ impl DigestAgentBuilder {
         self
     }
 
+    /// Response bodies up to this many bytes are read into memory to check an `rspauth`
+    /// that covers them (`qop=auth-int`; default [`DEFAULT_MAX_BUFFERED_BODY`]). A longer
+    /// one is not checked: it fails with
+    /// [`Failure::MutualAuthMissing`](httpdigest::client::Failure::MutualAuthMissing) when
+    /// the policy requires mutual authentication, and is handed on unchecked otherwise (what
+    /// was read first, then the rest as it comes). See the crate's *Mutual authentication
+    /// over the body*.
+    #[must_use]
+    pub fn max_checked_response_body(mut self, bytes: usize) -> Self {
+        self.max_checked_response_body = Some(bytes);
+        self
+    }
+
     /// A function told of every request sent and response received (for `-v` style logs).
     #[must_use]
     pub fn observer(mut self, observer: impl Fn(&Event<'_>) + Send + Sync + 'static) -> Self {
@@ -619,7 +707,12 @@ impl DigestAgentBuilder {
             agent,
             client,
             proxy,
-            self.max_buffered_body.unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
+            Limits {
+                buffered_body: self.max_buffered_body.unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
+                checked_response_body: self
+                    .max_checked_response_body
+                    .unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
+            },
             self.observer,
         ))
     }

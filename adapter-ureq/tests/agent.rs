@@ -381,3 +381,86 @@ fn observer_sees_what_goes_on_the_wire_in_order() {
         assert!(info.contains("rspauth="), "{info}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// auth-int: rspauth over the response body
+// ---------------------------------------------------------------------------------------
+
+mod signed_body {
+    use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
+    use httpdigest_tests::signed_body::{Delivery, PASSWORD, SignedBodyServer, USER};
+    use httpdigest_ureq::{DigestAgent, Error};
+
+    fn agent(required: bool, limit: Option<usize>) -> DigestAgent {
+        let client = Client::new(
+            Credentials::new(USER, PASSWORD),
+            ClientConfig::default().with_mutual_auth_required(required),
+        );
+        let builder = DigestAgent::builder().client(client);
+        let builder = match limit {
+            Some(limit) => builder.max_checked_response_body(limit),
+            None => builder,
+        };
+        builder.build().unwrap()
+    }
+
+    fn failure(result: Result<http::Response<ureq::Body>, Error>) -> Failure {
+        match result {
+            Ok(response) => panic!("expected a Digest failure, got {}", response.status()),
+            Err(error) => error
+                .failure()
+                .cloned()
+                .unwrap_or_else(|| panic!("not a Digest failure: {error:?}")),
+        }
+    }
+
+    #[test]
+    fn a_body_that_matches_rspauth_comes_through_even_when_mutual_auth_is_required() {
+        let server = SignedBodyServer::start(&b"the signed body"[..], Delivery::AsSigned);
+        let agent = agent(true, None);
+        for exchanges in [vec![401, 200], vec![200]] {
+            let mut response = agent.post(server.url("/upload")).send("ping").unwrap();
+            assert_eq!(response.status(), 200);
+            assert_eq!(response.body_mut().read_to_vec().unwrap(), server.body());
+            assert_eq!(server.take_statuses(), exchanges);
+        }
+    }
+
+    #[test]
+    fn a_body_changed_on_the_way_fails_with_mutual_auth_failed() {
+        let server = SignedBodyServer::start(&b"the signed body"[..], Delivery::Tampered);
+        for required in [false, true] {
+            let result = agent(required, None)
+                .post(server.url("/upload"))
+                .send("ping");
+            let Err(Error::Auth(auth)) = result else {
+                panic!("expected Error::Auth: {result:?}");
+            };
+            assert_eq!(auth.failure(), &Failure::MutualAuthFailed);
+            assert_eq!(auth.status(), 200);
+            // The unproven body is inside, to read: the one that arrived.
+            let mut unproven = auth.into_response();
+            let arrived = unproven.body_mut().read_to_vec().unwrap();
+            assert_eq!(arrived, b"The signed body");
+        }
+    }
+
+    #[test]
+    fn a_body_past_the_limit_is_unchecked_or_fails_as_the_policy_says() {
+        let body = b"a body longer than the limit".repeat(40);
+        let server = SignedBodyServer::start(body.clone(), Delivery::Tampered);
+        // Not required: handed on unchecked, whole (what was read first included).
+        let mut response = agent(false, Some(100))
+            .post(server.url("/upload"))
+            .send("ping")
+            .unwrap();
+        let mut tampered = body.clone();
+        tampered[0] ^= 0x20;
+        assert_eq!(response.body_mut().read_to_vec().unwrap(), tampered);
+        // Required: not proven.
+        let result = agent(true, Some(100))
+            .post(server.url("/upload"))
+            .send("ping");
+        assert_eq!(failure(result), Failure::MutualAuthMissing);
+    }
+}

@@ -210,6 +210,80 @@ pub fn hash(algorithm: Algorithm, data: &[u8]) -> HexDigest {
     hash_joined(algorithm, &[data])
 }
 
+/// H(data) computed as the data comes, for a body too long to hold in memory: a request body
+/// streamed from a file for `auth-int` ([`Ticket::sign_with`](crate::client::Ticket::sign_with)
+/// asks for its hash), or the response body whose hash `rspauth` covers
+/// ([`ResponseBodyCheck`](crate::client::ResponseBodyCheck) uses one). The same value as
+/// [`hash`] over the whole data.
+///
+/// ```
+/// use httpdigest::{digest, Algorithm};
+///
+/// let mut h = digest::BodyHash::new(Algorithm::Sha256);
+/// h.update(b"Hello, ");
+/// h.update(b"world");
+/// assert_eq!(h.finish().as_str(), digest::hash(Algorithm::Sha256, b"Hello, world").as_str());
+/// ```
+#[derive(Clone)]
+pub struct BodyHash(BodyHashState);
+
+#[derive(Clone)]
+enum BodyHashState {
+    Md5(Md5),
+    Sha1(Sha1),
+    Sha256(Sha256),
+    Sha512(Sha512),
+    Sha512_256(Sha512_256),
+}
+
+impl BodyHash {
+    /// A hash with `algorithm`'s function (the same for its `-sess` form), over nothing yet.
+    pub fn new(algorithm: Algorithm) -> Self {
+        Self(match algorithm.without_session() {
+            Algorithm::Sha1 => BodyHashState::Sha1(Sha1::new()),
+            Algorithm::Sha256 => BodyHashState::Sha256(Sha256::new()),
+            Algorithm::Sha512 => BodyHashState::Sha512(Sha512::new()),
+            Algorithm::Sha512_256 => BodyHashState::Sha512_256(Sha512_256::new()),
+            _ => BodyHashState::Md5(Md5::new()),
+        })
+    }
+
+    /// Hashes the next part of the data.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.0 {
+            BodyHashState::Md5(h) => h.update(data),
+            BodyHashState::Sha1(h) => h.update(data),
+            BodyHashState::Sha256(h) => h.update(data),
+            BodyHashState::Sha512(h) => h.update(data),
+            BodyHashState::Sha512_256(h) => h.update(data),
+        }
+    }
+
+    /// H(all the data), as lower-case hex.
+    pub fn finish(self) -> HexDigest {
+        match self.0 {
+            BodyHashState::Md5(h) => HexDigest::from_bytes(&h.finalize()),
+            BodyHashState::Sha1(h) => HexDigest::from_bytes(&h.finalize()),
+            BodyHashState::Sha256(h) => HexDigest::from_bytes(&h.finalize()),
+            BodyHashState::Sha512(h) => HexDigest::from_bytes(&h.finalize()),
+            BodyHashState::Sha512_256(h) => HexDigest::from_bytes(&h.finalize()),
+        }
+    }
+}
+
+impl fmt::Debug for BodyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.0 {
+            BodyHashState::Md5(_) => "MD5",
+            BodyHashState::Sha1(_) => "SHA",
+            BodyHashState::Sha256(_) => "SHA-256",
+            BodyHashState::Sha512(_) => "SHA-512",
+            BodyHashState::Sha512_256(_) => "SHA-512-256",
+        };
+        write!(f, "BodyHash({name})")
+    }
+}
+
 /// H(A1) = H(username ":" realm ":" password) (RFC 7616 §3.4.2), what an htdigest file
 /// stores. For a `-sess` algorithm pass the result through [`session_ha1`].
 ///
@@ -332,6 +406,18 @@ mod tests {
         let mut other = h.as_bytes().to_vec();
         other[31] ^= 1;
         assert!(!h.ct_eq(&other));
+    }
+
+    #[test]
+    fn body_hash_in_parts_is_the_hash_of_the_whole() {
+        let data = b"the response body, in three parts";
+        for a in Algorithm::ALL {
+            let mut h = BodyHash::new(a);
+            for part in data.chunks(11) {
+                h.update(part);
+            }
+            assert_eq!(h.finish().as_str(), hash(a, data).as_str(), "{a}");
+        }
     }
 
     #[test]

@@ -51,6 +51,8 @@
 //!         Action::Send(ticket) => headers = ticket.sign(&request)?, // at most twice
 //!         Action::Wait => unreachable!("nothing else is in flight"),
 //!         Action::Done => break status,
+//!         // auth-int: the rspauth covers the response body (empty here).
+//!         Action::CheckBody(check) => break check.check(b"").map(|()| status)?,
 //!         Action::Fail(failure) => return Err(failure.into()),
 //!     }
 //! };

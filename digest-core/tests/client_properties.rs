@@ -203,7 +203,7 @@ fn drive(
                 sent.push(ticket.sign(request).expect("a ticket signs"));
             }
             Action::Wait => panic!("giving up a wait never waits"),
-            Action::Done | Action::Fail(_) => break,
+            Action::Done | Action::CheckBody(_) | Action::Fail(_) => break,
         }
     }
     // The replies ran out midway: the request is given up, as an adapter drops it.

@@ -426,7 +426,21 @@ fn take(
             assert!(entry.exchange.waiting());
             false
         }
-        Action::Done | Action::Fail(_) => {
+        Action::Done | Action::CheckBody(_) | Action::Fail(_) => {
+            if let Action::CheckBody(check) = &action {
+                // An rspauth over the response body: any body, whole or in parts, is
+                // checked without a panic; a body that is not read fails only as the
+                // policy says.
+                let mut parts = check.clone();
+                for part in request.target.as_bytes().chunks(3) {
+                    parts.update(part);
+                }
+                let whole = check.clone().check(request.target.as_bytes());
+                assert_eq!(parts.finish(), whole, "the same body, in parts or whole");
+                let required = check.required();
+                let skipped = check.clone().skip();
+                assert_eq!(skipped.is_err(), required);
+            }
             assert!(entry.exchange.extra_sends() <= 2);
             // Finished for good: another response changes nothing.
             let again =
@@ -512,7 +526,9 @@ fuzz_target!(|data: &[u8]| {
                         oracle.check(&entry, &headers, None);
                     }
                     Action::Wait => entry.waiting = true,
-                    Action::Done | Action::Fail(_) => panic!("begin ended a request: {action:?}"),
+                    Action::Done | Action::CheckBody(_) | Action::Fail(_) => {
+                        panic!("begin ended a request: {action:?}")
+                    }
                 }
                 open.push(entry);
             }

@@ -301,7 +301,7 @@ fn lighttpd() -> Server {
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 type HyperDigest = tower::util::BoxCloneSyncService<
     Request<Full<Bytes>>,
-    Response<Incoming>,
+    Response<DigestBody<Incoming>>,
     httpdigest_hyper::Error<hyper_util::client::legacy::Error>,
 >;
 
@@ -404,7 +404,11 @@ impl Client {
     }
 }
 
-async fn hyper_body(response: Response<Incoming>) -> Result<(), String> {
+async fn hyper_body<B>(response: Response<B>) -> Result<(), String>
+where
+    B: hyper::body::Body,
+    B::Error: std::fmt::Display,
+{
     let status = response.status().as_u16();
     let body = response
         .into_body()

@@ -685,8 +685,11 @@ type Boxed = BoxBody<Bytes, Infallible>;
 type HyperBody = DigestBody<Boxed>;
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type HyperError = httpdigest_hyper::Error<hyper_util::client::legacy::Error>;
-type HyperService =
-    tower::util::BoxCloneSyncService<Request<Boxed>, Response<hyper::body::Incoming>, HyperError>;
+type HyperService = tower::util::BoxCloneSyncService<
+    Request<Boxed>,
+    Response<DigestBody<hyper::body::Incoming>>,
+    HyperError,
+>;
 
 struct HyperDriver {
     service: HyperService,

@@ -9,7 +9,8 @@
 //! dev-depend on it): the test server ([`server`]), the Digest-params reader ([`headers`]),
 //! and the one constructor of each adapter ([`drive`]); and two hermetic strict servers
 //! ([`strict`]), written apart from the project's server code, that answer like Apache's
-//! mod_auth_digest with nonce-count checking and like an embedded camera; and a real Redis
+//! mod_auth_digest with nonce-count checking and like an embedded camera; a small origin
+//! that signs its response bodies for `qop=auth-int` ([`signed_body`]); and a real Redis
 //! ([`redis`]: the lab's, or a private `redis-server` a test stops and restarts) for the
 //! Redis-backed stores. The tests are in `e2e/`, and the
 //! `interop-report` binary prints the adapter × location table the lab tests recorded. Tests
@@ -32,6 +33,7 @@ pub mod matrix;
 pub mod proxy;
 pub mod redis;
 pub mod server;
+pub mod signed_body;
 pub mod strict;
 
 /// The examples of the repository's README, compiled (and run, where they do not need a

@@ -20,7 +20,10 @@ pub struct ClientConfig {
     /// When Basic may be used.
     pub basic: BasicPolicy,
     /// Fail unless the server proves it knows the password (`rspauth`). Basic is never used
-    /// then.
+    /// then. For `qop=auth-int` the proof covers the response body: the adapter checks it as
+    /// it reads the body ([`ResponseBodyCheck`](super::ResponseBodyCheck)), and a body
+    /// longer than the adapter reads to check it fails too
+    /// ([`Failure::MutualAuthMissing`](super::Failure::MutualAuthMissing)).
     pub require_mutual_auth: bool,
     /// Answer a Digest challenge that leaves no qop to choose in RFC 2069 form (no `qop`,
     /// `nc` or `cnonce`; the default): one without `qop`, with an empty `qop=""` (what some

@@ -184,13 +184,19 @@ pub enum Failure {
     /// The server's `rspauth` (or the `cnonce`/`nc` it echoed) does not match: the response
     /// did not come from a server that knows the password. It arrives with the final
     /// response (a 200, say): adapters must not hand that response to the caller as
-    /// authenticated.
+    /// authenticated. For `auth-int`, whose `rspauth` covers the response body, it comes
+    /// from [`ResponseBodyCheck::finish`](super::ResponseBodyCheck::finish) once the body
+    /// is read: the body is not the one the server signed, or the server does not know the
+    /// password.
     #[error("mutual authentication failed: rspauth does not match")]
     MutualAuthFailed,
-    /// The policy requires mutual authentication and the server sent no `rspauth`, or sent
-    /// it for an `auth-int` exchange (its `rspauth` covers the response body, which the core
-    /// does not see). As with [`MutualAuthFailed`](Self::MutualAuthFailed), the final
-    /// response is not to be trusted.
+    /// The policy requires mutual authentication and the server sent no `rspauth`; or, for
+    /// an `auth-int` exchange (whose `rspauth` covers the response body), the body was not
+    /// checked because it is longer than the adapter reads to check it
+    /// ([`ResponseBodyCheck::skip`](super::ResponseBodyCheck::skip); the limit is the
+    /// adapter's, 4 MiB by default). As with [`MutualAuthFailed`](Self::MutualAuthFailed),
+    /// the final response is not to be trusted. Without the requirement, such a response is
+    /// handed on unchecked.
     #[error("mutual authentication required but not provided")]
     MutualAuthMissing,
     /// The request was already sent twice more; the server keeps challenging.

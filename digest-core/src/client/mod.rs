@@ -4,6 +4,7 @@
 //! | module | what |
 //! |---|---|
 //! | `io` | what goes in and out: [`Request`], [`Response`], [`BodySource`], [`AuthHeaders`], [`Failure`] |
+//! | `body_check` | the `rspauth` of `auth-int`, over the response body: [`ResponseBodyCheck`] |
 //! | `cookies` | the cookies a challenge sets, sent back with its answer: [`ChallengeCookies`] |
 //! | `config` | the policy, [`ClientConfig`], [`Strict`] |
 //! | `call` | one request across its sends, [`Exchange`] |
@@ -15,6 +16,7 @@
 //! | `username` | how the user name travels, by the server's dialect: [`NameForm`] |
 //! | `netrc` | `.netrc` files (feature `std`): credentials per host |
 
+mod body_check;
 mod call;
 mod config;
 mod cookies;
@@ -29,6 +31,7 @@ mod turns;
 mod username;
 
 use alloc::borrow::Cow;
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -36,6 +39,7 @@ use alloc::vec::Vec;
 use rand_core::TryCryptoRng;
 
 pub use crate::header::FieldValue;
+pub use body_check::ResponseBodyCheck;
 pub use call::Exchange;
 pub use config::{ClientConfig, Strict};
 pub use cookies::{ChallengeCookies, MAX_COOKIE_BYTES, MAX_COOKIES};
@@ -55,6 +59,7 @@ use crate::header::grammar::ParamValue;
 use crate::origin::{Origin, OriginRef, Scheme};
 use crate::qop::Qop;
 use crate::side::{Side, Sides};
+use body_check::Expected;
 use call::Sent;
 use protection_space::{
     DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces,
@@ -84,6 +89,16 @@ pub enum Action {
     Wait,
     /// The exchange is over: hand the response to the caller.
     Done,
+    /// The exchange is over, but the response is proven only by its body: its
+    /// `Authentication-Info` (or `Proxy-Authentication-Info`) answers a `qop=auth-int`
+    /// request, and such an `rspauth` covers the response body (RFC 7616 §3.5). Read the
+    /// body, feeding it to the check ([`ResponseBodyCheck::update`]), and hand the response
+    /// to the caller only if [`ResponseBodyCheck::finish`] is `Ok`; on its failure, fail the
+    /// request as for [`Action::Fail`]. A body too long to read whole goes to
+    /// [`ResponseBodyCheck::skip`], which says whether the policy lets the response go on
+    /// unchecked. The client is done with the exchange either way: the check needs nothing
+    /// from it.
+    CheckBody(ResponseBodyCheck),
     /// The exchange failed: the response cannot be improved on, for this reason.
     Fail(Failure),
 }
@@ -130,8 +145,11 @@ impl Party {
 ///    the exchange, then act on what [`resume`](Self::resume) returns; or, after
 ///    [`ClientConfig::max_wait`], on what [`give_up_waiting`](Self::give_up_waiting) returns.
 /// 4. On [`Action::Done`] return the response to the caller; on [`Action::Fail`] return the
-///    response or an error built from the [`Failure`]. A request given up on midway (its
-///    send failed, the caller dropped it) is [abandoned](Self::abandon).
+///    response or an error built from the [`Failure`]. On [`Action::CheckBody`] (the final
+///    response of an `auth-int` exchange, whose `rspauth` covers its body) read the body
+///    into the [`ResponseBodyCheck`] first, and return the response only if it passes. A
+///    request given up on midway (its send failed, the caller dropped it) is
+///    [abandoned](Self::abandon).
 ///
 /// The client bounds the sends: a request is sent at most twice more, whatever the server
 /// answers (one answer to a fresh challenge and one to `stale=true` with a new nonce, a
@@ -362,7 +380,10 @@ impl Client {
             None if response.status == 400 => self.on_bad_request(exchange, request, response, rng),
             None => self.on_final(exchange, request, response),
         };
-        if matches!(action, Action::Done | Action::Fail(_)) {
+        if matches!(
+            action,
+            Action::Done | Action::CheckBody(_) | Action::Fail(_)
+        ) {
             self.finish(exchange);
         }
         // A lane beyond the space's bound closes once it is free.
@@ -1092,20 +1113,27 @@ impl Client {
         entries
     }
 
-    /// A response that is not a challenge: check `rspauth`, adopt `nextnonce`.
+    /// A response that is not a challenge: check `rspauth`, adopt `nextnonce`. An `rspauth`
+    /// over the response body (`auth-int`) is checked by the adapter as it reads the body:
+    /// [`Action::CheckBody`].
     fn on_final(
         &mut self,
         exchange: &mut Exchange,
         request: &Request<'_>,
         response: &Response<'_>,
     ) -> Action {
+        let mut over_body = Vec::new();
         for side in Side::BOTH {
             let Some(sent) = exchange.sides[side].sent.take() else {
                 continue;
             };
-            if let Err(f) = self.check_info(side, &sent, response.info(side), request) {
-                self.parties[side].spaces.retire(sent.space);
-                return Action::Fail(f);
+            match self.check_info(side, &sent, response.info(side), request) {
+                Ok(Checked::Proven) => {}
+                Ok(Checked::OverBody(expected)) => over_body.push(*expected),
+                Err(f) => {
+                    self.parties[side].spaces.retire(sent.space);
+                    return Action::Fail(f);
+                }
             }
             // The credentials were accepted (the user name too, unless the answer is a 400).
             if let Some(d) = self.parties[side].spaces.digest_mut(sent.space) {
@@ -1115,7 +1143,12 @@ impl Client {
                 }
             }
         }
-        Action::Done
+        if over_body.is_empty() {
+            Action::Done
+        } else {
+            let required = self.config.require_mutual_auth;
+            Action::CheckBody(ResponseBodyCheck::new(over_body, required))
+        }
     }
 
     /// Why an exchange ends whose last credentials (`refused`, if it sent any) the server
@@ -1182,15 +1215,24 @@ impl Client {
 
     /// Checks `Authentication-Info` against what was sent and adopts its `nextnonce`. What
     /// is missing or unverifiable fails only when the policy requires mutual authentication.
+    /// An `rspauth` of `auth-int` covers the response body: what it is checked against
+    /// comes back, for the adapter to check over the body ([`ResponseBodyCheck`]); its
+    /// `nextnonce` is adopted meanwhile (a forged one costs at most a fresh challenge).
     fn check_info(
         &mut self,
         side: Side,
         sent: &Sent,
         field: Option<&[u8]>,
         request: &Request<'_>,
-    ) -> Result<(), Failure> {
+    ) -> Result<Checked, Failure> {
         let require = self.config.require_mutual_auth && sent.digest.is_some();
-        let unproven = |failure| if require { Err(failure) } else { Ok(()) };
+        let unproven = |failure| {
+            if require {
+                Err(failure)
+            } else {
+                Ok(Checked::Proven)
+            }
+        };
         let Some(field) = field else {
             return unproven(Failure::MutualAuthMissing);
         };
@@ -1203,8 +1245,9 @@ impl Client {
             return unproven(Failure::MutualAuthMissing);
         };
         let SpaceKind::Digest(digest_space) = &mut space.kind else {
-            return Ok(());
+            return Ok(Checked::Proven);
         };
+        let mut checked = Checked::Proven;
         match (info.rspauth(), &sent.digest, &sent.nonce) {
             (Some(rspauth), Some(d), Some(nonce)) => {
                 let echoed_cnonce = info.cnonce().map(|c| c.unescaped());
@@ -1221,9 +1264,24 @@ impl Client {
                     .as_ref()
                     .filter(|s| s.algorithm == d.algorithm && s.username.form() == d.form)
                     .map(|s| &s.ha1);
-                // For auth-int, rspauth covers the response body, which the core does not see.
                 match space_ha1 {
-                    Some(ha1) if d.qop != Some(Qop::AuthInt) => {
+                    // For auth-int, rspauth covers the response body: the adapter checks it
+                    // as it reads the body.
+                    Some(ha1) if d.qop == Some(Qop::AuthInt) => {
+                        let ha1 = request_ha1(d.algorithm, ha1, nonce.as_bytes(), &d.cnonce);
+                        checked = Checked::OverBody(Box::new(Expected {
+                            side,
+                            algorithm: d.algorithm,
+                            ha1: ha1.into_owned(),
+                            nonce: nonce.shared(),
+                            nc: d.nc,
+                            cnonce: d.cnonce,
+                            uri: uri_param(side, request).into(),
+                            rspauth: rspauth.unescaped().into_owned(),
+                            body: digest::BodyHash::new(d.algorithm),
+                        }));
+                    }
+                    Some(ha1) => {
                         let qop = d.qop.map(|qop| QopParams {
                             qop,
                             nc: d.nc,
@@ -1242,10 +1300,14 @@ impl Client {
                             return Err(Failure::MutualAuthFailed);
                         }
                     }
-                    _ => unproven(Failure::MutualAuthMissing)?,
+                    _ => {
+                        unproven(Failure::MutualAuthMissing)?;
+                    }
                 }
             }
-            _ => unproven(Failure::MutualAuthMissing)?,
+            _ => {
+                unproven(Failure::MutualAuthMissing)?;
+            }
         }
         if let Some(next) = info.nextnonce().and_then(|n| n.to_str().ok())
             && let Some(i) = digest_space.lane_index(sent.lane)
@@ -1260,8 +1322,16 @@ impl Client {
             }
             digest_space.next_nonce(i, &next);
         }
-        Ok(())
+        Ok(checked)
     }
+}
+
+/// What [`Client::check_info`] made of one side's `Authentication-Info`.
+enum Checked {
+    /// Proven, or unproven in a way the policy lets pass.
+    Proven,
+    /// An `rspauth` over the response body (`auth-int`), to be checked as it is read.
+    OverBody(Box<Expected>),
 }
 
 /// Builds a [`Client`]: origin credentials, a forward proxy and its credentials, the policy.

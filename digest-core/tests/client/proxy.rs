@@ -153,3 +153,41 @@ fn a_body_not_in_memory_is_hashed_for_each_side_that_answers_with_auth_int() {
         [Algorithm::Md5, Algorithm::Sha256, Algorithm::Md5]
     );
 }
+
+/// Both sides answered with `auth-int` and both `rspauth`s cover the one response body (the
+/// proxy forwards the origin's): one check of the body proves both.
+#[test]
+fn auth_int_rspauth_of_proxy_and_origin_are_both_checked_over_the_body() {
+    let auth_int = |server: Server| Server {
+        info: InfoMode::Rspauth,
+        qop: QopOptions::AUTH_INT,
+        ..server
+    };
+    let mut net = Net::new().serve(&[a()], auth_int(Server::origin("a")));
+    let mut proxy = auth_int(Server::proxy("p"));
+    proxy.response_body = net.server(0).response_body.clone();
+    net.proxy = Some(proxy);
+    let mut sim = proxy_sim(Server::origin("unused"));
+    sim.net = net;
+    sim.client = Client::builder()
+        .credentials(Credentials::new(USER, PASS))
+        .proxy("http://proxy.example:3128")
+        .proxy_credentials(Credentials::new("proxyuser", "proxy secret"))
+        .configure(|c| c.with_mutual_auth_required(true))
+        .build()
+        .unwrap();
+    let out = sim.run(&Req {
+        proxy: Some(proxy_origin()),
+        ..Req::post(&a(), "http://a.example/res", BODY, Body::Bytes)
+    });
+    assert_ok(&out, 3);
+    assert!(out.body_checked);
+    // A proxy whose body differs from the one that arrives (the origin's): the proxy's
+    // rspauth fails, the origin's alone does not make up for it.
+    sim.net.proxy.as_mut().unwrap().response_body = b"another body".to_vec();
+    let out = sim.run(&Req {
+        proxy: Some(proxy_origin()),
+        ..Req::post(&a(), "http://a.example/res", BODY, Body::Bytes)
+    });
+    assert_eq!(out.result, Err(Failure::MutualAuthFailed));
+}

@@ -62,6 +62,8 @@ pub(crate) struct WireResponse {
     pub(crate) set_cookie: Vec<String>,
     /// Set when the HTTP client below the adapter followed a redirect to another origin.
     pub(crate) answered_by: Option<Origin>,
+    /// The body, as it arrives.
+    pub(crate) body: Vec<u8>,
 }
 
 impl WireResponse {
@@ -75,6 +77,7 @@ impl WireResponse {
             location: None,
             set_cookie: Vec::new(),
             answered_by: None,
+            body: Vec::new(),
         }
     }
 }
@@ -109,6 +112,9 @@ pub(crate) enum InfoMode {
     ForgedRspauth,
     /// A correct `rspauth`, but a `cnonce` echo that is not the client's.
     WrongCnonceEcho,
+    /// A correct `rspauth`, but the body changed on the way (a man in the middle): for
+    /// `auth-int` the `rspauth` covers the body the server sent, not this one.
+    TamperedBody,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +229,8 @@ pub(crate) struct Server {
     /// Writes `qop=""` in its challenges (with `qop` empty), as a Node server's "no qop"
     /// mode does.
     pub(crate) empty_qop: bool,
+    /// The body of its final responses, which an `auth-int` `rspauth` covers.
+    pub(crate) response_body: Vec<u8>,
 }
 
 /// How a server reads the bytes of `username="…"`.
@@ -274,6 +282,7 @@ impl Server {
             refuses_raw_non_ascii: false,
             nonce_cookie: false,
             empty_qop: false,
+            response_body: br#"{"outlets": [1, 2, 3]}"#.to_vec(),
         }
     }
 
@@ -285,6 +294,15 @@ impl Server {
             opaque: Some(format!("{name}-opaque")),
             ..Self::origin(name)
         }
+    }
+
+    /// The body of a final response as it reaches the client.
+    pub(crate) fn body_on_the_wire(&self) -> Vec<u8> {
+        let mut body = self.response_body.clone();
+        if self.info == InfoMode::TamperedBody {
+            body.extend_from_slice(b" (changed on the way)");
+        }
+        body
     }
 
     pub(crate) fn new_nonce(&mut self) -> String {
@@ -457,8 +475,9 @@ impl Server {
             nc: a.nc.unwrap(),
             cnonce: &a.cnonce,
         });
-        // Our responses have an empty body.
-        let body = (a.qop == Some(Qop::AuthInt)).then(|| digest::hash(a.algorithm, b""));
+        // For auth-int, rspauth covers the response body (RFC 7616 §3.5).
+        let body =
+            (a.qop == Some(Qop::AuthInt)).then(|| digest::hash(a.algorithm, &self.response_body));
         let key = match self.info {
             InfoMode::ForgedRspauth => digest::hash(a.algorithm, b"not the user's H(A1)"),
             _ => a.ha1,
@@ -478,21 +497,22 @@ impl Server {
                 nextnonce: next.as_deref(),
                 ..AuthenticationInfoParams::default()
             },
-            InfoMode::Rspauth | InfoMode::ForgedRspauth | InfoMode::WrongCnonceEcho => {
-                AuthenticationInfoParams {
-                    nextnonce: next.as_deref(),
-                    qop: a.qop,
-                    rspauth: Some(rspauth.as_str()),
-                    cnonce: a.qop.map(|_| {
-                        if self.info == InfoMode::WrongCnonceEcho {
-                            wrong_cnonce.as_str()
-                        } else {
-                            cnonce.as_str()
-                        }
-                    }),
-                    nc: a.nc,
-                }
-            }
+            InfoMode::Rspauth
+            | InfoMode::ForgedRspauth
+            | InfoMode::WrongCnonceEcho
+            | InfoMode::TamperedBody => AuthenticationInfoParams {
+                nextnonce: next.as_deref(),
+                qop: a.qop,
+                rspauth: Some(rspauth.as_str()),
+                cnonce: a.qop.map(|_| {
+                    if self.info == InfoMode::WrongCnonceEcho {
+                        wrong_cnonce.as_str()
+                    } else {
+                        cnonce.as_str()
+                    }
+                }),
+                nc: a.nc,
+            },
         };
         if params == AuthenticationInfoParams::default() {
             return None;
@@ -905,10 +925,12 @@ impl Net {
                     let mut r = WireResponse::new(302);
                     r.location = Some(location.clone());
                     r.authentication_info = info;
+                    r.body = server.body_on_the_wire();
                     return r;
                 }
                 let mut r = WireResponse::new(200);
                 r.authentication_info = info;
+                r.body = server.body_on_the_wire();
                 r
             }
         }
@@ -974,6 +996,8 @@ pub(crate) struct Outcome {
     pub(crate) out_of_scope: bool,
     /// The hash functions the body was asked to be hashed with (`Body::Replayable`), in order.
     pub(crate) body_hashes: Vec<Algorithm>,
+    /// The client asked for the response body to be checked (`Action::CheckBody`).
+    pub(crate) body_checked: bool,
 }
 
 impl Outcome {
@@ -1037,6 +1061,7 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
         );
     }
     let mut sent = Vec::new();
+    let mut body_checked = false;
     loop {
         sent.push(headers.clone());
         let resp = net.send(Wire {
@@ -1102,11 +1127,20 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
                             sent,
                             out_of_scope,
                             body_hashes,
+                            body_checked,
                         };
                     }
                 }
             }
             Action::Done => Ok(()),
+            // What an adapter does: the body goes into the check as it arrives, in parts.
+            Action::CheckBody(mut check) => {
+                body_checked = true;
+                for part in resp.body.chunks(5) {
+                    check.update(part);
+                }
+                check.finish()
+            }
             Action::Fail(f) => Err(f),
         };
         assert_eq!(usize::from(exchange.extra_sends()) + 1, sent.len());
@@ -1122,6 +1156,7 @@ pub(crate) fn run(client: &mut Client, rng: &mut TestRng, net: &mut Net, req: &R
             sent,
             out_of_scope,
             body_hashes,
+            body_checked,
         };
     }
 }

@@ -34,12 +34,15 @@ pub(crate) enum Next {
     Fail(Failure),
 }
 
-/// What an adapter does with the client's action: signs the ticket of a send.
+/// What an adapter does with the client's action: signs the ticket of a send, checks an
+/// `rspauth` over the response body.
 fn signed(action: Action, request: &Request<'_>) -> Next {
     match action {
         Action::Send(ticket) => ticket.sign(request).map_or_else(Next::Fail, Next::Send),
         Action::Wait => Next::Wait,
         Action::Done => Next::Done,
+        // The server's responses have no body: an `rspauth` of auth-int covers the empty one.
+        Action::CheckBody(check) => check.check(b"").map_or_else(Next::Fail, |()| Next::Done),
         Action::Fail(f) => Next::Fail(f),
     }
 }
