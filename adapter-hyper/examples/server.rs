@@ -59,7 +59,7 @@ use httpdigest::server::{
     CredentialStore, Htdigest, StoredSecret, Users, Verifier, VerifierConfig,
 };
 use httpdigest::{Algorithm, Qop, QopOptions};
-use httpdigest_hyper::{DigestBody, RequireDigestLayer};
+use httpdigest_hyper::{DigestBody, Limits, MemoryGuessLimiter, RequireDigestLayer};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -85,6 +85,17 @@ Options:
   --nonce-lifetime SECONDS  how long a nonce stays valid (default 300)
   --userhash                offer userhash=true
   --max-body BYTES          largest body read for auth-int (default 1048576)
+  --key-file FILE           the nonce key: the file's bytes (at least 32; make one with
+                            `head -c 32 /dev/urandom > FILE`). Replicas that share it
+                            accept each other's nonces. Default: a random key per start
+  --redis URL               keep nonce counts and failed-guess counts in this Redis
+                            (redis://HOST:PORT/), shared by replicas: a request replayed
+                            to another replica is refused. Needs the `redis` feature
+                            (cargo run --features redis ...). Default: in memory
+  --guess-limits N,M,SECS   failed verifications allowed per user and source (N) and
+                            per source (M) within SECS seconds, past which the source
+                            gets 429 with Retry-After (default 10,100,300); `off`: no
+                            throttling
   --header-timeout SECONDS  how long a request's head (request line and header fields)
                             may take to arrive whole, counted from the connection's
                             start or its last answer; past it the connection is closed,
@@ -114,6 +125,9 @@ struct Options {
     log_requests: bool,
     header_timeout: Duration,
     body_timeout: Duration,
+    key_file: Option<String>,
+    redis: Option<String>,
+    guess_limits: Option<Limits>,
 }
 
 impl Default for Options {
@@ -132,6 +146,9 @@ impl Default for Options {
             log_requests: false,
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            key_file: None,
+            redis: None,
+            guess_limits: Some(Limits::DEFAULT),
         }
     }
 }
@@ -189,6 +206,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             "--log-requests" => o.log_requests = true,
             "--header-timeout" => o.header_timeout = seconds(&arg, &value(&arg)?)?,
             "--body-timeout" => o.body_timeout = seconds(&arg, &value(&arg)?)?,
+            "--key-file" => o.key_file = Some(value(&arg)?),
+            "--redis" => o.redis = Some(value(&arg)?),
+            "--guess-limits" => o.guess_limits = guess_limits(&value(&arg)?)?,
             "--max-body" => {
                 let v = value(&arg)?;
                 o.max_body = v
@@ -219,6 +239,91 @@ fn seconds(option: &str, value: &str) -> Result<Duration, String> {
             "{option}: not a number of seconds above 0: {value}"
         )),
     }
+}
+
+/// `--guess-limits`: `N,M,SECONDS`, or `off`.
+fn guess_limits(value: &str) -> Result<Option<Limits>, String> {
+    if value == "off" {
+        return Ok(None);
+    }
+    let bad = || format!("--guess-limits: expected N,M,SECONDS or off, got {value:?}");
+    let mut numbers = value.split(',').map(|n| n.trim().parse::<u64>());
+    match (
+        numbers.next(),
+        numbers.next(),
+        numbers.next(),
+        numbers.next(),
+    ) {
+        (Some(Ok(n)), Some(Ok(m)), Some(Ok(window)), None) if window > 0 => Ok(Some(Limits::new(
+            u32::try_from(n).map_err(|_| bad())?,
+            u32::try_from(m).map_err(|_| bad())?,
+            window,
+        ))),
+        _ => Err(bad()),
+    }
+}
+
+/// The nonce key: `--key-file`'s bytes, or 32 random ones.
+fn nonce_key(file: Option<&str>) -> Result<Vec<u8>, String> {
+    let Some(path) = file else {
+        let mut key = vec![0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| format!("no randomness for the nonce key: {e}"))?;
+        return Ok(key);
+    };
+    let key = std::fs::read(path).map_err(|e| format!("--key-file {path}: {e}"))?;
+    if key.len() < 32 {
+        return Err(format!(
+            "--key-file {path}: {} bytes; a nonce key needs at least 32 (head -c 32 /dev/urandom > {path})",
+            key.len()
+        ));
+    }
+    Ok(key)
+}
+
+/// The layer's nonce counts and guess limiter: in Redis with `--redis`, else in memory.
+fn with_stores(
+    layer: RequireDigestLayer,
+    o: &Options,
+) -> Result<(RequireDigestLayer, &'static str), String> {
+    let layer = match o.guess_limits {
+        Some(limits) => layer.guess_limiter(MemoryGuessLimiter::new(
+            limits,
+            MemoryGuessLimiter::DEFAULT_CAPACITY,
+        )),
+        None => layer.without_guess_limiter(),
+    };
+    let Some(url) = &o.redis else {
+        return Ok((layer, "in memory"));
+    };
+    redis_stores(layer, url, o)
+}
+
+#[cfg(feature = "redis")]
+fn redis_stores(
+    layer: RequireDigestLayer,
+    url: &str,
+    o: &Options,
+) -> Result<(RequireDigestLayer, &'static str), String> {
+    use httpdigest_hyper::{RedisGuessLimiter, RedisNonceCounts};
+    let client = redis::Client::open(url).map_err(|e| format!("--redis {url}: {e}"))?;
+    let counts = RedisNonceCounts::new(&client, o.nonce_lifetime).map_err(|e| e.to_string())?;
+    let layer = layer.nonce_counts(counts);
+    let layer = match o.guess_limits {
+        Some(limits) => {
+            layer.guess_limiter(RedisGuessLimiter::new(&client, limits).map_err(|e| e.to_string())?)
+        }
+        None => layer,
+    };
+    Ok((layer, "in Redis"))
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis_stores(
+    _: RequireDigestLayer,
+    _: &str,
+    _: &Options,
+) -> Result<(RequireDigestLayer, &'static str), String> {
+    Err("--redis: this server was built without the `redis` feature (cargo run -p httpdigest-hyper --features redis --example server)".into())
 }
 
 fn algorithm(name: &str) -> Result<Algorithm, String> {
@@ -339,12 +444,12 @@ async fn run(o: Options) -> Result<(), String> {
         .with_qop(o.qop)
         .with_nonce_lifetime(o.nonce_lifetime)
         .with_userhash(o.userhash);
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| format!("no randomness for the nonce key: {e}"))?;
+    let key = nonce_key(o.key_file.as_deref())?;
     let layer = RequireDigestLayer::new(
         Verifier::new(config, &key).map_err(|e| e.to_string())?,
         Store { users, htdigest },
     );
+    let (layer, stores) = with_stores(layer, &o)?;
 
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await
@@ -375,6 +480,23 @@ async fn run(o: Options) -> Result<(), String> {
         "header timeout {} s, body timeout {} s",
         o.header_timeout.as_secs(),
         o.body_timeout.as_secs()
+    );
+    let limits = o.guess_limits.map_or_else(
+        || "off".to_owned(),
+        |l| {
+            format!(
+                "{} per user and source, {} per source, per {} s",
+                l.per_user_and_source, l.per_source, l.window
+            )
+        },
+    );
+    println!(
+        "nonce key {}, nonce counts and guess counts {stores}, guess limits {limits}",
+        if o.key_file.is_some() {
+            "from --key-file"
+        } else {
+            "random"
+        },
     );
 
     // auth-int needs the body before the request goes on, so the layer gets a body type it

@@ -9,9 +9,12 @@
 //!
 //! Run Redis with `maxmemory-policy noeviction` (its default): a count that Redis evicts
 //! to make room would be accepted again. A Redis that lost its data (restarted without
-//! persistence, flushed) is noticed by the missing epoch key: nonces issued before the epoch
-//! the store then sets are answered `stale=true`, so no count seen before the loss is
-//! accepted again, and clients move to new nonces at once.
+//! persistence, flushed) is noticed by its epoch key, which is gone or new: nonces issued
+//! before the epoch the store then sets, and when a replica had seen the old epoch, those
+//! issued in the new epoch's second too, are answered `stale=true`. No count seen before the
+//! loss is accepted again, and clients move to new nonces at once (in the second after a
+//! loss, new nonces are stale too: a client may see one failed request). Replicas' clocks
+//! must agree (NTP), as the nonces already require.
 //!
 //! ```no_run
 //! use httpdigest::server::{Users, Verifier, VerifierConfig};
@@ -27,7 +30,9 @@
 //! # Ok(layer) }
 //! ```
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use httpdigest::server::{CountEntry, CountWindow, NonceCountCheck};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -57,33 +62,55 @@ fn manager(client: &Client) -> Result<ConnectionManager, StoreError> {
     ConnectionManager::new_lazy_with_config(client.clone(), config).map_err(StoreError::new)
 }
 
+/// A token no other call of any process sends: the process, the time in nanoseconds and a
+/// count.
+fn unique_token() -> String {
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{nanos}-{call}", std::process::id())
+}
+
 /// The count window of one (nonce, user), in a sorted set of the counts seen (at most
-/// `span` of them): `0` fresh, `1` replayed, `2` forgotten (the nonce is older than the
-/// store's epoch: Redis lost what it knew). ARGV: nc, issued at, now, ttl, span, record
-/// (`1`) or only look (`0`).
+/// `span` of them). KEYS: the window, the epoch (when this store's memory began), the loss
+/// mark (the epoch's second, when an instance saw Redis lose its data). ARGV: nc, issued
+/// at, now, ttl, span, record (`1`) or only look (`0`), the epoch the calling instance saw
+/// last (empty: none), the nonce lifetime, a token no other call sends (an epoch is its time
+/// and the token of the call that made it, so that one made again in the same second
+/// differs). Returns `{answer, epoch}`, the answer `0` fresh, `1`
+/// replayed, `2` forgotten: the nonce is older than the epoch, or of the second Redis was
+/// found to have lost its data in, when counts on it may have been recorded before the loss.
 const COUNT_SCRIPT: &str = r"
 local nc = tonumber(ARGV[1])
 local issued = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
 local span = tonumber(ARGV[5])
 local record = ARGV[6] == '1'
-local epoch = tonumber(redis.call('GET', KEYS[2]))
+local seen = ARGV[7]
+local epoch = redis.call('GET', KEYS[2])
 if not epoch then
-  if not record then return 0 end
-  redis.call('SET', KEYS[2], now)
-  epoch = now
+  if not record then return {0, ''} end
+  epoch = ARGV[3] .. ':' .. ARGV[9]
+  redis.call('SET', KEYS[2], epoch)
 end
-if issued < epoch then return 2 end
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+local since = tonumber(string.match(epoch, '^%d+'))
+if seen ~= '' and seen ~= epoch then
+  redis.call('SET', KEYS[3], since, 'EX', ARGV[8])
+end
+local lost = tonumber(redis.call('GET', KEYS[3]) or '0')
+if issued < since or issued <= lost then return {2, epoch} end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {1, epoch} end
 local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local highest = tonumber(top[2])
-if highest and highest - nc >= span then return 1 end
-if not record then return 0 end
+if highest and highest - nc >= span then return {1, epoch} end
+if not record then return {0, epoch} end
 redis.call('ZADD', KEYS[1], nc, ARGV[1])
 if highest == nil or nc > highest then highest = nc end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. string.format('%d', highest - span + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[4])
-return 0
+return {0, epoch}
 ";
 
 /// Nonce counts in Redis, per nonce and user, shared by replicas (see the module docs).
@@ -96,6 +123,8 @@ pub struct RedisNonceCounts {
     script: Script,
     prefix: String,
     lifetime: u64,
+    /// The epoch this store saw last (empty: none yet): one that changed tells a loss.
+    epoch: Arc<Mutex<String>>,
 }
 
 impl std::fmt::Debug for RedisNonceCounts {
@@ -120,6 +149,7 @@ impl RedisNonceCounts {
             script: Script::new(COUNT_SCRIPT),
             prefix: DEFAULT_PREFIX.to_owned(),
             lifetime,
+            epoch: Arc::default(),
         })
     }
 
@@ -154,19 +184,29 @@ impl RedisNonceCounts {
             .saturating_add(SKEW)
             .max(1);
         let mut connection = self.connection.clone();
-        let answer: i64 = self
+        let seen = self.epoch.lock().map(|e| e.clone()).unwrap_or_default();
+        let (answer, epoch): (i64, String) = self
             .script
             .key(self.key(count.nonce, user))
             .key(format!("{}epoch", self.prefix))
+            .key(format!("{}lost", self.prefix))
             .arg(count.nc.get())
             .arg(count.issued_at)
             .arg(now)
             .arg(ttl)
             .arg(CountWindow::SPAN)
             .arg(u8::from(record))
+            .arg(seen)
+            .arg(self.lifetime.saturating_add(SKEW).max(1))
+            .arg(unique_token())
             .invoke_async(&mut connection)
             .await
             .map_err(StoreError::new)?;
+        if !epoch.is_empty()
+            && let Ok(mut seen) = self.epoch.lock()
+        {
+            *seen = epoch;
+        }
         Ok(match answer {
             0 => NonceCountCheck::Fresh,
             1 => NonceCountCheck::Replayed,

@@ -168,9 +168,7 @@ impl Drop for Server {
 }
 
 fn cargo_run() -> Command {
-    let mut command = Command::new(env!("CARGO"));
-    command.args(["run", "-q", "-p", "httpdigest-hyper", "--example", "server"]);
-    command
+    httpdigest_tests::example_server::cargo_run()
 }
 
 /// Sends `request` and reads the answer until the server closes the connection.

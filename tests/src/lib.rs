@@ -27,6 +27,7 @@
 )]
 
 pub mod drive;
+pub mod example_server;
 pub mod headers;
 pub mod lab;
 pub mod matrix;
