@@ -28,7 +28,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use httpdigest::server::{
-    CountWindow, MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig,
+    Authenticated, CountWindow, MemoryNonceCounts, NonceCountCheck, NonceCountStore, Rejection,
+    ServerRequest, Users, Verifier, VerifierConfig,
 };
 use httpdigest::{
     Algorithm, AuthenticationInfo, CredentialsParams, DigestChallenge, DigestCredentials,
@@ -115,6 +116,9 @@ struct Server {
     accepted: HashMap<(Vec<u8>, Vec<u8>), BTreeSet<u32>>,
     /// The count an `s` line sends next per nonce, by default.
     next_nc: HashMap<String, u32>,
+    /// Whether the next verification goes through the steps (`begin` … `finish`, with the
+    /// read-only look at the count before the body) rather than `verify`: they alternate.
+    steps_next: bool,
 }
 
 impl Server {
@@ -133,6 +137,7 @@ impl Server {
             issued: Vec::new(),
             accepted: HashMap::new(),
             next_nc: HashMap::new(),
+            steps_next: false,
         }
     }
 
@@ -247,9 +252,13 @@ impl Server {
             authorization: Some(authorization),
             body: Some(BODY),
         };
-        let result = self
-            .verifier
-            .verify(&request, self.now, &self.users, &self.counts, rng);
+        self.steps_next = !self.steps_next;
+        let result = if self.steps_next {
+            self.verify_in_steps(&request, rng)
+        } else {
+            self.verifier
+                .verify(&request, self.now, &self.users, &self.counts, rng)
+        };
         let authenticated = match result {
             Ok(a) => a,
             Err(rejection) => {
@@ -315,14 +324,71 @@ impl Server {
             );
         }
 
+        // auth-int: rspauth over a response body, only through `BodyRspauth`.
+        let with_body = authenticated
+            .body_rspauth
+            .as_ref()
+            .map(|b| b.authentication_info(BODY));
+        assert_eq!(
+            with_body.is_some(),
+            creds.qop() == Some(Qop::AuthInt),
+            "BodyRspauth for exactly the auth-int answers: {value}"
+        );
         let info = AuthenticationInfo::parse(authenticated.authentication_info.as_bytes())
             .unwrap_or_else(|e| panic!("our own Authentication-Info does not parse: {e}"));
+        assert_eq!(
+            info.rspauth().is_some(),
+            creds.qop() != Some(Qop::AuthInt),
+            "rspauth in the field for all but auth-int: {value}"
+        );
+        if let Some(with_body) = with_body {
+            let parsed = AuthenticationInfo::parse(with_body.as_bytes())
+                .unwrap_or_else(|e| panic!("BodyRspauth's field does not parse: {e}"));
+            assert!(
+                parsed.rspauth().is_some(),
+                "no rspauth over the body: {with_body}"
+            );
+        }
         if let Some(next) = info.nextnonce() {
             let next = next.to_str().unwrap().into_owned();
             if self.issued.len() < 8 {
                 self.issued.push((next, self.now));
             }
         }
+    }
+}
+
+impl Server {
+    /// The verification in steps, as an async server drives it: the body is handed over
+    /// only after a read-only look at the count, and a count seen before is refused there.
+    fn verify_in_steps(
+        &self,
+        request: &ServerRequest<'_>,
+        rng: &mut FuzzRng,
+    ) -> Result<Authenticated, Rejection> {
+        let verification = self.verifier.begin(request, self.now)?;
+        let user = verification.lookup().in_store(&self.users, REALM);
+        if verification.needs_body()
+            && let (Some(user), Some(count)) = (&user, verification.nonce_count())
+            && self
+                .counts
+                .seen(count.nonce, &user.name, count.issued_at, count.nc, self.now)
+                == NonceCountCheck::Replayed
+        {
+            return Err(verification.replayed());
+        }
+        let proven = verification.prove(user, request.body)?;
+        let recorded = match proven.nonce_count() {
+            Some(count) => self.counts.record(
+                count.nonce,
+                proven.user(),
+                count.issued_at,
+                count.nc,
+                self.now,
+            ),
+            None => NonceCountCheck::Fresh,
+        };
+        proven.finish(recorded, rng)
     }
 }
 
