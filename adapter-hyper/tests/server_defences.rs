@@ -27,6 +27,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Extension;
 use bytes::Bytes;
@@ -49,7 +50,8 @@ use httpdigest_tests::headers::{fnv, params, payload};
 use httpdigest_tests::server::{PASSWORD, REALM, T0, USER, serve_http1_from};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tower::{Layer, service_fn};
 
 // ---------------------------------------------------------------------------------------
@@ -391,6 +393,19 @@ impl AsyncCredentialStore for CountedUsers {
     }
 }
 
+/// Reads one response head (up to the blank line) from `stream`; `None` at EOF.
+async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8(head).unwrap())
+}
+
 // ---------------------------------------------------------------------------------------
 // 1. Throttled guessing
 // ---------------------------------------------------------------------------------------
@@ -644,6 +659,97 @@ async fn auth_int_answers_prove_the_response_body_when_its_size_is_known_and_wit
     }
     // Handlers never saw what makes rspauth (the session H(A1)).
     assert_eq!(*saw.lock().unwrap(), [false, false, false]);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. auth-int: the cheap checks first
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_int_checks_the_nonce_the_user_and_the_count_before_the_body() {
+    let clock = Clock::new();
+    let finds = Arc::new(AtomicUsize::new(0));
+    let store = CountedUsers {
+        users: users(),
+        finds: Arc::clone(&finds),
+    };
+    let layer = RequireDigestLayer::new(verifier(QopOptions::BOTH), store)
+        .clock(clock.reader())
+        .with_auth_int(2 << 20);
+    let saw = Saw::default();
+    let addr = serve(auth_int_app(layer, &saw)).await;
+
+    // A forged nonce (another key's), the right password, auth-int over a 1 MiB body of
+    // which only 16 KiB are sent before the client stalls: refused before the body.
+    let foreign = Verifier::new(config(QopOptions::BOTH), &key())
+        .unwrap()
+        .nonce(T0, &mut httpdigest::ThreadRng::default())
+        .unwrap();
+    let size = 1 << 20;
+    let body = payload(size);
+    let forged = Answer::new(USER, PASSWORD, &foreign).auth_int("/upload", &body);
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /upload HTTP/1.1\r\nhost: {addr}\r\ncontent-length: {size}\r\nauthorization: {}\r\n\r\n",
+        forged.header()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..16 * 1024]).await.unwrap();
+    // The body never completes, so any answer at all came before it. The timeout only
+    // turns a layer waiting for the rest into a failure rather than a hang; it measures
+    // nothing.
+    let answer = tokio::time::timeout(Duration::from_secs(60), read_head(&mut stream))
+        .await
+        .expect("no answer while the body was incomplete: the layer waited for it")
+        .expect("the connection closed without an answer");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let lower = answer.to_ascii_lowercase();
+    assert!(lower.contains("www-authenticate: digest"), "{answer}");
+    // The body is left unread: the connection cannot carry another request.
+    assert!(lower.contains("connection: close"), "{answer}");
+    // Nobody was looked up for it.
+    assert_eq!(finds.load(Ordering::SeqCst), 0);
+    drop(stream);
+
+    // An unknown user with a whole body is refused as a wrong password is.
+    let mut conn = Conn::open(addr, HERE).await;
+    let nonce = conn.send("POST", "/upload", None, b"").await.nonce();
+    let small = payload(1000);
+    let unknown = Answer::new("mallory", "anything", &nonce)
+        .nc(1)
+        .auth_int("/upload", &small);
+    let wrong = Answer::new(USER, "not the password", &nonce)
+        .nc(2)
+        .auth_int("/upload", &small);
+    let unknown = conn.answer(&unknown).await;
+    let wrong = conn.answer(&wrong).await;
+    for reply in [&unknown, &wrong] {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply:?}");
+        let challenge = params(reply.header("www-authenticate").unwrap());
+        assert!(!challenge.contains_key("stale"), "{reply:?}");
+        assert!(reply.body.is_empty());
+    }
+    let names = |reply: &Reply| {
+        let mut names: Vec<String> = reply.headers.keys().map(|n| n.to_string()).collect();
+        names.sort_unstable();
+        names
+    };
+    assert_eq!(names(&unknown), names(&wrong));
+
+    // A count used once, then again: accepted, then refused; the next count is fine.
+    let once = Answer::new(USER, PASSWORD, &nonce)
+        .nc(3)
+        .auth_int("/upload", &small);
+    let reply = conn.answer(&once).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(reply.text(), format!("1000 {}", fnv(&small)));
+    let replayed = conn.answer(&once).await;
+    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{replayed:?}");
+    assert!(replayed.header("authentication-info").is_none());
+    let next = conn.answer(&once.clone().nc(4)).await;
+    assert_eq!(next.status, StatusCode::OK, "{next:?}");
+    // Only the two accepted requests reached the handler.
+    assert_eq!(saw.lock().unwrap().len(), 2);
 }
 
 // ---------------------------------------------------------------------------------------
