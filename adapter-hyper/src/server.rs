@@ -712,6 +712,9 @@ fn retry_after<R: Default>(status: StatusCode, seconds: u64) -> Response<R> {
 /// the connection can carry the client's next request (its answer to the challenge); past
 /// [`DRAIN_LIMIT`], or when the client waits for `100 Continue` before sending it, the
 /// response says `Connection: close`, so no client reuses a connection whose body is unread.
+/// A body declared larger than that (its `Content-Length`) is not read at all: the refusal
+/// goes at once, not after whatever of the body the client chooses to send (an attacker's
+/// upload on a forged nonce, stalled half-way, would hold the answer for ever).
 async fn after_unread_body<B: Body, R>(
     response: Response<R>,
     parts: &http::request::Parts,
@@ -721,7 +724,8 @@ async fn after_unread_body<B: Body, R>(
         return response;
     }
     let expects_continue = parts.headers.contains_key(header::EXPECT);
-    if !expects_continue && drain(body, DRAIN_LIMIT).await {
+    let too_large = body.size_hint().lower() > DRAIN_LIMIT as u64;
+    if !expects_continue && !too_large && drain(body, DRAIN_LIMIT).await {
         return response;
     }
     closing(response)

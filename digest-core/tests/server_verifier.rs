@@ -2608,3 +2608,229 @@ fn a_configuration_no_challenge_can_carry_is_refused() {
         Ok(())
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Verification in steps (`Verifier::begin` ... `Proven::finish`), as a server with awaited
+// stores drives it, against `Verifier::verify`.
+// ---------------------------------------------------------------------------------------------
+
+/// `hand` verified in steps, as an async server would (each store call is where it awaits),
+/// against `fx`'s users and `counts`: begin, look the user up, prove, record the count,
+/// finish.
+fn in_steps(
+    fx: &Fx,
+    hand: &Hand,
+    now: u64,
+    counts: &MemoryNonceCounts,
+) -> Result<Authenticated, Rejection> {
+    in_steps_with_body(fx, hand, &hand.body, now, counts)
+}
+
+/// [`in_steps`] with `body` as the request's body (the response may cover another).
+fn in_steps_with_body(
+    fx: &Fx,
+    hand: &Hand,
+    body: &[u8],
+    now: u64,
+    counts: &MemoryNonceCounts,
+) -> Result<Authenticated, Rejection> {
+    let wire = hand.wire();
+    let request = ServerRequest {
+        method: &hand.method,
+        target: &hand.uri,
+        authority: fx.authority,
+        authorization: Some(&wire),
+        body: Some(body),
+    };
+    let verification = fx.verifier.begin(&request, now)?;
+    let user = verification
+        .lookup()
+        .in_store(&*fx.store, &fx.verifier.config().realm);
+    // The body only for auth-int, as a server reads it only then.
+    let body = verification.needs_body().then_some(body);
+    let proven = verification.prove(user, body)?;
+    let recorded = match proven.nonce_count() {
+        Some(count) => counts.record(count.nonce, proven.user(), count.issued_at, count.nc, now),
+        None => NonceCountCheck::Fresh,
+    };
+    proven.finish(recorded, &mut *fx.rng.borrow_mut())
+}
+
+/// The same request through `verify` (on `fx`'s own count store) and in steps (on a count
+/// store of their own, `steps`): the same answer, accepted or refused alike.
+#[track_caller]
+fn same_both_ways(
+    fx: &Fx,
+    hand: &Hand,
+    now: u64,
+    steps: &MemoryNonceCounts,
+) -> Result<Authenticated, Rejection> {
+    let verified = fx.send(hand, now);
+    let stepped = in_steps(fx, hand, now, steps);
+    assert_eq!(stepped, verified, "in steps vs verify for {hand:?}");
+    stepped
+}
+
+#[test]
+fn verification_in_steps_answers_as_verify_does() {
+    let fx = Fx::new(config().with_userhash(true));
+    let steps = MemoryNonceCounts::new(1000, 300);
+    let nonce = fx.nonce(NOW);
+    let hand = Hand::new(&nonce);
+
+    // Success, then the same count again: a replay both ways.
+    let ok = assert_accepted(same_both_ways(&fx, &hand, NOW, &steps), USER);
+    check_info(&ok.authentication_info, &hand);
+    assert_rejected(
+        same_both_ways(&fx, &hand, NOW, &steps),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+
+    // A wrong password, an unknown user.
+    let wrong = hand.clone().with(|h| {
+        h.nc = Some(2);
+        h.password = "Circle Of Life".into();
+    });
+    assert_rejected(
+        same_both_ways(&fx, &wrong, NOW, &steps),
+        401,
+        false,
+        Reason::WrongPassword,
+    );
+    let nobody = hand.clone().with(|h| {
+        h.nc = Some(2);
+        h.user = "Scar".into();
+    });
+    assert_rejected(
+        same_both_ways(&fx, &nobody, NOW, &steps),
+        401,
+        false,
+        Reason::UnknownUser,
+    );
+
+    // A userhash: the store resolves the name, and the count is the name's.
+    let hashed = hand.clone().with(|h| {
+        h.nc = Some(3);
+        h.form = Form::Hashed;
+    });
+    let ok = assert_accepted(same_both_ways(&fx, &hashed, NOW, &steps), USER);
+    assert_eq!(ok.username_bytes, USER.as_bytes());
+    assert_rejected(
+        same_both_ways(
+            &fx,
+            &hashed.clone().with(|h| h.form = Form::Plain),
+            NOW,
+            &steps,
+        ),
+        401,
+        false,
+        Reason::ReplayedNonceCount,
+    );
+
+    // An expired nonce with the right password: stale, before any count is recorded.
+    let late = hand.clone().with(|h| h.nc = Some(4));
+    assert_rejected(
+        same_both_ways(&fx, &late, NOW + 301, &steps),
+        401,
+        true,
+        Reason::ExpiredNonce,
+    );
+    assert_eq!(
+        steps.seen(
+            nonce.as_bytes(),
+            USER.as_bytes(),
+            NOW,
+            NonceCount::new(4),
+            NOW
+        ),
+        NonceCountCheck::Fresh,
+        "a stale answer recorded nothing"
+    );
+
+    // auth-int with its body: the same answer, and the same rspauth over a response body.
+    let int = hand.clone().with(|h| {
+        h.nc = Some(5);
+        h.qop = Some(Qop::AuthInt);
+        h.method = "PUT".into();
+        h.body = b"the request body".to_vec();
+    });
+    let ok = assert_accepted(same_both_ways(&fx, &int, NOW, &steps), USER);
+    let body_rspauth = ok.body_rspauth.expect("auth-int answers carry BodyRspauth");
+    let info = body_rspauth.authentication_info(b"the response body");
+    let parsed = AuthenticationInfo::parse(info.as_bytes()).unwrap();
+    let expected = digest::rspauth(
+        int.alg(),
+        &int.ha1(),
+        int.nonce.as_bytes(),
+        int.qop_params(),
+        int.uri.as_bytes(),
+        Some(&digest::hash(int.alg(), b"the response body")),
+    );
+    assert_eq!(
+        parsed.rspauth().unwrap().to_str().unwrap(),
+        expected.as_str(),
+        "{info}"
+    );
+    // Another body than the one the response covers: a wrong password both ways.
+    let tampered = int.clone().with(|h| h.nc = Some(6));
+    let other_body = b"the request b0dy";
+    let verified = fx.verify(URI, "PUT", Some(&tampered.header()), Some(other_body), NOW);
+    let stepped = in_steps_with_body(&fx, &tampered, other_body, NOW, &steps);
+    assert_eq!(stepped, verified);
+    assert_rejected(stepped, 401, false, Reason::WrongPassword);
+}
+
+/// The read-only look at the count store before work that costs: `seen` tells a used count
+/// and records nothing, and `Verification::replayed` is the refusal of a used one (401, or
+/// 407 for a proxy).
+#[test]
+fn a_used_count_is_refused_before_the_body_without_recording() {
+    for (config, status) in [(config(), 401), (config().for_proxy(), 407)] {
+        let fx = Fx::new(config);
+        let counts = MemoryNonceCounts::new(1000, 300);
+        let hand = Hand::new(&fx.nonce(NOW)).with(|h| {
+            h.qop = Some(Qop::AuthInt);
+            h.method = "PUT".into();
+            h.body = b"a body worth not reading twice".to_vec();
+        });
+        let wire = hand.wire();
+        let request = ServerRequest {
+            method: "PUT",
+            target: URI,
+            authority: fx.authority,
+            authorization: Some(&wire),
+            body: None,
+        };
+        let verification = fx.verifier.begin(&request, NOW).unwrap();
+        let count = verification.nonce_count().unwrap();
+        assert_eq!(count.nc, NonceCount::new(1));
+        // Looking, twice, records nothing.
+        for _ in 0..2 {
+            assert_eq!(
+                counts.seen(count.nonce, USER.as_bytes(), count.issued_at, count.nc, NOW),
+                NonceCountCheck::Fresh
+            );
+        }
+        assert_accepted(in_steps(&fx, &hand, NOW, &counts), USER);
+        // Now the count is used: the look says so, and the refusal is a replay's.
+        assert_eq!(
+            counts.seen(count.nonce, USER.as_bytes(), count.issued_at, count.nc, NOW),
+            NonceCountCheck::Replayed
+        );
+        let replayed = verification.replayed();
+        assert_eq!(
+            (replayed.status(), replayed.stale(), replayed.reason()),
+            (status, false, &Reason::ReplayedNonceCount)
+        );
+        assert!(replayed.challenges());
+        // And the full verification of it says the same.
+        assert_rejected(
+            in_steps(&fx, &hand, NOW, &counts),
+            status,
+            false,
+            Reason::ReplayedNonceCount,
+        );
+    }
+}
