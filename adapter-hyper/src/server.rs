@@ -344,7 +344,12 @@ impl Shared {
         let result = self.verify_steps(parts, &mut passed, read_body).await;
         #[cfg(feature = "tracing")]
         if let Err(refusal) = &result {
-            refused_event(parts, &self.credentials_field(parts), refusal);
+            refused_event(
+                parts,
+                &self.credentials_field(parts),
+                (self.source)(parts),
+                refusal,
+            );
         }
         (result, passed)
     }
@@ -525,24 +530,28 @@ struct Info {
 }
 
 /// One `tracing` event per refusal: its typed reason, the user the credentials name, the
-/// source (a `SocketAddr` in the request's extensions, which the server puts there, as the
-/// example server does), the method and the target; never a password, a digest or the
-/// header. A request without credentials (every client's first) is `debug`, a store that
+/// source (what the layer's `source` hook says, the address the guess limiter counts; with
+/// the port when it is the peer's `SocketAddr` in the request's extensions, which the server
+/// puts there, as the example server does), the method and the target; never a password, a
+/// digest or the header. A request without credentials (every client's first) is `debug`, a store that
 /// did not answer `warn`, any other refusal `info`.
 #[cfg(feature = "tracing")]
 fn refused_event(
     parts: &http::request::Parts,
     (authorization, _): &(Option<&[u8]>, bool),
+    source: Option<IpAddr>,
     refusal: &Refusal,
 ) {
     let user = authorization
         .and_then(|a| httpdigest::DigestCredentials::parse(a).ok())
         .map(|c| String::from_utf8_lossy(&c.username_bytes()).into_owned());
-    let source = parts.extensions.get::<SocketAddr>();
-    let (user, source) = (
-        user.as_deref().unwrap_or(""),
-        source.map(ToString::to_string),
-    );
+    let peer = parts.extensions.get::<SocketAddr>();
+    let source = match (source, peer) {
+        (Some(ip), Some(peer)) if peer.ip() == ip => Some(peer.to_string()),
+        (Some(ip), _) => Some(ip.to_string()),
+        (None, peer) => peer.map(ToString::to_string),
+    };
+    let user = user.as_deref().unwrap_or("");
     let source = source.as_deref().unwrap_or("");
     let (method, uri) = (&parts.method, &parts.uri);
     match refusal {

@@ -5,7 +5,12 @@
 //!
 //! The requests are made by hand (raw HTTP/1.1, the response computed with the crate's
 //! digest functions), so that the test decides each count and can send a request twice.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
