@@ -38,10 +38,21 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 100_000;
 /// - No credentials, wrong ones, an expired nonce: `401` with one `WWW-Authenticate` field
 ///   per configured algorithm (`stale=true` when only the nonce was at fault).
 /// - Malformed credentials, or a `uri` that is not the request-target: `400`.
+/// - Too many failed verifications from the request's source (see [`GuessLimiter`]): `429`
+///   with `Retry-After`, before anything is verified.
+/// - A store that does not answer ([`StoreError`]): `503` with `Retry-After`; nothing is
+///   accepted until it answers again.
 /// - Valid: the request goes on with the [`Authenticated`] user in its extensions
 ///   (`request.extensions().get::<Authenticated>()`, or axum's `Extension<Authenticated>`),
 ///   and the response gets `Authentication-Info` (`rspauth`, and `nextnonce` when the nonce
 ///   nears its end).
+///
+/// The stores are awaited between the core's verification steps
+/// ([`Verification`](httpdigest::server::Verification)): users from an
+/// [`AsyncCredentialStore`] (any synchronous `CredentialStore` is one), counts in an
+/// [`AsyncNonceCountStore`] ([`nonce_counts`](Self::nonce_counts); in memory by default, in
+/// Redis with the `redis` feature), failures in a [`GuessLimiter`]
+/// ([`guess_limiter`](Self::guess_limiter); in memory by default).
 ///
 /// ```
 /// use httpdigest::server::{Users, Verifier, VerifierConfig};
@@ -59,6 +70,9 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 100_000;
 /// `qop=auth-int` needs the request body before the request goes on; see
 /// [`with_auth_int`](Self::with_auth_int). Without it, a client answering with `auth-int`
 /// gets a `401`.
+///
+/// The inner service must be `Clone` (axum's `Router` and hyper's `service_fn` are): the
+/// ready service goes with each request into the future that verifies it.
 pub struct RequireDigestLayer<M = HeadersOnly> {
     shared: Arc<Shared>,
     mode: M,
@@ -73,6 +87,19 @@ pub struct HeadersOnly;
 /// say `auth-int`, the body is read (up to a limit; `413` past it) and handed on as a new
 /// body built from the bytes, hence the bound `B: From<Bytes>` on the request body (axum's
 /// `Body`, `Full<Bytes>`; under hyper directly, map `Incoming` into one of those first).
+///
+/// The body is read only after the cheap checks: the nonce is authentic, the user was found,
+/// and the count is not already used (a read-only look at the count store). For an unknown
+/// user, or a used count, it is read and dropped rather than kept, so that the answer still
+/// comes after the body, as for a wrong password; on a forged nonce it is not read at all.
+///
+/// The answer's `rspauth` covers the response body (RFC 7616 §3.5): when the inner
+/// service's response body has a known size of at most the limit
+/// ([`with_rspauth_body_limit`](RequireDigestLayer::with_rspauth_body_limit), 4 MiB by
+/// default), it is read whole and sent on as the same bytes (hence `R: From<Bytes>` on the
+/// response body too), with `rspauth` over it. A streamed body, or a larger one, goes on
+/// untouched and its `Authentication-Info` has no `rspauth`: a client that requires mutual
+/// authentication then refuses it.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthIntBody {
     max: usize,
