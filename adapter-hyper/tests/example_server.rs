@@ -16,41 +16,45 @@
     clippy::print_stderr
 )]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use httpdigest::digest::{QopParams, ha1, ha2, hash, response};
 use httpdigest::{Algorithm, NonceCount, Qop};
+use httpdigest_tests::example_server::{ExampleServer, cargo_run};
 use httpdigest_tests::headers::params;
-
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// How long any wait here lasts at most: far past every timeout the tests set, so a slow
 /// machine does not fail them, and short enough that a server that never closes fails the
 /// test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// The lines a server printed on stderr, and a signal for each new one.
-type Lines = Arc<(Mutex<Vec<String>>, Condvar)>;
+/// The example server as a child process; killed on drop.
+struct Server(ExampleServer);
 
-/// The example server as a child process (`cargo run` replaces itself with the server, so
-/// the child is the server); killed on drop.
-struct Server {
-    child: Child,
-    /// `127.0.0.1:port`.
-    address: String,
-    stderr: Lines,
+impl std::ops::Deref for Server {
+    type Target = ExampleServer;
+
+    fn deref(&self) -> &ExampleServer {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut ExampleServer {
+        &mut self.0
+    }
 }
 
 impl Server {
     /// The server with `args` after `--listen 127.0.0.1:0`.
     fn start(args: &[&str]) -> Self {
-        Self::spawn(cargo_run(), args)
+        Self(ExampleServer::start(args))
     }
 
     /// The server with `args`, its open-files limit (soft and hard) set to `limit` by
@@ -66,80 +70,12 @@ impl Server {
         command.arg("--config").arg(format!(
             "target.'cfg(all())'.runner = [\"prlimit\", \"--nofile={limit}:{limit}\"]"
         ));
-        Self::spawn(command, args)
-    }
-
-    fn spawn(mut command: Command, args: &[&str]) -> Self {
-        let child = command
-            .args(["--", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .current_dir(REPO)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot run cargo for the example server");
-        // The guard exists before anything can fail, so the process is always killed.
-        let mut server = Self {
-            child,
-            address: String::new(),
-            stderr: Arc::default(),
-        };
-        let stderr = BufReader::new(server.child.stderr.take().unwrap());
-        let lines = Arc::clone(&server.stderr);
-        thread::spawn(move || {
-            for line in stderr.lines() {
-                let Ok(line) = line else { break };
-                eprintln!("server stderr: {line}");
-                let (all, signal) = &*lines;
-                all.lock().unwrap().push(line);
-                signal.notify_all();
-            }
-        });
-        let mut stdout = BufReader::new(server.child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let Some(url) = line.trim().strip_prefix("listening on ") else {
-            panic!("the example server did not start ({args:?}): first line {line:?}");
-        };
-        server.address = url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_owned();
-        // The rest of stdout is read and dropped, so the server never blocks on a full pipe.
-        thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        server
+        Self(ExampleServer::spawn(command, "server", args))
     }
 
     fn connect(&self) -> TcpStream {
-        TcpStream::connect(&self.address)
-            .unwrap_or_else(|e| panic!("cannot connect to the server at {}: {e}", self.address))
-    }
-
-    /// Waits until a line on stderr contains `needle`; false if none did within `limit`.
-    fn wait_for_stderr(&self, needle: &str, limit: Duration) -> bool {
-        let (lines, signal) = &*self.stderr;
-        let deadline = Instant::now() + limit;
-        let mut all = lines.lock().unwrap();
-        loop {
-            if all.iter().any(|l| l.contains(needle)) {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            all = signal.wait_timeout(all, left).unwrap().0;
-        }
-    }
-
-    fn stderr_lines(&self) -> Vec<String> {
-        self.stderr.0.lock().unwrap().clone()
-    }
-
-    /// Still running (it has not exited).
-    fn is_running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        TcpStream::connect(self.address())
+            .unwrap_or_else(|e| panic!("cannot connect to the server at {}: {e}", self.address()))
     }
 
     /// A complete request without credentials on a new connection: the server must answer
@@ -150,7 +86,7 @@ impl Server {
             &mut stream,
             &format!(
                 "GET /still-there HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-                self.address
+                self.address()
             ),
         );
         assert!(
@@ -158,17 +94,6 @@ impl Server {
             "the server did not answer a request: {answer:?}"
         );
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn cargo_run() -> Command {
-    httpdigest_tests::example_server::cargo_run()
 }
 
 /// Sends `request` and reads the answer until the server closes the connection.
@@ -251,7 +176,7 @@ fn survives_accept_failing_at_the_open_files_limit() {
     // More idle connections than the limit allows: the kernel completes each handshake, the
     // server accepts until it has no descriptor left, then `accept` fails with EMFILE.
     let idle: Vec<TcpStream> = (0..150)
-        .map_while(|_| TcpStream::connect(&server.address).ok())
+        .map_while(|_| TcpStream::connect(server.address()).ok())
         .collect();
     assert!(
         server.wait_for_stderr("Too many open files", PATIENCE),
@@ -300,7 +225,7 @@ fn half_sent_head_is_closed_after_the_header_timeout() {
     let mut stream = server.connect();
     let start = Instant::now();
     stream
-        .write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\n", server.address).as_bytes())
+        .write_all(format!("GET / HTTP/1.1\r\nHost: {}\r\n", server.address()).as_bytes())
         .unwrap();
     let (took, received) = wait_closed(&stream, start, PATIENCE);
     assert!(took >= Duration::from_millis(900), "closed after {took:?}");
@@ -325,7 +250,7 @@ fn trickled_head_is_closed_after_the_header_timeout() {
     let start = Instant::now();
     let head = format!(
         "GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: {}\r\n\r\n",
-        server.address,
+        server.address(),
         "a".repeat(40)
     );
     let (stop, writer) = trickle(&stream, head.into_bytes(), Duration::from_secs(1));
@@ -355,7 +280,7 @@ fn trickled_body_without_credentials_gets_408_after_the_body_timeout() {
     write!(
         stream,
         "POST / HTTP/1.1\r\nHost: {}\r\nContent-Length: 100\r\n\r\n",
-        server.address
+        server.address()
     )
     .unwrap();
     let (stop, writer) = trickle(&stream, vec![b'x'; 100], Duration::from_secs(1));
@@ -391,7 +316,7 @@ fn trickled_auth_int_body_gets_408_after_the_body_timeout() {
         stream,
         "POST /upload HTTP/1.1\r\nHost: {}\r\nAuthorization: {authorization}\r\n\
          Content-Length: {}\r\n\r\n",
-        server.address,
+        server.address(),
         body.len()
     )
     .unwrap();
@@ -426,7 +351,7 @@ fn auth_int_body_in_time_is_accepted() {
         &format!(
             "POST /upload HTTP/1.1\r\nHost: {}\r\nAuthorization: {authorization}\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\nhello",
-            server.address,
+            server.address(),
             body.len()
         ),
     );
@@ -458,7 +383,7 @@ fn auth_int_credentials(
         &mut stream,
         &format!(
             "GET {uri} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            server.address
+            server.address()
         ),
     );
     let challenge = answer
