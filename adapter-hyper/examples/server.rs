@@ -337,10 +337,15 @@ struct Store {
 }
 
 impl CredentialStore for Store {
+    // Both stores are asked every time, whoever answers: a name found in the first must not
+    // be answered sooner than one found in the second, or than nobody.
     fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
-        self.users
-            .lookup(username, realm)
-            .or_else(|| self.htdigest.as_ref()?.lookup(username, realm))
+        let from_users = self.users.lookup(username, realm);
+        let from_file = self
+            .htdigest
+            .as_ref()
+            .and_then(|h| h.lookup(username, realm));
+        from_users.or(from_file)
     }
 
     fn lookup_userhash(
@@ -349,13 +354,12 @@ impl CredentialStore for Store {
         realm: &str,
         algorithm: Algorithm,
     ) -> Option<(String, StoredSecret)> {
-        self.users
-            .lookup_userhash(userhash, realm, algorithm)
-            .or_else(|| {
-                self.htdigest
-                    .as_ref()?
-                    .lookup_userhash(userhash, realm, algorithm)
-            })
+        let from_users = self.users.lookup_userhash(userhash, realm, algorithm);
+        let from_file = self
+            .htdigest
+            .as_ref()
+            .and_then(|h| h.lookup_userhash(userhash, realm, algorithm));
+        from_users.or(from_file)
     }
 }
 
