@@ -1,6 +1,11 @@
 //! The Redis-backed stores against a real Redis (the lab's for the shared cases, a private
 //! `redis-server` of the test's own where Redis is stopped and restarted).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![cfg(feature = "redis")]
 
 use std::net::{IpAddr, Ipv4Addr};
