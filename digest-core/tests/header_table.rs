@@ -1583,10 +1583,22 @@ fn credentials_cases() -> Vec<Case<Cr>> {
             min(r#"nc=+0000001, cnonce="c", qop=auth, response="x""#),
             err(K::InvalidValue("nc"), 55),
         ),
-        // `qop=` 52..=55, the value at 56.
+        // `qop-value = "auth" / "auth-int" / token` (RFC 7616 §3.4): an unknown token is
+        // well-formed, read as no known qop (`qop_param` keeps it; the verifier answers 401,
+        // a qop not offered, not 400).
         case(
             "qop_unknown_token",
             min(r#"qop=auth-conf, nc=00000001, cnonce="c", response="x""#),
+            ok(Cr {
+                nc: Some(1),
+                cnonce: Some(b("c")),
+                ..cr(user("a"), "r", "/", "n", "x")
+            }),
+        ),
+        // `qop=` 52..=55, the value at 56.
+        case(
+            "qop_empty_in_credentials",
+            min(r#"qop="", nc=00000001, cnonce="c", response="x""#),
             err(K::InvalidValue("qop"), 56),
         ),
         // A credentials carries one qop, not the challenge's list.

@@ -1147,6 +1147,31 @@ fn qop_not_offered() {
     assert_rejected(fx.send(&auth, NOW), 401, false, Reason::QopNotOffered);
 }
 
+/// `qop-value = "auth" / "auth-int" / token` (RFC 7616 §3.4): a qop token this crate does
+/// not implement is well-formed credentials with a qop not offered, 401 (not 400, which is
+/// for credentials that do not parse), with a qop offered or none (RFC 2069).
+#[test]
+fn unknown_qop_token_is_not_offered() {
+    for qop in [QopOptions::AUTH, QopOptions::BOTH, QopOptions::NONE] {
+        let fx = Fx::new(config().with_algorithms([Algorithm::Sha256]).with_qop(qop));
+        let hand = Hand::new(&fx.nonce(NOW));
+        let header = hand.header().replace("qop=auth", "qop=auth-conf");
+        assert!(
+            header.contains("qop=auth-conf,") || header.ends_with("qop=auth-conf"),
+            "{header}"
+        );
+        let got = fx.verify_bytes_with(
+            &hand.uri,
+            &hand.method,
+            Some(header.as_bytes()),
+            None,
+            NOW,
+            &fx.counts,
+        );
+        assert_rejected(got, 401, false, Reason::QopNotOffered);
+    }
+}
+
 /// The body of an `auth-int` request is asked for only after its nonce proved ours: a
 /// forged nonce is refused without it, so an attacker's uploads are not buffered.
 #[test]

@@ -13,97 +13,25 @@
 )]
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
-use httpdigest::digest::{self, QopParams};
-use httpdigest::{Algorithm, NonceCount, Qop};
+use httpdigest::Algorithm;
 use httpdigest_tests::example_server::ExampleServer;
-use httpdigest_tests::headers::params;
+use httpdigest_tests::raw::{Login, get, nonce_of};
 use httpdigest_tests::redis::RedisServer;
 
 const REALM: &str = "replicas@example.org";
 const USER: &str = "alice";
 const PASSWORD: &str = "s3cret";
 
-/// An answer: the status and the header fields (names in lower case).
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `GET path` to `address`, with `authorization` if given, on a connection of its own.
-fn get(address: &str, path: &str, authorization: Option<&str>) -> Answer {
-    let mut stream = TcpStream::connect(address).expect("connect to a replica");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut head = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    if let Some(value) = authorization {
-        head.push_str(&format!("Authorization: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
-    let text = String::from_utf8_lossy(&raw);
-    let (head, _) = text.split_once("\r\n\r\n").expect("a complete head");
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Answer { status, headers }
-}
-
-/// The nonce of a 401's challenge (the SHA-256 one, offered first).
-fn nonce_of(answer: &Answer) -> String {
-    assert_eq!(answer.status, 401, "expected a challenge");
-    let challenge = answer
-        .header("www-authenticate")
-        .expect("a WWW-Authenticate field");
-    params(challenge)["nonce"].clone()
-}
-
-/// The `Authorization` value for `GET path` on `nonce` with count `nc`.
+/// The `Authorization` value for `GET path` on `nonce` with count `nc` (SHA-256, the
+/// algorithm offered first).
 fn authorization(nonce: &str, path: &str, nc: u32) -> String {
-    let algorithm = Algorithm::Sha256;
-    let nc = NonceCount::new(nc);
-    let cnonce = format!("cnonce{}", nc.get());
-    let ha1 = digest::ha1(
-        algorithm,
-        USER.as_bytes(),
-        REALM.as_bytes(),
-        PASSWORD.as_bytes(),
-    );
-    let ha2 = digest::ha2(algorithm, b"GET", path.as_bytes(), None);
-    let qop = QopParams {
-        qop: Qop::Auth,
-        nc,
-        cnonce: cnonce.as_bytes(),
+    let login = Login {
+        uri: path,
+        ..Login::new(Algorithm::Sha256, USER, REALM, PASSWORD, nonce).nc(nc)
     };
-    let response = digest::response(algorithm, &ha1, nonce.as_bytes(), Some(qop), &ha2);
-    format!(
-        "Digest username=\"{USER}\", realm=\"{REALM}\", uri=\"{path}\", algorithm=SHA-256, \
-         nonce=\"{nonce}\", nc={}, cnonce=\"{cnonce}\", qop=auth, response=\"{}\"",
-        String::from_utf8_lossy(&nc.to_hex()),
-        response.as_str()
-    )
+    login.authorization()
 }
 
 /// Three replicas with one key file and one Redis.

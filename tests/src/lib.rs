@@ -32,6 +32,7 @@ pub mod headers;
 pub mod lab;
 pub mod matrix;
 pub mod proxy;
+pub mod raw;
 pub mod redis;
 pub mod server;
 pub mod signed_body;

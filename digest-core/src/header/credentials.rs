@@ -4,6 +4,7 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
+use super::chars;
 use super::ext_value;
 use super::grammar::{self, Challenge, Limits, Param, ParamValue, Params};
 use super::known::{self, KnownParams};
@@ -70,6 +71,7 @@ pub struct DigestCredentials<'a> {
     nc: Option<NonceCount>,
     cnonce: Option<ParamValue<'a>>,
     qop: Option<Qop>,
+    qop_param: Option<ParamValue<'a>>,
     response: ParamValue<'a>,
     opaque: Option<ParamValue<'a>>,
     userhash: bool,
@@ -139,7 +141,13 @@ impl<'a> DigestCredentials<'a> {
             (None, None) => return Err(missing("username")),
         };
         let nc = known::read_param(nc, "nc", NonceCount::parse)?;
-        let qop = known::read_param(qop, "qop", Qop::from_token)?;
+        // `qop-value = "auth" / "auth-int" / token` (RFC 7616 §3.4): a token this crate does
+        // not implement is well-formed, and a qop not offered (401), not malformed (400).
+        let qop_param = qop;
+        known::read_param(qop, "qop", |v| {
+            (!v.is_empty() && chars::all_tchar(v)).then_some(())
+        })?;
+        let qop = qop.and_then(|v| Qop::from_token(&v.unescaped()));
         Ok(DigestCredentials {
             challenge,
             username,
@@ -150,6 +158,7 @@ impl<'a> DigestCredentials<'a> {
             nc,
             cnonce,
             qop,
+            qop_param,
             response: response.ok_or_else(|| missing("response"))?,
             opaque,
             userhash: userhash.is_some_and(|v| v.eq_ignore_ascii_case("true")),
@@ -208,9 +217,16 @@ impl<'a> DigestCredentials<'a> {
         self.cnonce
     }
 
-    /// `qop`; `None` in RFC 2069 mode.
+    /// `qop`: `None` in RFC 2069 mode (no `qop`), and for a qop token this crate does not
+    /// implement (see [`qop_param`](Self::qop_param)).
     pub const fn qop(&self) -> Option<Qop> {
         self.qop
+    }
+
+    /// The `qop` parameter as sent (a token: `auth`, `auth-int`, or one this crate does not
+    /// implement, for which [`qop`](Self::qop) is `None`).
+    pub const fn qop_param(&self) -> Option<ParamValue<'a>> {
+        self.qop_param
     }
 
     /// `response`: the request-digest, as hex.

@@ -242,6 +242,10 @@ fn begin_inner<'r>(
         .algorithm()
         .filter(|&a| config.offers(a))
         .ok_or(Rejection::unauthorized(Reason::AlgorithmNotOffered))?;
+    // A qop token this crate does not implement was not offered either.
+    if creds.qop_param().is_some() && creds.qop().is_none() {
+        return Err(Rejection::unauthorized(Reason::QopNotOffered));
+    }
     let qop = match (creds.qop(), config.qop.is_empty()) {
         (None, true) => None,
         (Some(qop), false) if config.qop.contains(qop) => {
