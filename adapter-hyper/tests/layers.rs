@@ -394,20 +394,6 @@ async fn server_answers_malformed_basic_and_one_challenge_per_algorithm() {
 // 4. A refused request whose body has not arrived
 // ---------------------------------------------------------------------------------------
 
-/// Reads one response head (up to the blank line) from `stream`; `None` at EOF.
-async fn read_head(stream: &mut tokio::net::TcpStream) -> Option<String> {
-    use tokio::io::AsyncReadExt;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    Some(String::from_utf8(head).unwrap())
-}
-
 /// A refused request's body must not be left unread on a connection that stays open: a
 /// pooling client (hyper-util) would send its next request into it and fail with
 /// `IncompleteMessage`. A small body is read and dropped (the connection stays usable); a
@@ -424,13 +410,15 @@ async fn refusal_of_a_request_with_a_body_keeps_the_connection_usable_or_closes_
     request.extend_from_slice(&payload(1000));
     request.extend_from_slice(b"GET /next HTTP/1.1\r\nhost: test\r\n\r\n");
     stream.write_all(&request).await.unwrap();
-    let head = read_head(&mut stream).await.unwrap();
+    let head = httpdigest_tests::raw::read_head_async(&mut stream)
+        .await
+        .unwrap();
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
     assert!(
         !head.to_ascii_lowercase().contains("connection: close"),
         "{head}"
     );
-    let next = read_head(&mut stream)
+    let next = httpdigest_tests::raw::read_head_async(&mut stream)
         .await
         .expect("the connection carries the next request");
     assert!(next.starts_with("HTTP/1.1 401"), "{next}");
@@ -443,7 +431,9 @@ async fn refusal_of_a_request_with_a_body_keeps_the_connection_usable_or_closes_
             .into_bytes();
     request.extend_from_slice(&payload(size));
     let _ = stream.write_all(&request).await;
-    let head = read_head(&mut stream).await.unwrap();
+    let head = httpdigest_tests::raw::read_head_async(&mut stream)
+        .await
+        .unwrap();
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
     assert!(
         head.to_ascii_lowercase().contains("connection: close"),
@@ -456,7 +446,9 @@ async fn refusal_of_a_request_with_a_body_keeps_the_connection_usable_or_closes_
         .write_all(b"POST /upload HTTP/1.1\r\nhost: test\r\ncontent-length: 1000\r\nexpect: 100-continue\r\n\r\n")
         .await
         .unwrap();
-    let head = read_head(&mut stream).await.unwrap();
+    let head = httpdigest_tests::raw::read_head_async(&mut stream)
+        .await
+        .unwrap();
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
     assert!(
         head.to_ascii_lowercase().contains("connection: close"),
@@ -474,7 +466,9 @@ async fn exchange_raw(addr: std::net::SocketAddr, head: &str) -> String {
     use tokio::io::AsyncWriteExt;
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
-    read_head(&mut stream).await.unwrap_or_default()
+    httpdigest_tests::raw::read_head_async(&mut stream)
+        .await
+        .unwrap_or_default()
 }
 
 /// The `Authorization` the core client writes for `method` on `target` (its `uri`), in

@@ -50,7 +50,7 @@ use httpdigest_tests::headers::{fnv, params, payload};
 use httpdigest_tests::server::{PASSWORD, REALM, T0, USER, serve_http1_from};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tower::{Layer, service_fn};
 
@@ -393,19 +393,6 @@ impl AsyncCredentialStore for CountedUsers {
     }
 }
 
-/// Reads one response head (up to the blank line) from `stream`; `None` at EOF.
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    Some(String::from_utf8(head).unwrap())
-}
-
 // ---------------------------------------------------------------------------------------
 // 1. Throttled guessing
 // ---------------------------------------------------------------------------------------
@@ -698,10 +685,13 @@ async fn auth_int_checks_the_nonce_the_user_and_the_count_before_the_body() {
     // The body never completes, so any answer at all came before it. The timeout only
     // turns a layer waiting for the rest into a failure rather than a hang; it measures
     // nothing.
-    let answer = tokio::time::timeout(Duration::from_secs(60), read_head(&mut stream))
-        .await
-        .expect("no answer while the body was incomplete: the layer waited for it")
-        .expect("the connection closed without an answer");
+    let answer = tokio::time::timeout(
+        Duration::from_secs(60),
+        httpdigest_tests::raw::read_head_async(&mut stream),
+    )
+    .await
+    .expect("no answer while the body was incomplete: the layer waited for it")
+    .expect("the connection closed without an answer");
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     let lower = answer.to_ascii_lowercase();
     assert!(lower.contains("www-authenticate: digest"), "{answer}");

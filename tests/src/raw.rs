@@ -354,3 +354,18 @@ impl Fields {
         format!("Digest {}", params.join(", "))
     }
 }
+
+/// Reads one response head (up to the blank line) from an async `stream`, byte by byte so
+/// that nothing after it is consumed; `None` at EOF or when it is not UTF-8.
+pub async fn read_head_async(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.ok()? == 0 {
+            return None;
+        }
+        head.extend_from_slice(&byte);
+    }
+    String::from_utf8(head).ok()
+}
