@@ -12,9 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 
-use criterion::{
-    BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use httpdigest::digest::{self, QopParams};
 use httpdigest::server::{
     CredentialStore, MemoryNonceCounts, NonceCountCheck, NonceCountStore, ServerRequest, Users,
@@ -278,16 +276,19 @@ fn verifications(c: &mut Criterion) {
             let server = Server::new(1, counts(capacity, taken));
             let nonce = server.nonce(NOW);
             let mut nc = 0;
-            group.bench_function(BenchmarkId::new(format!("{api}_reused_nonce"), label), |b| {
-                b.iter_batched(
-                    || {
-                        nc += 1;
-                        authorization(&user(0), &password(0), false, &nonce, nc)
-                    },
-                    |authorization| verify(&server, &authorization, NOW),
-                    BatchSize::SmallInput,
-                );
-            });
+            group.bench_function(
+                BenchmarkId::new(format!("{api}_reused_nonce"), label),
+                |b| {
+                    b.iter_batched(
+                        || {
+                            nc += 1;
+                            authorization(&user(0), &password(0), false, &nonce, nc)
+                        },
+                        |authorization| verify(&server, &authorization, NOW),
+                        BatchSize::SmallInput,
+                    );
+                },
+            );
         }
     }
     group.finish();
