@@ -1,6 +1,8 @@
 //! The server's stores at scale: a login on a new nonce against a full in-memory nonce-count
-//! store, and `userhash=true` lookups among thousands of users (BENCHMARKS.md, "The server's
-//! stores at scale").
+//! store, `userhash=true` lookups among thousands of users (BENCHMARKS.md, "The server's
+//! stores at scale"), and whole verifications per second with the in-memory stores, empty
+//! and full, through `Verifier::verify` and through the steps (BENCHMARKS.md, "The server
+//! at scale").
 //!
 //! `cargo bench -p httpdigest --bench stores`.
 // criterion_group! writes an undocumented public function; a refused login stops the
@@ -10,11 +12,11 @@
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 
-use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use httpdigest::digest::{self, QopParams};
 use httpdigest::server::{
-    CredentialStore, MemoryNonceCounts, NonceCountStore, ServerRequest, Users, Verifier,
-    VerifierConfig,
+    CredentialStore, MemoryNonceCounts, NonceCountCheck, NonceCountStore, ServerRequest, Users,
+    Verifier, VerifierConfig,
 };
 use httpdigest::{Algorithm, CredentialsParams, NonceCount, Qop, UsernameParam};
 use rand::SeedableRng as _;
@@ -27,8 +29,12 @@ const NOW: u64 = 1_700_000_000;
 const KEY: &[u8] = b"benchmark nonce key, 32 bytes ok";
 /// The verifier's default nonce lifetime, and what `MemoryNonceCounts` is told.
 const LIFETIME: u64 = 300;
-/// The nonces of the full store: the capacity of the bench's store, every slot taken.
+/// The nonces of the full store: the capacity of the bench's store, every slot taken; the
+/// server layer's default (`httpdigest_hyper::DEFAULT_NONCE_CAPACITY`).
 const FULL: usize = 100_000;
+/// The capacity of the "empty" store of the new-nonce logins: large enough never to fill
+/// during a run.
+const NEVER_FULL: usize = 1 << 24;
 /// The users of the large table.
 const USERS: usize = 3_000;
 /// New nonces per second of the bench's clock: three times what fills a store of the
@@ -123,13 +129,7 @@ impl Server {
     }
 
     fn verify(&self, authorization: &str, now: u64) {
-        let request = ServerRequest {
-            method: "GET",
-            target: URI,
-            authority: None,
-            authorization: Some(authorization.as_bytes()),
-            body: None,
-        };
+        let request = request(authorization);
         if let Err(rejection) = self.verifier.verify(
             &request,
             now,
@@ -139,6 +139,41 @@ impl Server {
         ) {
             panic!("refused: {:?}", rejection.reason());
         }
+    }
+
+    /// As [`verify`](Self::verify), through the steps an async server awaits its stores
+    /// between (`Verifier::begin`, the lookup, `prove`, the count recorded, `finish`), with
+    /// the same synchronous stores.
+    fn verify_in_steps(&self, authorization: &str, now: u64) {
+        let request = request(authorization);
+        let result = self.verifier.begin(&request, now).and_then(|verification| {
+            let user = verification
+                .lookup()
+                .in_store(&self.users, &self.verifier.config().realm);
+            let proven = verification.prove(user, request.body)?;
+            let recorded = match proven.nonce_count() {
+                Some(count) => {
+                    self.counts
+                        .record(count.nonce, proven.user(), count.issued_at, count.nc, now)
+                }
+                None => NonceCountCheck::Fresh,
+            };
+            proven.finish(recorded, &mut *self.rng.borrow_mut())
+        });
+        if let Err(rejection) = result {
+            panic!("refused: {:?}", rejection.reason());
+        }
+    }
+}
+
+/// `GET /` with `authorization`.
+fn request(authorization: &str) -> ServerRequest<'_> {
+    ServerRequest {
+        method: "GET",
+        target: URI,
+        authority: None,
+        authorization: Some(authorization.as_bytes()),
+        body: None,
     }
 }
 
@@ -155,7 +190,7 @@ fn counts(capacity: usize, taken: usize) -> MemoryNonceCounts {
             NonceCount::new(1),
             NOW - 1,
         );
-        assert_eq!(check, httpdigest::server::NonceCountCheck::Fresh);
+        assert_eq!(check, NonceCountCheck::Fresh);
     }
     counts
 }
@@ -166,7 +201,7 @@ fn counts(capacity: usize, taken: usize) -> MemoryNonceCounts {
 fn new_nonce_login(c: &mut Criterion) {
     let mut group = c.benchmark_group("new_nonce_login");
     // The empty store is large enough never to fill during a run.
-    for (label, capacity, taken) in [("empty", 1 << 24, 0), ("full_100k", FULL, FULL)] {
+    for (label, capacity, taken) in [("empty", NEVER_FULL, 0), ("full_100k", FULL, FULL)] {
         let server = Server::new(1, counts(capacity, taken));
         group.bench_function(BenchmarkId::new("verify", label), |b| {
             b.iter_batched(
@@ -213,5 +248,51 @@ fn userhash(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, new_nonce_login, userhash);
+/// Whole successful verifications per second (one core: criterion runs them one after
+/// another), with `Users` and `MemoryNonceCounts`, empty and full (100,000 live nonces):
+/// a login on a new nonce (nc=1; a full store evicts one entry for it), and the next
+/// request on a nonce in use (the next count), through `Verifier::verify` and through the
+/// steps. Making the `Authorization` value is not timed.
+fn verifications(c: &mut Criterion) {
+    type Verify = fn(&Server, &str, u64);
+    let apis: [(&str, Verify); 2] = [
+        ("verify", Server::verify),
+        ("steps", Server::verify_in_steps),
+    ];
+    let mut group = c.benchmark_group("verifications");
+    group.throughput(Throughput::Elements(1));
+    for (label, capacity, taken) in [("empty", NEVER_FULL, 0), ("full_100k", FULL, FULL)] {
+        for (api, verify) in apis {
+            let server = Server::new(1, counts(capacity, taken));
+            group.bench_function(BenchmarkId::new(format!("{api}_new_nonce"), label), |b| {
+                b.iter_batched(
+                    || server.new_nonce_login(),
+                    |(authorization, now)| verify(&server, &authorization, now),
+                    BatchSize::SmallInput,
+                );
+            });
+            // One nonce, the next count per request; the full store's nonces stay live (the
+            // clock stands at NOW).
+            let server = Server::new(1, counts(capacity, taken));
+            let nonce = server.nonce(NOW);
+            let mut nc = 0;
+            group.bench_function(
+                BenchmarkId::new(format!("{api}_reused_nonce"), label),
+                |b| {
+                    b.iter_batched(
+                        || {
+                            nc += 1;
+                            authorization(&user(0), &password(0), false, &nonce, nc)
+                        },
+                        |authorization| verify(&server, &authorization, NOW),
+                        BatchSize::SmallInput,
+                    );
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, new_nonce_login, userhash, verifications);
 criterion_main!(benches);
