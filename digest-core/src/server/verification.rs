@@ -122,8 +122,9 @@ impl Lookup<'_> {
 /// A user a store found: the name (UTF-8) and the secret.
 #[derive(Clone, Debug)]
 pub struct User {
-    /// The name, in UTF-8: for a [`Lookup::Name`], the name looked up; for a
-    /// [`Lookup::Userhash`], the name whose userhash it is.
+    /// The name, in UTF-8: for a [`Lookup::Userhash`], the name whose userhash it is (the
+    /// verifier hashes and reports it); for a [`Lookup::Name`], the name looked up (the
+    /// verifier goes on with the name as sent, whatever this says).
     pub name: Vec<u8>,
     /// The secret.
     pub secret: StoredSecret,
@@ -369,16 +370,14 @@ impl<'r> Verification<'r> {
         } else {
             None
         };
-        // A store's answer to a name lookup is about that name: a user of another name
-        // counts as nobody.
-        let user = user.filter(|user| match &self.named {
-            Named::Name(name) => user.name == name.as_ref(),
-            Named::Userhash(_) => true,
-        });
+        // H(A1) hashes the name the client hashed: for a name lookup, the name as sent
+        // (whatever form a store keeps it in), known or not, so that an unknown name costs
+        // the same hash; for a userhash, the name the store resolved it to.
         let known = user.is_some();
-        let (username, secret) = match user {
-            Some(User { name, secret }) => (name, Some(secret)),
-            None => (Vec::new(), None),
+        let (username, secret) = match (&self.named, user) {
+            (Named::Name(name), user) => (name.to_vec(), user.map(|u| u.secret)),
+            (Named::Userhash(_), Some(User { name, secret })) => (name, Some(secret)),
+            (Named::Userhash(_), None) => (Vec::new(), None),
         };
         let ha1_of = |password: &[u8]| digest::ha1(algorithm, &username, realm, password);
         let ha1 = match secret {
