@@ -446,8 +446,8 @@ impl Shared {
             // wrong password.
             let used = match (&user, verification.nonce_count()) {
                 (Some(user), Some(count)) => {
-                    self.nonce_counts.seen(count, &user.name, now).await?
-                        == NonceCountCheck::Replayed
+                    let name = verification.counted_name(user);
+                    self.nonce_counts.seen(count, name, now).await? == NonceCountCheck::Replayed
                 }
                 _ => false,
             };

@@ -370,10 +370,13 @@ impl Server {
         let user = verification.lookup().in_store(&self.users, REALM);
         if verification.needs_body()
             && let (Some(user), Some(count)) = (&user, verification.nonce_count())
-            && self
-                .counts
-                .seen(count.nonce, &user.name, count.issued_at, count.nc, self.now)
-                == NonceCountCheck::Replayed
+            && self.counts.seen(
+                count.nonce,
+                verification.counted_name(user),
+                count.issued_at,
+                count.nc,
+                self.now,
+            ) == NonceCountCheck::Replayed
         {
             return Err(verification.replayed());
         }

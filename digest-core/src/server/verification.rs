@@ -340,6 +340,16 @@ impl<'r> Verification<'r> {
         })
     }
 
+    /// The name `user` (what the store found) goes by in the nonce counts: what
+    /// [`Proven::user`] will say. For a name lookup, the name as sent; for a userhash, the
+    /// name the store resolved it to. Key a read-only look at the count store by it.
+    pub fn counted_name<'a>(&'a self, user: &'a User) -> &'a [u8] {
+        match &self.named {
+            Named::Name(name) => name,
+            Named::Userhash(_) => &user.name,
+        }
+    }
+
     /// The refusal of a count the nonce-count store already saw
     /// ([`NonceCountCheck::Replayed`] from a read-only look at it, before the body was read):
     /// 401 (407 for a proxy), [`Reason::ReplayedNonceCount`].
