@@ -2859,3 +2859,30 @@ fn a_used_count_is_refused_before_the_body_without_recording() {
         );
     }
 }
+
+/// A store that keeps names in lower case and finds them whatever their case.
+struct CaseInsensitive(Users);
+
+impl CredentialStore for CaseInsensitive {
+    fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+        self.0.lookup(&username.to_ascii_lowercase(), realm)
+    }
+}
+
+/// The verifier hashes the name the client hashed (as sent), not the form a store keeps
+/// it in: a store that finds `MUFASA` under `mufasa` answers for the client's `MUFASA`,
+/// and the counts go under that name, in `verify` and in the steps alike.
+#[test]
+fn a_store_that_finds_names_in_another_form_answers_for_the_name_as_sent() {
+    let mut users = Users::new(REALM);
+    users.insert("mufasa", PASS);
+    let fx = Fx::with_store(config(), Box::new(CaseInsensitive(users)));
+    let nonce = fx.nonce(NOW);
+    let hand = Hand::new(&nonce).with(|h| h.user = "MUFASA".into());
+    let ok = assert_accepted(fx.send(&hand, NOW), "MUFASA");
+    assert_eq!(ok.username_bytes, b"MUFASA");
+    assert_rejected(fx.send(&hand, NOW), 401, false, Reason::ReplayedNonceCount);
+    let next = hand.clone().with(|h| h.nc = Some(2));
+    let steps = MemoryNonceCounts::new(1000, 300);
+    assert_accepted(same_both_ways(&fx, &next, NOW, &steps), "MUFASA");
+}
