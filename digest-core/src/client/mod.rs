@@ -1206,7 +1206,14 @@ impl Client {
     ) -> Action {
         let side = Side::Origin;
         let state = &exchange.sides[side];
-        if !state.renamed && exchange.may_send_again() && self.rename(side, state.sent.as_ref()) {
+        // A 400 from another origin (a redirect the HTTP client followed on its own) says
+        // nothing of our credentials, and sending them again would follow it there too.
+        let redirected = response.origin.is_some_and(|o| !o.same_as(request.origin));
+        if !redirected
+            && !state.renamed
+            && exchange.may_send_again()
+            && self.rename(side, state.sent.as_ref())
+        {
             exchange.sides[side].renamed = true;
             return self.resend(side, exchange, request, rng);
         }
