@@ -328,12 +328,11 @@ impl Oracle {
             self.check_value(value, open.target, proxy.scheme, PROXY_USER);
         }
         for (name, value) in headers.cookies.iter() {
-            let pair = format!("{name}={value}");
             assert!(
                 open.set_cookie
                     .iter()
-                    .any(|f| f.starts_with(pair.as_bytes())),
-                "cookie {pair} was not set by a response to this request"
+                    .any(|f| cookie_pair(f) == Some((name.as_bytes(), value.as_bytes()))),
+                "cookie {name}={value} was not set by a response to this request"
             );
         }
     }
@@ -625,3 +624,25 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The name and value a `Set-Cookie` field sets: its first `;`-part split at the first `=`,
+/// each without surrounding spaces and tabs (RFC 6265 §5.2).
+fn cookie_pair(field: &[u8]) -> Option<(&[u8], &[u8])> {
+    let pair = field.split(|&b| b == b';').next()?;
+    let at = pair.iter().position(|&b| b == b'=')?;
+    let (name, value) = (&pair[..at], &pair[at + 1..]);
+    Some((wsp(name), wsp(value)))
+}
+
+/// `s` without the spaces and tabs around it.
+fn wsp(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |e| e + 1);
+    s.get(start..end).unwrap_or_default()
+}

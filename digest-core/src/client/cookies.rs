@@ -136,7 +136,9 @@ fn applies<'f>(
     let field = core::str::from_utf8(field).ok()?;
     let mut parts = field.split(';');
     let (name, value) = parts.next()?.split_once('=')?;
-    let (name, value) = (name.trim(), value.trim());
+    // RFC 6265 §5.2: without the spaces and tabs around them (not other white space).
+    let wsp = |s: &'f str| s.trim_matches([' ', '\t']);
+    let (name, value) = (wsp(name), wsp(value));
     let token = |s: &str| {
         !s.is_empty()
             && s.bytes()
@@ -153,8 +155,8 @@ fn applies<'f>(
     let mut deleted = false;
     for attribute in parts {
         let (key, val) = match attribute.split_once('=') {
-            Some((k, v)) => (k.trim(), v.trim()),
-            None => (attribute.trim(), ""),
+            Some((k, v)) => (wsp(k), wsp(v)),
+            None => (wsp(attribute), ""),
         };
         if key.eq_ignore_ascii_case("secure") && !secure {
             return None;
