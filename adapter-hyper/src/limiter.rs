@@ -125,14 +125,9 @@ struct Counts {
 /// The key of a source alone, and of a user at a source.
 fn keys(attempt: &Attempt<'_>) -> (Vec<u8>, Vec<u8>) {
     let source = source_key(attempt.source);
-    let mut pair = Vec::with_capacity(source.len() + attempt.user.len());
-    pair.extend_from_slice(&source);
-    pair.extend_from_slice(attempt.user);
     // A source's key is 9 bytes and a pair's at least 9: a leading tag keeps them apart.
-    let mut alone = Vec::with_capacity(10);
-    alone.push(b's');
-    alone.extend_from_slice(&source);
-    pair.insert(0, b'u');
+    let alone = [&b"s"[..], &source].concat();
+    let pair = [&b"u"[..], &source, attempt.user].concat();
     (alone, pair)
 }
 

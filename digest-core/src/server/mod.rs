@@ -22,7 +22,6 @@ pub use store::{
     CountWindow, CredentialStore, NonceCountCheck, NonceCountStore, StoredSecret, Users,
 };
 
-use crate::algorithm::Algorithm;
 use crate::header::challenge::ChallengeParams;
 use crate::side::Side;
 pub use authentication_info::BodyRspauth;
@@ -125,12 +124,8 @@ impl Verifier {
             config,
             key: nonce::NonceKey::new(key),
         };
-        if !verifier
-            .config
-            .algorithms
-            .iter()
-            .any(|&a| verifier.offers(a))
-        {
+        let config = &verifier.config;
+        if !config.algorithms.iter().any(|&a| config.offers(a)) {
             return Err(ConfigError::NoAlgorithm);
         }
         Ok(verifier)
@@ -146,11 +141,6 @@ impl Verifier {
     /// The configuration.
     pub const fn config(&self) -> &VerifierConfig {
         &self.config
-    }
-
-    /// Whether `algorithm` is offered: configured, and not `-sess` without a qop.
-    fn offers(&self, algorithm: Algorithm) -> bool {
-        self.config.offers(algorithm)
     }
 
     /// A fresh nonce for time `now`, salted from `rng` so that no two challenges share one.
@@ -185,7 +175,7 @@ impl Verifier {
             .config
             .algorithms
             .iter()
-            .filter(|&&algorithm| self.offers(algorithm))
+            .filter(|&&algorithm| self.config.offers(algorithm))
             .filter_map(|&algorithm| {
                 ChallengeParams {
                     realm: &self.config.realm,
@@ -314,10 +304,7 @@ impl Verifier {
         R: TryCryptoRng + ?Sized,
     {
         // Only credentials on a nonce of ours get their body hashed for `auth-int`: a forged
-        // nonce was refused by `begin`.
-        if verification.needs_body() && request.body.is_none() {
-            return Err(Rejection::unauthorized(Reason::BodyUnavailable).for_side(self.config.side));
-        }
+        // nonce was refused by `begin` (an `auth-int` answer without the body, by `prove`).
         let user = verification
             .lookup()
             .in_store(credentials, &self.config.realm);
