@@ -11,7 +11,11 @@
 //! use reqwest_middleware::ClientBuilder;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-//! let client = ClientBuilder::new(reqwest::Client::new())
+//! // The middleware follows redirects: reqwest must not (see *Redirects*).
+//! let http = reqwest::Client::builder()
+//!     .redirect(reqwest::redirect::Policy::none())
+//!     .build()?;
+//! let client = ClientBuilder::new(http)
 //!     .with(DigestAuthMiddleware::new("alice", "s3cret"))
 //!     .build();
 //! let status = client.get("http://camera.local/cgi-bin/status.cgi").send().await?.status();
@@ -30,15 +34,67 @@
 //!   hashes its bytes. A streamed body (`Body::wrap_stream`) can be sent only once: it goes
 //!   out with credentials when the space is known, and a challenge to it is
 //!   [`Failure::BodyNotReplayable`].
-//! - **Origins.** reqwest follows redirects below the middleware, so a 401 can come from
-//!   another origin than the request's (`Response::url`); the core does not answer it
-//!   ([`Failure::OutOfScope`]), and reqwest itself drops `Authorization` on a cross-origin
-//!   redirect. Credentials go to the first request's origin only, unless the
-//!   [`ClientConfig::scope`](httpdigest::client::ClientConfig::scope) names others. On a *same-origin* redirect reqwest sends the
-//!   same `Authorization` again (the first URL's `uri` and nonce count), which servers that
-//!   check `uri` refuse (400, returned as the response). Where a Digest endpoint redirects,
-//!   build reqwest with `redirect::Policy::none()` and follow redirects above the
-//!   middleware: each hop is then a request of its own, authenticated for its own URI.
+//! - **Redirects** are followed by the middleware (up to
+//!   [`max_redirects`](DigestAuthMiddleware::max_redirects), 10 by default as in reqwest),
+//!   each hop a request of its own to the core: a same-origin hop gets credentials for its
+//!   own `uri` and the next nonce count; nothing derived from the credentials goes to an
+//!   origin outside the scope (by default the first request's origin), and a challenge from
+//!   one is [`Failure::OutOfScope`]. A 303 becomes a GET without body (301 and 302 turn only
+//!   a POST into a GET), 307 and 308 keep the method and send the body again (a clone, as for
+//!   a challenge; a streamed body cannot go again, so such a 307 or 308 is handed over, as
+//!   reqwest does). A `Location`'s userinfo is dropped, never sent nor used as credentials;
+//!   the `Authorization`, `Proxy-Authorization` and `Cookie` the caller set go with hops to
+//!   the same origin only. One redirect over the limit is the error [`TooManyRedirects`]; a
+//!   `Location` that is not an `http(s)` URL hands the redirect over. The steps are the
+//!   core's ([`httpdigest::http::redirect`]).
+//!
+//!   **The reqwest client under the middleware must not follow redirects itself**: build it
+//!   with `redirect::Policy::none()` (as in the example above). A middleware cannot change
+//!   the policy of the client it runs on, and `reqwest::Client::new()` follows up to 10. If
+//!   it does, the middleware sees only the last response of reqwest's hops and follows
+//!   nothing; this stays safe (reqwest drops `Authorization` on a cross-origin hop, and the
+//!   core answers no challenge from an origin out of scope), but on a same-origin redirect
+//!   reqwest sends the first URL's `Authorization` again (its `uri` and nonce count), which
+//!   servers that check `uri` (Apache, this project's server) refuse with 400. With the
+//!   `tracing` feature the middleware warns when reqwest has followed a redirect.
+//!   `max_redirects(0)` hands every 3xx over, as `Policy::none()` alone does.
+//! - **Timeouts** are reqwest's, and they bound each *send*, not the whole request:
+//!   `ClientBuilder::timeout` (or `RequestBuilder::timeout`, per request) from the connect
+//!   to the end of that response's body, `read_timeout` each read, `connect_timeout` each
+//!   connect. A request through the middleware makes at most three sends per hop (a
+//!   challenge, a `stale=true` renewal), each bounded so, and as many hops as
+//!   `max_redirects` allows plus one; a request whose space is being learned by another waits
+//!   for it up to the core's [`ClientConfig::max_wait`](httpdigest::client::ClientConfig::max_wait)
+//!   (5 s by default), and a challenge's body is read (at most
+//!   [`DRAIN_LIMIT`] bytes) within its send's timeout. For a
+//!   deadline on the whole exchange, put the request under one (`tokio::time::timeout`):
+//!   dropping it abandons the request in the core, which hands what it held (a nonce, its
+//!   turn) to the next.
+//!
+//!   ```no_run
+//!   use std::time::Duration;
+//!
+//!   use httpdigest_reqwest::DigestAuthMiddleware;
+//!   use reqwest_middleware::ClientBuilder;
+//!
+//!   # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//!   let http = reqwest::Client::builder()
+//!       .redirect(reqwest::redirect::Policy::none())
+//!       .connect_timeout(Duration::from_secs(5)) // each connect
+//!       .read_timeout(Duration::from_secs(10)) // each read: a stalled server
+//!       .timeout(Duration::from_secs(30)) // each send, its response body included
+//!       .build()?;
+//!   let client = ClientBuilder::new(http)
+//!       .with(DigestAuthMiddleware::new("alice", "s3cret"))
+//!       .build();
+//!   // One request's own bound per send, and a deadline on all of its sends together.
+//!   let request = client
+//!       .get("http://camera.local/cgi-bin/status.cgi")
+//!       .timeout(Duration::from_secs(15));
+//!   let response = tokio::time::timeout(Duration::from_secs(60), request.send()).await??;
+//!   println!("{}", response.status());
+//!   # Ok(()) }
+//!   ```
 //! - **Order in the chain.** Add retry middlewares (reqwest-retry) *before* this one, so each
 //!   retried request is authenticated afresh; logging placed *after* it sees every send:
 //!
@@ -109,7 +165,7 @@ use bytes::{Bytes, BytesMut};
 use http::{Extensions, Uri};
 use httpdigest::client::{BodySource, Client, Failure, ResponseBodyCheck};
 use httpdigest::http::{
-    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
+    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers, redirect,
 };
 use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next as Chain};
@@ -127,12 +183,46 @@ pub struct NoDigest;
 pub struct DigestAuthMiddleware {
     engine: DigestClient,
     max_checked_response_body: usize,
+    max_redirects: usize,
+}
+
+/// How many redirects the middleware follows by default: reqwest's own default
+/// (`redirect::Policy::default()`).
+pub const DEFAULT_MAX_REDIRECTS: usize = 10;
+
+/// A request was redirected more than [`DigestAuthMiddleware::max_redirects`] times, as
+/// reqwest's own policy fails (`Error::Middleware` holds it; find it with
+/// `error.chain()` or `downcast_ref`).
+///
+/// ```
+/// # fn show(error: &reqwest_middleware::Error) {
+/// use httpdigest_reqwest::TooManyRedirects;
+///
+/// if let reqwest_middleware::Error::Middleware(e) = error {
+///     if let Some(e) = e.downcast_ref::<TooManyRedirects>() {
+///         eprintln!("gave up after {} redirects", e.limit());
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many redirects (more than {limit})")]
+pub struct TooManyRedirects {
+    limit: usize,
+}
+
+impl TooManyRedirects {
+    /// The limit that was reached.
+    pub const fn limit(&self) -> usize {
+        self.limit
+    }
 }
 
 impl fmt::Debug for DigestAuthMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAuthMiddleware")
             .field("max_checked_response_body", &self.max_checked_response_body)
+            .field("max_redirects", &self.max_redirects)
             .finish_non_exhaustive()
     }
 }
@@ -154,7 +244,18 @@ impl DigestAuthMiddleware {
         Self {
             engine: DigestClient::new(client),
             max_checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
         }
+    }
+
+    /// Follows up to `hops` redirects per request (default [`DEFAULT_MAX_REDIRECTS`]), each
+    /// a request of its own to the core; one more is [`TooManyRedirects`]. `0` follows none:
+    /// the 3xx is handed over, as with reqwest's `redirect::Policy::none()`. See the crate's
+    /// *Redirects*: the reqwest client under the middleware must not follow them itself.
+    #[must_use]
+    pub const fn max_redirects(mut self, hops: usize) -> Self {
+        self.max_redirects = hops;
+        self
     }
 
     /// Response bodies up to this many bytes are read into memory to check an `rspauth`
@@ -225,6 +326,98 @@ impl Middleware for DigestAuthMiddleware {
         if extensions.get::<NoDigest>().is_some() {
             return next.run(request, extensions).await;
         }
+        let mut request = request;
+        let mut hops = 0;
+        loop {
+            // What the next hop needs of this request, kept before it goes.
+            let kept = (self.max_redirects > 0).then(|| Kept::of(&request));
+            let response = self.authenticate(request, extensions, next.clone()).await?;
+            let Some(kept) = kept else {
+                return Ok(response);
+            };
+            let uri = uri_of(kept.request.url())?;
+            let location = response.headers().get(http::header::LOCATION);
+            let hop = redirect::next_hop(
+                response.status(),
+                location.map(http::HeaderValue::as_bytes),
+                &uri,
+                kept.request.method(),
+            );
+            // Not a redirect, or one that leads nowhere an HTTP client can go: the caller's.
+            let Some(Ok(hop)) = hop else {
+                return Ok(response);
+            };
+            if hops >= self.max_redirects {
+                return Err(reqwest_middleware::Error::middleware(TooManyRedirects {
+                    limit: self.max_redirects,
+                }));
+            }
+            hops += 1;
+            let Some(next_request) = kept.hop(&hop) else {
+                // 307 or 308 with a body that was streamed: it cannot go again (as reqwest
+                // does, the redirect is handed over).
+                return Ok(response);
+            };
+            drain(response).await;
+            request = next_request;
+        }
+    }
+}
+
+/// A request as the next hop needs it: a clone, or, when its body is streamed and cannot
+/// be cloned, its head (and the knowledge that the body is gone).
+struct Kept {
+    request: Request,
+    body_lost: bool,
+}
+
+impl Kept {
+    fn of(request: &Request) -> Self {
+        if let Some(clone) = request.try_clone() {
+            return Self {
+                request: clone,
+                body_lost: false,
+            };
+        }
+        let mut head = Request::new(request.method().clone(), request.url().clone());
+        *head.headers_mut() = request.headers().clone();
+        *head.timeout_mut() = request.timeout().copied();
+        *head.version_mut() = request.version();
+        Self {
+            request: head,
+            body_lost: true,
+        }
+    }
+
+    /// The request of the next hop; `None` when it needs the body and the body is gone.
+    fn hop(self, hop: &redirect::Hop) -> Option<Request> {
+        let Self {
+            mut request,
+            body_lost,
+        } = self;
+        if hop.keeps_body {
+            if body_lost {
+                return None;
+            }
+        } else {
+            *request.body_mut() = None;
+        }
+        // The core's URIs are reqwest's URLs; a `Uri` always parses as a `Url`.
+        *request.url_mut() = reqwest::Url::parse(&hop.uri.to_string()).ok()?;
+        *request.method_mut() = hop.method.clone();
+        hop.prepare(request.headers_mut());
+        Some(request)
+    }
+}
+
+impl DigestAuthMiddleware {
+    /// One hop: the request, and as many sends as the engine asks for.
+    async fn authenticate(
+        &self,
+        request: Request,
+        extensions: &mut Extensions,
+        next: Chain<'_>,
+    ) -> reqwest_middleware::Result<Response> {
         let url = request.url().clone();
         let uri = uri_of(&url)?;
         let method = request.method().clone();
@@ -247,11 +440,21 @@ impl Middleware for DigestAuthMiddleware {
             put_auth_headers(send.headers_mut(), auth)
                 .map_err(reqwest_middleware::Error::middleware)?;
             let response = next.clone().run(send, extensions).await?;
-            // reqwest follows redirects below: the response may come from elsewhere.
+            // A reqwest client that follows redirects itself (one built without
+            // `redirect::Policy::none()`) hands over the last response of its hops.
             let answered_by = match response.url() == &url {
                 true => None,
                 false => Some(uri_of(response.url())?),
             };
+            #[cfg(feature = "tracing")]
+            if answered_by.is_some() {
+                tracing::warn!(
+                    host = uri.host(),
+                    path = uri.path(),
+                    "the reqwest client followed a redirect itself: build it with \
+                     redirect::Policy::none() so that each hop is authenticated"
+                );
+            }
             let body = again
                 .as_ref()
                 .map_or(BodySource::NotReplayable, body_source);

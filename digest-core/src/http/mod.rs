@@ -1,10 +1,12 @@
 //! HTTP clients' side of the core, over the [`http`](https://docs.rs/http) crate's types
 //! (feature `http`): [`DigestClient`], the engine every adapter drives, and the conversions
-//! it is made of (routes, response fields, header names).
+//! it is made of (routes, response fields, header names), and [`redirect`], for adapters
+//! that follow redirects above their HTTP client.
 
 mod client;
 mod convert;
 mod error;
+pub mod redirect;
 
 pub use client::{Call, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, Wait};
 pub use convert::{
