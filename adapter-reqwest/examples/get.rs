@@ -33,8 +33,20 @@ async fn main() -> ExitCode {
     let retry = RetryTransientMiddleware::new_with_policy(
         ExponentialBackoff::builder().build_with_max_retries(2),
     );
+    // The middleware follows redirects (each hop authenticated for its own URI): reqwest
+    // must not.
+    let http = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(http) => http,
+        Err(error) => {
+            eprintln!("get: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     // Retry outside, Digest inside: a retried request is authenticated afresh.
-    let client = ClientBuilder::new(reqwest::Client::new())
+    let client = ClientBuilder::new(http)
         .with(retry)
         .with(DigestAuthMiddleware::new(user.as_str(), password.as_str()))
         .build();

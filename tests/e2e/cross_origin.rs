@@ -14,12 +14,9 @@
 //!    server claims).
 //! 3. A again, named `localhost`: a different origin; nothing is sent and its challenge is
 //!    `OutOfScope`.
-//! 4. B's open page redirects to A's protected one, after A is known. ureq and the hyper
-//!    layer (under tower-http's `FollowRedirect`) make the hop a request of its own: 200,
-//!    the credentials go to A preemptively. reqwest follows redirects below the middleware,
-//!    which saw only the request to B: A answers 401, and answering it would mean sending
-//!    the request to B again with credentials, so the result is `OutOfScope`. B saw no
-//!    credentials either way.
+//! 4. B's open page redirects to A's protected one, after A is known. ureq, the reqwest
+//!    middleware and the hyper layer (under tower-http's `FollowRedirect`) make the hop a
+//!    request of its own: 200, the credentials go to A preemptively. B saw no credentials.
 //!
 //! Hermetic (no lab): part of every `cargo test`.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -148,27 +145,15 @@ fn scenario(adapter: Adapter, index: usize) -> (String, Vec<String>) {
             let (outcome, _) = client.get(&b.url("/open/to-a"));
             let at_a: Vec<Seen> = a.seen().into_iter().skip(before).collect();
             let credentials_to_a = at_a.iter().filter(|s| !s.leaks(&[]).is_empty()).count();
-            if adapter == Adapter::Reqwest {
-                expect(
-                    outcome == out_of_scope,
-                    format!("{outcome:?}, OutOfScope expected"),
-                );
-                expect(
-                    at_a.len() == 1 && at_a[0].status == 401 && credentials_to_a == 0,
-                    format!("A after the redirect: {at_a:?}, one 401 expected"),
-                );
-                text = "OutOfScope (hop below)".to_owned();
-            } else {
-                expect(
-                    outcome == Outcome::Status(200),
-                    format!("{outcome:?}, 200 expected"),
-                );
-                expect(
-                    at_a.len() == 1 && at_a[0].status == 200 && credentials_to_a == 1,
-                    format!("A after the redirect: {at_a:?}, one preemptive 200 expected"),
-                );
-                text = "200, preemptive to A".to_owned();
-            }
+            expect(
+                outcome == Outcome::Status(200),
+                format!("{outcome:?}, 200 expected"),
+            );
+            expect(
+                at_a.len() == 1 && at_a[0].status == 200 && credentials_to_a == 1,
+                format!("A after the redirect: {at_a:?}, one preemptive 200 expected"),
+            );
+            text = "200, preemptive to A".to_owned();
             let at_b = b.seen();
             let leaked = leaks(&at_b, |_| true);
             expect(leaked.is_empty(), format!("leaked to B: {leaked:?}"));

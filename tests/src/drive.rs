@@ -624,8 +624,10 @@ impl ReqwestDriver {
     fn new(setup: &Setup) -> Self {
         let _context = runtime().enter();
         let wire = Wire::default();
+        // The middleware follows redirects, each hop a request of its own; reqwest must not.
         let mut http = reqwest::Client::builder()
             .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
             .cookie_store(setup.cookie_store);
         if let Some(proxy) = &setup.proxy {
             http = http.proxy(reqwest::Proxy::http(proxy).unwrap());
