@@ -1667,4 +1667,8 @@ pub enum BuildError {
     /// here: it may carry a password).
     #[error("invalid proxy URI: expected http://[user:password@]host[:port]")]
     InvalidProxy,
+    /// The environment's proxy variables cannot be used (for builders that read them, as
+    /// the adapters' do): which variable and why, never its value.
+    #[error("proxy from the environment: {0}")]
+    ProxyEnv(ProxyEnvError),
 }
