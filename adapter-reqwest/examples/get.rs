@@ -2,37 +2,114 @@
 //! failures, and print each status and body.
 //!
 //! ```text
+//! cargo run -p httpdigest-reqwest --example get -- [-u USER:PASSWORD] [--netrc | --netrc-file FILE] URL...
 //! cargo run -p httpdigest-reqwest --example get -- USER PASSWORD URL...
 //! ```
+//!
+//! Credentials, as curl takes them with `--digest`: `-u` (or the two leading words) for the
+//! first URL's origin; a URL's userinfo (`http://alice:s3cret@host/`) for its origin, never
+//! sent as Basic nor in the URL; `--netrc` (`$NETRC` or `~/.netrc`) or `--netrc-file` per
+//! host. A plain-`http` proxy from `http_proxy`/`HTTP_PROXY` (with its credentials in its
+//! URL) is answered too, `no_proxy` as reqwest reads it.
 //!
 //! Try it against the example server of httpdigest-hyper:
 //!
 //! ```text
 //! cargo run -p httpdigest-hyper --example server &
-//! cargo run -p httpdigest-reqwest --example get -- alice s3cret http://127.0.0.1:8080/a http://127.0.0.1:8080/b
+//! cargo run -p httpdigest-reqwest --example get -- http://alice:s3cret@127.0.0.1:8080/a http://127.0.0.1:8080/b
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use httpdigest::client::netrc::Netrc;
 use httpdigest_reqwest::{DigestAuthMiddleware, auth_error};
 use reqwest_middleware::ClientBuilder;
 use reqwest_retry::{RetryTransientMiddleware, policies::ExponentialBackoff};
 
+const USAGE: &str = "usage: get [-u USER:PASSWORD] [--netrc | --netrc-file FILE] URL...\n       get USER PASSWORD URL...";
+
+/// What the command line asks for.
+struct Args {
+    user: Option<(String, String)>,
+    netrc: Option<PathBuf>,
+    urls: Vec<String>,
+}
+
+fn parse(args: Vec<String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        user: None,
+        netrc: None,
+        urls: Vec::new(),
+    };
+    let mut args = args.into_iter().peekable();
+    // The older form: USER PASSWORD URL...
+    if let Some(first) = args.peek()
+        && !first.starts_with('-')
+        && !first.contains("://")
+    {
+        let user = args.next().unwrap_or_default();
+        let password = args.next().ok_or("a password after the user name")?;
+        parsed.user = Some((user, password));
+    }
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-u" | "--user" => {
+                let value = args.next().ok_or("-u needs USER:PASSWORD")?;
+                let (user, password) = value.split_once(':').ok_or("-u needs USER:PASSWORD")?;
+                parsed.user = Some((user.to_owned(), password.to_owned()));
+            }
+            "--netrc" => {
+                let path = std::env::var_os("NETRC")
+                    .map(PathBuf::from)
+                    .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".netrc")))
+                    .ok_or("--netrc: neither NETRC nor HOME is set")?;
+                parsed.netrc = Some(path);
+            }
+            "--netrc-file" => {
+                let path = args.next().ok_or("--netrc-file needs a FILE")?;
+                parsed.netrc = Some(PathBuf::from(path));
+            }
+            other if other.starts_with('-') => return Err(format!("unknown option {other}")),
+            _ => parsed.urls.push(arg),
+        }
+    }
+    if parsed.urls.is_empty() {
+        return Err("no URL".to_owned());
+    }
+    Ok(parsed)
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [user, password, urls @ ..] = args.as_slice() else {
-        eprintln!("usage: get USER PASSWORD URL...");
-        return ExitCode::from(2);
+    let args = match parse(std::env::args().skip(1).collect()) {
+        Ok(args) => args,
+        Err(why) => {
+            eprintln!("get: {why}\n{USAGE}");
+            return ExitCode::from(2);
+        }
     };
-    if urls.is_empty() {
-        eprintln!("usage: get USER PASSWORD URL...");
-        return ExitCode::from(2);
+    let mut digest = DigestAuthMiddleware::builder();
+    if let Some((user, password)) = args.user {
+        digest = digest.credentials(user, password);
     }
-    let retry = RetryTransientMiddleware::new_with_policy(
-        ExponentialBackoff::builder().build_with_max_retries(2),
-    );
+    if let Some(path) = &args.netrc {
+        match Netrc::load(path) {
+            Ok(netrc) => digest = digest.netrc(netrc),
+            Err(error) => {
+                eprintln!("get: {}: {error}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let digest = match digest.build() {
+        Ok(digest) => digest,
+        Err(error) => {
+            eprintln!("get: {error}");
+            return ExitCode::from(2);
+        }
+    };
     // The middleware follows redirects (each hop authenticated for its own URI): reqwest
     // must not.
     let http = match reqwest::Client::builder()
@@ -45,25 +122,27 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let retry = RetryTransientMiddleware::new_with_policy(
+        ExponentialBackoff::builder().build_with_max_retries(2),
+    );
     // Retry outside, Digest inside: a retried request is authenticated afresh.
-    let client = ClientBuilder::new(http)
-        .with(retry)
-        .with(DigestAuthMiddleware::new(user.as_str(), password.as_str()))
-        .build();
+    let client = ClientBuilder::new(http).with(retry).with(digest).build();
     let mut ok = true;
-    for url in urls {
+    for url in &args.urls {
+        // What is printed of a URL has no userinfo.
+        let shown = shown(url);
         match client.get(url).send().await {
             Ok(response) => {
                 let status = response.status();
                 ok &= status.is_success();
                 let body = response.text().await.unwrap_or_default();
-                println!("{url}: {status}\n{body}");
+                println!("{shown}: {status}\n{body}");
             }
             Err(error) => {
                 ok = false;
                 match auth_error(&error) {
-                    Some(auth) => eprintln!("{url}: {} ({})", auth.failure(), auth.status()),
-                    None => eprintln!("{url}: {error:#}"),
+                    Some(auth) => eprintln!("{shown}: {} ({})", auth.failure(), auth.status()),
+                    None => eprintln!("{shown}: {error:#}"),
                 }
             }
         }
@@ -72,5 +151,19 @@ async fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// `url` without its userinfo, for messages.
+fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => url
+            .rsplit_once('@')
+            .map_or_else(|| url.to_owned(), |(_, rest)| format!("…@{rest}")),
     }
 }

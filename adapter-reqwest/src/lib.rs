@@ -26,10 +26,26 @@
 //!   client of [`DigestAuthMiddleware::with_client`] turns it off): after the first challenge, requests to the protection space go out with
 //!   credentials and a fresh nonce count, one round trip each. Clones of the client share the
 //!   middleware and its state; the lock is never held across an await.
-//! - **401 and 407.** Origin challenges, and those of a plain-`http` forward proxy named with
-//!   `Client::builder().proxy(..)` (reqwest sends such requests in absolute form and
-//!   lets the 407 through). reqwest reaches `https` targets through a `CONNECT` tunnel and
-//!   answers the proxy's 407 itself: Digest cannot be answered there.
+//! - **Credentials.** The middleware's own ([`DigestAuthMiddleware::new`],
+//!   [`Builder::credentials`]) go to their scope, by default the first request's origin. A
+//!   request URL's userinfo (`http://bob:pw@cam.local/`) is the Digest credentials of that
+//!   origin, as curl takes it with `--digest`: reqwest's `RequestBuilder` turns it into
+//!   `Authorization: Basic` before any middleware runs (and `basic_auth` makes the same
+//!   field), so the middleware takes every Basic field off the request, registers what it
+//!   holds with the core for the request's origin, and sends Digest only, never Basic (the
+//!   middleware's own credentials win in their scope, as curl's `-u` does). A `.netrc` file
+//!   ([`Builder::netrc`]) or a provider ([`Builder::credentials_provider`]) gives
+//!   credentials per host, each for its host alone. A request with [`NoDigest`] goes as it
+//!   is, Basic field included.
+//! - **401 and 407.** Origin challenges, and those of a plain-`http` forward proxy (reqwest
+//!   sends such requests in absolute form and lets the 407 through): by default the one
+//!   reqwest takes from the environment, read as reqwest reads it ([`proxy_env_as_reqwest`]:
+//!   `HTTP_PROXY`, `NO_PROXY`, the credentials in the proxy URL), or one named with
+//!   `Client::builder().proxy(..)` for [`DigestAuthMiddleware::with_client`]. A reqwest
+//!   client built with `.no_proxy()` or its own `.proxy(..)` wants the middleware told the
+//!   same ([`Builder::proxy_from_env`]`(false)`, [`Builder::core`]). reqwest reaches `https`
+//!   targets through a `CONNECT` tunnel and answers the proxy's 407 itself: Digest cannot be
+//!   answered there.
 //! - **Bodies.** A request is sent again as a clone (`Request::try_clone`), and `auth-int`
 //!   hashes its bytes. A streamed body (`Body::wrap_stream`) can be sent only once: it goes
 //!   out with credentials when the space is known, and a challenge to it is
@@ -159,14 +175,20 @@
 //! no reqwest features: TLS is chosen on your own reqwest dependency.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod environment;
+
 use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 use http::{Extensions, Uri};
-use httpdigest::client::{BodySource, Client, Failure, ResponseBodyCheck};
-use httpdigest::http::{
-    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers, redirect,
+use httpdigest::client::{
+    BodySource, Client, ClientConfig, Credentials, Failure, ProxyEnv, ResponseBodyCheck,
 };
+use httpdigest::http::{
+    DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, origin_of, put_auth_headers,
+    redirect, split_userinfo,
+};
+use httpdigest::{Origin, OriginRef};
 use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next as Chain};
 
@@ -218,6 +240,158 @@ impl TooManyRedirects {
     }
 }
 
+/// The environment's proxies as reqwest reads them by default (its system proxy):
+/// `HTTP_PROXY` before `http_proxy`, then `ALL_PROXY`/`all_proxy`; `NO_PROXY` before
+/// `no_proxy`; none under CGI (`REQUEST_METHOD` set). Only a plain `http://` proxy is kept:
+/// reqwest sends plain `http` requests to it in absolute form, so its 407 reaches the
+/// middleware, which answers it with the credentials of the proxy URL's userinfo. reqwest
+/// reaches `https` targets through a `CONNECT` tunnel it authenticates itself; a `socks5://`
+/// or `https://` proxy is not the core's either. A value the core cannot read (reqwest skips
+/// it too) leaves the proxy out, and a `no_proxy` list it cannot read leaves every proxy out,
+/// so that no host reqwest reaches directly is taken for one behind the proxy.
+///
+/// ```
+/// use httpdigest::client::{Client, Credentials};
+///
+/// let core = Client::builder()
+///     .credentials(Credentials::new("alice", "s3cret"))
+///     .proxy_env(httpdigest_reqwest::proxy_env_as_reqwest())
+///     .build()?;
+/// let digest = httpdigest_reqwest::DigestAuthMiddleware::with_client(core);
+/// # Ok::<(), httpdigest::client::BuildError>(())
+/// ```
+pub fn proxy_env_as_reqwest() -> ProxyEnv {
+    environment::reqwest_proxy_env(|name| std::env::var(name).ok())
+}
+
+/// Builds a [`DigestAuthMiddleware`]: whose credentials go where, the proxy, the core's
+/// policy, and the middleware's own limits.
+///
+/// Credentials, per origin: those of [`credentials`](Self::credentials) in their scope (by
+/// default the first request's origin), then a request URL's userinfo for its origin, then
+/// what the [`netrc`](Self::netrc) file or the [provider](Self::credentials_provider) has for
+/// the host; an origin with none of these gets nothing. With no credentials given at all,
+/// only URL userinfo authenticates.
+///
+/// ```no_run
+/// use httpdigest::client::netrc::Netrc;
+/// use httpdigest_reqwest::DigestAuthMiddleware;
+///
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let digest = DigestAuthMiddleware::builder()
+///     .netrc(Netrc::load("/home/alice/.netrc")?) // per host; `default` is not used
+///     .core(|core| core.configure(|c| c.with_preemptive(false)))
+///     .max_redirects(5)
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[must_use = "a builder does nothing until it is built"]
+pub struct Builder {
+    core: httpdigest::client::Builder,
+    proxy_from_env: bool,
+    max_redirects: usize,
+    max_checked_response_body: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            // Only URL userinfo, until credentials or a provider are given.
+            core: Client::builder().credentials_provider(|_: OriginRef<'_>| None::<Credentials>),
+            proxy_from_env: true,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("proxy_from_env", &self.proxy_from_env)
+            .field("max_redirects", &self.max_redirects)
+            .field("max_checked_response_body", &self.max_checked_response_body)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The middleware's own credentials, for the origins of its scope (by default the
+    /// first request's origin); they win there over a URL's userinfo, as curl's `-u` does.
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.core = self.core.credentials(Credentials::new(username, password));
+        self
+    }
+
+    /// Credentials per host from a `.netrc` file: its `machine` entries, each for its host
+    /// alone (not its `default` entry, which would go to any host a redirect names).
+    pub fn netrc(mut self, netrc: httpdigest::client::netrc::Netrc) -> Self {
+        self.core = self.core.netrc(netrc);
+        self
+    }
+
+    /// Credentials per host from `provider` (a closure
+    /// `Fn(OriginRef) -> Option<Credentials>` will do): what it gives for an origin goes to
+    /// that origin only; asked once per origin.
+    pub fn credentials_provider(
+        mut self,
+        provider: impl httpdigest::client::CredentialsProvider + 'static,
+    ) -> Self {
+        self.core = self.core.credentials_provider(provider);
+        self
+    }
+
+    /// Whether the core takes the proxy reqwest takes from the environment
+    /// ([`proxy_env_as_reqwest`]; on by default, as reqwest's own default). Turn it off
+    /// when the reqwest client is built with `.no_proxy()` or a proxy of its own (give the
+    /// core that one with [`core`](Self::core) and `proxy`): the core must route as reqwest
+    /// does, or it would answer a 407 from an origin reqwest reached directly with the
+    /// proxy's credentials.
+    pub fn proxy_from_env(mut self, on: bool) -> Self {
+        self.proxy_from_env = on;
+        self
+    }
+
+    /// Anything else of the core client: the policy (`configure`), a precomputed H(A1),
+    /// the scope, a proxy named by hand and its credentials (which win over the
+    /// environment's).
+    pub fn core(
+        mut self,
+        change: impl FnOnce(httpdigest::client::Builder) -> httpdigest::client::Builder,
+    ) -> Self {
+        self.core = change(self.core);
+        self
+    }
+
+    /// See [`DigestAuthMiddleware::max_redirects`].
+    pub const fn max_redirects(mut self, hops: usize) -> Self {
+        self.max_redirects = hops;
+        self
+    }
+
+    /// See [`DigestAuthMiddleware::max_checked_response_body`].
+    pub const fn max_checked_response_body(mut self, bytes: usize) -> Self {
+        self.max_checked_response_body = bytes;
+        self
+    }
+
+    /// The middleware.
+    ///
+    /// # Errors
+    ///
+    /// The core's [`BuildError`](httpdigest::client::BuildError): a proxy named by hand that
+    /// is not `http://[user:password@]host[:port]`, proxy credentials without a proxy.
+    pub fn build(self) -> Result<DigestAuthMiddleware, httpdigest::client::BuildError> {
+        let core = match self.proxy_from_env {
+            true => self.core.proxy_env(proxy_env_as_reqwest()),
+            false => self.core,
+        };
+        Ok(DigestAuthMiddleware::with_client(core.build()?)
+            .max_redirects(self.max_redirects)
+            .max_checked_response_body(self.max_checked_response_body))
+    }
+}
+
 impl fmt::Debug for DigestAuthMiddleware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAuthMiddleware")
@@ -230,16 +404,32 @@ impl fmt::Debug for DigestAuthMiddleware {
 impl DigestAuthMiddleware {
     /// Authenticates to origins as `username` with `password`, with the core's default
     /// policy: strongest algorithm, preemptive reuse, credentials for the first request's
-    /// origin only.
+    /// origin only; and answers the 407 of the proxy reqwest takes from the environment
+    /// ([`proxy_env_as_reqwest`]). The short way to
+    /// `DigestAuthMiddleware::builder().credentials(username, password).build()`.
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Self::with_client(Client::with_password(username, password))
+        let credentials = Credentials::new(username, password);
+        let client = Client::builder()
+            .credentials(credentials.clone())
+            .proxy_env(proxy_env_as_reqwest())
+            .build()
+            // It cannot fail with credentials and no proxy URL to parse.
+            .unwrap_or_else(|_| Client::new(credentials, ClientConfig::default()));
+        Self::with_client(client)
+    }
+
+    /// A [`Builder`]: credentials for origins, per host from a `.netrc` file or a provider,
+    /// the proxy, the policy.
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     /// The middleware over a core client built with [`Client::builder`]: the policy
-    /// (preemptive reuse, scope, `auth-int`), a precomputed H(A1), and the forward proxy
-    /// that the reqwest client sends plain `http` requests through (`reqwest::Proxy::http`)
-    /// with its credentials: the middleware then writes their `uri` in absolute form, as
-    /// reqwest puts them on the wire, and answers the proxy's 407.
+    /// (preemptive reuse, scope, `auth-int`), a precomputed H(A1), credentials per host, and
+    /// the forward proxy that the reqwest client sends plain `http` requests through
+    /// (`reqwest::Proxy::http`) with its credentials, whose 407 the middleware answers. The
+    /// client is taken as it is: nothing is read from the environment (for reqwest's
+    /// environment proxy, give the core [`proxy_env_as_reqwest`]).
     pub fn with_client(client: Client) -> Self {
         Self {
             engine: DigestClient::new(client),
@@ -327,6 +517,7 @@ impl Middleware for DigestAuthMiddleware {
             return next.run(request, extensions).await;
         }
         let mut request = request;
+        self.take_credentials(&mut request)?;
         let mut hops = 0;
         loop {
             // What the next hop needs of this request, kept before it goes.
@@ -411,6 +602,32 @@ impl Kept {
 }
 
 impl DigestAuthMiddleware {
+    /// A URL's userinfo, or the `Authorization: Basic` reqwest's `RequestBuilder` made of it
+    /// (or `basic_auth`), becomes the Digest credentials of the request's origin, registered
+    /// with the core; the request goes without either.
+    fn take_credentials(&self, request: &mut Request) -> reqwest_middleware::Result<()> {
+        let uri = uri_of(request.url())?;
+        let Some(origin) = origin_of(&uri).map(|o| Origin::new(o.scheme, o.host, o.port)) else {
+            // Not http(s): nothing to authenticate.
+            return Ok(());
+        };
+        let from_header = environment::take_basic(request.headers_mut());
+        let url = request.url();
+        let from_url = if url.username().is_empty() && url.password().is_none() {
+            None
+        } else {
+            let (stripped, credentials) =
+                split_userinfo(&uri).map_err(reqwest_middleware::Error::middleware)?;
+            *request.url_mut() = reqwest::Url::parse(&stripped.to_string())
+                .map_err(reqwest_middleware::Error::middleware)?;
+            credentials
+        };
+        if let Some(credentials) = from_url.or(from_header) {
+            self.engine.set_origin_credentials(origin, credentials);
+        }
+        Ok(())
+    }
+
     /// One hop: the request, and as many sends as the engine asks for.
     async fn authenticate(
         &self,

@@ -8,10 +8,9 @@
 
 use std::string::String;
 
-use http::uri::{Authority, Parts};
 use http::{HeaderMap, Method, StatusCode, Uri, header};
 
-use super::convert::origin_of;
+use super::convert::{origin_of, strip_userinfo};
 
 /// Where a redirect leads and how the request changes on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,12 +145,13 @@ impl Hop {
 
 /// Resolves a `Location` against the current URI (RFC 3986 §5.2, without dot-segment
 /// removal, which servers do not rely on in redirects). The fragment and any userinfo are
-/// dropped.
+/// dropped ([`strip_userinfo`]).
 fn resolve(base: &Uri, location: &str) -> Option<Uri> {
     let location = location.trim();
     let location = location.split('#').next().unwrap_or_default();
+    let base = strip_userinfo(base).ok()?;
     let scheme = base.scheme_str()?;
-    let authority = without_userinfo(base.authority()?);
+    let authority = base.authority()?;
     let absolute = if has_scheme(location) {
         String::from(location)
     } else if location.starts_with("//") {
@@ -167,27 +167,11 @@ fn resolve(base: &Uri, location: &str) -> Option<Uri> {
             .map_or("/", |i| path.get(..=i).unwrap_or("/"));
         std::format!("{scheme}://{authority}{dir}{location}")
     };
-    let uri: Uri = absolute.parse().ok()?;
+    let uri = strip_userinfo(&absolute.parse().ok()?).ok()?;
     let scheme = uri.scheme_str()?;
-    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
-        || uri.host().is_none_or(str::is_empty)
-    {
-        return None;
-    }
-    let authority = uri.authority()?;
-    if !authority.as_str().contains('@') {
-        return Some(uri);
-    }
-    let authority: Authority = without_userinfo(authority).parse().ok()?;
-    let mut parts = Parts::from(uri);
-    parts.authority = Some(authority);
-    Uri::from_parts(parts).ok()
-}
-
-/// An authority's `host[:port]`, without `userinfo@`.
-fn without_userinfo(authority: &Authority) -> &str {
-    let text = authority.as_str();
-    text.rsplit('@').next().unwrap_or(text)
+    ((scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+        && uri.host().is_some_and(|h| !h.is_empty()))
+    .then_some(uri)
 }
 
 /// `scheme ":"` at the start (RFC 3986 §3.1).
