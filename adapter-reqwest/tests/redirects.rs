@@ -52,8 +52,17 @@ fn client_with(digest: DigestAuthMiddleware) -> (ClientWithMiddleware, Wire) {
     (client, wire)
 }
 
+/// The middleware for [`USER`], routing as the reqwest client does (no proxy).
+fn digest() -> DigestAuthMiddleware {
+    DigestAuthMiddleware::builder()
+        .credentials(USER, PASSWORD)
+        .proxy_from_env(false)
+        .build()
+        .unwrap()
+}
+
 fn alice() -> (ClientWithMiddleware, Wire) {
-    client_with(DigestAuthMiddleware::new(USER, PASSWORD))
+    client_with(digest())
 }
 
 /// The method, path and `uri` parameter (if credentials went) of each send.
@@ -130,7 +139,7 @@ async fn a_same_origin_redirect_gets_fresh_credentials_for_its_own_uri() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_redirects_zero_hands_the_redirect_over() {
     let server = Spec::new().redirect("/start", "/landing").start();
-    let (client, wire) = client_with(DigestAuthMiddleware::new(USER, PASSWORD).max_redirects(0));
+    let (client, wire) = client_with(digest().max_redirects(0));
     let response = client.get(server.url("/start")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
     assert_eq!(response.headers()["location"], "/landing");
@@ -142,7 +151,7 @@ async fn max_redirects_zero_hands_the_redirect_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_loop_ends_at_the_limit() {
     let server = Spec::new().redirect("/loop", "/loop").start();
-    let (client, _) = client_with(DigestAuthMiddleware::new(USER, PASSWORD).max_redirects(3));
+    let (client, _) = client_with(digest().max_redirects(3));
     let error = client.get(server.url("/loop")).send().await.unwrap_err();
     let reqwest_middleware::Error::Middleware(inner) = &error else {
         panic!("{error:?}")
@@ -378,7 +387,12 @@ async fn a_streamed_body_is_not_sent_again_the_307_is_handed_over() {
 async fn apache_directory_redirect_is_answered_for_the_uri_it_leads_to() {
     let apache = httpdigest_tests::lab::APACHE;
     let alice = httpdigest_tests::lab::ALICE;
-    let (client, wire) = client_with(DigestAuthMiddleware::new(alice.name, alice.password));
+    let digest = DigestAuthMiddleware::builder()
+        .credentials(alice.name, alice.password)
+        .proxy_from_env(false)
+        .build()
+        .unwrap();
+    let (client, wire) = client_with(digest);
     let response = client.get(format!("{apache}/digest")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.url().as_str(), format!("{apache}/digest/"));
