@@ -59,6 +59,8 @@
 
 mod body;
 mod client;
+#[cfg(feature = "connect")]
+mod connect;
 mod error;
 mod limiter;
 #[cfg(feature = "redis")]
@@ -68,6 +70,11 @@ mod stores;
 
 pub use body::DigestBody;
 pub use client::{DigestAuth, DigestAuthLayer};
+#[cfg(feature = "connect")]
+pub use connect::{
+    ConnectError, DEFAULT_MAX_RESPONSE_HEAD, DEFAULT_RESPONSE_TIMEOUT, ProxyConnector, ProxyStream,
+    TunnelInfo,
+};
 pub use error::{BoxError, Error};
 pub use httpdigest;
 pub use httpdigest::client::BuildError;
