@@ -356,6 +356,9 @@ where
             proxy_challenges: 0,
             connections: 1,
         };
+        if uri.host().is_none() {
+            return Err(BadUri(format!("{} (no host)", uri.path())).into());
+        }
         if self.bypass.as_ref().is_some_and(|bypass| bypass(&uri)) {
             let io = self.connect(uri).await?;
             return Ok(ProxyStream::new(io, Bytes::new(), false, info));
