@@ -22,6 +22,7 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use tower_service::Service;
 
 use crate::error::BoxError;
+use crate::timeout::within;
 
 /// The default bound on the proxy's response head to a `CONNECT` (status line and
 /// header fields): 16 KiB.
@@ -392,6 +393,7 @@ where
         let mut io: Option<C::Response> = None;
         loop {
             let request = connect_request(&authority, &auth)?;
+            let reused = io.is_some();
             let mut stream = match io.take() {
                 Some(stream) => stream,
                 None => {
@@ -405,6 +407,9 @@ where
                 read_head(&mut stream, self.max_head).await
             };
             let head = match within(self.timeout, exchange).await {
+                // A kept connection the proxy closed after all: the same answer goes on a
+                // new one (the proxy never saw it).
+                Some(Err(ConnectError::Closed | ConnectError::Io(_))) if reused => continue,
                 Some(head) => head?,
                 None => return Err(ConnectError::Timeout(self.timeout)),
             };
@@ -630,22 +635,6 @@ async fn drain<T: Read + Unpin>(
         left = left.saturating_sub(read as u64);
     }
     Ok(true)
-}
-
-/// `future`'s output, or `None` past `timeout`.
-async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let mut delay = futures_timer::Delay::new(timeout);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        if Pin::new(&mut delay).poll(cx).is_ready() {
-            return Poll::Ready(None);
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// A connection the [`ProxyConnector`] opened: a `CONNECT` tunnel through the proxy (hand it

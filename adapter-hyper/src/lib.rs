@@ -4,6 +4,10 @@
 //! - **Client:** [`DigestAuthLayer`] wraps a service that sends `http::Request`s (such as
 //!   `hyper_util::client::legacy::Client`) and answers `401` and `407` challenges, reusing
 //!   a known protection space preemptively (one round trip per request after the first).
+//!   Its timeouts, and hyper-util's, are listed under [`DigestAuthLayer`], *Timeouts*.
+//! - **https through a Digest proxy:** [`ProxyConnector`] (feature `connect`, on by
+//!   default), a connector for hyper-util's client that opens the `CONNECT` tunnel,
+//!   answers the proxy's `407` and hands the tunnel to TLS (hyper-rustls, say).
 //! - **Server:** [`RequireDigestLayer`] verifies requests before they reach the service it
 //!   wraps, answers `401` with challenges (`400` for malformed credentials), adds
 //!   `Authentication-Info`, and puts the [`Authenticated`](httpdigest::server::Authenticated)
@@ -51,7 +55,7 @@
 //! # let _ = app(&[7; 32]);
 //! ```
 //!
-//! Features: `tracing` emits `tracing` events (the server's refusal reasons, the client's
+//! Features: `connect` (default) adds [`ProxyConnector`]. `tracing` emits `tracing` events (the server's refusal reasons, the client's
 //! answers to challenges and its failures); never a password or a full header value.
 //! `redis` adds [`RedisNonceCounts`] and [`RedisGuessLimiter`]: replay protection and
 //! throttled guessing shared by the replicas of a server.
@@ -67,6 +71,7 @@ mod limiter;
 mod redis_stores;
 mod server;
 mod stores;
+mod timeout;
 
 pub use body::DigestBody;
 pub use client::{DigestAuth, DigestAuthLayer};

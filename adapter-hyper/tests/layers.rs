@@ -764,3 +764,45 @@ mod signed_body {
         );
     }
 }
+
+/// `response_timeout` bounds each send: here the answer to the challenge gets no response
+/// head, and the request fails with the layer's `Error::Timeout` instead of waiting forever.
+#[tokio::test]
+async fn a_send_without_response_within_the_timeout_is_error_timeout() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let inner = tower::service_fn(move |_request: Request<DigestBody<Full<Bytes>>>| {
+        let call = counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if call > 0 {
+                std::future::pending::<()>().await;
+            }
+            let response = Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header(
+                    header::WWW_AUTHENTICATE,
+                    r#"Digest realm="r", nonce="n", qop="auth""#,
+                )
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let timeout = std::time::Duration::from_millis(50);
+    let service = ServiceBuilder::new()
+        .layer(DigestAuthLayer::new(USER, PASSWORD).response_timeout(timeout))
+        .service(inner);
+    let request = Request::get("http://127.0.0.1:9/h")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let error = service.oneshot(request).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout(t) if t == timeout),
+        "{error:?}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the challenge was answered"
+    );
+}
