@@ -262,15 +262,15 @@ pub enum ConnectError {
     /// The proxy's response head is not HTTP/1.x.
     #[error("malformed response to CONNECT: {0}")]
     Malformed(String),
-    /// The proxy refused the tunnel with this status (a `403`, a `502`, ...), or kept
-    /// asking after the core's bound on answers.
+    /// The proxy refused the tunnel with this status (a `403`, a `502`, ...).
     #[error("the proxy refused CONNECT: {status}")]
     Refused {
         /// The proxy's status.
         status: StatusCode,
     },
     /// Digest (or Basic) authentication to the proxy failed: the credentials were
-    /// rejected, no challenge could be answered, ... The status is the proxy's last.
+    /// rejected, no challenge could be answered, the proxy kept asking past the core's
+    /// bound, ... The status is the proxy's last.
     #[error("proxy authentication failed ({status}): {failure}")]
     Auth {
         /// Why, as the core says.
@@ -422,8 +422,13 @@ where
             match next {
                 Next::Send(next, response) => {
                     info.proxy_challenges = info.proxy_challenges.saturating_add(1);
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(target = %authority, %status, "answering the proxy's challenge to CONNECT");
                     auth = next;
                     let keep = keeps_connection(&response, head.version);
+                    if !keep {
+                        continue;
+                    }
                     let drained = match within(
                         self.timeout,
                         drain(&mut stream, response.headers(), head.rest, self.drain_limit),
@@ -433,7 +438,7 @@ where
                         Some(drained) => drained?,
                         None => return Err(ConnectError::Timeout(self.timeout)),
                     };
-                    if keep && drained {
+                    if drained {
                         io = Some(stream);
                     }
                 }
@@ -449,13 +454,14 @@ where
                     return Ok(ProxyStream::new(stream, head.rest, false, info));
                 }
                 Next::Done(_) | Next::CheckBody(..) | Next::Wait(_) => {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(target = %authority, %status, "the proxy refused CONNECT");
                     return Err(ConnectError::Refused { status });
                 }
                 Next::Fail(failure, _) => {
-                    return Err(match failure {
-                        Failure::RetriesExhausted => ConnectError::Refused { status },
-                        failure => ConnectError::Auth { failure, status },
-                    });
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!(target = %authority, %status, %failure, "proxy authentication failed");
+                    return Err(ConnectError::Auth { failure, status });
                 }
             }
         }
