@@ -320,9 +320,8 @@ impl DigestClient {
         lock(&self.shared)
     }
 
-    /// Where `method` `uri` goes: its origin, the client's forward proxy for plain `http`
-    /// and for `CONNECT`, the request-target on the wire. The proxy is the client's
-    /// ([`Client::proxy`]).
+    /// Where `method` `uri` goes: its origin, the client's forward proxy for plain `http`,
+    /// the request-target on the wire. The proxy is the client's ([`Client::proxy`]).
     ///
     /// # Errors
     ///
