@@ -24,7 +24,7 @@ cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 
 # Slowest first, so that two at a time finish together.
-TARGETS=(server client challenge credentials authentication_info round_trip)
+TARGETS=(server client challenge credentials authentication_info round_trip proxy_env)
 LIMITS=(-timeout=10 -malloc_limit_mb=512 -rss_limit_mb=2048 -print_final_stats=1)
 
 # The seed directories of a target.

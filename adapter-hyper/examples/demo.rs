@@ -201,7 +201,7 @@ async fn reqwest_client(base: &str) -> Result<(), BoxError> {
 fn mutual_auth_client() -> DigestClient {
     DigestClient::new(
         Credentials::new("alice", "s3cret"),
-        ClientConfig::default().with_mutual_auth_required(true),
+        ClientConfig::default().with_require_mutual_auth(true),
     )
 }
 

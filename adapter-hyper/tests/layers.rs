@@ -304,7 +304,7 @@ async fn axum_route_with_auth_int() {
     let addr = serve_axum(router).await;
     let url = format!("http://{addr}/upload");
 
-    let (client, exchanges) = digest_client(ClientConfig::default().with_auth_int_preferred(true));
+    let (client, exchanges) = digest_client(ClientConfig::default().with_prefer_auth_int(true));
     let data = payload(4096);
     for expected in [2, 1] {
         let reply = send(&client, post(&url, data.clone())).await.unwrap();
@@ -701,7 +701,7 @@ mod signed_body {
     fn client(required: bool, limit: Option<usize>) -> DigestAuth<super::Counting> {
         let core = Client::new(
             Credentials::new(USER, PASSWORD),
-            ClientConfig::default().with_mutual_auth_required(required),
+            ClientConfig::default().with_require_mutual_auth(required),
         );
         let layer = DigestAuthLayer::with_client(core);
         let layer = match limit {

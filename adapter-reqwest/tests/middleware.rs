@@ -381,7 +381,7 @@ mod signed_body {
     fn client(required: bool, limit: Option<usize>) -> ClientWithMiddleware {
         let core = Client::new(
             Credentials::new(USER, PASSWORD),
-            ClientConfig::default().with_mutual_auth_required(required),
+            ClientConfig::default().with_require_mutual_auth(required),
         );
         let digest = DigestAuthMiddleware::with_client(core);
         let digest = match limit {

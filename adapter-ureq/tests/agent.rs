@@ -394,7 +394,7 @@ mod signed_body {
     fn agent(required: bool, limit: Option<usize>) -> DigestAgent {
         let client = Client::new(
             Credentials::new(USER, PASSWORD),
-            ClientConfig::default().with_mutual_auth_required(required),
+            ClientConfig::default().with_require_mutual_auth(required),
         );
         let builder = DigestAgent::builder().client(client);
         let builder = match limit {

@@ -76,6 +76,7 @@
 //! | [`Origin`], [`Side`] | RFC 6454, RFC 9110 §11.6–§11.7 | where credentials may go; origin (401) or proxy (407) |
 //! | [`client`] | RFC 7616 §3.4–§3.7 | the sans-IO client, [`client::Client`]; `.netrc` files (`client::netrc`, feature `std`) |
 //! | [`server`] | RFC 7616 §3.3–§3.5 | the sans-IO verifier, [`server::Verifier`], its stores and htdigest files |
+//! | [`rng`] | — | randomness without `std`: [`rng::FillRng`] over a device's generator |
 //! | `http` | — | (feature `http`) the engine adapters drive, `http::DigestClient`, over the `http` crate's types |
 //!
 //! Reading a server's challenge and answering it by hand, as the RFC 7616 §3.9.1 example does
@@ -119,6 +120,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Randomness: the core asks for a [`rand_core::TryCryptoRng`] wherever it needs random
+//! bytes; `ThreadRng` (feature `std`) or, without `std`, a device generator wrapped in
+//! [`rng::FillRng`].
+//!
 //! Features: `std` (default) for the default random generator `ThreadRng`, files and the
 //! in-memory stores; `http` for the `http` engine; `tracing` for its events.
 #![cfg_attr(not(test), no_std)]
@@ -139,6 +144,7 @@ pub mod http;
 mod nonce_count;
 mod origin;
 mod qop;
+pub mod rng;
 pub mod server;
 mod side;
 
@@ -155,8 +161,10 @@ pub use origin::{Origin, OriginRef, Scheme};
 pub use side::{Side, Sides};
 
 /// The random-number traits the core takes its randomness through (client nonces, the
-/// server's nonce salts): implement [`rand_core::TryCryptoRng`] over a device's generator, or
-/// pass `ThreadRng` where `std` is available.
+/// server's nonce salts), in the version the core uses: pass `ThreadRng` where `std` is
+/// available; on a device, wrap its generator's fill in a [`rng::FillRng`] (which also takes
+/// a generator of another `rand_core` version), or implement [`rand_core::TryRng`] and
+/// [`rand_core::TryCryptoRng`] over it through this re-export.
 pub use rand_core;
 
 pub use qop::{Qop, QopOptions};

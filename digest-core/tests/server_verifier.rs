@@ -1856,7 +1856,7 @@ fn evicted_nonce_counts_are_stale_not_replayable() {
     fx.counts = MemoryNonceCounts::new(1, 300);
     let client = Client::new(
         Credentials::new(USER, PASS),
-        ClientConfig::default().with_mutual_auth_required(true),
+        ClientConfig::default().with_require_mutual_auth(true),
     );
     let mut pair = fx.pair(client, 7);
 
@@ -2047,7 +2047,7 @@ fn htdigest_store_with_the_client() {
     let fx = Fx::with_store(config, Box::new(store));
     let client = Client::new(
         Credentials::new(USER, PASS),
-        ClientConfig::default().with_mutual_auth_required(true),
+        ClientConfig::default().with_require_mutual_auth(true),
     );
     let mut pair = fx.pair(client, 3);
     pair.get(URI).assert_done(2);
@@ -2096,7 +2096,7 @@ fn rfc2069_mode() {
     // The client speaks it, and checks rspauth.
     let client = Client::new(
         Credentials::new(USER, PASS),
-        ClientConfig::default().with_mutual_auth_required(true),
+        ClientConfig::default().with_require_mutual_auth(true),
     );
     let mut pair = fx.pair(client, 1);
     pair.get(URI).assert_done(2);
@@ -2282,8 +2282,8 @@ fn round_trip(case: &Case) {
         Some(Qop::Auth)
     };
     let client_config = ClientConfig::default()
-        .with_auth_int_preferred(case.prefer_auth_int)
-        .with_mutual_auth_required(chosen != Some(Qop::AuthInt));
+        .with_prefer_auth_int(case.prefer_auth_int)
+        .with_require_mutual_auth(chosen != Some(Qop::AuthInt));
     let client = Client::new(
         Credentials::new(case.user.clone(), case.password.clone()),
         client_config,
@@ -2377,7 +2377,7 @@ fn failure_is_reported_when_the_password_is_wrong() {
     let fx = Fx::new(config());
     let client = Client::new(
         Credentials::new(USER, "wrong"),
-        ClientConfig::default().with_mutual_auth_required(true),
+        ClientConfig::default().with_require_mutual_auth(true),
     );
     let out = fx.pair(client, 5).get(URI);
     assert_eq!(out.action, Next::Fail(Failure::CredentialsRejected));

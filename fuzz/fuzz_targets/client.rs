@@ -137,8 +137,8 @@ impl Setup {
     fn client(&self) -> Client {
         let mut config = ClientConfig::default()
             .with_preemptive(!self.preemptive_off)
-            .with_mutual_auth_required(self.mutual)
-            .with_auth_int_preferred(self.auth_int)
+            .with_require_mutual_auth(self.mutual)
+            .with_prefer_auth_int(self.auth_int)
             .with_basic(self.basic())
             .with_order(if self.server_order {
                 SelectionOrder::ServerOrder

@@ -98,7 +98,7 @@ fn failed(reply: &Reply, failure: &Failure, status: u16, exchanges: usize, what:
 
 fn challenged_then_preemptive(adapter: Adapter, mutual: bool) {
     let server = Spec::new().start();
-    let config = ClientConfig::default().with_mutual_auth_required(mutual);
+    let config = ClientConfig::default().with_require_mutual_auth(mutual);
     let client = driver(adapter, &Setup::new(USER, PASSWORD).config(config));
 
     let reply = client.send(&Call::get(&server.url("/a")));
@@ -225,7 +225,7 @@ fn algorithm_case(adapter: Adapter, algorithm: Algorithm, qop_name: &str, qop: Q
     let expected_len = if auth_int { body.len() } else { 0 };
 
     for mutual in [false, true] {
-        let config = ClientConfig::default().with_mutual_auth_required(mutual);
+        let config = ClientConfig::default().with_require_mutual_auth(mutual);
         let client = driver(adapter, &Setup::new(USER, PASSWORD).config(config));
         for (round, expected_exchanges) in [(1u32, 2usize), (2, 1), (3, 1)] {
             let what = format!("round {round}, mutual {mutual}");
@@ -421,7 +421,7 @@ fn auth_int_is_used_when_preferred_and_both_qops_are_offered() {
         let body = payload(3000);
         for (preferred, qop) in [(true, "auth-int"), (false, "auth")] {
             let server = Spec::new().qop(QopOptions::BOTH).start();
-            let config = ClientConfig::default().with_auth_int_preferred(preferred);
+            let config = ClientConfig::default().with_prefer_auth_int(preferred);
             let client = driver(adapter, &Setup::new(USER, PASSWORD).config(config));
             let reply = client.send(&Call::post(&server.url("/both"), &body));
             ok(&reply, 2, qop);

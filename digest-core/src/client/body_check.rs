@@ -43,7 +43,7 @@ use crate::side::Side;
 /// use httpdigest::{OriginRef, Scheme, ThreadRng};
 ///
 /// let mut rng = ThreadRng::default();
-/// let config = ClientConfig::default().with_mutual_auth_required(true);
+/// let config = ClientConfig::default().with_require_mutual_auth(true);
 /// let mut client = Client::new(Credentials::new("Mufasa", "Circle of Life"), config);
 /// let origin = OriginRef { scheme: Scheme::Http, host: "www.example.org", port: 80 };
 /// let request = Request::new("GET", "/dir/index.html", origin);

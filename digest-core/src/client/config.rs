@@ -130,7 +130,7 @@ impl ClientConfig {
 
     /// Sets [`require_mutual_auth`](Self::require_mutual_auth).
     #[must_use]
-    pub const fn with_mutual_auth_required(mut self, required: bool) -> Self {
+    pub const fn with_require_mutual_auth(mut self, required: bool) -> Self {
         self.require_mutual_auth = required;
         self
     }
@@ -158,7 +158,7 @@ impl ClientConfig {
 
     /// Sets [`prefer_auth_int`](Self::prefer_auth_int).
     #[must_use]
-    pub const fn with_auth_int_preferred(mut self, preferred: bool) -> Self {
+    pub const fn with_prefer_auth_int(mut self, preferred: bool) -> Self {
         self.prefer_auth_int = preferred;
         self
     }

@@ -131,6 +131,31 @@ impl Credentials {
         }
     }
 
+    /// Whether these are the same credentials (same user name and secret), the secrets
+    /// compared in constant time.
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.username == other.username
+            && match (&self.secret, &other.secret) {
+                (Secret::Password(a), Secret::Password(b)) => {
+                    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+                }
+                (
+                    Secret::Ha1 {
+                        realm: ra,
+                        algorithm: aa,
+                        ha1: ha,
+                    },
+                    Secret::Ha1 {
+                        realm: rb,
+                        algorithm: ab,
+                        ha1: hb,
+                    },
+                ) => ra == rb && aa == ab && ha.0.ct_eq(hb.0.as_str().as_bytes()),
+                _ => false,
+            }
+    }
+
     /// Whether these credentials can answer a Digest challenge with this algorithm and realm.
     pub(crate) fn fits(&self, algorithm: Algorithm, realm: &str) -> bool {
         match &self.secret {

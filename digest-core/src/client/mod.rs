@@ -15,6 +15,9 @@
 //! | `credentials` | the user's secret, [`Credentials`] |
 //! | `username` | how the user name travels, by the server's dialect: [`NameForm`] |
 //! | `netrc` | `.netrc` files (feature `std`): credentials per host |
+//! | `keys` | which credentials go to which origin: [`CredentialsProvider`] (per host), [`Client::set_origin_credentials`] |
+//! | `userinfo` | a URL's userinfo as credentials, and URLs without it: [`split_userinfo`], [`strip_userinfo`] |
+//! | `proxy_env` | forward proxies from the environment: [`ProxyEnv`], [`NoProxy`], [`ProxySetting`] |
 
 mod body_check;
 mod call;
@@ -22,12 +25,15 @@ mod config;
 mod cookies;
 mod credentials;
 mod io;
+mod keys;
 #[cfg(feature = "std")]
 pub mod netrc;
 mod protection_space;
+pub mod proxy_env;
 mod selection;
 mod ticket;
 mod turns;
+mod userinfo;
 mod username;
 
 use alloc::borrow::Cow;
@@ -45,8 +51,15 @@ pub use config::{ClientConfig, Strict};
 pub use cookies::{ChallengeCookies, MAX_COOKIE_BYTES, MAX_COOKIES};
 pub use credentials::Credentials;
 pub use io::{AuthHeaders, BodySource, Failure, Request, Response};
+pub use keys::{CredentialsProvider, MAX_ORIGIN_CREDENTIALS, MAX_PROVIDED};
+pub use proxy_env::{
+    NoProxy, NoProxyError, ProxyEnv, ProxyEnvError, ProxyEnvErrorKind, ProxySetting, ProxyUrlError,
+};
 pub use selection::{BasicPolicy, Reviewed, SelectionOrder, Unanswerable, Verdict};
 pub use ticket::Ticket;
+pub use userinfo::{
+    SplitUri, UserinfoError, has_userinfo, parse_userinfo, split_userinfo, strip_userinfo,
+};
 pub use username::NameForm;
 
 use crate::algorithm::Algorithm;
@@ -61,6 +74,7 @@ use crate::qop::Qop;
 use crate::side::{Side, Sides};
 use body_check::Expected;
 use call::Sent;
+use keys::{Keys, SharedProvider};
 use protection_space::{
     DigestParams, DigestSpace, DomainEntry, ProtectionSpace, SpaceKind, Spaces,
 };
@@ -107,25 +121,25 @@ pub enum Action {
 /// protection spaces it has learned, and the origins it is learning.
 #[derive(Debug, Clone)]
 struct Party {
-    credentials: Option<Credentials>,
-    /// The origins (the proxy, for the proxy side) the credentials may go to.
-    scope: Vec<Origin>,
+    /// The credentials per origin (for the proxy side: the proxy's, for the proxy only).
+    keys: Keys,
     spaces: Spaces,
     learning: Vec<Learning>,
 }
 
 impl Party {
-    fn new(credentials: Option<Credentials>, scope: Vec<Origin>, capacity: usize) -> Self {
+    fn new(keys: Keys, capacity: usize) -> Self {
         Self {
-            credentials,
-            scope,
+            keys,
             spaces: Spaces::new(capacity),
             learning: Vec::new(),
         }
     }
 
+    /// Whether credentials may go to `origin`: the client's own for their scope, those
+    /// registered for it, or those the provider gave for it.
     fn in_scope(&self, origin: OriginRef<'_>) -> bool {
-        self.scope.iter().any(|o| origin.is(o))
+        self.keys.get(origin).is_some()
     }
 }
 
@@ -225,6 +239,8 @@ pub struct Client {
     config: ClientConfig,
     /// Per side: the proxy's scope is the proxy the client was built for, if any.
     parties: Sides<Party>,
+    /// The hosts that go direct, not through the proxy.
+    no_proxy: NoProxy,
     queue: Queue,
     /// The id of the last exchange begun.
     last_exchange: u64,
@@ -234,7 +250,13 @@ impl Client {
     /// A client that authenticates to origins with `credentials`: the short way to
     /// `Client::builder().credentials(credentials).config(config).build()`.
     pub fn new(credentials: Credentials, config: ClientConfig) -> Self {
-        Self::from_parts(Some(credentials), None, None, config)
+        Self::from_parts(
+            Keys::new(Some(credentials), Vec::new()),
+            None,
+            None,
+            NoProxy::new(),
+            config,
+        )
     }
 
     /// A client that authenticates to origins as `username` with `password`, by the default
@@ -253,19 +275,21 @@ impl Client {
     }
 
     fn from_parts(
-        credentials: Option<Credentials>,
+        mut keys: Keys,
         proxy: Option<Origin>,
         proxy_credentials: Option<Credentials>,
+        no_proxy: NoProxy,
         config: ClientConfig,
     ) -> Self {
         let capacity = config.max_protection_spaces;
-        let origin_scope = config.scope.clone().unwrap_or_default();
+        keys.scope = config.scope.clone().unwrap_or_default();
         let proxy_scope = proxy.into_iter().collect();
         Self {
             parties: Sides {
-                origin: Party::new(credentials, origin_scope, capacity),
-                proxy: Party::new(proxy_credentials, proxy_scope, capacity),
+                origin: Party::new(keys, capacity),
+                proxy: Party::new(Keys::new(proxy_credentials, proxy_scope), capacity),
             },
+            no_proxy,
             config,
             queue: Queue::default(),
             last_exchange: 0,
@@ -287,13 +311,93 @@ impl Client {
     /// The forward proxy the client was built for ([`Builder::proxy`]): what an adapter
     /// names as [`Request::proxy`] for the requests it sends through it.
     pub fn proxy(&self) -> Option<&Origin> {
-        self.parties.proxy.scope.first()
+        self.parties.proxy.keys.scope.first()
     }
 
-    /// Whether the credentials may be sent to `origin`. Before the first request with a
-    /// default scope, no origin is in scope yet.
+    /// The forward proxy a request to `origin` goes through: the client's
+    /// [`proxy`](Self::proxy), for plain `http` requests whose host the client's
+    /// [`NoProxy`] list does not name. `https` requests reach their origin through a
+    /// `CONNECT` tunnel, which the HTTP client opens: `None` for them.
+    ///
+    /// ```
+    /// use httpdigest::client::{Client, Credentials, NoProxy};
+    /// use httpdigest::{OriginRef, Scheme};
+    ///
+    /// let client = Client::builder()
+    ///     .credentials(Credentials::new("alice", "s3cret"))
+    ///     .proxy("http://127.0.0.1:3128")
+    ///     .no_proxy(NoProxy::parse("intranet.example")?)
+    ///     .build()?;
+    /// let origin = |host| OriginRef { scheme: Scheme::Http, host, port: 80 };
+    /// assert_eq!(client.proxy_for(origin("api.example.org")).map(|p| p.port()), Some(3128));
+    /// assert!(client.proxy_for(origin("wiki.intranet.example")).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn proxy_for(&self, origin: OriginRef<'_>) -> Option<&Origin> {
+        if origin.scheme != Scheme::Http || self.no_proxy.matches(origin.host, origin.port) {
+            return None;
+        }
+        self.proxy()
+    }
+
+    /// The hosts that go direct, not through the proxy ([`Builder::no_proxy`],
+    /// [`Builder::proxy_env`]).
+    pub const fn no_proxy(&self) -> &NoProxy {
+        &self.no_proxy
+    }
+
+    /// Whether the credentials may be sent to `origin`: it is in the scope of the client's
+    /// own credentials, or has credentials registered
+    /// ([`set_origin_credentials`](Self::set_origin_credentials)) or given by the
+    /// [`CredentialsProvider`] (once a request to it has begun). Before the first request
+    /// with a default scope, no origin is in the scope of the client's own credentials yet.
     pub fn in_scope(&self, origin: OriginRef<'_>) -> bool {
         self.parties.origin.in_scope(origin)
+    }
+
+    /// Registers `credentials` for `origin` alone (a URL's userinfo: see
+    /// [`split_userinfo`]). They go to no other origin, and they are used only where the
+    /// client's own credentials ([`Builder::credentials`]) do not apply: those win for the
+    /// origins of their scope, as an explicit `-u` wins over a URL's userinfo in curl (and
+    /// `auth=` in requests and httpx). Registered credentials win over what the
+    /// [`CredentialsProvider`] gives. Credentials registered anew for an origin replace its
+    /// old ones, and what was learned of the origin with the old ones is forgotten. At most
+    /// [`MAX_ORIGIN_CREDENTIALS`] origins are kept, the oldest forgotten first.
+    ///
+    /// ```
+    /// use httpdigest::client::{Action, Client, Credentials, Request, Response};
+    /// use httpdigest::{Origin, OriginRef, Scheme, ThreadRng};
+    ///
+    /// let api = Origin::new(Scheme::Https, "api.example.org", 443);
+    /// let mut client = Client::builder()
+    ///     .credentials(Credentials::new("alice", "a"))
+    ///     .configure(|c| c.with_scope([api]))
+    ///     .build()?;
+    /// let camera = Origin::new(Scheme::Http, "camera.local", 80);
+    /// client.set_origin_credentials(camera.clone(), Credentials::new("admin", "s3cret"));
+    /// assert!(client.in_scope(OriginRef::of(&camera)));
+    ///
+    /// let request = Request::new("GET", "/snap", OriginRef::of(&camera));
+    /// let mut rng = ThreadRng::default();
+    /// let (mut exchange, _) = client.begin(&request, &mut rng);
+    /// let challenge: &[u8] = br#"Digest realm="cam", nonce="1", qop="auth""#;
+    /// let response = Response { www_authenticate: &[challenge], ..Response::new(401) };
+    /// let Action::Send(ticket) = client.handle_response(&mut exchange, &request, &response, &mut rng) else {
+    ///     panic!("an answer");
+    /// };
+    /// let authorization = ticket.sign(&request)?.authorization.unwrap();
+    /// assert!(authorization.text().starts_with("Digest username=\"admin\""));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_origin_credentials(&mut self, origin: Origin, credentials: Credentials) {
+        let party = &mut self.parties.origin;
+        if party.keys.in_single_scope(&origin) {
+            party.keys.register(origin, credentials);
+            return;
+        }
+        if party.keys.register(origin.clone(), credentials) {
+            party.spaces.forget_origin(&origin);
+        }
     }
 
     /// Starts a request: returns its [`Exchange`] and what to do: [`Action::Send`] with the
@@ -307,13 +411,17 @@ impl Client {
         rng: &mut R,
     ) -> (Exchange, Action) {
         let origin = &mut self.parties.origin;
-        if self.config.scope.is_none() && origin.scope.is_empty() && origin.credentials.is_some() {
-            origin.scope.push(request.origin.to_origin());
+        if self.config.scope.is_none()
+            && origin.keys.scope.is_empty()
+            && origin.keys.single.is_some()
+        {
+            origin.keys.scope.push(request.origin.to_origin());
         }
+        origin.keys.resolve(request.origin);
         self.last_exchange = self.last_exchange.wrapping_add(1);
         let mut exchange = Exchange {
             id: self.last_exchange,
-            out_of_scope: origin.credentials.is_some() && !origin.in_scope(request.origin),
+            out_of_scope: origin.keys.any() && !origin.in_scope(request.origin),
             ..Exchange::default()
         };
         let action = self.start(&mut exchange, request, rng, false);
@@ -336,6 +444,7 @@ impl Client {
         if exchange.waiting {
             return Action::Wait;
         }
+        self.parties.origin.keys.resolve(request.origin);
         let id = exchange.id;
         // The sends this response answers: their lanes are free again (a first count came
         // back), and a lane being opened has its challenge, or will not get one.
@@ -474,9 +583,14 @@ impl Client {
             match plan {
                 Plan::Nothing | Plan::Wait(_) => {}
                 Plan::Lane(space, lane) => {
-                    let (Some(credentials), Some(space)) =
-                        (&party.credentials, party.spaces.touch(space))
-                    else {
+                    let to = match side {
+                        Side::Origin => Some(request.origin),
+                        Side::Proxy => request.proxy,
+                    };
+                    let (Some(credentials), Some(space)) = (
+                        to.and_then(|o| party.keys.get(o)),
+                        party.spaces.touch(space),
+                    ) else {
                         continue;
                     };
                     match issue(space, lane, credentials, request, rng, prefer_auth_int) {
@@ -524,7 +638,7 @@ impl Client {
             return Plan::Nothing;
         };
         let party = &self.parties[side];
-        if party.credentials.is_none() {
+        if party.keys.get(origin).is_none() {
             return Plan::Nothing;
         }
         // A proxy space covers every request through the proxy.
@@ -581,6 +695,7 @@ impl Client {
         if exchange.finished || !exchange.waiting {
             return Action::Done;
         }
+        self.parties.origin.keys.resolve(request.origin);
         let action = self.start(exchange, request, rng, gave_up);
         self.schedule();
         action
@@ -690,11 +805,17 @@ impl Client {
             Side::Proxy => request.proxy.map(|p| p.scheme),
         };
         let secure = scheme == Some(Scheme::Https);
+        let to = match side {
+            Side::Origin => Some(request.origin),
+            Side::Proxy => request.proxy,
+        };
+        let keys = &self.parties[side].keys;
         selection::review(
             response.challenges(side),
             self.policy(),
             secure,
-            self.parties[side].credentials.as_ref(),
+            // Before the first request, the client's own credentials have no scope yet.
+            to.and_then(|o| keys.get(o)).or(keys.single.as_ref()),
         )
     }
 
@@ -738,14 +859,16 @@ impl Client {
             return Action::Fail(Failure::OutOfScope);
         }
         let Some(origin) = self.side_origin(side, request) else {
-            let no_credentials = self.parties[side].credentials.is_none();
+            // Out of scope of the client's own credentials; none of their own (a provider
+            // with nothing for the host) is no credentials.
+            let no_credentials = self.parties[side].keys.single.is_none();
             return Action::Fail(match side {
                 Side::Proxy if request.proxy.is_none() => Failure::ProxyChallengeWithoutProxy,
                 _ if no_credentials => Failure::NoCredentials,
                 _ => Failure::OutOfScope,
             });
         };
-        let Some(credentials) = self.parties[side].credentials.as_ref() else {
+        let Some(credentials) = self.parties[side].keys.get(origin) else {
             return Action::Fail(Failure::NoCredentials);
         };
         let chosen = match selection::select(
@@ -849,7 +972,8 @@ impl Client {
         }
         let prefer_auth_int = self.config.prefer_auth_int;
         let party = &mut self.parties[side];
-        let (Some(credentials), Some(space)) = (&party.credentials, party.spaces.get_mut(space))
+        let (Some(credentials), Some(space)) =
+            (party.keys.get(origin), party.spaces.get_mut(space))
         else {
             return Action::Fail(Failure::NoCredentials);
         };
@@ -908,10 +1032,15 @@ impl Client {
         if !(other == Side::Origin && redirected)
             && let Some(previous) = previous
         {
+            let to = match other {
+                Side::Origin => Some(request.origin),
+                Side::Proxy => request.proxy,
+            };
             let party = &mut self.parties[other];
-            if let (Some(credentials), Some(space)) =
-                (&party.credentials, party.spaces.get_mut(previous.space))
-            {
+            if let (Some(credentials), Some(space)) = (
+                to.and_then(|o| party.keys.get(o)),
+                party.spaces.get_mut(previous.space),
+            ) {
                 let lane = match &space.kind {
                     SpaceKind::Digest(d) => d.lane_index(previous.lane),
                     SpaceKind::Basic => Some(0),
@@ -1061,7 +1190,7 @@ impl Client {
             spaces.revive(id);
             return Ok((id, lane));
         }
-        let names = match &self.parties[side].credentials {
+        let names = match self.parties[side].keys.get(OriginRef::of(&origin)) {
             Some(credentials) => NameForms::new(
                 Dialect {
                     name: credentials.username(),
@@ -1100,7 +1229,12 @@ impl Client {
             let entry = if uri.starts_with('/') {
                 Some((origin.clone(), uri))
             } else {
-                Origin::parse_absolute(uri).filter(|(o, _)| self.parties.origin.scope.contains(o))
+                // Another origin only where both take the client's own credentials: a space
+                // is signed with the credentials of the origin it was learned from.
+                let keys = &self.parties.origin.keys;
+                Origin::parse_absolute(uri).filter(|(o, _)| {
+                    o == origin || (keys.in_single_scope(origin) && keys.in_single_scope(o))
+                })
             };
             if let Some((origin, path)) = entry {
                 let path = path.split('?').next().unwrap_or(path);
@@ -1341,8 +1475,9 @@ enum Checked {
     OverBody(Box<Expected>),
 }
 
-/// Builds a [`Client`]: origin credentials, a forward proxy and its credentials, the policy.
-/// The one way to make a client with a proxy; adapters take the client it builds.
+/// Builds a [`Client`]: origin credentials (the client's own, per origin, or per host from a
+/// provider), a forward proxy and its credentials (or those of the environment), the
+/// policy. The one way to make a client with a proxy; adapters take the client it builds.
 ///
 /// ```
 /// use httpdigest::client::{BuildError, Client, Credentials};
@@ -1360,19 +1495,63 @@ enum Checked {
 #[must_use = "a builder does nothing until it is built"]
 pub struct Builder {
     credentials: Option<Credentials>,
+    origin_credentials: Vec<(Origin, Credentials)>,
+    provider: Option<SharedProvider>,
     proxy: Option<String>,
     proxy_credentials: Option<Credentials>,
+    proxy_env: Option<ProxyEnv>,
+    no_proxy: Option<NoProxy>,
     config: ClientConfig,
 }
 
 impl Builder {
-    /// Credentials for origins: a password, or a precomputed H(A1).
+    /// The client's own credentials for origins: a password, or a precomputed H(A1). They
+    /// go to the origins of the scope ([`ClientConfig::scope`], by default the first
+    /// request's origin), and win there over any other source.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
         self
     }
 
-    /// The forward proxy requests go through, `http://host[:port]` ([`Origin::parse_proxy`]).
+    /// Credentials for `origin` alone, as
+    /// [`Client::set_origin_credentials`] registers them (a URL's userinfo).
+    pub fn origin_credentials(mut self, origin: Origin, credentials: Credentials) -> Self {
+        self.origin_credentials.push((origin, credentials));
+        self
+    }
+
+    /// Credentials per host, from a provider: what it gives for an origin goes to that
+    /// origin only, and an origin it has nothing for gets nothing. Asked once per origin
+    /// (up to [`MAX_PROVIDED`] answers are kept). The client's own credentials
+    /// ([`credentials`](Self::credentials)) and those registered for an origin win over it.
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider + 'static) -> Self {
+        self.provider = Some(SharedProvider(Arc::new(provider)));
+        self
+    }
+
+    /// Credentials per host from a `.netrc` file (feature `std`): its `machine` entries,
+    /// not its `default` one (see the [`CredentialsProvider`] implementation of
+    /// [`netrc::Netrc`] for why).
+    ///
+    /// ```
+    /// use httpdigest::client::Client;
+    /// use httpdigest::client::netrc::Netrc;
+    /// use httpdigest::{OriginRef, Scheme};
+    ///
+    /// let netrc = Netrc::parse("machine pdu.local login admin password s3cret\n")?;
+    /// let mut client = Client::builder().netrc(netrc).build()?;
+    /// # let _ = &mut client;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn netrc(self, netrc: netrc::Netrc) -> Self {
+        self.credentials_provider(netrc)
+    }
+
+    /// The forward proxy requests go through, `http://[user:password@]host[:port]`
+    /// ([`ProxySetting::parse`]): the userinfo, if any, is the proxy's credentials (unless
+    /// [`proxy_credentials`](Self::proxy_credentials) are set). Wins over
+    /// [`proxy_env`](Self::proxy_env)'s proxy.
     pub fn proxy(mut self, uri: impl Into<String>) -> Self {
         self.proxy = Some(uri.into());
         self
@@ -1381,6 +1560,35 @@ impl Builder {
     /// Credentials for the proxy. They go only to it.
     pub fn proxy_credentials(mut self, credentials: Credentials) -> Self {
         self.proxy_credentials = Some(credentials);
+        self
+    }
+
+    /// Proxies from the environment ([`ProxyEnv::from_env`]): its `http` proxy and the
+    /// credentials in its URL, unless [`proxy`](Self::proxy) is set, and its `no_proxy`
+    /// list, unless [`no_proxy`](Self::no_proxy) is set. Its `https` proxy is the HTTP
+    /// client's business (a `CONNECT` tunnel), not the core's: adapters read it from the
+    /// [`ProxyEnv`] they pass here.
+    ///
+    /// ```
+    /// use httpdigest::client::{Client, Credentials, ProxyEnv, ProxySetting, NoProxy};
+    /// use httpdigest::{OriginRef, Scheme};
+    ///
+    /// let env = ProxyEnv::new(Some(ProxySetting::parse("http://bob:pw@proxy.local:3128")?), None, NoProxy::parse("localhost")?);
+    /// let client = Client::builder().credentials(Credentials::new("alice", "s3cret")).proxy_env(env).build()?;
+    /// assert_eq!(client.proxy().unwrap().host(), "proxy.local");
+    /// let local = OriginRef { scheme: Scheme::Http, host: "localhost", port: 8080 };
+    /// assert!(client.proxy_for(local).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn proxy_env(mut self, env: ProxyEnv) -> Self {
+        self.proxy_env = Some(env);
+        self
+    }
+
+    /// The hosts that go direct, not through the proxy (a `no_proxy` list; a command
+    /// line's `--noproxy`). Wins over [`proxy_env`](Self::proxy_env)'s list.
+    pub fn no_proxy(mut self, no_proxy: NoProxy) -> Self {
+        self.no_proxy = Some(no_proxy);
         self
     }
 
@@ -1400,25 +1608,45 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// [`BuildError`] when no credentials are set, proxy credentials come without a proxy,
-    /// or the proxy is not `http://host[:port]`.
+    /// [`BuildError`] when no credentials of any kind are set (the client's own, per
+    /// origin, a provider, the proxy's), proxy credentials come without a proxy, or the
+    /// proxy is not `http://[user:password@]host[:port]`.
     pub fn build(self) -> Result<Client, BuildError> {
-        let proxy = match &self.proxy {
-            Some(uri) => Some(Origin::parse_proxy(uri).ok_or(BuildError::InvalidProxy)?),
+        let env_proxy = self.proxy_env.as_ref().and_then(ProxyEnv::http).cloned();
+        let setting = match &self.proxy {
+            Some(uri) => Some(ProxySetting::parse(uri).map_err(|_| BuildError::InvalidProxy)?),
+            None => env_proxy,
+        };
+        let (proxy, proxy_credentials) = match setting {
+            Some(setting) => {
+                let credentials = self
+                    .proxy_credentials
+                    .or_else(|| setting.credentials().cloned());
+                (Some(setting.origin().clone()), credentials)
+            }
             None if self.proxy_credentials.is_some() => {
                 return Err(BuildError::ProxyCredentialsWithoutProxy);
             }
-            None => None,
+            None => (None, None),
         };
-        if self.credentials.is_none() && self.proxy_credentials.is_none() {
+        if self.credentials.is_none()
+            && self.origin_credentials.is_empty()
+            && self.provider.is_none()
+            && proxy_credentials.is_none()
+        {
             return Err(BuildError::NoCredentials);
         }
-        Ok(Client::from_parts(
-            self.credentials,
-            proxy,
-            self.proxy_credentials,
-            self.config,
-        ))
+        let no_proxy = match (self.no_proxy, self.proxy_env) {
+            (Some(list), _) => list,
+            (None, Some(env)) => env.no_proxy().clone(),
+            (None, None) => NoProxy::new(),
+        };
+        let keys = Keys::new(self.credentials, Vec::new()).with_provider(self.provider);
+        let mut client = Client::from_parts(keys, proxy, proxy_credentials, no_proxy, self.config);
+        for (origin, credentials) in self.origin_credentials {
+            client.set_origin_credentials(origin, credentials);
+        }
+        Ok(client)
     }
 }
 
@@ -1426,14 +1654,21 @@ impl Builder {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// Neither origin nor proxy credentials were given.
-    #[error("no credentials: set origin credentials, proxy credentials or both")]
+    /// No credentials of any kind were given: neither the client's own, nor per origin, nor
+    /// a provider, nor the proxy's.
+    #[error(
+        "no credentials: set origin credentials, a credentials provider, proxy credentials or several"
+    )]
     NoCredentials,
     /// Proxy credentials without a proxy.
     #[error("proxy credentials given but no proxy")]
     ProxyCredentialsWithoutProxy,
-    /// The proxy is not an `http://host[:port]` URI (it is not repeated here: it may carry
-    /// a password).
-    #[error("invalid proxy URI: expected http://host[:port]")]
+    /// The proxy is not an `http://[user:password@]host[:port]` URI (it is not repeated
+    /// here: it may carry a password).
+    #[error("invalid proxy URI: expected http://[user:password@]host[:port]")]
     InvalidProxy,
+    /// The environment's proxy variables cannot be used (for builders that read them, as
+    /// the adapters' do): which variable and why, never its value.
+    #[error("proxy from the environment: {0}")]
+    ProxyEnv(ProxyEnvError),
 }

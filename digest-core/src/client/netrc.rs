@@ -331,6 +331,24 @@ impl Netrc {
             .or_else(|| self.entries.iter().find(|e| e.is_default()))
     }
 
+    /// The first `machine` entry for `host`, ignoring ASCII case; never the `default` entry
+    /// (what the client's [`CredentialsProvider`](super::CredentialsProvider) for a netrc
+    /// file gives).
+    ///
+    /// ```
+    /// use httpdigest::client::netrc::Netrc;
+    ///
+    /// let netrc = Netrc::parse("default login anonymous password guest\n")?;
+    /// assert!(netrc.find_machine("example.org").is_none());
+    /// assert!(netrc.find("example.org").is_some());
+    /// # Ok::<(), httpdigest::client::netrc::NetrcError>(())
+    /// ```
+    pub fn find_machine(&self, host: &str) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.machine().is_some_and(|m| m.eq_ignore_ascii_case(host)))
+    }
+
     /// Every entry, in file order, duplicates and `default` included.
     pub fn entries(&self) -> &[Entry] {
         &self.entries

@@ -844,6 +844,12 @@ impl Spaces {
             .any(|s| !s.retired && origin.is(&s.origin))
     }
 
+    /// Forgets every space of `origin` (its credentials changed: what was learned with the
+    /// old ones, an H(A1) say, must not sign for the new ones).
+    pub(crate) fn forget_origin(&mut self, origin: &Origin) {
+        self.entries.retain(|s| s.origin != *origin);
+    }
+
     /// The space with this id, marked used.
     pub(crate) fn touch(&mut self, id: u64) -> Option<&mut ProtectionSpace> {
         let now = self.tick();

@@ -4,7 +4,6 @@
 //! moves the request and its body.
 
 use std::collections::HashMap;
-use std::string::{String, ToString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
@@ -12,11 +11,11 @@ use std::vec::Vec;
 use event_listener::{Event, EventListener, Listener as _};
 use http::{HeaderMap, Method, StatusCode, Uri};
 
-use super::convert::{ResponseFields, Route, origin_of};
+use super::convert::{Redacted, ResponseFields, Route, origin_of, split_userinfo};
 use super::error::BadUri;
 use crate::client::{
-    Action, AuthHeaders, BodySource, Client, Exchange, Failure, Request, ResponseBodyCheck,
-    Reviewed,
+    Action, AuthHeaders, BodySource, Client, Credentials, Exchange, Failure, NoProxy, Request,
+    ResponseBodyCheck, Reviewed,
 };
 use crate::origin::{Origin, OriginRef};
 
@@ -85,6 +84,8 @@ struct Shared {
     inner: Mutex<Inner>,
     /// The client's proxy, read once: it does not change.
     proxy: Option<Origin>,
+    /// The hosts that go direct, read once.
+    no_proxy: NoProxy,
     /// The client's wait bound, read once.
     max_wait: Duration,
 }
@@ -175,35 +176,14 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Inner> {
     shared.inner.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A URI for messages: without its userinfo, which may hold a password.
-struct Redacted<'a>(&'a Uri);
-
-impl core::fmt::Display for Redacted<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let uri = self.0;
-        match uri.authority().map(http::uri::Authority::as_str) {
-            Some(authority) if authority.contains('@') => {
-                let host = authority.rsplit('@').next().unwrap_or_default();
-                let scheme = uri
-                    .scheme_str()
-                    .map_or(String::new(), |s| std::format!("{s}://"));
-                let path = uri
-                    .path_and_query()
-                    .map_or("", http::uri::PathAndQuery::as_str);
-                write!(f, "{scheme}…@{host}{path}")
-            }
-            _ => write!(f, "{uri}"),
-        }
-    }
-}
-
-impl core::fmt::Debug for Redacted<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{self}")
-    }
-}
-
 impl Call {
+    /// The URI to send: the one [`DigestClient::begin`] was given, without its userinfo
+    /// (which became the origin's credentials). Adapters send this one, never the URI they
+    /// were given, so that the userinfo goes nowhere (HTTP clients send it as Basic).
+    pub const fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
     /// The core's state of the request.
     pub const fn exchange(&self) -> &Exchange {
         &self.exchange
@@ -303,6 +283,7 @@ impl DigestClient {
     /// The engine over `client`.
     pub fn new(client: Client) -> Self {
         let proxy = client.proxy().cloned();
+        let no_proxy = client.no_proxy().clone();
         let max_wait = client.config().max_wait;
         Self {
             shared: Arc::new(Shared {
@@ -311,6 +292,7 @@ impl DigestClient {
                     parked: HashMap::new(),
                 }),
                 proxy,
+                no_proxy,
                 max_wait,
             }),
         }
@@ -320,15 +302,46 @@ impl DigestClient {
         lock(&self.shared)
     }
 
-    /// Where `method` `uri` goes: its origin, the client's forward proxy for plain `http`,
-    /// the request-target on the wire. The proxy is the client's ([`Client::proxy`]).
+    /// Where `method` `uri` goes: its origin, the client's forward proxy for plain `http`
+    /// (unless the client's `no_proxy` list names the host: [`Client::proxy_for`]), the
+    /// request-target on the wire (never with userinfo). The proxy is the client's
+    /// ([`Client::proxy`]).
     ///
     /// # Errors
     ///
     /// [`BadUri`] for a URI that is not absolute `http` or `https`.
     pub fn route<'u>(&'u self, method: &Method, uri: &'u Uri) -> Result<Route<'u>, BadUri> {
-        let proxy = self.shared.proxy.as_ref().map(OriginRef::of);
-        Route::of(method, uri, proxy).ok_or_else(|| BadUri(Redacted(uri).to_string()))
+        let bad = || {
+            BadUri(std::format!(
+                "{}: not an absolute http or https URI",
+                Redacted(uri)
+            ))
+        };
+        let origin = origin_of(uri).ok_or_else(bad)?;
+        let proxy = self
+            .shared
+            .proxy
+            .as_ref()
+            .filter(|_| !self.shared.no_proxy.matches(origin.host, origin.port))
+            .map(OriginRef::of);
+        Route::of(method, uri, proxy).ok_or_else(bad)
+    }
+
+    /// Whether requests to `uri` go direct, not through the client's proxy: its host is in
+    /// the client's `no_proxy` list, or there is no proxy. For adapters whose HTTP client
+    /// picks the connection (a proxy for `http`, a `CONNECT` tunnel for `https`).
+    pub fn bypasses_proxy(&self, uri: &Uri) -> bool {
+        self.shared.proxy.is_none()
+            || origin_of(uri).is_none_or(|o| self.shared.no_proxy.matches(o.host, o.port))
+    }
+
+    /// Registers `credentials` for `origin` alone ([`Client::set_origin_credentials`]):
+    /// for adapters that take a URL's userinfo apart themselves
+    /// ([`split_userinfo`](super::split_userinfo)) before [`begin`](Self::begin).
+    pub fn set_origin_credentials(&self, origin: Origin, credentials: Credentials) {
+        self.lock()
+            .client
+            .set_origin_credentials(origin, credentials);
     }
 
     /// Runs one decision of the client for `exchange` under the lock, keeps a waiting
@@ -368,9 +381,31 @@ impl DigestClient {
     /// its first send (credentials at once when its protection space is known), or
     /// [`Next::Wait`].
     ///
+    /// A URI with userinfo (`http://user:password@host/`) gives the credentials for its
+    /// origin ([`Client::set_origin_credentials`]), percent-decoded; the request is routed
+    /// and signed without it, and the adapter sends [`Call::uri`], which has none.
+    ///
+    /// ```
+    /// use httpdigest::client::{BodySource, Client, Credentials};
+    /// use httpdigest::http::{DigestClient, Next};
+    ///
+    /// let engine = DigestClient::new(Client::builder().credentials_provider(|_: httpdigest::OriginRef<'_>| None::<Credentials>).build()?);
+    /// let uri: http::Uri = "http://bob:hunter%32@camera.local/snap".parse()?;
+    /// let (mut call, _) = engine.begin(&http::Method::GET, &uri, BodySource::Bytes(b""))?;
+    /// assert_eq!(call.uri(), "http://camera.local/snap"); // what goes on the wire
+    ///
+    /// let mut challenge = http::HeaderMap::new();
+    /// challenge.insert("www-authenticate", r#"Digest realm="cam", nonce="1", qop="auth""#.parse()?);
+    /// let next = engine.respond(&mut call, BodySource::Bytes(b""), http::StatusCode::UNAUTHORIZED, &challenge, None);
+    /// let Next::Send(headers, ()) = next else { panic!("{next:?}") };
+    /// assert!(headers.authorization.unwrap().text().starts_with("Digest username=\"bob\""));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     ///
-    /// [`BadUri`] for a URI that is not absolute `http` or `https`.
+    /// [`BadUri`] for a URI that is not absolute `http` or `https`, or whose userinfo is not
+    /// percent-encoded UTF-8.
     #[must_use = "the step says what to send, or to wait"]
     pub fn begin(
         &self,
@@ -378,10 +413,15 @@ impl DigestClient {
         uri: &Uri,
         body: BodySource<'_>,
     ) -> Result<(Call, Next), BadUri> {
+        let (uri, credentials) = split_userinfo(uri)?;
+        let uri = &uri;
         let route = self.route(method, uri)?;
         let request = route.request(method, body);
         let mut exchange = Exchange::default();
         let next = self.decide(&mut exchange, &request, |client, exchange, request| {
+            if let Some(credentials) = credentials {
+                client.set_origin_credentials(request.origin.to_origin(), credentials);
+            }
             let (begun, action) = client.begin(request, &mut rand::rngs::ThreadRng::default());
             *exchange = begun;
             action
@@ -701,5 +741,85 @@ mod tests {
             matches!(&next, Next::Send(headers, ()) if *headers == AuthHeaders::default()),
             "{next:?}"
         );
+    }
+
+    /// URL userinfo is the origin's credentials: the call's URI (what the adapter sends)
+    /// has none, through a proxy the absolute-form target has none, and the credentials go
+    /// to that origin only.
+    #[test]
+    fn userinfo_is_the_origins_credentials_and_is_never_sent() {
+        let client = Client::builder()
+            .proxy("http://127.0.0.1:3128")
+            .proxy_credentials(crate::client::Credentials::new("p", "q"))
+            .build()
+            .unwrap();
+        let engine = DigestClient::new(client);
+        let uri = Uri::from_static("http://bob:hunter2@cam.example/snap");
+        let body = BodySource::Bytes(b"");
+        let (mut call, _) = engine.begin(&Method::GET, &uri, body).unwrap();
+        assert_eq!(call.uri(), "http://cam.example/snap");
+        let route = engine.route(&Method::GET, call.uri()).unwrap();
+        assert_eq!(route.target, "http://cam.example/snap");
+        // Even a URI with userinfo routed directly never puts it into the target.
+        let route = engine.route(&Method::GET, &uri).unwrap();
+        assert_eq!(route.target, "http://cam.example/snap");
+        let Next::Send(headers, ()) = engine.respond(
+            &mut call,
+            body,
+            StatusCode::UNAUTHORIZED,
+            &challenge(),
+            None,
+        ) else {
+            panic!("an answer");
+        };
+        let authorization = headers.authorization.unwrap();
+        assert!(authorization.text().starts_with(r#"Digest username="bob""#));
+        assert!(!std::format!("{call:?}").contains("hunter2"));
+        drop(call);
+        // Another origin gets nothing of bob's.
+        let other = Uri::from_static("http://other.example/");
+        let (mut call, _) = engine.begin(&Method::GET, &other, body).unwrap();
+        let next = engine.respond(
+            &mut call,
+            body,
+            StatusCode::UNAUTHORIZED,
+            &challenge(),
+            None,
+        );
+        assert!(
+            matches!(next, Next::Fail(Failure::NoCredentials, ())),
+            "{next:?}"
+        );
+    }
+
+    #[test]
+    fn bad_userinfo_is_a_bad_uri_that_does_not_quote_it() {
+        let engine = DigestClient::new(Client::with_password("a", "b"));
+        let uri = Uri::from_static("http://bob:hunter2%zz@cam.example/");
+        let error = engine
+            .begin(&Method::GET, &uri, BodySource::Bytes(b""))
+            .unwrap_err();
+        assert!(!error.to_string().contains("hunter2"), "{error}");
+    }
+
+    /// A host in the client's no_proxy list goes direct: no proxy, origin-form target.
+    #[test]
+    fn a_host_in_no_proxy_goes_direct() {
+        let client = Client::builder()
+            .credentials(crate::client::Credentials::new("a", "b"))
+            .proxy("http://127.0.0.1:3128")
+            .no_proxy(crate::client::NoProxy::parse("direct.example").unwrap())
+            .build()
+            .unwrap();
+        let engine = DigestClient::new(client);
+        let direct = Uri::from_static("http://www.direct.example/x");
+        let route = engine.route(&Method::GET, &direct).unwrap();
+        assert_eq!((route.proxy, route.target.as_ref()), (None, "/x"));
+        assert!(engine.bypasses_proxy(&direct));
+        let proxied = Uri::from_static("http://elsewhere.example/x");
+        let route = engine.route(&Method::GET, &proxied).unwrap();
+        assert!(route.proxy.is_some());
+        assert_eq!(route.target, "http://elsewhere.example/x");
+        assert!(!engine.bypasses_proxy(&proxied));
     }
 }

@@ -3,12 +3,14 @@
 //! side, and putting the core's headers on a request.
 
 use alloc::borrow::Cow;
+use alloc::string::ToString as _;
 use alloc::vec::Vec;
 
 use http::header::InvalidHeaderValue;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 
-use crate::client::{AuthHeaders, BodySource, Request, Response};
+use super::error::BadUri;
+use crate::client::{AuthHeaders, BodySource, Credentials, Request, Response};
 use crate::origin::{OriginRef, Scheme};
 use crate::side::Side;
 
@@ -114,8 +116,8 @@ pub fn origin_of(uri: &Uri) -> Option<OriginRef<'_>> {
 }
 
 /// The absolute form of a request-target (RFC 9112 §3.2.2): what a client sends to a plain
-/// forward proxy, and the `uri` parameter of such a request. `None` without scheme or
-/// authority.
+/// forward proxy, and the `uri` parameter of such a request; never with userinfo (RFC 9110
+/// §4.2.4). `None` without scheme or authority.
 ///
 /// ```
 /// use httpdigest::http::absolute_target;
@@ -124,16 +126,77 @@ pub fn origin_of(uri: &Uri) -> Option<OriginRef<'_>> {
 /// assert_eq!(absolute_target(&uri).unwrap(), "http://127.0.0.1:8085/hello.txt?x=1");
 /// let uri: http::Uri = "http://example.org".parse().unwrap();
 /// assert_eq!(absolute_target(&uri).unwrap(), "http://example.org/");
+/// let uri: http::Uri = "http://bob:pw@example.org/x".parse().unwrap();
+/// assert_eq!(absolute_target(&uri).unwrap(), "http://example.org/x");
 /// ```
 pub fn absolute_target(uri: &Uri) -> Option<alloc::string::String> {
     let scheme = uri.scheme_str()?;
-    let authority = uri.authority()?;
+    let authority = uri.authority()?.as_str();
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
     let path = uri
         .path_and_query()
         .map(http::uri::PathAndQuery::as_str)
         .filter(|p| p.starts_with('/'))
         .unwrap_or("/");
     Some(alloc::format!("{scheme}://{authority}{path}"))
+}
+
+/// Splits `uri` into the URI without userinfo and the credentials its userinfo held
+/// (percent-decoded, see [`client::split_userinfo`](crate::client::split_userinfo)): for
+/// adapters that register them themselves
+/// ([`DigestClient::set_origin_credentials`](super::DigestClient::set_origin_credentials));
+/// [`DigestClient::begin`](super::DigestClient::begin) does it for them.
+///
+/// ```
+/// use httpdigest::http::split_userinfo;
+///
+/// let uri: http::Uri = "http://bob:hunter2@camera.local:8080/snap".parse()?;
+/// let (uri, credentials) = split_userinfo(&uri)?;
+/// assert_eq!(uri, "http://camera.local:8080/snap");
+/// assert_eq!(credentials.unwrap().username(), "bob");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`BadUri`] when the userinfo is not percent-encoded UTF-8 (the message does not quote it).
+pub fn split_userinfo(uri: &Uri) -> Result<(Uri, Option<Credentials>), BadUri> {
+    let Some(authority) = uri.authority().filter(|a| a.as_str().contains('@')) else {
+        return Ok((uri.clone(), None));
+    };
+    let redacted = || Redacted(uri).to_string();
+    let (userinfo, _) = authority.as_str().rsplit_once('@').unwrap_or_default();
+    let credentials = crate::client::parse_userinfo(userinfo)
+        .map_err(|e| BadUri(alloc::format!("{}: {e}", redacted())))?;
+    let stripped = strip_userinfo(uri).map_err(|()| BadUri(redacted()))?;
+    Ok((stripped, credentials))
+}
+
+/// `uri` without userinfo (a redirect's `Location`, resolved: credentials a server names
+/// there are dropped, never used or sent). A URI without userinfo comes back as it is.
+///
+/// ```
+/// use httpdigest::http::strip_userinfo;
+///
+/// let location: http::Uri = "http://127.0.0.1:A@127.0.0.1:9/x?y".parse().unwrap();
+/// assert_eq!(strip_userinfo(&location).unwrap(), "http://127.0.0.1:9/x?y");
+/// ```
+///
+/// # Errors
+///
+/// `Err(())` only if what is left is not a URI, which cannot happen for a URI `http`
+/// parsed.
+#[allow(clippy::result_unit_err)]
+pub fn strip_userinfo(uri: &Uri) -> Result<Uri, ()> {
+    let Some(authority) = uri.authority() else {
+        return Ok(uri.clone());
+    };
+    let Some((_, host)) = authority.as_str().rsplit_once('@') else {
+        return Ok(uri.clone());
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.authority = Some(host.parse().map_err(|_| ())?);
+    Uri::from_parts(parts).map_err(|_| ())
 }
 
 /// Where a request goes, as the client core needs it: the origin, the forward proxy it passes
@@ -326,6 +389,34 @@ pub fn put_auth_headers(
 /// The value's bytes, for `HeaderValue::from_maybe_shared` (which takes them without a copy).
 fn bytes_of(value: crate::client::FieldValue) -> bytes::Bytes {
     bytes::Bytes::from(value.into_bytes())
+}
+
+/// A URI for messages: without its userinfo, which may hold a password.
+pub(super) struct Redacted<'a>(pub(super) &'a Uri);
+
+impl core::fmt::Display for Redacted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let uri = self.0;
+        match uri.authority().map(http::uri::Authority::as_str) {
+            Some(authority) if authority.contains('@') => {
+                let host = authority.rsplit('@').next().unwrap_or_default();
+                let scheme = uri
+                    .scheme_str()
+                    .map_or(alloc::string::String::new(), |s| alloc::format!("{s}://"));
+                let path = uri
+                    .path_and_query()
+                    .map_or("", http::uri::PathAndQuery::as_str);
+                write!(f, "{scheme}…@{host}{path}")
+            }
+            _ => write!(f, "{uri}"),
+        }
+    }
+}
+
+impl core::fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{self}")
+    }
 }
 
 #[cfg(test)]

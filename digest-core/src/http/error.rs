@@ -81,7 +81,8 @@ impl<B> fmt::Display for AuthError<B> {
 impl<B> std::error::Error for AuthError<B> {}
 
 /// A request URI the engine cannot route: not an absolute `http` or `https` URI, which it
-/// needs to know the origin. The URI it holds has no userinfo (it may hold a password).
+/// needs to know the origin, or one whose userinfo cannot be read as credentials. The text
+/// it holds (the URI and why) has no userinfo (it may hold a password).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an absolute http or https URI: {0}")]
+#[error("bad request URI {0}")]
 pub struct BadUri(pub std::string::String);

@@ -10,6 +10,6 @@ pub use client::{Call, DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Nex
 pub use convert::{
     AUTHENTICATION_INFO, PROXY_AUTHENTICATION_INFO, ResponseFields, Route, absolute_target,
     challenge_fields, challenge_header, credentials_header, info_header, origin_of,
-    put_auth_headers, request_target,
+    put_auth_headers, request_target, split_userinfo, strip_userinfo,
 };
 pub use error::{AuthError, BadUri};

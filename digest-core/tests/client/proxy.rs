@@ -173,7 +173,7 @@ fn auth_int_rspauth_of_proxy_and_origin_are_both_checked_over_the_body() {
         .credentials(Credentials::new(USER, PASS))
         .proxy("http://proxy.example:3128")
         .proxy_credentials(Credentials::new("proxyuser", "proxy secret"))
-        .configure(|c| c.with_mutual_auth_required(true))
+        .configure(|c| c.with_require_mutual_auth(true))
         .build()
         .unwrap();
     let out = sim.run(&Req {
