@@ -10,7 +10,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use httpdigest::client::{Client, Failure, ResponseBodyCheck};
+use httpdigest::client::{BuildError, Client, Failure, ResponseBodyCheck};
 use httpdigest::http::{
     DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
 };
@@ -109,8 +109,36 @@ impl DigestAuthLayer {
         Self::with_client(Client::with_password(username, password))
     }
 
+    /// A layer with no credentials of its own: each request URI's userinfo
+    /// (`http://user:password@host/`) is the Digest credentials of that origin, and a
+    /// challenge from an origin no URI named is [`Failure::NoCredentials`]. Userinfo works
+    /// the same way on every layer (the layer's own credentials win in their scope); it is
+    /// taken off the URI before the request is sent, and never sent as Basic.
+    ///
+    /// ```
+    /// use httpdigest_hyper::DigestAuthLayer;
+    ///
+    /// let layer = DigestAuthLayer::userinfo_only()?;
+    /// // http::Request::get("http://admin:pw@camera.local/snapshot.jpg") ...
+    /// # drop(layer);
+    /// # Ok::<(), httpdigest::client::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// What [`Builder::build`](httpdigest::client::Builder::build) says of a client whose
+    /// only credentials are a provider that has none (it builds today).
+    pub fn userinfo_only() -> Result<Self, BuildError> {
+        let client = Client::builder()
+            .credentials_provider(|_: httpdigest::OriginRef<'_>| None)
+            .build()?;
+        Ok(Self::with_client(client))
+    }
+
     /// A layer over a core client built with [`Client::builder`]: a forward proxy and its
-    /// credentials, a precomputed H(A1), the policy.
+    /// credentials (or [`Builder::proxy_env`](httpdigest::client::Builder::proxy_env):
+    /// `http_proxy`, `no_proxy`), credentials per host (a `.netrc` file, a provider), a
+    /// precomputed H(A1), the policy.
     ///
     /// With a proxy, the layer writes the request-target of plain `http` requests in
     /// absolute form (the `uri` parameter of a proxy's Digest) and answers the proxy's 407.
@@ -264,7 +292,7 @@ where
     R: Body<Data = Bytes>,
     R::Error: Into<BoxError>,
 {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let engine = &layer.engine;
     // The URI is checked before the body is read.
     engine.route(&parts.method, &parts.uri)?;
@@ -274,6 +302,9 @@ where
     let (mut call, mut auth) = engine
         .start(&parts.method, &parts.uri, body.source())
         .await?;
+    // A URI's userinfo became the Digest credentials of its origin (never Basic); what goes
+    // on the wire, and to the wrapped client, is the URI without it.
+    parts.uri = call.uri().clone();
     let Some(mut send_body) = body.next_send() else {
         return Err(Error::Body("the request body was already sent".into()));
     };

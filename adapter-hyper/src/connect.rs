@@ -15,8 +15,12 @@ use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
-use httpdigest::client::{AuthHeaders, BodySource, BuildError, Client, Credentials, Failure};
+use httpdigest::client::{
+    AuthHeaders, BodySource, BuildError, Client, ClientConfig, Credentials, Failure, NoProxy,
+    ProxyEnv, ProxyEnvError, ProxySetting,
+};
 use httpdigest::http::{BadUri, DRAIN_LIMIT, DigestClient, Next};
+use httpdigest::{Origin, OriginRef};
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use tower_service::Service;
@@ -53,9 +57,12 @@ const MAX_HEADERS: usize = 64;
 /// [`Connected::proxy`], so that hyper-util's client sends the request in absolute form
 /// (`GET http://host/path`); a `407` to such a request reaches the layer above the client,
 /// which answers it when it is built with the same proxy
-/// ([`DigestAuthLayer::with_client`](crate::DigestAuthLayer::with_client)). URIs for which
-/// [`bypass`](Self::bypass) says so go straight to the origin through the wrapped
-/// connector.
+/// ([`DigestAuthLayer::with_client`](crate::DigestAuthLayer::with_client)). Hosts of the
+/// `no_proxy` list, and URIs for which [`bypass`](Self::bypass) says so, go straight to
+/// the origin through the wrapped connector. [`from_env`](Self::from_env) takes the
+/// proxies and `no_proxy` from the environment (`https_proxy`, `http_proxy`, `no_proxy`).
+/// A URI's userinfo plays no part here: the layer above takes it off, as the origin's
+/// credentials.
 ///
 /// Bounded: the proxy's response head may be at most
 /// [`max_response_head`](Self::max_response_head) bytes, must arrive within
@@ -96,8 +103,13 @@ const MAX_HEADERS: usize = 64;
 pub struct ProxyConnector<C> {
     inner: C,
     engine: DigestClient,
-    /// `http://host:port/` of the proxy (no userinfo: the core refuses it).
-    proxy: Uri,
+    /// `http://host:port/` of the proxy `https` goes through with `CONNECT` (no userinfo);
+    /// `None`: straight to the origin.
+    proxy: Option<Uri>,
+    /// The proxy plain `http` goes to in absolute form; `None`: straight to the origin.
+    http_proxy: Option<Uri>,
+    /// The hosts that go straight to their origin (`no_proxy`).
+    no_proxy: NoProxy,
     max_head: usize,
     timeout: Duration,
     drain_limit: usize,
@@ -111,6 +123,7 @@ impl<C> fmt::Debug for ProxyConnector<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProxyConnector")
             .field("proxy", &self.proxy)
+            .field("http_proxy", &self.http_proxy)
             .field("max_response_head", &self.max_head)
             .field("response_timeout", &self.timeout)
             .field("max_drained_body", &self.drain_limit)
@@ -139,8 +152,10 @@ impl<C> ProxyConnector<C> {
     }
 
     /// A connector over a core client built with a proxy and its credentials
-    /// ([`Client::builder`]`.proxy(..).proxy_credentials(..)`), with its policy (Basic,
-    /// algorithms, nonce reuse). Its origin credentials, if any, are never used: the tunnel
+    /// ([`Client::builder`]`.proxy(..).proxy_credentials(..)`, or the credentials in the
+    /// proxy URL), with its policy (Basic, algorithms, nonce reuse) and its `no_proxy` list
+    /// (those hosts go straight to their origin). `https` and plain `http` both go through
+    /// that proxy; nothing is read from the environment. Its origin credentials, if any, are never used: the tunnel
     /// carries none, and what goes inside it is the TLS connection's.
     ///
     /// # Errors
@@ -149,17 +164,119 @@ impl<C> ProxyConnector<C> {
     pub fn new(inner: C, client: Client) -> Result<Self, BuildError> {
         let proxy = client
             .proxy()
-            .and_then(|origin| format!("{origin}/").parse::<Uri>().ok())
+            .and_then(proxy_uri)
             .ok_or(BuildError::InvalidProxy)?;
-        Ok(Self {
+        let no_proxy = client.no_proxy().clone();
+        Ok(Self::from_parts(
+            inner,
+            client,
+            Some(proxy.clone()),
+            Some(proxy),
+            no_proxy,
+        ))
+    }
+
+    /// A connector for the proxies of the environment ([`ProxyEnv::from_env`]): `https`
+    /// through `https_proxy` (with `CONNECT`; the credentials in its URL answer its `407`
+    /// with Digest, never Basic unless the policy allows it), plain `http` to `http_proxy`
+    /// in absolute form (the layer above answers its `407`: build it with
+    /// [`Builder::proxy_env`](httpdigest::client::Builder::proxy_env) of the same
+    /// environment), and the hosts of `no_proxy` straight to their origin, as is every
+    /// request of a scheme whose variable is unset.
+    ///
+    /// To opt out of the environment, build the connector with [`new`](Self::new) or
+    /// [`with_password`](Self::with_password) (an explicit proxy; nothing read from the
+    /// environment), or give [`with_env`](Self::with_env) a [`ProxyEnv`] of your own.
+    ///
+    /// ```
+    /// use httpdigest_hyper::ProxyConnector;
+    /// use hyper_util::client::legacy::connect::HttpConnector;
+    ///
+    /// let mut http = HttpConnector::new();
+    /// http.enforce_http(false);
+    /// let connector = ProxyConnector::from_env(http)?;
+    /// # Ok::<(), httpdigest_hyper::EnvError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EnvError::Env`](crate::EnvError::Env) when a variable is set but unusable (it names the variable, never
+    /// its value).
+    pub fn from_env(inner: C) -> Result<Self, EnvError> {
+        let env = ProxyEnv::from_env()?;
+        Self::with_env(inner, &env, ClientConfig::default())
+    }
+
+    /// [`from_env`](Self::from_env) with proxies read elsewhere
+    /// ([`ProxyEnv::from_vars`], [`ProxyEnv::new`]; [`ProxyEnv::none`]: every request
+    /// straight to its origin) and the core's policy for the proxy's challenges.
+    ///
+    /// ```
+    /// use httpdigest::client::{ClientConfig, ProxyEnv};
+    /// use httpdigest_hyper::ProxyConnector;
+    /// use hyper_util::client::legacy::connect::HttpConnector;
+    ///
+    /// let vars = |name: &str| match name {
+    ///     "https_proxy" => Some("http://alice:s3cret@proxy.local:3128".to_owned()),
+    ///     "no_proxy" => Some("localhost,.internal".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let env = ProxyEnv::from_vars(vars)?;
+    /// let connector = ProxyConnector::with_env(HttpConnector::new(), &env, ClientConfig::default())?;
+    /// assert!(!format!("{connector:?}").contains("s3cret"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`EnvError::Build`](crate::EnvError::Build) when the `https` proxy's setting cannot make a core client (not
+    /// expected: [`ProxyEnv`] checked it).
+    pub fn with_env(inner: C, env: &ProxyEnv, config: ClientConfig) -> Result<Self, EnvError> {
+        // The tunnel carries no origin credentials: a provider that has none.
+        let mut builder = Client::builder()
+            .config(config)
+            .credentials_provider(|_: OriginRef<'_>| None)
+            .no_proxy(env.no_proxy().clone());
+        let https = env.https();
+        if let Some(setting) = https {
+            builder = builder.proxy(setting.origin().to_string());
+            if let Some(credentials) = setting.credentials() {
+                builder = builder.proxy_credentials(credentials.clone());
+            }
+        }
+        let client = builder.build()?;
+        let uri_of = |setting: Option<&ProxySetting>| setting.and_then(|s| proxy_uri(s.origin()));
+        let (proxy, http_proxy) = (uri_of(https), uri_of(env.http()));
+        if https.is_some() && proxy.is_none() || env.http().is_some() && http_proxy.is_none() {
+            return Err(EnvError::Build(BuildError::InvalidProxy));
+        }
+        Ok(Self::from_parts(
+            inner,
+            client,
+            proxy,
+            http_proxy,
+            env.no_proxy().clone(),
+        ))
+    }
+
+    fn from_parts(
+        inner: C,
+        client: Client,
+        proxy: Option<Uri>,
+        http_proxy: Option<Uri>,
+        no_proxy: NoProxy,
+    ) -> Self {
+        Self {
             inner,
             engine: DigestClient::new(client),
             proxy,
+            http_proxy,
+            no_proxy,
             max_head: DEFAULT_MAX_RESPONSE_HEAD,
             timeout: DEFAULT_RESPONSE_TIMEOUT,
             drain_limit: DRAIN_LIMIT,
             bypass: None,
-        })
+        }
     }
 
     /// The proxy's response head to a `CONNECT` may be at most this many bytes (default
@@ -310,6 +427,8 @@ where
             inner,
             engine: self.engine.clone(),
             proxy: self.proxy.clone(),
+            http_proxy: self.http_proxy.clone(),
+            no_proxy: self.no_proxy.clone(),
             max_head: self.max_head,
             timeout: self.timeout,
             drain_limit: self.drain_limit,
@@ -317,6 +436,24 @@ where
         };
         Box::pin(this.open(uri))
     }
+}
+
+/// `http://host:port/` of a proxy.
+fn proxy_uri(origin: &Origin) -> Option<Uri> {
+    format!("{origin}/").parse().ok()
+}
+
+/// Why [`ProxyConnector::from_env`] or [`ProxyConnector::with_env`] could not make a
+/// connector. Never holds a variable's value (it may hold a password).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvError {
+    /// A proxy variable is set but unusable: which one, and why.
+    #[error(transparent)]
+    Env(#[from] ProxyEnvError),
+    /// The core client for the proxy could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
 }
 
 /// The `https://host:port` URI of a `CONNECT` to `uri`'s origin (explicit port, no
@@ -360,23 +497,41 @@ where
         if uri.host().is_none() {
             return Err(BadUri(format!("{} (no host)", uri.path())).into());
         }
-        if self.bypass.as_ref().is_some_and(|bypass| bypass(&uri)) {
-            let io = self.connect(uri).await?;
-            return Ok(ProxyStream::new(io, Bytes::new(), false, info));
-        }
-        if !uri
+        let https = uri
             .scheme_str()
-            .is_some_and(|s| s.eq_ignore_ascii_case("https"))
-        {
-            let proxy = self.proxy.clone();
+            .is_some_and(|s| s.eq_ignore_ascii_case("https"));
+        let through = if https { &self.proxy } else { &self.http_proxy };
+        let proxy = match through {
+            Some(proxy) if !self.direct(&uri, https) => proxy.clone(),
+            _ => {
+                let io = self.connect(uri).await?;
+                return Ok(ProxyStream::new(io, Bytes::new(), false, info));
+            }
+        };
+        if !https {
             let io = self.connect(proxy).await?;
             return Ok(ProxyStream::new(io, Bytes::new(), true, info));
         }
-        self.tunnel(uri).await
+        self.tunnel(uri, proxy).await
+    }
+
+    /// Whether `uri` goes straight to its origin: [`bypass`](Self::bypass) says so, or the
+    /// `no_proxy` list (the environment's, or the core client's for a tunnel) names its host.
+    fn direct(&self, uri: &Uri, https: bool) -> bool {
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        self.bypass.as_ref().is_some_and(|bypass| bypass(uri))
+            || uri
+                .host()
+                .is_some_and(|host| self.no_proxy.matches(host, port))
+            || (https && connect_uri(uri).is_ok_and(|t| self.engine.bypasses_proxy(&t)))
     }
 
     /// `CONNECT` through the proxy to the origin of `uri`, as many times as the core says.
-    async fn tunnel(mut self, uri: Uri) -> Result<ProxyStream<C::Response>, ConnectError> {
+    async fn tunnel(
+        mut self,
+        uri: Uri,
+        proxy: Uri,
+    ) -> Result<ProxyStream<C::Response>, ConnectError> {
         let target = connect_uri(&uri)?;
         let engine = self.engine.clone();
         let body = BodySource::Bytes(&[]);
@@ -398,8 +553,7 @@ where
                 Some(stream) => stream,
                 None => {
                     info.connections = info.connections.saturating_add(1);
-                    let proxy = self.proxy.clone();
-                    self.connect(proxy).await?
+                    self.connect(proxy.clone()).await?
                 }
             };
             let exchange = async {

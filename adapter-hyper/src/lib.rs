@@ -77,8 +77,8 @@ pub use body::DigestBody;
 pub use client::{DigestAuth, DigestAuthLayer};
 #[cfg(feature = "connect")]
 pub use connect::{
-    ConnectError, DEFAULT_MAX_RESPONSE_HEAD, DEFAULT_RESPONSE_TIMEOUT, ProxyConnector, ProxyStream,
-    TunnelInfo,
+    ConnectError, DEFAULT_MAX_RESPONSE_HEAD, DEFAULT_RESPONSE_TIMEOUT, EnvError, ProxyConnector,
+    ProxyStream, TunnelInfo,
 };
 pub use error::{BoxError, Error};
 pub use httpdigest;

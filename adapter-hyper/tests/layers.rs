@@ -806,3 +806,57 @@ async fn a_send_without_response_within_the_timeout_is_error_timeout() {
         "the challenge was answered"
     );
 }
+
+/// A URI's userinfo is the Digest credentials of its origin: taken off the URI before the
+/// first send (the wrapped client never sees it), never sent as Basic, and the answer to
+/// the challenge is Digest as that user.
+#[tokio::test]
+async fn userinfo_is_digest_credentials_and_never_reaches_the_wire() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let inner = tower::service_fn(move |request: Request<DigestBody<Full<Bytes>>>| {
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        record
+            .lock()
+            .unwrap()
+            .push((request.uri().to_string(), authorization.clone()));
+        async move {
+            let mut response = Response::builder();
+            if authorization.is_none() {
+                response = response.status(StatusCode::UNAUTHORIZED).header(
+                    header::WWW_AUTHENTICATE,
+                    r#"Digest realm="cam", nonce="n", qop="auth", Basic realm="cam""#,
+                );
+            }
+            Ok::<_, std::convert::Infallible>(response.body(Full::new(Bytes::new())).unwrap())
+        }
+    });
+    let service = ServiceBuilder::new()
+        .layer(DigestAuthLayer::userinfo_only().unwrap())
+        .service(inner);
+    let request = Request::get("http://bob:hunter%32@127.0.0.1:9/snap?x=1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = service.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for (uri, _) in &seen {
+        assert_eq!(uri, "http://127.0.0.1:9/snap?x=1");
+    }
+    assert_eq!(seen[0].1, None);
+    let answer = seen[1].1.as_deref().unwrap();
+    assert!(answer.starts_with("Digest username=\"bob\""), "{answer}");
+    assert!(answer.contains("uri=\"/snap?x=1\""), "{answer}");
+    assert!(!answer.contains("hunter"), "{answer}");
+
+    // Another origin, named by no URI: its challenge is not answered.
+    let request = Request::get("http://127.0.0.2:9/")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let error = service.oneshot(request).await.unwrap_err();
+    assert_eq!(error.failure(), Some(&Failure::NoCredentials), "{error:?}");
+}

@@ -403,3 +403,102 @@ async fn concurrent_tunnels_cost_one_407() {
         .count();
     assert_eq!(denied, 1, "{:#?}", proxy.heads());
 }
+
+fn env(vars: &[(&str, String)]) -> httpdigest::client::ProxyEnv {
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    httpdigest::client::ProxyEnv::from_vars(|name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
+fn with_env(env: &httpdigest::client::ProxyEnv) -> ProxyConnector<HttpConnector> {
+    ProxyConnector::with_env(http(), env, httpdigest::client::ClientConfig::default()).unwrap()
+}
+
+/// `https_proxy` with credentials in its URL: the tunnel goes through it and its 407 is
+/// answered with them (Digest); the connector's Debug does not show them.
+#[tokio::test]
+async fn https_proxy_from_the_environment_with_its_credentials() {
+    let proxy = proxy(digest_proxy("", "")).await;
+    let url = format!("http://alice:s%33cret@{}", proxy.addr);
+    let connector = with_env(&env(&[("https_proxy", url)]));
+    assert!(
+        !format!("{connector:?}").contains("s3cret"),
+        "{connector:?}"
+    );
+    let stream = open(&connector, "https://origin.test/").await.unwrap();
+    assert_eq!(stream.info().proxy_challenges, 1);
+    let heads = proxy.heads();
+    assert!(
+        heads[1].contains("Proxy-Authorization: Digest username=\"alice\""),
+        "{}",
+        heads[1]
+    );
+    // No http_proxy: plain http goes straight to the origin, not to the https proxy.
+    let origin = format!("http://{}/", proxy.addr);
+    let stream = open(&connector, &origin).await.unwrap();
+    assert!(!stream.connected().is_proxied());
+}
+
+/// `no_proxy` sends its hosts straight to the origin; an empty environment sends everything
+/// there; `http_proxy` takes plain http in absolute form.
+#[tokio::test]
+async fn no_proxy_and_http_proxy_from_the_environment() {
+    let proxy = proxy(digest_proxy("", "")).await;
+    let vars = [
+        ("https_proxy", format!("http://alice:s3cret@{}", proxy.addr)),
+        ("http_proxy", format!("http://{}", proxy.addr)),
+        ("no_proxy", "localhost,127.0.0.1".to_owned()),
+    ];
+    let connector = with_env(&env(&vars));
+    let stream = open(&connector, &format!("https://{}/", proxy.addr))
+        .await
+        .unwrap();
+    assert!(!stream.info().tunnel && !stream.connected().is_proxied());
+    let stream = open(&connector, "http://origin.test/").await.unwrap();
+    assert!(stream.connected().is_proxied());
+    assert!(proxy.heads().is_empty(), "{:#?}", proxy.heads());
+
+    let none = with_env(&httpdigest::client::ProxyEnv::none());
+    let stream = open(&none, &format!("https://{}/", proxy.addr))
+        .await
+        .unwrap();
+    assert!(!stream.info().tunnel);
+    assert!(proxy.heads().is_empty());
+
+    // A core client's own no_proxy list applies to the connector built over it.
+    let client = Client::builder()
+        .proxy(proxy.uri())
+        .proxy_credentials(Credentials::new("alice", "s3cret"))
+        .no_proxy(httpdigest::client::NoProxy::parse("127.0.0.1").unwrap())
+        .build()
+        .unwrap();
+    let connector = ProxyConnector::new(http(), client).unwrap();
+    let stream = open(&connector, &format!("https://{}/", proxy.addr))
+        .await
+        .unwrap();
+    assert!(!stream.info().tunnel);
+    assert!(proxy.heads().is_empty());
+}
+
+/// An `https_proxy` without credentials: its 407 cannot be answered, which the core says.
+#[tokio::test]
+async fn an_https_proxy_without_credentials_is_no_credentials() {
+    let proxy = proxy(digest_proxy("", "")).await;
+    let connector = with_env(&env(&[("https_proxy", proxy.uri())]));
+    let error = open(&connector, "https://origin.test/").await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            ConnectError::Auth {
+                failure: Failure::NoCredentials,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+}

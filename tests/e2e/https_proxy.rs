@@ -237,3 +237,43 @@ async fn a_core_client_with_origin_credentials_too() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// The wiring a program gets from its environment: `https_proxy` with the proxy's
+/// credentials in its URL (the connector answers Squid's 407 with them), and the origin's
+/// credentials in the request URI's userinfo (the layer takes them off and answers Apache's
+/// 401 with Digest). Variables come from a closure, as `ProxyEnv::from_env` reads them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the interop lab: tests/interop/start-all.sh"]
+async fn https_proxy_and_userinfo_from_the_environment() {
+    let _turn = SQUID.lock().await;
+    let proxy = squid().replacen(
+        "http://",
+        &format!("http://{}:{}@", lab::ALICE.name, lab::ALICE.password),
+        1,
+    );
+    let env = httpdigest::client::ProxyEnv::from_vars(|name| {
+        (name == "https_proxy").then(|| proxy.clone())
+    })
+    .unwrap();
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    let connector =
+        ProxyConnector::with_env(http, &env, httpdigest::client::ClientConfig::default()).unwrap();
+    let service = ServiceBuilder::new()
+        .layer(DigestAuthLayer::userinfo_only().unwrap())
+        .service(client::<DigestBody<Full<Bytes>>>(connector));
+    let origin = lab::HTTPS_ORIGIN.replacen(
+        "https://",
+        &format!("https://{}:{}@", lab::ALICE.name, lab::ALICE.password),
+        1,
+    );
+    let request = http::Request::get(format!("{origin}/digest/"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let info = *response.extensions().get::<TunnelInfo>().unwrap();
+    assert!(info.tunnel, "{info:?}");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"https digest ok\n");
+}
