@@ -129,6 +129,9 @@ async fn https_through_squid_answers_one_407_for_two_tunnels() {
     }
     assert!(infos.iter().all(|i| i.tunnel), "{infos:?}");
     assert_eq!(infos[0].proxy_challenges, 1, "{infos:?}");
+    // Squid keeps the connection after its 407 (keep-alive, a 3 KiB page with its length):
+    // the page is drained and the answer goes on the same connection.
+    assert_eq!(infos[0].connections, 1, "{infos:?}");
     assert_eq!(infos[1].proxy_challenges, 0, "{infos:?}");
     drop(client);
     // What Squid saw: one 407, two tunnels as alice.
