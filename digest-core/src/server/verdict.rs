@@ -86,6 +86,18 @@ pub enum Reason {
     /// The response does not match.
     #[error("wrong password")]
     WrongPassword,
+    /// The store holds the user's H(A1) for another hash function than the algorithm the
+    /// credentials use (an MD5 htdigest entry, a `SHA-256` answer): the password could not
+    /// be checked. The client is answered as for a wrong password; a verifier fitted to
+    /// its store ([`Verifier::for_store`](super::Verifier::for_store)) does not offer such
+    /// an algorithm.
+    #[error("the stored H(A1) is for {stored}, the credentials use {used}")]
+    StoredHashMismatch {
+        /// The hash function of the stored H(A1).
+        stored: crate::algorithm::Algorithm,
+        /// The algorithm of the credentials.
+        used: crate::algorithm::Algorithm,
+    },
     /// A nonce count equal to or lower than one already seen.
     #[error("replayed nonce count")]
     ReplayedNonceCount,
