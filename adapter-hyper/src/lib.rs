@@ -46,7 +46,7 @@
 //!     let verifier = Verifier::new(VerifierConfig::new("api@example.org"), key)?;
 //!     Ok(Router::new()
 //!         .route("/me", get(|Extension(user): Extension<Authenticated>| async move { user.username }))
-//!         .layer(RequireDigestLayer::new(verifier, users)))
+//!         .layer(RequireDigestLayer::new(verifier, users)?))
 //! }
 //! # let _ = app(&[7; 32]);
 //! ```
@@ -78,6 +78,7 @@ pub use redis_stores::{
     DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX, RedisGuessLimiter, RedisNonceCounts,
 };
 pub use server::{
-    AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
+    AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, Refusal, RefusalEvent, RequireDigest,
+    RequireDigestLayer,
 };
 pub use stores::{AsyncCredentialStore, AsyncNonceCountStore, StoreError, StoreFuture};
