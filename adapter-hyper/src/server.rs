@@ -728,6 +728,8 @@ impl Shared {
         let proven = match verification.prove(user, body.as_deref()) {
             Ok(proven) => proven,
             Err(rejection) => {
+                // A stored H(A1) of another hash (`StoredHashMismatch`) is the server's
+                // configuration, not a guess: a client stuck on it is not throttled.
                 let guess = matches!(
                     rejection.reason(),
                     Reason::WrongPassword | Reason::UnknownUser

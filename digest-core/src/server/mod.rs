@@ -33,6 +33,9 @@ pub use verification::{CountEntry, Lookup, Proven, ServerRequest, User, Verifica
 /// The Digest server verifier: issues challenges and checks credentials, with no I/O, no
 /// clock and no randomness of its own.
 ///
+/// Once, fit it to the credential store with [`for_store`](Self::for_store): it then offers
+/// only the algorithms the store can verify, and a store of another realm is refused.
+///
 /// For each request:
 ///
 /// 1. [`verify`](Self::verify) with the method, request-target, `Authorization` value (and
@@ -67,9 +70,10 @@ pub use verification::{CountEntry, Lookup, Proven, ServerRequest, User, Verifica
 ///     ConfigError, MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig,
 /// };
 ///
-/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key")?;
 /// let mut users = Users::new("api@example.org");
 /// users.insert("alice", "s3cret");
+/// let verifier = Verifier::new(VerifierConfig::new(users.realm()), b"a long random secret key")?
+///     .for_store(&users)?;
 /// let counts = MemoryNonceCounts::new(10_000, 300);
 ///
 /// let request = ServerRequest { method: "GET", target: "/", authority: None, authorization: None, body: None };
