@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::authentication_info::BodyRspauth;
+use crate::algorithm::Algorithm;
 use crate::error::ParseError;
 use crate::side::Side;
 
@@ -91,12 +92,12 @@ pub enum Reason {
     /// be checked. The client is answered as for a wrong password; a verifier fitted to
     /// its store ([`Verifier::for_store`](super::Verifier::for_store)) does not offer such
     /// an algorithm.
-    #[error("the stored H(A1) is for {stored}, the credentials use {used}")]
+    #[error("the stored H(A1) is for {stored}, not for the credentials' {used}")]
     StoredHashMismatch {
         /// The hash function of the stored H(A1).
-        stored: crate::algorithm::Algorithm,
+        stored: Algorithm,
         /// The algorithm of the credentials.
-        used: crate::algorithm::Algorithm,
+        used: Algorithm,
     },
     /// A nonce count equal to or lower than one already seen.
     #[error("replayed nonce count")]
