@@ -24,7 +24,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use httpdigest::server::{
-    Authenticated, ConfigError, Htdigest, Reason, Users, Verifier, VerifierConfig,
+    Authenticated, ConfigError, Htdigest, Reason, StoredSecret, Users, Verifier, VerifierConfig,
 };
 use httpdigest::{Algorithm, digest};
 use httpdigest_hyper::{DigestAuthLayer, DigestBody, Refusal, RequireDigestLayer};
@@ -366,4 +366,62 @@ async fn refusals_reach_the_hook_with_reason_and_metadata_and_explain_a_400() {
         }
     }
     assert_eq!(told[0].target, "/h?q=1");
+}
+
+/// A store that says nothing of its hashes (the trait's default: "every algorithm") but
+/// holds an MD5 H(A1): a SHA-256 answer is refused as `StoredHashMismatch`, never as a wrong
+/// password, and a client stuck on it is not throttled as a guesser would be.
+#[tokio::test]
+async fn a_stored_hash_of_another_algorithm_is_its_own_reason_and_no_guess() {
+    struct Md5Only;
+    impl httpdigest::server::CredentialStore for Md5Only {
+        fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
+            let ha1 = digest::ha1(
+                Algorithm::Md5,
+                username,
+                realm.as_bytes(),
+                PASSWORD.as_bytes(),
+            );
+            (username == USER.as_bytes())
+                .then(|| StoredSecret::ha1(Algorithm::Md5, ha1.as_str()).unwrap())
+        }
+    }
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&told);
+    let layer = RequireDigestLayer::new(verifier(), Md5Only)
+        .unwrap()
+        .on_refusal(move |event| log.lock().unwrap().push(event.refusal.reason().cloned()));
+    let (_, headers, _) = ask(&layer, "/h", None).await;
+    let challenge = headers[header::WWW_AUTHENTICATE].to_str().unwrap();
+    assert_eq!(params(challenge)["algorithm"], "SHA-256");
+    let nonce = params(challenge)["nonce"].clone();
+    // Past the default limit of failed guesses per user and source (10).
+    for nc in 1..=12 {
+        let mut login = Login::new(Algorithm::Sha256, USER, REALM, PASSWORD, &nonce).nc(nc);
+        login.uri = "/h";
+        let (status, _, body) = ask(&layer, "/h", Some(&login.authorization())).await;
+        assert_eq!(
+            (status, &body[..]),
+            (
+                StatusCode::UNAUTHORIZED,
+                &b"Digest authentication required\n"[..]
+            ),
+            "{nc}"
+        );
+    }
+    let mismatch = Reason::StoredHashMismatch {
+        stored: Algorithm::Md5,
+        used: Algorithm::Sha256,
+    };
+    let told = told.lock().unwrap().clone();
+    assert_eq!(told.len(), 13);
+    assert!(
+        told[1..].iter().all(|r| r.as_ref() == Some(&mismatch)),
+        "{told:?}"
+    );
+    // The MD5 answer from the same store is accepted.
+    let mut login = Login::new(Algorithm::Md5, USER, REALM, PASSWORD, &nonce).nc(13);
+    login.uri = "/h";
+    let (status, _, body) = ask(&layer, "/h", Some(&login.authorization())).await;
+    assert_eq!((status, &body[..]), (StatusCode::OK, &b"ok"[..]));
 }
