@@ -47,15 +47,23 @@
 //! fn app(key: &[u8; 32]) -> Result<Router, ConfigError> {
 //!     let mut users = Users::new("api@example.org");
 //!     users.insert("alice", "s3cret");
-//!     let verifier = Verifier::new(VerifierConfig::new("api@example.org"), key)?;
-//!     Ok(Router::new()
+//!     let verifier = Verifier::new(VerifierConfig::new(users.realm()), key)?;
+//!     let api = Router::new()
 //!         .route("/me", get(|Extension(user): Extension<Authenticated>| async move { user.username }))
-//!         .layer(RequireDigestLayer::new(verifier, users)))
+//!         .route_layer(RequireDigestLayer::new(verifier, users)?);
+//!     Ok(Router::new().nest("/api", api))
 //! }
 //! # let _ = app(&[7; 32]);
 //! ```
 //!
-//! Features: `connect` (default) adds [`ProxyConnector`]. `tracing` emits `tracing` events (the server's refusal reasons, the client's
+//! Under `nest`, the layer must see the request-target the client sent, which axum keeps as
+//! `OriginalUri`: enable the `axum` feature, or see
+//! [`RequireDigestLayer::with_request_target`]. The layer offers only the algorithms its
+//! store can verify (an MD5 htdigest file: MD5), and refuses a store of another realm.
+//!
+//! Features: `connect` (default) adds [`ProxyConnector`]. `axum` reads axum's `OriginalUri`
+//! as the request-target (see above). `tracing` emits `tracing` events (the server's refusal
+//! reasons, the client's
 //! answers to challenges and its failures); never a password or a full header value.
 //! `redis` adds [`RedisNonceCounts`] and [`RedisGuessLimiter`]: replay protection and
 //! throttled guessing shared by the replicas of a server.
@@ -90,6 +98,7 @@ pub use redis_stores::{
     DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX, RedisGuessLimiter, RedisNonceCounts,
 };
 pub use server::{
-    AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
+    AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, Refusal, RefusalEvent, RequireDigest,
+    RequireDigestLayer,
 };
 pub use stores::{AsyncCredentialStore, AsyncNonceCountStore, StoreError, StoreFuture};

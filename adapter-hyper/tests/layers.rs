@@ -250,7 +250,8 @@ async fn axum_route_behind_the_layer() {
         Verifier::new(VerifierConfig::new(REALM), &key()).unwrap(),
         users(),
     )
-    .clock(read_clock);
+    .unwrap()
+    .with_clock(read_clock);
     let router = axum::Router::new()
         .route("/me", axum::routing::get(me))
         .layer(layer);
@@ -284,7 +285,8 @@ async fn axum_route_with_auth_int() {
     let read_clock = || T0;
     let config = VerifierConfig::new(REALM).with_qop(QopOptions::BOTH);
     let layer = RequireDigestLayer::new(Verifier::new(config, &key()).unwrap(), users())
-        .clock(read_clock)
+        .unwrap()
+        .with_clock(read_clock)
         .with_auth_int(1 << 20);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = Arc::clone(&seen);
@@ -418,6 +420,9 @@ async fn refusal_of_a_request_with_a_body_keeps_the_connection_usable_or_closes_
         !head.to_ascii_lowercase().contains("connection: close"),
         "{head}"
     );
+    httpdigest_tests::raw::read_body_async(&mut stream, &head)
+        .await
+        .expect("the 401's body");
     let next = httpdigest_tests::raw::read_head_async(&mut stream)
         .await
         .expect("the connection carries the next request");
@@ -625,7 +630,8 @@ fn each_refusal_is_one_event_with_reason_user_and_source_and_no_secret() {
     let layer = RequireDigestLayer::new(
         Verifier::new(VerifierConfig::new(REALM), &key()).unwrap(),
         users(),
-    );
+    )
+    .unwrap();
     let service = tower::Layer::layer(
         &layer,
         tower::service_fn(|_request: Request<Full<Bytes>>| async {
