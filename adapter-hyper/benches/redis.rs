@@ -350,12 +350,16 @@ fn verification(c: &mut Criterion) {
             .with_prefix(prefix())
     };
     let layers: [(&str, RequireDigestLayer); 3] = [
-        ("memory", RequireDigestLayer::new(verifier(), users())),
+        (
+            "memory",
+            RequireDigestLayer::new(verifier(), users()).unwrap(),
+        ),
         (
             "redis",
             RequireDigestLayer::new(verifier(), users())
-                .nonce_counts(redis_counts())
-                .guess_limiter(
+                .unwrap()
+                .with_nonce_counts(redis_counts())
+                .with_guess_limiter(
                     RedisGuessLimiter::new(&client, Limits::DEFAULT)
                         .unwrap()
                         .with_prefix(prefix()),
@@ -364,7 +368,8 @@ fn verification(c: &mut Criterion) {
         (
             "redis_counts_no_limiter",
             RequireDigestLayer::new(verifier(), users())
-                .nonce_counts(redis_counts())
+                .unwrap()
+                .with_nonce_counts(redis_counts())
                 .without_guess_limiter(),
         ),
     ];

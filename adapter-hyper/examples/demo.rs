@@ -121,7 +121,7 @@ async fn start_server() -> Result<std::net::SocketAddr, BoxError> {
     getrandom::fill(&mut key)?;
     let verifier = Verifier::new(VerifierConfig::new(REALM), &key)?;
     let service = ServiceBuilder::new()
-        .layer(RequireDigestLayer::new(verifier, users))
+        .layer(RequireDigestLayer::new(verifier, users)?)
         .service_fn(|request: Request<hyper::body::Incoming>| async move {
             let name = request
                 .extensions()

@@ -65,6 +65,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tower::{Service, ServiceBuilder};
 
+/// The realm without `--realm` or an htdigest file that names one.
+const DEFAULT_REALM: &str = "httpdigest example";
+
 const HELP: &str = "\
 server: an HTTP server that requires Digest authentication (RFC 7616).
 
@@ -77,10 +80,12 @@ Options:
   --htdigest FILE           users from an htdigest file (`user:realm:H(A1)` lines)
   --htdigest-algorithm ALG  the hash of that file's H(A1) (default MD5, as Apache's
                             htdigest writes)
-  --realm REALM             the realm (default \"httpdigest example\")
+  --realm REALM             the realm (default: the htdigest file's, when it names
+                            one; otherwise \"httpdigest example\")
   --algorithms LIST         algorithms offered, strongest first, one challenge each
                             (default SHA-256,MD5; also SHA-512-256, SHA, SHA-512 and the
-                            -sess variants)
+                            -sess variants). Only those every user's secret can verify
+                            are offered: with an MD5 htdigest file, MD5 and MD5-sess
   --qop LIST                auth, auth-int, both, or none (default auth)
   --nonce-lifetime SECONDS  how long a nonce stays valid (default 300)
   --userhash                offer userhash=true
@@ -116,7 +121,7 @@ struct Options {
     users: Vec<(String, String)>,
     htdigest: Option<String>,
     htdigest_algorithm: Algorithm,
-    realm: String,
+    realm: Option<String>,
     algorithms: Vec<Algorithm>,
     qop: QopOptions,
     nonce_lifetime: u64,
@@ -137,7 +142,7 @@ impl Default for Options {
             users: Vec::new(),
             htdigest: None,
             htdigest_algorithm: Algorithm::Md5,
-            realm: "httpdigest example".into(),
+            realm: None,
             algorithms: vec![Algorithm::Sha256, Algorithm::Md5],
             qop: QopOptions::AUTH,
             nonce_lifetime: 300,
@@ -174,7 +179,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             }
             "--htdigest" => o.htdigest = Some(value(&arg)?),
             "--htdigest-algorithm" => o.htdigest_algorithm = algorithm(&value(&arg)?)?,
-            "--realm" => o.realm = value(&arg)?,
+            "--realm" => o.realm = Some(value(&arg)?),
             "--algorithms" => {
                 o.algorithms = value(&arg)?
                     .split(',')
@@ -286,7 +291,7 @@ fn with_stores(
     o: &Options,
 ) -> Result<(RequireDigestLayer, &'static str), String> {
     let layer = match o.guess_limits {
-        Some(limits) => layer.guess_limiter(MemoryGuessLimiter::new(
+        Some(limits) => layer.with_guess_limiter(MemoryGuessLimiter::new(
             limits,
             MemoryGuessLimiter::DEFAULT_CAPACITY,
         )),
@@ -307,11 +312,11 @@ fn redis_stores(
     use httpdigest_hyper::{RedisGuessLimiter, RedisNonceCounts};
     let client = redis::Client::open(url).map_err(|e| format!("--redis {url}: {e}"))?;
     let counts = RedisNonceCounts::new(&client, o.nonce_lifetime).map_err(|e| e.to_string())?;
-    let layer = layer.nonce_counts(counts);
+    let layer = layer.with_nonce_counts(counts);
     let layer = match o.guess_limits {
-        Some(limits) => {
-            layer.guess_limiter(RedisGuessLimiter::new(&client, limits).map_err(|e| e.to_string())?)
-        }
+        Some(limits) => layer.with_guess_limiter(
+            RedisGuessLimiter::new(&client, limits).map_err(|e| e.to_string())?,
+        ),
         None => layer,
     };
     Ok((layer, "in Redis"))
@@ -346,6 +351,18 @@ impl CredentialStore for Store {
             .as_ref()
             .and_then(|h| h.lookup(username, realm));
         from_users.or(from_file)
+    }
+
+    // An algorithm is offered only if every user's secret can verify it: an MD5 htdigest
+    // file's users cannot answer SHA-256.
+    fn verifies(&self, algorithm: Algorithm) -> bool {
+        self.users.verifies(algorithm)
+            && self.htdigest.as_ref().is_none_or(|h| h.verifies(algorithm))
+    }
+
+    fn serves_realm(&self, realm: &str) -> bool {
+        self.users.serves_realm(realm)
+            && self.htdigest.as_ref().is_none_or(|h| h.serves_realm(realm))
     }
 
     fn lookup_userhash(
@@ -433,17 +450,35 @@ async fn main() -> ExitCode {
 }
 
 async fn run(o: Options) -> Result<(), String> {
-    let mut users = Users::new(o.realm.clone());
-    for (name, password) in &o.users {
-        users.insert(name.clone(), password.clone());
-    }
     let htdigest = match &o.htdigest {
         Some(path) => {
             Some(Htdigest::load(path, o.htdigest_algorithm).map_err(|e| format!("{path}: {e}"))?)
         }
         None => None,
     };
-    let config = VerifierConfig::new(o.realm.clone())
+    // The realm: --realm, else the htdigest file's when it names one.
+    let realm = match (&o.realm, &htdigest) {
+        (Some(realm), _) => realm.clone(),
+        (None, Some(file)) => {
+            let mut realms = file.realms();
+            match (realms.next(), realms.next()) {
+                (Some(realm), None) => realm.to_owned(),
+                (None, _) => DEFAULT_REALM.to_owned(),
+                (Some(_), Some(_)) => {
+                    return Err(format!(
+                        "the htdigest file names several realms ({}): choose one with --realm",
+                        file.realms().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+        }
+        (None, None) => DEFAULT_REALM.to_owned(),
+    };
+    let mut users = Users::new(realm.clone());
+    for (name, password) in &o.users {
+        users.insert(name.clone(), password.clone());
+    }
+    let config = VerifierConfig::new(realm.clone())
         .with_algorithms(o.algorithms.iter().copied())
         .with_qop(o.qop)
         .with_nonce_lifetime(o.nonce_lifetime)
@@ -452,19 +487,25 @@ async fn run(o: Options) -> Result<(), String> {
     let layer = RequireDigestLayer::new(
         Verifier::new(config, &key).map_err(|e| e.to_string())?,
         Store { users, htdigest },
-    );
+    )
+    .map_err(|e| match &o.htdigest {
+        Some(path) => format!("{path}: {e}"),
+        None => e.to_string(),
+    })?;
     let (layer, stores) = with_stores(layer, &o)?;
 
     let listener = tokio::net::TcpListener::bind(o.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", o.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let names: Vec<&str> = o.algorithms.iter().map(|a| a.name()).collect();
+    // What the layer offers: the configured algorithms its users' secrets can verify.
+    let offered = &layer.verifier().config().algorithms;
+    let names: Vec<&str> = offered.iter().map(|a| a.name()).collect();
     let qop: Vec<&str> = o.qop.iter().map(Qop::as_str).collect();
     println!("listening on http://{address}/");
     println!(
         "realm {:?}, algorithms {}, qop {}, nonce lifetime {} s, userhash {}, {} user(s) from --user{}",
-        o.realm,
+        realm,
         names.join(","),
         if qop.is_empty() {
             "none".into()

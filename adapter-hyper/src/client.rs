@@ -5,11 +5,12 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
-use httpdigest::client::{Client, Failure, ResponseBodyCheck};
+use httpdigest::client::{BuildError, Client, Failure, ResponseBodyCheck};
 use httpdigest::http::{
     DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, put_auth_headers,
 };
@@ -18,6 +19,7 @@ use tower_service::Service;
 
 use crate::body::{DigestBody, Prepared, drain};
 use crate::error::{BoxError, Error};
+use crate::timeout::within;
 
 /// A [`Layer`] that answers HTTP Digest challenges for the service it wraps, shaped like
 /// tower-http's `AddAuthorizationLayer`. Cheap to clone; every service it makes shares one
@@ -48,11 +50,55 @@ use crate::error::{BoxError, Error};
 /// further; a cookie store of your own above the layer keeps them as it always does (turn
 /// the core's [`ClientConfig::challenge_cookies`](httpdigest::client::ClientConfig::challenge_cookies)
 /// off if it sits below the layer and adds a `Cookie` field itself).
+///
+/// # Timeouts
+///
+/// hyper-util's client has these, each off (or at hyper-util's default) until set; the
+/// layer adds the one it lacks, [`response_timeout`](Self::response_timeout):
+///
+/// | what | where | default |
+/// |---|---|---|
+/// | connecting (DNS and TCP, split over the addresses tried) | `HttpConnector::set_connect_timeout` | none |
+/// | the second address family's start (RFC 6555 happy eyeballs) | `HttpConnector::set_happy_eyeballs_timeout` | 300 ms |
+/// | TCP keep-alive probes of idle connections | `HttpConnector::set_keepalive`, `set_keepalive_interval`, `set_keepalive_retries` | off |
+/// | unacknowledged data on a connection (Linux `TCP_USER_TIMEOUT`) | `HttpConnector::set_tcp_user_timeout` | off |
+/// | pooled idle connections closed after | `Builder::pool_idle_timeout` (needs `Builder::pool_timer`) | 90 s |
+/// | HTTP/2 keep-alive pings and their answer | `Builder::http2_keep_alive_interval`, `http2_keep_alive_timeout` (need `Builder::timer`) | off, 20 s |
+/// | each send's response head | [`DigestAuthLayer::response_timeout`] (hyper-util has none) | none |
+/// | an `https` tunnel through a proxy: its `CONNECT` answered | `ProxyConnector::response_timeout` (feature `connect`) | 30 s |
+///
+/// A bound on the whole request, every send included, is a `tower::timeout::TimeoutLayer`
+/// outside this layer. Reading a response body is the caller's, and so is its bound.
+///
+/// ```
+/// use std::time::Duration;
+/// use bytes::Bytes;
+/// use http_body_util::Full;
+/// use httpdigest_hyper::{DigestAuthLayer, DigestBody};
+/// use hyper_util::client::legacy::{Client, connect::HttpConnector};
+/// use hyper_util::rt::{TokioExecutor, TokioTimer};
+/// use tower::ServiceBuilder;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let mut http = HttpConnector::new();
+/// http.set_connect_timeout(Some(Duration::from_secs(5)));
+/// http.set_keepalive(Some(Duration::from_secs(60)));
+/// let client = Client::builder(TokioExecutor::new())
+///     .pool_timer(TokioTimer::new())
+///     .pool_idle_timeout(Duration::from_secs(30))
+///     .build::<_, DigestBody<Full<Bytes>>>(http);
+/// let service = ServiceBuilder::new()
+///     .layer(tower::timeout::TimeoutLayer::new(Duration::from_secs(60))) // the whole request
+///     .layer(DigestAuthLayer::new("alice", "s3cret").response_timeout(Duration::from_secs(10)))
+///     .service(client);
+/// # drop(service); }
+/// ```
 #[derive(Clone, Debug)]
 pub struct DigestAuthLayer {
     engine: DigestClient,
     max_buffered_body: usize,
     max_checked_response_body: usize,
+    response_timeout: Option<Duration>,
 }
 
 impl DigestAuthLayer {
@@ -63,21 +109,62 @@ impl DigestAuthLayer {
         Self::with_client(Client::with_password(username, password))
     }
 
+    /// A layer with no credentials of its own: each request URI's userinfo
+    /// (`http://user:password@host/`) is the Digest credentials of that origin, and a
+    /// challenge from an origin no URI named is [`Failure::NoCredentials`]. Userinfo works
+    /// the same way on every layer (the layer's own credentials win in their scope); it is
+    /// taken off the URI before the request is sent, and never sent as Basic.
+    ///
+    /// ```
+    /// use httpdigest_hyper::DigestAuthLayer;
+    ///
+    /// let layer = DigestAuthLayer::userinfo_only()?;
+    /// // http::Request::get("http://admin:pw@camera.local/snapshot.jpg") ...
+    /// # drop(layer);
+    /// # Ok::<(), httpdigest::client::BuildError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// What [`Builder::build`](httpdigest::client::Builder::build) says of a client whose
+    /// only credentials are a provider that has none (it builds today).
+    pub fn userinfo_only() -> Result<Self, BuildError> {
+        let client = Client::builder()
+            .credentials_provider(|_: httpdigest::OriginRef<'_>| None)
+            .build()?;
+        Ok(Self::with_client(client))
+    }
+
     /// A layer over a core client built with [`Client::builder`]: a forward proxy and its
-    /// credentials, a precomputed H(A1), the policy.
+    /// credentials (or [`Builder::proxy_env`](httpdigest::client::Builder::proxy_env):
+    /// `http_proxy`, `no_proxy`), credentials per host (a `.netrc` file, a provider), a
+    /// precomputed H(A1), the policy.
     ///
     /// With a proxy, the layer writes the request-target of plain `http` requests in
     /// absolute form (the `uri` parameter of a proxy's Digest) and answers the proxy's 407.
     /// Connecting to the proxy and putting the absolute form on the wire is the wrapped
     /// client's job: with hyper-util's client, a connector that connects to the proxy and
-    /// marks its connections with `Connected::proxy(true)`. `https` requests go through a
-    /// `CONNECT` tunnel that the connector opens and authenticates itself.
+    /// marks its connections with `Connected::proxy(true)`, as
+    /// [`ProxyConnector`](crate::ProxyConnector) does. `https` requests go through a
+    /// `CONNECT` tunnel that the connector opens and authenticates itself
+    /// (`ProxyConnector`, with a core client for the same proxy).
     pub fn with_client(client: Client) -> Self {
         Self {
             engine: DigestClient::new(client),
             max_buffered_body: DEFAULT_MAX_BUFFERED_BODY,
             max_checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
+            response_timeout: None,
         }
+    }
+
+    /// Each send (the first, and each answer to a challenge) must get its response head
+    /// from the wrapped service within `timeout`, or the request fails with
+    /// [`Error::Timeout`] (default: no bound, as hyper-util's client has none). The body is
+    /// not covered: it is read after the response is handed over.
+    #[must_use]
+    pub const fn response_timeout(mut self, timeout: Duration) -> Self {
+        self.response_timeout = Some(timeout);
+        self
     }
 
     /// Request bodies up to this many bytes are kept in memory to be sent again and hashed
@@ -205,7 +292,7 @@ where
     R: Body<Data = Bytes>,
     R::Error: Into<BoxError>,
 {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let engine = &layer.engine;
     // The URI is checked before the body is read.
     engine.route(&parts.method, &parts.uri)?;
@@ -215,6 +302,9 @@ where
     let (mut call, mut auth) = engine
         .start(&parts.method, &parts.uri, body.source())
         .await?;
+    // A URI's userinfo became the Digest credentials of its origin (never Basic); what goes
+    // on the wire, and to the wrapped client, is the URI without it.
+    parts.uri = call.uri().clone();
     let Some(mut send_body) = body.next_send() else {
         return Err(Error::Body("the request body was already sent".into()));
     };
@@ -228,7 +318,13 @@ where
                 .map_err(Error::Service)?;
         }
         first = false;
-        let response = inner.call(request).await.map_err(Error::Service)?;
+        let response = match layer.response_timeout {
+            Some(timeout) => within(timeout, inner.call(request))
+                .await
+                .ok_or(Error::Timeout(timeout))?,
+            None => inner.call(request).await,
+        }
+        .map_err(Error::Service)?;
         let mut next = engine.respond_to(&mut call, body.source(), response);
         // The request waits for its turn on the server's nonces, then goes on.
         while let Next::Wait(response) = next {

@@ -28,6 +28,10 @@ pub enum Error<E> {
     /// know the origin (hyper-util's client needs it too).
     #[error(transparent)]
     BadUri(#[from] BadUri),
+    /// No response head came from the wrapped service within the layer's
+    /// [`response_timeout`](crate::DigestAuthLayer::response_timeout).
+    #[error("no response within {0:?}")]
+    Timeout(std::time::Duration),
     /// A header value from the core could not go into a header (it never contains control
     /// characters, so this is not expected).
     #[error("invalid header value")]

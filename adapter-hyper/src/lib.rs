@@ -4,6 +4,10 @@
 //! - **Client:** [`DigestAuthLayer`] wraps a service that sends `http::Request`s (such as
 //!   `hyper_util::client::legacy::Client`) and answers `401` and `407` challenges, reusing
 //!   a known protection space preemptively (one round trip per request after the first).
+//!   Its timeouts, and hyper-util's, are listed under [`DigestAuthLayer`], *Timeouts*.
+//! - **https through a Digest proxy:** [`ProxyConnector`] (feature `connect`, on by
+//!   default), a connector for hyper-util's client that opens the `CONNECT` tunnel,
+//!   answers the proxy's `407` and hands the tunnel to TLS (hyper-rustls, say).
 //! - **Server:** [`RequireDigestLayer`] verifies requests before they reach the service it
 //!   wraps, answers `401` with challenges (`400` for malformed credentials), adds
 //!   `Authentication-Info`, and puts the [`Authenticated`](httpdigest::server::Authenticated)
@@ -43,15 +47,23 @@
 //! fn app(key: &[u8; 32]) -> Result<Router, ConfigError> {
 //!     let mut users = Users::new("api@example.org");
 //!     users.insert("alice", "s3cret");
-//!     let verifier = Verifier::new(VerifierConfig::new("api@example.org"), key)?;
-//!     Ok(Router::new()
+//!     let verifier = Verifier::new(VerifierConfig::new(users.realm()), key)?;
+//!     let api = Router::new()
 //!         .route("/me", get(|Extension(user): Extension<Authenticated>| async move { user.username }))
-//!         .layer(RequireDigestLayer::new(verifier, users)))
+//!         .route_layer(RequireDigestLayer::new(verifier, users)?);
+//!     Ok(Router::new().nest("/api", api))
 //! }
 //! # let _ = app(&[7; 32]);
 //! ```
 //!
-//! Features: `tracing` emits `tracing` events (the server's refusal reasons, the client's
+//! Under `nest`, the layer must see the request-target the client sent, which axum keeps as
+//! `OriginalUri`: enable the `axum` feature, or see
+//! [`RequireDigestLayer::with_request_target`]. The layer offers only the algorithms its
+//! store can verify (an MD5 htdigest file: MD5), and refuses a store of another realm.
+//!
+//! Features: `connect` (default) adds [`ProxyConnector`]. `axum` reads axum's `OriginalUri`
+//! as the request-target (see above). `tracing` emits `tracing` events (the server's refusal
+//! reasons, the client's
 //! answers to challenges and its failures); never a password or a full header value.
 //! `redis` adds [`RedisNonceCounts`] and [`RedisGuessLimiter`]: replay protection and
 //! throttled guessing shared by the replicas of a server.
@@ -59,15 +71,23 @@
 
 mod body;
 mod client;
+#[cfg(feature = "connect")]
+mod connect;
 mod error;
 mod limiter;
 #[cfg(feature = "redis")]
 mod redis_stores;
 mod server;
 mod stores;
+mod timeout;
 
 pub use body::DigestBody;
 pub use client::{DigestAuth, DigestAuthLayer};
+#[cfg(feature = "connect")]
+pub use connect::{
+    ConnectError, DEFAULT_MAX_RESPONSE_HEAD, DEFAULT_RESPONSE_TIMEOUT, EnvError, ProxyConnector,
+    ProxyStream, TunnelInfo,
+};
 pub use error::{BoxError, Error};
 pub use httpdigest;
 pub use httpdigest::client::BuildError;
@@ -78,6 +98,7 @@ pub use redis_stores::{
     DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX, RedisGuessLimiter, RedisNonceCounts,
 };
 pub use server::{
-    AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, RequireDigest, RequireDigestLayer,
+    AuthIntBody, DEFAULT_NONCE_CAPACITY, HeadersOnly, Refusal, RefusalEvent, RequireDigest,
+    RequireDigestLayer,
 };
 pub use stores::{AsyncCredentialStore, AsyncNonceCountStore, StoreError, StoreFuture};

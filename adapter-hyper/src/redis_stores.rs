@@ -24,9 +24,9 @@
 //! let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"the replicas' shared key")?;
 //! let lifetime = verifier.config().nonce_lifetime;
 //! let redis = redis::Client::open("redis://127.0.0.1:6379/")?;
-//! let layer = RequireDigestLayer::new(verifier, users)
-//!     .nonce_counts(RedisNonceCounts::new(&redis, lifetime)?)
-//!     .guess_limiter(RedisGuessLimiter::new(&redis, Default::default())?);
+//! let layer = RequireDigestLayer::new(verifier, users)?
+//!     .with_nonce_counts(RedisNonceCounts::new(&redis, lifetime)?)
+//!     .with_guess_limiter(RedisGuessLimiter::new(&redis, Default::default())?);
 //! # Ok(layer) }
 //! ```
 

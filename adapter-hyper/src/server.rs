@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
 use http_body::Body;
 
 use httpdigest::Side;
@@ -22,8 +22,8 @@ use crate::body::drain;
 use crate::limiter::{Admission, Attempt, GuessLimiter, MemoryGuessLimiter};
 use crate::stores::{AsyncCredentialStore, AsyncNonceCountStore, StoreError};
 use httpdigest::server::{
-    Authenticated, BodyRspauth, Lookup, MemoryNonceCounts, NonceCountCheck, Reason, Rejection,
-    ServerRequest, Verifier,
+    Authenticated, BodyRspauth, ConfigError, CredentialStore, Lookup, MemoryNonceCounts,
+    NonceCountCheck, Reason, Rejection, ServerRequest, StoredSecret, Verifier,
 };
 use tower_layer::Layer;
 use tower_service::Service;
@@ -37,11 +37,17 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 100_000;
 ///
 /// - No credentials, wrong ones, an expired nonce: `401` with one `WWW-Authenticate` field
 ///   per configured algorithm (`stale=true` when only the nonce was at fault).
-/// - Malformed credentials, or a `uri` that is not the request-target: `400`.
+/// - Malformed credentials, or a `uri` that is not the request-target: `400`, its body a
+///   line naming the failed check (`bad Digest credentials: uri does not match the
+///   request-target`).
 /// - Too many failed verifications from the request's source (see [`GuessLimiter`]): `429`
 ///   with `Retry-After`, before anything is verified.
 /// - A store that does not answer ([`StoreError`]): `503` with `Retry-After`; nothing is
 ///   accepted until it answers again.
+/// - Every refusal goes to the operator's hook ([`on_refusal`](Self::on_refusal)) with its
+///   typed [`Refusal`] and the request's method, target, source and user name (as sent),
+///   and, with the `tracing` feature, into a `tracing` event. The 401 body is one fixed line
+///   whatever the reason: an unknown user and a wrong password look the same from outside.
 /// - Valid: the request goes on with the [`Authenticated`] user in its extensions
 ///   (`request.extensions().get::<Authenticated>()`, or axum's `Extension<Authenticated>`),
 ///   and the response gets `Authentication-Info` (`rspauth`, and `nextnonce` when the nonce
@@ -60,12 +66,18 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 100_000;
 ///
 /// let mut users = Users::new("api@example.org");
 /// users.insert("alice", "s3cret");
-/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"32 random bytes, shared by replicas")?;
-/// let layer = RequireDigestLayer::new(verifier, users);
-/// // axum: Router::new().route("/", get(handler)).layer(layer)
+/// let verifier = Verifier::new(VerifierConfig::new(users.realm()), b"32 random bytes, shared by replicas")?;
+/// let layer = RequireDigestLayer::new(verifier, users)?;
+/// // axum: Router::new().route("/", get(handler)).route_layer(layer)
 /// // hyper: ServiceBuilder::new().layer(layer).service(service), then TowerToHyperService
 /// # Ok::<(), httpdigest::server::ConfigError>(())
 /// ```
+///
+/// The layer verifies the `uri` of the credentials against the request-target the client
+/// sent. Under axum's `Router::nest("/api", ..)` the nested router sees the path without
+/// its prefix; axum keeps the original in the `OriginalUri` extension, which the layer
+/// reads with the `axum` feature, or through [`with_request_target`](Self::with_request_target)
+/// without it.
 ///
 /// `qop=auth-int` needs the request body before the request goes on; see
 /// [`with_auth_int`](Self::with_auth_int). Without it, a client answering with `auth-int`
@@ -102,12 +114,18 @@ pub struct HeadersOnly;
 /// authentication then refuses it.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthIntBody {
-    max: usize,
-    max_response: usize,
+    max_body: usize,
+    rspauth_body_limit: usize,
 }
 
 type Clock = dyn Fn() -> u64 + Send + Sync;
 type SourceOf = dyn Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync;
+type TargetOf = dyn Fn(&http::request::Parts) -> Option<Uri> + Send + Sync;
+type OnRefusal = dyn Fn(&RefusalEvent<'_>) + Send + Sync;
+
+/// The body of every 401 (407): one line, whatever the reason, so that an unknown user and
+/// a wrong password look the same.
+const CHALLENGE_BODY: &str = "Digest authentication required\n";
 
 /// How long a client is told to wait (`Retry-After`, seconds) when a store is unavailable.
 const UNAVAILABLE_RETRY_AFTER: u64 = 2;
@@ -119,6 +137,8 @@ struct Shared {
     nonce_counts: Arc<dyn AsyncNonceCountStore>,
     limiter: Option<Arc<dyn GuessLimiter>>,
     source: Arc<SourceOf>,
+    target: Option<Arc<TargetOf>>,
+    on_refusal: Option<Arc<OnRefusal>>,
     clock: Arc<Clock>,
 }
 
@@ -138,6 +158,8 @@ impl<M: fmt::Debug> fmt::Debug for RequireDigestLayer<M> {
             .field("side", &self.shared.verifier.config().side)
             .field("mode", &self.mode)
             .field("guess_limiter", &self.shared.limiter.is_some())
+            .field("request_target_hook", &self.shared.target.is_some())
+            .field("on_refusal", &self.shared.on_refusal.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -154,27 +176,85 @@ fn peer_address(parts: &http::request::Parts) -> Option<IpAddr> {
     parts.extensions.get::<SocketAddr>().map(SocketAddr::ip)
 }
 
+/// The default request-target hook: none without the `axum` feature (the request's own
+/// URI is the target); with it, axum's `OriginalUri`, which a `Router::nest` keeps.
+fn default_target() -> Option<Arc<TargetOf>> {
+    #[cfg(feature = "axum")]
+    {
+        Some(Arc::new(axum_original_uri))
+    }
+    #[cfg(not(feature = "axum"))]
+    {
+        None
+    }
+}
+
+/// axum's `OriginalUri` extension (feature `axum`): the URI the client sent, before a
+/// `Router::nest` stripped its prefix from the request's own. Absent outside axum: the
+/// request's URI is used then.
+#[cfg(feature = "axum")]
+fn axum_original_uri(parts: &http::request::Parts) -> Option<Uri> {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map(|original| original.0.clone())
+}
+
+/// The [`CredentialStore`] face of an async store, for [`Verifier::for_store`]: what it
+/// verifies, never a user.
+struct Capabilities<'a>(&'a dyn AsyncCredentialStore);
+
+impl CredentialStore for Capabilities<'_> {
+    fn lookup(&self, _: &[u8], _: &str) -> Option<StoredSecret> {
+        None
+    }
+
+    fn verifies(&self, algorithm: httpdigest::Algorithm) -> bool {
+        self.0.verifies(algorithm)
+    }
+
+    fn serves_realm(&self, realm: &str) -> bool {
+        self.0.serves_realm(realm)
+    }
+}
+
 impl RequireDigestLayer<HeadersOnly> {
     /// A layer that verifies with `verifier` against the users of `credentials` (a
     /// synchronous store such as `Users` or `Htdigest`, or an [`AsyncCredentialStore`]), with
     /// an in-memory nonce-count store ([`DEFAULT_NONCE_CAPACITY`] nonces), the in-memory
     /// [`MemoryGuessLimiter`] and the system clock.
     ///
+    /// The verifier is fitted to the store ([`Verifier::for_store`]): it offers only the
+    /// algorithms the store can verify (an htdigest file of MD5 H(A1)s: MD5 only, so that
+    /// curl, which prefers SHA-256, is not challenged with what the file cannot check).
+    ///
     /// If the verifier offers `auth-int`, use [`with_auth_int`](Self::with_auth_int) too:
     /// this mode cannot see bodies, so an `auth-int` answer gets a 401.
-    pub fn new(verifier: Verifier, credentials: impl AsyncCredentialStore + 'static) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::RealmMismatch`] when the store holds no user of the verifier's realm
+    /// (a `Users` or htdigest file of another realm), [`ConfigError::NoAlgorithmForStore`]
+    /// when it can verify none of the algorithms configured.
+    pub fn new(
+        verifier: Verifier,
+        credentials: impl AsyncCredentialStore + 'static,
+    ) -> Result<Self, ConfigError> {
+        let verifier = verifier.for_store(&Capabilities(&credentials))?;
         let lifetime = verifier.config().nonce_lifetime;
-        Self {
+        Ok(Self {
             shared: Arc::new(Shared {
                 verifier,
                 credentials: Arc::new(credentials),
                 nonce_counts: Arc::new(MemoryNonceCounts::new(DEFAULT_NONCE_CAPACITY, lifetime)),
                 limiter: Some(Arc::new(MemoryGuessLimiter::default())),
                 source: Arc::new(peer_address),
+                target: default_target(),
+                on_refusal: None,
                 clock: Arc::new(unix_now),
             }),
             mode: HeadersOnly,
-        }
+        })
     }
 
     /// Verifies `qop=auth-int` too, reading request bodies of up to `max_body` bytes when the
@@ -183,8 +263,8 @@ impl RequireDigestLayer<HeadersOnly> {
         RequireDigestLayer {
             shared: self.shared,
             mode: AuthIntBody {
-                max: max_body,
-                max_response: DEFAULT_MAX_BUFFERED_BODY,
+                max_body,
+                rspauth_body_limit: DEFAULT_MAX_BUFFERED_BODY,
             },
         }
     }
@@ -195,7 +275,7 @@ impl RequireDigestLayer<AuthIntBody> {
     /// default): see [`AuthIntBody`].
     #[must_use]
     pub fn with_rspauth_body_limit(mut self, max: usize) -> Self {
-        self.mode.max_response = max;
+        self.mode.rspauth_body_limit = max;
         self
     }
 }
@@ -209,7 +289,7 @@ impl<M> RequireDigestLayer<M> {
     /// feature's, say) lets several instances with the same verifier key accept each other's
     /// nonces safely. Synchronous stores (`MemoryNonceCounts`) are async stores as well.
     #[must_use]
-    pub fn nonce_counts(mut self, store: impl AsyncNonceCountStore + 'static) -> Self {
+    pub fn with_nonce_counts(mut self, store: impl AsyncNonceCountStore + 'static) -> Self {
         self.shared_mut().nonce_counts = Arc::new(store);
         self
     }
@@ -217,7 +297,7 @@ impl<M> RequireDigestLayer<M> {
     /// Counts failed verifications with `limiter` instead of the in-memory default (a shared
     /// one across replicas: the `redis` feature's).
     #[must_use]
-    pub fn guess_limiter(mut self, limiter: impl GuessLimiter + 'static) -> Self {
+    pub fn with_guess_limiter(mut self, limiter: impl GuessLimiter + 'static) -> Self {
         self.shared_mut().limiter = Some(Arc::new(limiter));
         self
     }
@@ -229,15 +309,15 @@ impl<M> RequireDigestLayer<M> {
         self
     }
 
-    /// How the layer learns a request's source, for the [`GuessLimiter`]: by default the
-    /// `SocketAddr` in the request's extensions, which the server puts there (the example
-    /// server does; axum puts `ConnectInfo<SocketAddr>` instead, when served
-    /// `into_make_service_with_connect_info`: read that here). Behind a reverse proxy, read
-    /// the address it forwards, from a header only that proxy can set. A request without a
-    /// source is not throttled: a limit shared by every unknown source would let one of
-    /// them lock the others out.
+    /// How the layer learns a request's source, for the [`GuessLimiter`] and the
+    /// [`RefusalEvent`]: by default the `SocketAddr` in the request's extensions, which the
+    /// server puts there (the example server does; axum puts `ConnectInfo<SocketAddr>`
+    /// instead, when served `into_make_service_with_connect_info`: read that here). Behind a
+    /// reverse proxy, read the address it forwards, from a header only that proxy can set. A
+    /// request without a source is not throttled: a limit shared by every unknown source
+    /// would let one of them lock the others out.
     #[must_use]
-    pub fn source(
+    pub fn with_source(
         mut self,
         source: impl Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync + 'static,
     ) -> Self {
@@ -245,12 +325,98 @@ impl<M> RequireDigestLayer<M> {
         self
     }
 
+    /// Where the layer finds the request-target the client sent, which the credentials'
+    /// `uri` must name: the URI `target` returns, or the request's own when it returns
+    /// `None` (the default; with the `axum` feature the default reads axum's `OriginalUri`).
+    ///
+    /// A router that strips a prefix before the layer sees the request (axum's
+    /// `Router::nest`, a path-rewriting layer) makes the request's URI differ from what the
+    /// client hashed: every answer would be `400` (`uri does not match the
+    /// request-target`). Hand the layer the original here; for axum without the feature:
+    ///
+    /// ```
+    /// # use httpdigest::server::{Users, Verifier, VerifierConfig};
+    /// # use httpdigest_hyper::RequireDigestLayer;
+    /// # let users = Users::new("api");
+    /// # let verifier = Verifier::new(VerifierConfig::new("api"), &[7; 32])?;
+    /// use axum::extract::OriginalUri;
+    ///
+    /// let layer = RequireDigestLayer::new(verifier, users)?.with_request_target(|parts| {
+    ///     parts.extensions.get::<OriginalUri>().map(|original| original.0.clone())
+    /// });
+    /// # Ok::<(), httpdigest::server::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn with_request_target(
+        mut self,
+        target: impl Fn(&http::request::Parts) -> Option<Uri> + Send + Sync + 'static,
+    ) -> Self {
+        self.shared_mut().target = Some(Arc::new(target));
+        self
+    }
+
+    /// Calls `hook` for every refused request, with its typed [`Refusal`] and the
+    /// request's metadata ([`RefusalEvent`]: method, target, source, the user name as sent),
+    /// never a secret: no password, no `response`, no header value. The place for an
+    /// operator's log line or metrics; it runs before the answer is sent, so keep it short.
+    ///
+    /// ```
+    /// # use httpdigest::server::{Users, Verifier, VerifierConfig};
+    /// use httpdigest_hyper::RequireDigestLayer;
+    ///
+    /// # let users = Users::new("api");
+    /// # let verifier = Verifier::new(VerifierConfig::new("api"), &[7; 32])?;
+    /// let layer = RequireDigestLayer::new(verifier, users)?.on_refusal(|event| {
+    ///     eprintln!(
+    ///         "{} {} {} from {:?} user {:?}: {}",
+    ///         event.status, event.method, event.target, event.source, event.username, event.refusal
+    ///     );
+    /// });
+    /// # Ok::<(), httpdigest::server::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn on_refusal(mut self, hook: impl Fn(&RefusalEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.shared_mut().on_refusal = Some(Arc::new(hook));
+        self
+    }
+
     /// The clock, in seconds (the default is the system clock, seconds since the Unix
     /// epoch). Every instance sharing a verifier key must use the same epoch.
     #[must_use]
-    pub fn clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+    pub fn with_clock(mut self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.shared_mut().clock = Arc::new(now);
         self
+    }
+
+    /// Renamed [`with_nonce_counts`](Self::with_nonce_counts).
+    #[deprecated(note = "renamed with_nonce_counts")]
+    #[must_use]
+    pub fn nonce_counts(self, store: impl AsyncNonceCountStore + 'static) -> Self {
+        self.with_nonce_counts(store)
+    }
+
+    /// Renamed [`with_guess_limiter`](Self::with_guess_limiter).
+    #[deprecated(note = "renamed with_guess_limiter")]
+    #[must_use]
+    pub fn guess_limiter(self, limiter: impl GuessLimiter + 'static) -> Self {
+        self.with_guess_limiter(limiter)
+    }
+
+    /// Renamed [`with_source`](Self::with_source).
+    #[deprecated(note = "renamed with_source")]
+    #[must_use]
+    pub fn source(
+        self,
+        source: impl Fn(&http::request::Parts) -> Option<IpAddr> + Send + Sync + 'static,
+    ) -> Self {
+        self.with_source(source)
+    }
+
+    /// Renamed [`with_clock`](Self::with_clock).
+    #[deprecated(note = "renamed with_clock")]
+    #[must_use]
+    pub fn clock(self, now: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.with_clock(now)
     }
 
     /// Acts as a forward proxy's authentication: reads `Proxy-Authorization`, answers `407`
@@ -307,16 +473,53 @@ impl<S, M: fmt::Debug> fmt::Debug for RequireDigest<S, M> {
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// Why the layer did not let a request through.
-enum Refusal {
-    /// The verifier refused the credentials.
+/// Why the layer did not let a request through: what the operator's hook
+/// ([`RequireDigestLayer::on_refusal`]) and the `tracing` events are told.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The verifier refused the credentials: its [`Rejection`] holds the typed
+    /// [`Reason`] (unknown user and wrong password differ there, and only there).
+    #[error("{0}")]
     Rejected(Rejection),
-    /// Too many failures from the source: `429` with `Retry-After` (seconds).
-    Throttled(u64),
+    /// Too many failures from the source (see [`GuessLimiter`]): `429` with `Retry-After`.
+    #[error("too many failed verifications from the source")]
+    Throttled {
+        /// The seconds the source is told to wait.
+        retry_after: u64,
+    },
     /// A store did not answer: `503` with `Retry-After`.
-    Unavailable(#[cfg_attr(not(feature = "tracing"), allow(dead_code))] StoreError),
-    /// The body could not be read (`413` past the limit, `400` when it broke).
-    Body(StatusCode),
+    #[error("{0}")]
+    StoreUnavailable(StoreError),
+    /// An `auth-int` request body over the layer's limit: `413`.
+    #[error("the request body is over the auth-int limit")]
+    BodyTooLarge,
+    /// An `auth-int` request body that broke while it was read: `400`.
+    #[error("the request body could not be read")]
+    BodyUnreadable,
+}
+
+impl Refusal {
+    /// The status of the answer: the rejection's (400, 401, 407), 429, 503, 413, 400.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Rejected(rejection) => {
+                StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+            Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyUnreadable => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The verifier's reason, for a [`Rejected`](Self::Rejected) request.
+    pub fn reason(&self) -> Option<&Reason> {
+        match self {
+            Self::Rejected(rejection) => Some(rejection.reason()),
+            _ => None,
+        }
+    }
 }
 
 impl From<Rejection> for Refusal {
@@ -327,8 +530,34 @@ impl From<Rejection> for Refusal {
 
 impl From<StoreError> for Refusal {
     fn from(error: StoreError) -> Self {
-        Self::Unavailable(error)
+        Self::StoreUnavailable(error)
     }
+}
+
+/// A refused request, as the operator's hook sees it ([`RequireDigestLayer::on_refusal`]):
+/// the typed refusal and the request's metadata, never a secret (no password, no
+/// `response`, no `cnonce`, no header value).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RefusalEvent<'a> {
+    /// Why.
+    pub refusal: &'a Refusal,
+    /// The status answered.
+    pub status: StatusCode,
+    /// The request's method.
+    pub method: &'a Method,
+    /// The request-target the credentials were checked against: what the client sent
+    /// (see [`RequireDigestLayer::with_request_target`]).
+    pub target: &'a str,
+    /// The source the [`GuessLimiter`] counts (see [`RequireDigestLayer::with_source`]).
+    pub source: Option<IpAddr>,
+    /// The peer's address, when the server put its `SocketAddr` into the request's
+    /// extensions (the example server does).
+    pub peer: Option<SocketAddr>,
+    /// The user name as the credentials carry it (`username`, decoded `username*`, or the
+    /// hex userhash; bytes that are not UTF-8 read as ISO-8859-1), or `None` without
+    /// Digest credentials that parse.
+    pub username: Option<&'a str>,
 }
 
 /// What became of the request body while verifying.
@@ -342,8 +571,8 @@ enum Passed<B> {
 }
 
 /// The authority the request names: the absolute target's, else its `Host`.
-fn authority(parts: &http::request::Parts) -> Option<&str> {
-    match parts.uri.authority() {
+fn authority<'p>(parts: &'p http::request::Parts, uri: &'p Uri) -> Option<&'p str> {
+    match uri.authority() {
         Some(authority) => Some(authority.as_str()),
         None => parts
             .headers
@@ -368,17 +597,46 @@ impl Shared {
         read_body: Option<usize>,
     ) -> (Result<Authenticated, Refusal>, Passed<B>) {
         let mut passed = Passed::Untouched(body);
-        let result = self.verify_steps(parts, &mut passed, read_body).await;
-        #[cfg(feature = "tracing")]
+        let original = self.target.as_ref().and_then(|target| target(parts));
+        let uri = original.as_ref().unwrap_or(&parts.uri);
+        let target = match uri.scheme() {
+            Some(_) => httpdigest::http::absolute_target(uri).map(std::borrow::Cow::Owned),
+            None => Some(httpdigest::http::request_target(&parts.method, uri)),
+        }
+        .unwrap_or_default();
+        let result = self
+            .verify_steps(parts, uri, &target, &mut passed, read_body)
+            .await;
         if let Err(refusal) = &result {
-            refused_event(
-                parts,
-                &self.credentials_field(parts),
-                (self.source)(parts),
-                refusal,
-            );
+            self.report(parts, &target, refusal);
         }
         (result, passed)
+    }
+
+    /// Tells the operator's hook and `tracing` (feature) of a refusal.
+    fn report(&self, parts: &http::request::Parts, target: &str, refusal: &Refusal) {
+        if self.on_refusal.is_none() && !cfg!(feature = "tracing") {
+            return;
+        }
+        let username = self
+            .credentials_field(parts)
+            .0
+            .and_then(|a| httpdigest::DigestCredentials::parse(a).ok())
+            .map(|c| latin1_or_utf8(&c.username_bytes()));
+        let event = RefusalEvent {
+            refusal,
+            status: refusal.status(),
+            method: &parts.method,
+            target,
+            source: (self.source)(parts),
+            peer: parts.extensions.get::<SocketAddr>().copied(),
+            username: username.as_deref(),
+        };
+        if let Some(hook) = &self.on_refusal {
+            hook(&event);
+        }
+        #[cfg(feature = "tracing")]
+        refused_event(&event);
     }
 
     /// The request's credentials field, and whether there are several.
@@ -394,22 +652,19 @@ impl Shared {
     async fn verify_steps<B: Body>(
         &self,
         parts: &http::request::Parts,
+        uri: &Uri,
+        target: &str,
         passed: &mut Passed<B>,
         read_body: Option<usize>,
     ) -> Result<Authenticated, Refusal> {
-        let target = match parts.uri.scheme() {
-            Some(_) => httpdigest::http::absolute_target(&parts.uri).map(std::borrow::Cow::Owned),
-            None => Some(httpdigest::http::request_target(&parts.method, &parts.uri)),
-        }
-        .unwrap_or_default();
         let (authorization, several) = self.credentials_field(parts);
         if several {
             return Err(Rejection::several_credentials().into());
         }
         let request = ServerRequest {
             method: parts.method.as_str(),
-            target: &target,
-            authority: authority(parts),
+            target,
+            authority: authority(parts, uri),
             authorization,
             body: None,
         };
@@ -433,7 +688,7 @@ impl Shared {
                 source: *source,
             };
             if let Admission::Throttle { retry_after } = limiter.admit(attempt, now).await? {
-                return Err(Refusal::Throttled(retry_after));
+                return Err(Refusal::Throttled { retry_after });
             }
         }
 
@@ -453,9 +708,15 @@ impl Shared {
             };
             let keep = user.is_some() && !used;
             let Passed::Untouched(unread) = std::mem::replace(passed, Passed::Consumed) else {
-                return Err(Refusal::Body(StatusCode::INTERNAL_SERVER_ERROR));
+                // The body is read once, here: it cannot have been taken before.
+                return Err(Refusal::BodyUnreadable);
             };
-            let bytes = read_whole(unread, max, keep).await.map_err(Refusal::Body)?;
+            let bytes = read_whole(unread, max, keep)
+                .await
+                .map_err(|status| match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => Refusal::BodyTooLarge,
+                    _ => Refusal::BodyUnreadable,
+                })?;
             if used {
                 return Err(verification.replayed().into());
             }
@@ -467,6 +728,8 @@ impl Shared {
         let proven = match verification.prove(user, body.as_deref()) {
             Ok(proven) => proven,
             Err(rejection) => {
+                // A stored H(A1) of another hash (`StoredHashMismatch`) is the server's
+                // configuration, not a guess: a client stuck on it is not throttled.
                 let guess = matches!(
                     rejection.reason(),
                     Reason::WrongPassword | Reason::UnknownUser
@@ -489,30 +752,51 @@ impl Shared {
     }
 
     /// The answer to a refused request: challenges for a 401 (407), `429` or `503` with
-    /// `Retry-After`, a bare 400 (413) otherwise.
-    fn refuse<R: Default>(&self, refusal: &Refusal) -> Response<R> {
+    /// `Retry-After`, a 400 whose body names the failed check, a 413. Every body is one line
+    /// of text; a 401's is the same whatever the reason.
+    fn refuse<R: From<Bytes>>(&self, refusal: &Refusal) -> Response<R> {
+        let status = refusal.status();
         let rejection = match refusal {
             Refusal::Rejected(rejection) => rejection,
-            Refusal::Throttled(seconds) => {
-                return retry_after(StatusCode::TOO_MANY_REQUESTS, *seconds);
+            Refusal::Throttled {
+                retry_after: seconds,
+            } => {
+                return retry_after(
+                    status,
+                    *seconds,
+                    "too many failed attempts; try again later\n",
+                );
             }
-            Refusal::Unavailable(_) => {
-                return retry_after(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE_RETRY_AFTER);
+            Refusal::StoreUnavailable(_) => {
+                return retry_after(
+                    status,
+                    UNAVAILABLE_RETRY_AFTER,
+                    "authentication is unavailable; try again later\n",
+                );
             }
-            Refusal::Body(status) => return closing(bare(*status)),
+            Refusal::BodyTooLarge => {
+                return closing(text(status, "the request body is too large for auth-int\n"));
+            }
+            Refusal::BodyUnreadable => {
+                return closing(text(status, "the request body could not be read\n"));
+            }
         };
-        let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST);
         if !rejection.challenges() {
-            return bare(status);
+            // A 400 says which check failed: the client's (or its integrator's) bug, nothing
+            // about the user or the password.
+            return text(
+                status,
+                format!("bad Digest credentials: {}\n", rejection.reason()),
+            );
         }
         let Ok(challenges) = self.verifier.challenges(
             (self.clock)(),
             rejection.stale(),
             &mut httpdigest::ThreadRng::default(),
         ) else {
-            return bare(StatusCode::INTERNAL_SERVER_ERROR);
+            return internal_error();
         };
-        let mut response = bare(status);
+        let mut response = text(status, CHALLENGE_BODY);
         let name = challenge_header(self.side());
         for challenge in challenges {
             if let Ok(value) = HeaderValue::try_from(challenge) {
@@ -557,48 +841,47 @@ struct Info {
 }
 
 /// One `tracing` event per refusal: its typed reason, the user the credentials name, the
-/// source (what the layer's `source` hook says, the address the guess limiter counts; with
-/// the port when it is the peer's `SocketAddr` in the request's extensions, which the server
-/// puts there, as the example server does), the method and the target; never a password, a
-/// digest or the header. A request without credentials (every client's first) is `debug`, a store that
-/// did not answer `warn`, any other refusal `info`.
+/// source (what the layer's `with_source` hook says, the address the guess limiter counts;
+/// with the port when it is the peer's `SocketAddr` in the request's extensions, which the
+/// server puts there, as the example server does), the method and the target; never a
+/// password, a digest or the header. A request without credentials (every client's first)
+/// is `debug`, a store that did not answer `warn`, any other refusal `info`.
 #[cfg(feature = "tracing")]
-fn refused_event(
-    parts: &http::request::Parts,
-    (authorization, _): &(Option<&[u8]>, bool),
-    source: Option<IpAddr>,
-    refusal: &Refusal,
-) {
-    let user = authorization
-        .and_then(|a| httpdigest::DigestCredentials::parse(a).ok())
-        .map(|c| String::from_utf8_lossy(&c.username_bytes()).into_owned());
-    let peer = parts.extensions.get::<SocketAddr>();
-    let source = match (source, peer) {
+fn refused_event(event: &RefusalEvent<'_>) {
+    let source = match (event.source, event.peer) {
         (Some(ip), Some(peer)) if peer.ip() == ip => Some(peer.to_string()),
         (Some(ip), _) => Some(ip.to_string()),
-        (None, peer) => peer.map(ToString::to_string),
+        (None, peer) => peer.map(|p| p.to_string()),
     };
-    let user = user.as_deref().unwrap_or("");
+    let user = event.username.unwrap_or("");
     let source = source.as_deref().unwrap_or("");
-    let (method, uri) = (&parts.method, &parts.uri);
-    match refusal {
+    let (method, uri, status) = (event.method, event.target, event.status.as_u16());
+    match event.refusal {
         Refusal::Rejected(rejection)
             if matches!(rejection.reason(), Reason::MissingCredentials) =>
         {
             tracing::debug!(%method, %uri, source, reason = ?rejection.reason(), "digest credentials refused");
         }
         Refusal::Rejected(rejection) => {
-            tracing::info!(%method, %uri, user, source, reason = ?rejection.reason(), status = rejection.status(), "digest credentials refused");
+            tracing::info!(%method, %uri, user, source, reason = ?rejection.reason(), status, "digest credentials refused");
         }
-        Refusal::Throttled(retry_after) => {
-            tracing::info!(%method, %uri, user, source, reason = "TooManyFailures", retry_after, status = 429, "digest credentials refused");
+        Refusal::Throttled { retry_after } => {
+            tracing::info!(%method, %uri, user, source, reason = "TooManyFailures", retry_after, status, "digest credentials refused");
         }
-        Refusal::Unavailable(error) => {
-            tracing::warn!(%method, %uri, user, source, reason = "StoreUnavailable", %error, status = 503, "digest credentials refused");
+        Refusal::StoreUnavailable(error) => {
+            tracing::warn!(%method, %uri, user, source, reason = "StoreUnavailable", %error, status, "digest credentials refused");
         }
-        Refusal::Body(status) => {
-            tracing::info!(%method, %uri, user, source, reason = "Body", status = status.as_u16(), "digest credentials refused");
+        Refusal::BodyTooLarge | Refusal::BodyUnreadable => {
+            tracing::info!(%method, %uri, user, source, reason = "Body", status, "digest credentials refused");
         }
+    }
+}
+
+/// A user name's bytes as text: UTF-8, or else ISO-8859-1 (as the verifier reads it).
+fn latin1_or_utf8(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
     }
 }
 
@@ -625,7 +908,7 @@ fn add_info<R>(mut response: Response<R>, info: Info) -> Response<R> {
 async fn with_body_info<F, R, E>(future: F, info: Info, max: usize) -> Result<Response<R>, E>
 where
     F: Future<Output = Result<Response<R>, E>>,
-    R: Body + From<Bytes> + Default,
+    R: Body + From<Bytes>,
 {
     let response = future.await?;
     let Some(body_rspauth) = &info.body_rspauth else {
@@ -638,7 +921,7 @@ where
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = read_whole(body, max, true).await else {
         // The handler's body broke: nothing to prove, nothing to send.
-        return Ok(bare(StatusCode::INTERNAL_SERVER_ERROR));
+        return Ok(internal_error());
     };
     if let Ok(value) = HeaderValue::try_from(body_rspauth.authentication_info(&bytes)) {
         parts.headers.insert(info.name, value);
@@ -653,7 +936,7 @@ where
     S::Error: 'static,
     B: Body + Send + 'static,
     B::Data: Send,
-    R: Default + Send + 'static,
+    R: From<Bytes> + Send + 'static,
 {
     type Response = Response<R>;
     type Error = S::Error;
@@ -673,7 +956,7 @@ where
             let (result, passed) = shared.verify(&parts, body, None).await;
             let Passed::Untouched(body) = passed else {
                 // Without a body limit the core's steps never read the body.
-                return Ok(bare(StatusCode::INTERNAL_SERVER_ERROR));
+                return Ok(internal_error());
             };
             match result {
                 Ok(user) => {
@@ -696,7 +979,7 @@ where
     S::Error: 'static,
     B: Body + From<Bytes> + Send + 'static,
     B::Data: Send,
-    R: Body + From<Bytes> + Default + Send + 'static,
+    R: Body + From<Bytes> + Send + 'static,
 {
     type Response = Response<R>;
     type Error = S::Error;
@@ -711,7 +994,10 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
-        let AuthIntBody { max, max_response } = self.mode;
+        let AuthIntBody {
+            max_body: max,
+            rspauth_body_limit: max_response,
+        } = self.mode;
         Box::pin(async move {
             let (parts, body) = request.into_parts();
             let (result, passed) = shared.verify(&parts, body, Some(max)).await;
@@ -724,7 +1010,7 @@ where
                     let (request, info) = shared.accept(parts, B::from(bytes), user);
                     with_body_info(inner.call(request), info, max_response).await
                 }
-                (Ok(_), Passed::Consumed) => Ok(bare(StatusCode::INTERNAL_SERVER_ERROR)),
+                (Ok(_), Passed::Consumed) => Ok(internal_error()),
                 (Err(refusal), Passed::Untouched(body)) => {
                     let response = shared.refuse(&refusal);
                     Ok(after_unread_body(response, &parts, body).await)
@@ -735,9 +1021,13 @@ where
     }
 }
 
-/// A response with `Retry-After`.
-fn retry_after<R: Default>(status: StatusCode, seconds: u64) -> Response<R> {
-    let mut response = bare(status);
+/// A response with `Retry-After` and a line of text.
+fn retry_after<R: From<Bytes>>(
+    status: StatusCode,
+    seconds: u64,
+    line: &'static str,
+) -> Response<R> {
+    let mut response = text(status, line);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -803,11 +1093,22 @@ async fn read_whole<B: Body>(body: B, max: usize, keep: bool) -> Result<Bytes, S
     Ok(bytes.freeze())
 }
 
-fn bare<R: Default>(status: StatusCode) -> Response<R> {
-    let mut response = Response::new(R::default());
+/// A response whose body is `line` (plain text).
+fn text<R: From<Bytes>>(status: StatusCode, line: impl Into<Bytes>) -> Response<R> {
+    let line = line.into();
+    let length = HeaderValue::from(line.len());
+    let mut response = Response::new(R::from(line));
     *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_LENGTH, length);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
-        .headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
-    response
+}
+
+/// The answer when the layer itself failed (a state its steps cannot reach).
+fn internal_error<R: From<Bytes>>() -> Response<R> {
+    text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n")
 }

@@ -10,6 +10,7 @@
 use std::future::{Future, ready};
 use std::pin::Pin;
 
+use httpdigest::Algorithm;
 use httpdigest::server::{
     CountEntry, CredentialStore, Lookup, NonceCountCheck, NonceCountStore, User,
 };
@@ -46,11 +47,36 @@ pub trait AsyncCredentialStore: Send + Sync {
     /// The user `lookup` names in `realm` (by name or by userhash, as
     /// [`CredentialStore::lookup`] and [`CredentialStore::lookup_userhash`] say), or `None`.
     fn find<'a>(&'a self, lookup: Lookup<'a>, realm: &'a str) -> StoreFuture<'a, Option<User>>;
+
+    /// Whether the store can check every user's answers under `algorithm`, as
+    /// [`CredentialStore::verifies`] says: a store of passwords can (the default), a store
+    /// of H(A1)s only for their hash function. The layer offers only the algorithms this
+    /// says yes to.
+    fn verifies(&self, algorithm: Algorithm) -> bool {
+        let _ = algorithm;
+        true
+    }
+
+    /// Whether the store holds (or may hold) users of `realm`, as
+    /// [`CredentialStore::serves_realm`] says; the layer refuses to be built for a realm
+    /// its store does not hold. The default says yes.
+    fn serves_realm(&self, realm: &str) -> bool {
+        let _ = realm;
+        true
+    }
 }
 
 impl<T: CredentialStore + Send + Sync> AsyncCredentialStore for T {
     fn find<'a>(&'a self, lookup: Lookup<'a>, realm: &'a str) -> StoreFuture<'a, Option<User>> {
         Box::pin(ready(Ok(lookup.in_store(self, realm))))
+    }
+
+    fn verifies(&self, algorithm: Algorithm) -> bool {
+        CredentialStore::verifies(self, algorithm)
+    }
+
+    fn serves_realm(&self, realm: &str) -> bool {
+        CredentialStore::serves_realm(self, realm)
     }
 }
 

@@ -250,7 +250,8 @@ async fn axum_route_behind_the_layer() {
         Verifier::new(VerifierConfig::new(REALM), &key()).unwrap(),
         users(),
     )
-    .clock(read_clock);
+    .unwrap()
+    .with_clock(read_clock);
     let router = axum::Router::new()
         .route("/me", axum::routing::get(me))
         .layer(layer);
@@ -284,7 +285,8 @@ async fn axum_route_with_auth_int() {
     let read_clock = || T0;
     let config = VerifierConfig::new(REALM).with_qop(QopOptions::BOTH);
     let layer = RequireDigestLayer::new(Verifier::new(config, &key()).unwrap(), users())
-        .clock(read_clock)
+        .unwrap()
+        .with_clock(read_clock)
         .with_auth_int(1 << 20);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     let log = Arc::clone(&seen);
@@ -418,6 +420,9 @@ async fn refusal_of_a_request_with_a_body_keeps_the_connection_usable_or_closes_
         !head.to_ascii_lowercase().contains("connection: close"),
         "{head}"
     );
+    httpdigest_tests::raw::read_body_async(&mut stream, &head)
+        .await
+        .expect("the 401's body");
     let next = httpdigest_tests::raw::read_head_async(&mut stream)
         .await
         .expect("the connection carries the next request");
@@ -625,7 +630,8 @@ fn each_refusal_is_one_event_with_reason_user_and_source_and_no_secret() {
     let layer = RequireDigestLayer::new(
         Verifier::new(VerifierConfig::new(REALM), &key()).unwrap(),
         users(),
-    );
+    )
+    .unwrap();
     let service = tower::Layer::layer(
         &layer,
         tower::service_fn(|_request: Request<Full<Bytes>>| async {
@@ -763,4 +769,100 @@ mod signed_body {
             (Failure::MutualAuthMissing, StatusCode::OK)
         );
     }
+}
+
+/// `response_timeout` bounds each send: here the answer to the challenge gets no response
+/// head, and the request fails with the layer's `Error::Timeout` instead of waiting forever.
+#[tokio::test]
+async fn a_send_without_response_within_the_timeout_is_error_timeout() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let inner = tower::service_fn(move |_request: Request<DigestBody<Full<Bytes>>>| {
+        let call = counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if call > 0 {
+                std::future::pending::<()>().await;
+            }
+            let response = Response::builder()
+                .status(StatusCode::UNAUTHORIZED)
+                .header(
+                    header::WWW_AUTHENTICATE,
+                    r#"Digest realm="r", nonce="n", qop="auth""#,
+                )
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let timeout = std::time::Duration::from_millis(50);
+    let service = ServiceBuilder::new()
+        .layer(DigestAuthLayer::new(USER, PASSWORD).response_timeout(timeout))
+        .service(inner);
+    let request = Request::get("http://127.0.0.1:9/h")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let error = service.oneshot(request).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Timeout(t) if t == timeout),
+        "{error:?}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the challenge was answered"
+    );
+}
+
+/// A URI's userinfo is the Digest credentials of its origin: taken off the URI before the
+/// first send (the wrapped client never sees it), never sent as Basic, and the answer to
+/// the challenge is Digest as that user.
+#[tokio::test]
+async fn userinfo_is_digest_credentials_and_never_reaches_the_wire() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let inner = tower::service_fn(move |request: Request<DigestBody<Full<Bytes>>>| {
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        record
+            .lock()
+            .unwrap()
+            .push((request.uri().to_string(), authorization.clone()));
+        async move {
+            let mut response = Response::builder();
+            if authorization.is_none() {
+                response = response.status(StatusCode::UNAUTHORIZED).header(
+                    header::WWW_AUTHENTICATE,
+                    r#"Digest realm="cam", nonce="n", qop="auth", Basic realm="cam""#,
+                );
+            }
+            Ok::<_, std::convert::Infallible>(response.body(Full::new(Bytes::new())).unwrap())
+        }
+    });
+    let service = ServiceBuilder::new()
+        .layer(DigestAuthLayer::userinfo_only().unwrap())
+        .service(inner);
+    let request = Request::get("http://bob:hunter%32@127.0.0.1:9/snap?x=1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = service.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for (uri, _) in &seen {
+        assert_eq!(uri, "http://127.0.0.1:9/snap?x=1");
+    }
+    assert_eq!(seen[0].1, None);
+    let answer = seen[1].1.as_deref().unwrap();
+    assert!(answer.starts_with("Digest username=\"bob\""), "{answer}");
+    assert!(answer.contains("uri=\"/snap?x=1\""), "{answer}");
+    assert!(!answer.contains("hunter"), "{answer}");
+
+    // Another origin, named by no URI: its challenge is not answered.
+    let request = Request::get("http://127.0.0.2:9/")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let error = service.oneshot(request).await.unwrap_err();
+    assert_eq!(error.failure(), Some(&Failure::NoCredentials), "{error:?}");
 }

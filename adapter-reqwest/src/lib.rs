@@ -45,7 +45,15 @@
 //!   client built with `.no_proxy()` or its own `.proxy(..)` wants the middleware told the
 //!   same ([`Builder::proxy_from_env`]`(false)`, [`Builder::core`]). reqwest reaches `https`
 //!   targets through a `CONNECT` tunnel and answers the proxy's 407 itself: Digest cannot be
-//!   answered there.
+//!   answered there, and no hook of reqwest's lets it be. Its tunnel (hyper-util's) turns a
+//!   407 into the error "proxy authorization required" and drops the response,
+//!   `Proxy-Authenticate` included; `Proxy::basic_auth`, `custom_http_auth` and `headers`
+//!   put one fixed value on every `CONNECT`, where a Digest answer needs the proxy's nonce
+//!   first and a new nonce count each time; and `ClientBuilder::connector_layer` wraps
+//!   reqwest's whole connector (tunnel included) as a `Service<Unnameable, Response = Conn>`,
+//!   whose request hides its URI and whose response only reqwest can build, so a layer can
+//!   time or limit connections but cannot open a tunnel of its own. For `https` through a
+//!   Digest proxy, use `httpdigest_hyper::ProxyConnector` under hyper-util's client.
 //! - **Bodies.** A request is sent again as a clone (`Request::try_clone`), and `auth-int`
 //!   hashes its bytes. A streamed body (`Body::wrap_stream`) can be sent only once: it goes
 //!   out with credentials when the space is known, and a challenge to it is

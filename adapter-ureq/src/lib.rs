@@ -30,7 +30,13 @@
 //!   `http://` requests go to the proxy in absolute form (`GET http://host/path`) so its 407
 //!   can be answered. (ureq itself reaches proxies with
 //!   `CONNECT`, whose 407 it handles alone: `https://` requests through a proxy that demands
-//!   Digest cannot be answered.)
+//!   Digest cannot be answered. ureq 3's connector chain would allow it: a
+//!   `ureq::unversioned::transport::Connector` placed before ureq's `ConnectProxyConnector`
+//!   (which passes on a connection it is given) can connect to the proxy, send `CONNECT`,
+//!   answer the 407 through the core's engine (`DigestClient::start_blocking`, `respond`,
+//!   `wait_blocking`) and hand the tunnel to ureq's TLS connector, as
+//!   `httpdigest_hyper::ProxyConnector` does for hyper. Not done here: that API is
+//!   ureq's `unversioned` one, outside its semver promise.)
 //! - **Bodies.** Bodies are kept in memory so they can be sent again and hashed for
 //!   `auth-int`; a reader longer than [`max_buffered_body`](DigestAgentBuilder::max_buffered_body)
 //!   is streamed once, and a challenge to it is

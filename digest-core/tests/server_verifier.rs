@@ -23,8 +23,9 @@ use std::cell::{Cell, RefCell};
 use httpdigest::client::{Client, ClientConfig, Credentials, Failure};
 use httpdigest::digest::{self, QopParams};
 use httpdigest::server::{
-    Authenticated, CredentialStore, Htdigest, MemoryNonceCounts, NonceCountCheck, NonceCountStore,
-    Reason, Rejection, ServerRequest, StoredSecret, Users, Verifier, VerifierConfig,
+    Authenticated, ConfigError, CredentialStore, Htdigest, MemoryNonceCounts, NonceCountCheck,
+    NonceCountStore, Reason, Rejection, ServerRequest, StoredSecret, Users, Verifier,
+    VerifierConfig,
 };
 use httpdigest::{
     Algorithm, AuthenticationInfo, CredentialsParams, DigestCredentials, HexDigest, NonceCount,
@@ -2009,9 +2010,18 @@ fn htdigest_store() {
         check_info(&ok.authentication_info, &hand);
     }
 
-    // An MD5 H(A1) cannot answer SHA-256: the wrong-password path, even with the password.
+    // An MD5 H(A1) cannot answer SHA-256: refused as a wrong password is (401, the same
+    // work), even with the password, but logged as what it is, not as a wrong password.
     let sha = Hand::new(&nonce).with(|h| h.nc = Some(10));
-    assert_rejected(fx.send(&sha, NOW), 401, false, Reason::WrongPassword);
+    assert_rejected(
+        fx.send(&sha, NOW),
+        401,
+        false,
+        Reason::StoredHashMismatch {
+            stored: Algorithm::Md5,
+            used: Algorithm::Sha256,
+        },
+    );
     // Wrong password, and a user of another realm.
     let wrong = Hand::new(&nonce).with(|h| {
         h.algorithm = Some("MD5".into());
@@ -2026,6 +2036,158 @@ fn htdigest_store() {
         h.nc = Some(12);
     });
     assert_rejected(fx.send(&elsewhere, NOW), 401, false, Reason::UnknownUser);
+}
+
+/// A verifier fitted to an MD5 htdigest file offers MD5 only: configured SHA-256 first, it
+/// used to challenge with SHA-256, which curl picks, and every login failed. Fitted, the
+/// crate's client (which picks the strongest challenge, as curl does) logs in.
+#[test]
+fn a_verifier_fitted_to_an_md5_file_offers_md5_only() {
+    let ha1 = digest::ha1(
+        Algorithm::Md5,
+        USER.as_bytes(),
+        REALM.as_bytes(),
+        PASS.as_bytes(),
+    );
+    let file = format!("{USER}:{REALM}:{}\n", ha1.as_str());
+    let store = Htdigest::parse(&file, Algorithm::Md5).unwrap();
+    let unfitted = Verifier::new(config(), KEY).unwrap();
+    let challenges = |v: &Verifier| {
+        v.challenges(NOW, false, &mut TestRng::new(7))
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let after = c.split_once("algorithm=").unwrap().1;
+                after.split(',').next().unwrap().to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(challenges(&unfitted), ["SHA-256", "MD5"]);
+    let fitted = unfitted.clone().for_store(&store).unwrap();
+    assert_eq!(challenges(&fitted), ["MD5"]);
+    assert_eq!(fitted.config().algorithms, [Algorithm::Md5]);
+
+    // The client against each: strongest first, it answers SHA-256 where offered.
+    for (verifier, expected) in [
+        (
+            unfitted,
+            Err(Reason::StoredHashMismatch {
+                stored: Algorithm::Md5,
+                used: Algorithm::Sha256,
+            }),
+        ),
+        (fitted, Ok(())),
+    ] {
+        let fx = Fx::with_store(verifier.config().clone(), Box::new(store.clone()));
+        let fx = Fx { verifier, ..fx };
+        let nonce = fx.nonce(NOW);
+        let algorithm = fx.verifier.config().algorithms[0];
+        let hand = Hand::new(&nonce).with(|h| h.algorithm = Some(algorithm.name().into()));
+        match (fx.send(&hand, NOW), expected) {
+            (Ok(user), Ok(())) => assert_eq!(user.username, USER),
+            (Err(rejection), Err(reason)) => assert_eq!(rejection.reason(), &reason),
+            (got, expected) => panic!("{got:?}, expected {expected:?}"),
+        }
+    }
+
+    // The -sess variant of the file's hash is kept; a file of another hash than every
+    // algorithm configured is refused where the verifier is set up.
+    let sess = Verifier::new(
+        config().with_algorithms([Algorithm::Sha256Sess, Algorithm::Md5Sess]),
+        KEY,
+    )
+    .unwrap()
+    .for_store(&store)
+    .unwrap();
+    assert_eq!(sess.config().algorithms, [Algorithm::Md5Sess]);
+    let sha_only = Verifier::new(config().with_algorithms([Algorithm::Sha256]), KEY).unwrap();
+    assert_eq!(
+        sha_only.for_store(&store).unwrap_err(),
+        ConfigError::NoAlgorithmForStore
+    );
+}
+
+/// The realm given to the store and to the verifier: a mismatch used to call every user
+/// unknown; now the verifier refuses to be set up with it.
+#[test]
+fn a_store_of_another_realm_is_refused_where_the_verifier_is_set_up() {
+    let mut users = Users::new("api@example.org");
+    users.insert(USER, PASS);
+    let verifier = Verifier::new(config(), KEY).unwrap();
+    assert_eq!(
+        verifier.clone().for_store(&users).unwrap_err(),
+        ConfigError::RealmMismatch {
+            realm: REALM.into()
+        }
+    );
+    let same = Verifier::new(VerifierConfig::new(users.realm()), KEY).unwrap();
+    assert!(same.for_store(&users).is_ok());
+
+    let ha1 = digest::ha1(Algorithm::Md5, b"alice", b"lab", b"s3cret");
+    let file = Htdigest::parse(&format!("alice:lab:{}\n", ha1.as_str()), Algorithm::Md5).unwrap();
+    assert_eq!(
+        verifier.for_store(&file).unwrap_err(),
+        ConfigError::RealmMismatch {
+            realm: REALM.into()
+        }
+    );
+    // A store that says nothing of realms (the trait's default) is taken at its word.
+    let custom = Store(Box::new(users));
+    assert!(
+        Verifier::new(config(), KEY)
+            .unwrap()
+            .for_store(&custom)
+            .is_ok()
+    );
+}
+
+/// A store written without the `zeroize` crate: `StoredSecret::password` and
+/// `StoredSecret::ha1` build its secrets, and an H(A1) store says what it verifies.
+#[test]
+fn custom_stores_build_secrets_without_zeroize() {
+    struct Passwords;
+    impl CredentialStore for Passwords {
+        fn lookup(&self, username: &[u8], _realm: &str) -> Option<StoredSecret> {
+            (username == USER.as_bytes()).then(|| StoredSecret::password(PASS))
+        }
+    }
+    struct Hashes(String);
+    impl CredentialStore for Hashes {
+        fn lookup(&self, username: &[u8], _realm: &str) -> Option<StoredSecret> {
+            (username == USER.as_bytes())
+                .then(|| StoredSecret::ha1(Algorithm::Sha256, &self.0).unwrap())
+        }
+        fn verifies(&self, algorithm: Algorithm) -> bool {
+            algorithm.without_session() == Algorithm::Sha256
+        }
+    }
+    let ha1 = digest::ha1(
+        Algorithm::Sha256,
+        USER.as_bytes(),
+        REALM.as_bytes(),
+        PASS.as_bytes(),
+    );
+    let hashes = Hashes(ha1.as_str().to_ascii_uppercase());
+    let fitted = Verifier::new(config(), KEY)
+        .unwrap()
+        .for_store(&hashes)
+        .unwrap();
+    assert_eq!(fitted.config().algorithms, [Algorithm::Sha256]);
+    for store in [
+        Box::new(Passwords) as Box<dyn CredentialStore>,
+        Box::new(hashes),
+    ] {
+        let fx = Fx::with_store(config(), store);
+        let nonce = fx.nonce(NOW);
+        let hand = Hand::new(&nonce).with(|h| h.algorithm = Some("SHA-256".into()));
+        assert_accepted(fx.send(&hand, NOW), USER);
+    }
+    assert_eq!(
+        StoredSecret::ha1(Algorithm::Md5, "not hex")
+            .unwrap_err()
+            .expected,
+        32
+    );
 }
 
 #[test]

@@ -164,7 +164,7 @@ fn our_server() -> Server {
     let verifier = Verifier::new(VerifierConfig::new("bench@httpdigest"), &key).unwrap();
     let protected = ServiceBuilder::new()
         .map_request(|r: Request<Incoming>| r.map(DigestBody::streamed))
-        .layer(RequireDigestLayer::new(verifier, users))
+        .layer(RequireDigestLayer::new(verifier, users).unwrap())
         .service(service_fn(|_: Request<DigestBody<Incoming>>| async {
             Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok\n"))))
         }));

@@ -199,6 +199,15 @@ viacurl squid "proxy -> http://example.invalid/" "non-loopback host denied" 403 
 viacurl squid "proxy -> http://127.0.0.2:$PORT_ORIGIN/" "other loopback address denied" 403 "http://127.0.0.2:$PORT_ORIGIN/" -x "$S" --proxy-digest -U "$U:$P"
 code=$("${CURL[@]}" -o /dev/null -w '%{http_connect}' -p -x "$S" --proxy-digest -U "$U:$P" "http://127.0.0.1:$PORT_ORIGIN/" 2>/dev/null || true)
 row squid "proxy CONNECT 127.0.0.1:$PORT_ORIGIN" "CONNECT denied" 403 "$code" "$(verdict "$code" 403)"
+# https through Squid to the https origin (start-https.sh), its certificate verified.
+HS=https://127.0.0.1:$PORT_HTTPS
+CA=(--cacert "$RUN_DIR/https/ca.pem")
+code=$("${CURL[@]}" -o /dev/null -w '%{http_connect}' "${CA[@]}" -x "$S" "$HS/hello.txt" 2>/dev/null || true)
+row squid "proxy CONNECT 127.0.0.1:$PORT_HTTPS" "CONNECT without credentials" 407 "$code" "$(verdict "$code" 407)"
+viacurl squid "proxy CONNECT -> $HS/hello.txt" "curl --proxy-digest $U" 200 "$HS/hello.txt" "${CA[@]}" -x "$S" --proxy-digest -U "$U:$P"
+code=$("${CURL[@]}" -o /dev/null -w '%{http_connect}' "${CA[@]}" -x "$S" --proxy-digest -U "$U:wrong" "$HS/hello.txt" 2>/dev/null || true)
+row squid "proxy CONNECT 127.0.0.1:$PORT_HTTPS" "curl --proxy-digest wrong password" 407 "$code" "$(verdict "$code" 407)"
+viacurl squid "proxy CONNECT -> $HS/digest/" "curl --proxy-digest + --digest (origin)" 200 "$HS/digest/" "${CA[@]}" -x "$S" --proxy-digest -U "$U:$P" --digest -u "$U:$P"
 
 # ---------------------------------------------------------------- tomcat
 for loc in md5:MD5 sha256:SHA-256 sha512-256:SHA-512-256; do

@@ -4,7 +4,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 start=$(date +%s.%N)
-for s in start-apache.sh start-lighttpd.sh start-httpbin.sh start-squid.sh start-tomcat.sh start-twisted.sh \
+for s in start-apache.sh start-lighttpd.sh start-httpbin.sh start-https.sh start-squid.sh start-tomcat.sh start-twisted.sh \
     start-flask-httpauth.sh start-http-auth.sh start-go-http-auth.sh start-cherrypy.sh start-redis.sh; do
     "$HERE/$s"
 done

@@ -6,8 +6,10 @@
 #   proxy:  http://127.0.0.1:18084   (realm lab@example.org, MD5, qop=auth)
 #   origin: http://127.0.0.1:18085/  (no auth; /hello.txt)
 #
-# Only requests for http://127.0.0.1:<port>/... are allowed (checked by a URL
-# regex before authentication, so no DNS lookup is ever needed); CONNECT,
+# Only requests for http://127.0.0.1:<port>/... and CONNECT to the lab's https
+# origin, 127.0.0.1:18095 (start-https.sh), are allowed (checked before
+# authentication, so no DNS lookup is ever needed), each with Digest proxy
+# authentication; CONNECT to any other port (Squid's default allows only 443),
 # other hosts and everything else are denied with 403. DNS is pointed at
 # 127.0.0.1 and the pinger (ICMP) is disabled.
 set -euo pipefail
@@ -90,8 +92,13 @@ auth_param digest check_nonce_count on
 acl lab_dst url_regex ^http://127\.0\.0\.1:[0-9]+/
 acl lab_src src 127.0.0.1/32
 acl CONNECT method CONNECT
+acl https_origin dst 127.0.0.1/32
+acl https_port port $PORT_HTTPS
 acl authed proxy_auth REQUIRED
 
+http_access deny CONNECT !https_port
+http_access deny CONNECT !https_origin
+http_access allow CONNECT lab_src authed
 http_access deny CONNECT
 http_access deny !lab_dst
 http_access deny !lab_src

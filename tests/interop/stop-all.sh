@@ -6,7 +6,7 @@ set -euo pipefail
 
 [ -d "$RUN_DIR/pids" ] || { log "nothing to stop ($RUN_DIR/pids does not exist)"; exit 0; }
 # Known servers first, in reverse start order, then anything else recorded.
-for name in redis cherrypy go-http-auth http-auth flask-httpauth twisted tomcat squid origin httpbin lighttpd apache; do
+for name in redis cherrypy go-http-auth http-auth flask-httpauth twisted tomcat squid https origin httpbin lighttpd apache; do
     stop_pid "$name"
 done
 for pf in "$RUN_DIR"/pids/*.pid; do

@@ -41,6 +41,7 @@ SERVERS=(
     "go-http-auth-proxy http://127.0.0.1:$PORT_GOAUTH_PROXY/"
     "cherrypy http://127.0.0.1:$PORT_CHERRYPY/"
     "redis redis://127.0.0.1:$PORT_REDIS/"
+    "https https://127.0.0.1:$PORT_HTTPS/hello.txt"
 )
 
 answers() { # url
@@ -49,7 +50,10 @@ answers() { # url
         redis_pong "${BASH_REMATCH[1]}"
         return
     fi
-    code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' --noproxy '*' "$1" 2>/dev/null || true)"
+    # The https origin's certificate is verified against the lab's root, never skipped.
+    local tls=()
+    [[ "$1" =~ ^https:// ]] && tls=(--cacert "$RUN_DIR/https/ca.pem")
+    code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' --noproxy '*' "${tls[@]}" "$1" 2>/dev/null || true)"
     [[ "$code" =~ ^[1-5][0-9][0-9]$ ]]
 }
 

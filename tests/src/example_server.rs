@@ -16,6 +16,12 @@ const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// `cargo run` of the example server, up to (not including) the `--` before its options.
 pub fn cargo_run() -> Command {
+    cargo_run_example("server")
+}
+
+/// `cargo run` of the hyper adapter's example `name` (same features as [`cargo_run`], so
+/// they share one build of the library), up to the `--` before its options.
+pub fn cargo_run_example(name: &str) -> Command {
     let mut command = Command::new(env!("CARGO"));
     command.current_dir(REPO).args([
         "run",
@@ -25,7 +31,7 @@ pub fn cargo_run() -> Command {
         "--features",
         "redis",
         "--example",
-        "server",
+        name,
     ]);
     command
 }

@@ -37,6 +37,9 @@ pub const HTTPBIN: &str = "http://127.0.0.1:18083";
 pub const SQUID: &str = "http://127.0.0.1:18084";
 /// The unprotected origin behind Squid.
 pub const SQUID_ORIGIN: &str = "http://127.0.0.1:18085/hello.txt";
+/// The https origin (Apache with mod_ssl; `start-https.sh`), reached through [`SQUID`] by
+/// `CONNECT`: `/hello.txt` unprotected, `/digest/` Digest (MD5, qop=auth).
+pub const HTTPS_ORIGIN: &str = "https://127.0.0.1:18095";
 /// Apache Tomcat, DigestAuthenticator.
 pub const TOMCAT: &str = "http://127.0.0.1:18086";
 /// Twisted Web, twisted.web.guard.
@@ -67,6 +70,15 @@ pub fn run_dir() -> String {
         let tmp = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".to_owned());
         format!("{tmp}/digest-interop-lab")
     })
+}
+
+/// The root certificate of the https origin (self-signed, made by `start-https.sh` at
+/// start; it signs the origin's certificate): the only root a client of [`HTTPS_ORIGIN`]
+/// trusts.
+pub fn https_certificate() -> std::path::PathBuf {
+    std::path::Path::new(&run_dir())
+        .join("https")
+        .join("ca.pem")
 }
 
 /// The row of the concurrency run against [`APACHE_STRICT`] (`e2e/concurrency.rs`).

@@ -369,3 +369,18 @@ pub async fn read_head_async(stream: &mut tokio::net::TcpStream) -> Option<Strin
     }
     String::from_utf8(head).ok()
 }
+
+/// Reads the body of the response whose `head` [`read_head_async`] returned: its
+/// `Content-Length` bytes (none without the field), so that the next response on the
+/// connection can be read. `None` at EOF before the end or without a valid length.
+pub async fn read_body_async(stream: &mut tokio::net::TcpStream, head: &str) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let length = head
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+        .map_or(Some(0), |(_, value)| value.trim().parse::<usize>().ok())?;
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some(body)
+}

@@ -371,12 +371,13 @@ impl TestServer {
         let read_clock = Arc::clone(&clock);
         let mut layer =
             RequireDigestLayer::new(Verifier::new(spec.config.clone(), &key).unwrap(), users())
-                .clock(move || read_clock.load(Ordering::SeqCst));
+                .unwrap()
+                .with_clock(move || read_clock.load(Ordering::SeqCst));
         if spec.proxy {
             layer = layer.for_proxy();
         }
         if !spec.strict_nc {
-            layer = layer.nonce_counts(AnyCount);
+            layer = layer.with_nonce_counts(AnyCount);
         }
         let handler = Inner::new(service_fn({
             let state = Arc::clone(&state);

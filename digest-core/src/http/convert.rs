@@ -202,9 +202,10 @@ pub fn strip_userinfo(uri: &Uri) -> Result<Uri, ()> {
 /// Where a request goes, as the client core needs it: the origin, the forward proxy it passes
 /// through, and the request-target as it goes on the wire.
 ///
-/// A proxy applies to plain `http` requests only: those go to the proxy in absolute form
-/// (`GET http://host/path`), where a `407` can be answered. `https` requests reach the
-/// origin through a `CONNECT` tunnel, which the HTTP client opens and authenticates itself.
+/// A proxy applies to plain `http` requests, which go to the proxy in absolute form
+/// (`GET http://host/path`), where a `407` can be answered, and to `CONNECT`, which opens
+/// a tunnel through it to an `https` origin (its target is the authority, `host:port`).
+/// Other `https` requests go inside such a tunnel, where the proxy sees none of them.
 ///
 /// ```
 /// use httpdigest::{OriginRef, Scheme};
@@ -219,6 +220,11 @@ pub fn strip_userinfo(uri: &Uri) -> Result<Uri, ()> {
 /// let uri: http::Uri = "https://api.example.org/v1".parse().unwrap();
 /// let route = Route::of(&http::Method::GET, &uri, Some(proxy)).unwrap();
 /// assert_eq!((route.target.as_ref(), route.proxy), ("/v1", None));
+///
+/// // The tunnel to it: CONNECT, to the proxy, in authority form.
+/// let uri: http::Uri = "https://api.example.org:443".parse().unwrap();
+/// let route = Route::of(&http::Method::CONNECT, &uri, Some(proxy)).unwrap();
+/// assert_eq!((route.target.as_ref(), route.proxy), ("api.example.org:443", Some(proxy)));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route<'a> {
@@ -235,10 +241,11 @@ impl<'a> Route<'a> {
     /// one is configured. `None` for a URI without scheme or host.
     pub fn of(method: &Method, uri: &'a Uri, proxy: Option<OriginRef<'a>>) -> Option<Self> {
         let origin = origin_of(uri)?;
-        let proxy = proxy.filter(|_| origin.scheme == Scheme::Http);
+        let connect = method == Method::CONNECT;
+        let proxy = proxy.filter(|_| origin.scheme == Scheme::Http || connect);
         let target = match proxy {
-            Some(_) => Cow::Owned(absolute_target(uri)?),
-            None => request_target(method, uri),
+            Some(_) if !connect => Cow::Owned(absolute_target(uri)?),
+            _ => request_target(method, uri),
         };
         Some(Self {
             origin,

@@ -119,6 +119,20 @@ impl VerifierConfig {
         self
     }
 
+    /// Sets [`limits`](Self::limits).
+    #[must_use]
+    pub const fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sets [`side`](Self::side) ([`for_proxy`](Self::for_proxy) sets [`Side::Proxy`]).
+    #[must_use]
+    pub const fn with_side(mut self, side: Side) -> Self {
+        self.side = side;
+        self
+    }
+
     /// Sets [`charset_utf8`](Self::charset_utf8).
     #[must_use]
     pub const fn with_charset_utf8(mut self, charset_utf8: bool) -> Self {
@@ -146,4 +160,18 @@ pub enum ConfigError {
     /// No algorithm is offered: none is configured, or only `-sess` ones without a qop.
     #[error("no algorithm is offered")]
     NoAlgorithm,
+    /// The credential store holds no user of the verifier's realm
+    /// ([`Verifier::for_store`](super::Verifier::for_store)): every user would be unknown.
+    #[error("the credential store holds no user of the realm {realm:?}")]
+    RealmMismatch {
+        /// The verifier's realm.
+        realm: String,
+    },
+    /// The credential store verifies none of the algorithms offered
+    /// ([`Verifier::for_store`](super::Verifier::for_store)): an htdigest file of MD5
+    /// H(A1)s answers `MD5` and `MD5-sess` only.
+    #[error(
+        "the credential store can verify none of the algorithms offered (its H(A1)s are of another hash)"
+    )]
+    NoAlgorithmForStore,
 }

@@ -1,7 +1,7 @@
 //! Apache htdigest files (feature `std`): `user:realm:H(A1)` per line, as written by
 //! Apache's `htdigest` tool; lighttpd adds a fourth field, H(user:realm), for userhash.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::string::{String, ToString};
 use std::vec::Vec;
@@ -64,6 +64,8 @@ pub struct Htdigest {
     /// (H(user:realm), realm) -> (user, H(A1)), for userhash lookups: one map lookup
     /// whether the hash names a user or nobody, whatever the number of users.
     userhashes: HashMap<(String, String), (Vec<u8>, HexDigest)>,
+    /// The realms of the entries.
+    realms: BTreeSet<String>,
 }
 
 impl Htdigest {
@@ -91,6 +93,7 @@ impl Htdigest {
         let algorithm = algorithm.without_session();
         let mut entries = HashMap::new();
         let mut userhashes = HashMap::new();
+        let mut realms = BTreeSet::new();
         for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
             let line = i + 1;
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -120,6 +123,9 @@ impl Htdigest {
             if entries.insert(key, hash).is_some() {
                 return Err(HtdigestError::Duplicate { line });
             }
+            if !realms.contains(realm) {
+                realms.insert(realm.to_string());
+            }
             let userhash = digest::userhash(algorithm, user.as_bytes(), realm.as_bytes());
             userhashes.insert(
                 (userhash.as_str().to_string(), realm.to_string()),
@@ -130,6 +136,7 @@ impl Htdigest {
             algorithm,
             entries,
             userhashes,
+            realms,
         })
     }
 
@@ -141,6 +148,26 @@ impl Htdigest {
     /// Whether the file holds no user.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The realms the file's entries name, in sorted order (most files have one: give it to
+    /// `VerifierConfig::new`).
+    ///
+    /// ```
+    /// use httpdigest::Algorithm;
+    /// use httpdigest::server::Htdigest;
+    ///
+    /// let file = Htdigest::parse("alice:lab@example.org:bff07b5993dbc8c304cad4ef7523937b\n", Algorithm::Md5)?;
+    /// assert_eq!(file.realms().collect::<Vec<_>>(), ["lab@example.org"]);
+    /// # Ok::<(), httpdigest::server::HtdigestError>(())
+    /// ```
+    pub fn realms(&self) -> impl Iterator<Item = &str> {
+        self.realms.iter().map(String::as_str)
+    }
+
+    /// The hash function of the file's H(A1)s (`MD5` for Apache's tool).
+    pub const fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     fn secret(&self, user: &[u8], realm: &str) -> Option<StoredSecret> {
@@ -156,6 +183,17 @@ impl Htdigest {
 impl CredentialStore for Htdigest {
     fn lookup(&self, username: &[u8], realm: &str) -> Option<StoredSecret> {
         self.secret(username, realm)
+    }
+
+    /// Only the file's hash function (and its `-sess` variant): an MD5 file cannot verify a
+    /// `SHA-256` answer.
+    fn verifies(&self, algorithm: Algorithm) -> bool {
+        algorithm.without_session() == self.algorithm
+    }
+
+    /// A realm of the file's entries (any realm, for an empty file).
+    fn serves_realm(&self, realm: &str) -> bool {
+        self.realms.is_empty() || self.realms.contains(realm)
     }
 
     fn lookup_userhash(

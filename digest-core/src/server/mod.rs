@@ -19,7 +19,7 @@ pub use htdigest::{Htdigest, HtdigestError};
 #[cfg(feature = "std")]
 pub use store::MemoryNonceCounts;
 pub use store::{
-    CountWindow, CredentialStore, NonceCountCheck, NonceCountStore, StoredSecret, Users,
+    CountWindow, CredentialStore, Ha1Error, NonceCountCheck, NonceCountStore, StoredSecret, Users,
 };
 
 use crate::header::challenge::ChallengeParams;
@@ -32,6 +32,9 @@ pub use verification::{CountEntry, Lookup, Proven, ServerRequest, User, Verifica
 
 /// The Digest server verifier: issues challenges and checks credentials, with no I/O, no
 /// clock and no randomness of its own.
+///
+/// Once, fit it to the credential store with [`for_store`](Self::for_store): it then offers
+/// only the algorithms the store can verify, and a store of another realm is refused.
 ///
 /// For each request:
 ///
@@ -67,9 +70,10 @@ pub use verification::{CountEntry, Lookup, Proven, ServerRequest, User, Verifica
 ///     ConfigError, MemoryNonceCounts, ServerRequest, Users, Verifier, VerifierConfig,
 /// };
 ///
-/// let verifier = Verifier::new(VerifierConfig::new("api@example.org"), b"a long random secret key")?;
 /// let mut users = Users::new("api@example.org");
 /// users.insert("alice", "s3cret");
+/// let verifier = Verifier::new(VerifierConfig::new(users.realm()), b"a long random secret key")?
+///     .for_store(&users)?;
 /// let counts = MemoryNonceCounts::new(10_000, 300);
 ///
 /// let request = ServerRequest { method: "GET", target: "/", authority: None, authorization: None, body: None };
@@ -129,6 +133,54 @@ impl Verifier {
             return Err(ConfigError::NoAlgorithm);
         }
         Ok(verifier)
+    }
+
+    /// The same verifier, offering only what `store` can verify: the configured algorithms
+    /// the store [`verifies`](CredentialStore::verifies), in their order (an htdigest file of
+    /// MD5 H(A1)s: `MD5` and `MD5-sess` only). A client picks the strongest challenge it
+    /// can answer, so a challenge the store cannot check would lock out every user of a
+    /// client that prefers it (curl picks `SHA-256` over `MD5`).
+    ///
+    /// ```
+    /// use httpdigest::Algorithm;
+    /// use httpdigest::server::{ConfigError, Htdigest, Users, Verifier, VerifierConfig};
+    ///
+    /// let file = Htdigest::parse("alice:lab:6b6e2e3b3e3a1b2a0f1d2c3b4a596877\n", Algorithm::Md5)?;
+    /// let key = b"a long random secret key";
+    /// let verifier = Verifier::new(VerifierConfig::new("lab"), key)?.for_store(&file)?;
+    /// assert_eq!(verifier.config().algorithms, [Algorithm::Md5]); // SHA-256 dropped
+    ///
+    /// // A realm the store does not hold is refused here, not answered with "unknown user".
+    /// let other = Verifier::new(VerifierConfig::new("api"), key)?.for_store(&file);
+    /// assert_eq!(other.unwrap_err(), ConfigError::RealmMismatch { realm: "api".into() });
+    ///
+    /// // A store of passwords verifies every algorithm.
+    /// let users = Users::new("lab");
+    /// let verifier = Verifier::new(VerifierConfig::new(users.realm()), key)?.for_store(&users)?;
+    /// assert_eq!(verifier.config().algorithms, [Algorithm::Sha256, Algorithm::Md5]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::RealmMismatch`] when the store holds no user of the verifier's realm
+    /// ([`CredentialStore::serves_realm`]), [`ConfigError::NoAlgorithmForStore`] when the
+    /// store verifies none of the algorithms offered.
+    pub fn for_store<C: CredentialStore + ?Sized>(
+        mut self,
+        store: &C,
+    ) -> Result<Self, ConfigError> {
+        if !store.serves_realm(&self.config.realm) {
+            return Err(ConfigError::RealmMismatch {
+                realm: self.config.realm.clone(),
+            });
+        }
+        self.config.algorithms.retain(|&a| store.verifies(a));
+        let config = &self.config;
+        if !config.algorithms.iter().any(|&a| config.offers(a)) {
+            return Err(ConfigError::NoAlgorithmForStore);
+        }
+        Ok(self)
     }
 
     /// The same verifier (same key), answering for `side`: see [`VerifierConfig::side`].

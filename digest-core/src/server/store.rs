@@ -28,6 +28,66 @@ pub enum StoredSecret {
     },
 }
 
+impl StoredSecret {
+    /// A password (kept in memory that is zeroed when dropped): no `zeroize` import needed.
+    ///
+    /// ```
+    /// use httpdigest::server::StoredSecret;
+    ///
+    /// let secret = StoredSecret::password("s3cret");
+    /// assert_eq!(format!("{secret:?}"), "Password(<redacted>)");
+    /// ```
+    pub fn password(password: impl Into<String>) -> Self {
+        Self::Password(Zeroizing::new(password.into()))
+    }
+
+    /// A precomputed H(username:realm:password) under `algorithm`'s hash function, as hex
+    /// digits (what an htdigest file holds; either case).
+    ///
+    /// ```
+    /// use httpdigest::Algorithm;
+    /// use httpdigest::server::{Ha1Error, StoredSecret};
+    ///
+    /// // alice:lab@example.org:s3cret, as Apache's htdigest writes it.
+    /// let secret = StoredSecret::ha1(Algorithm::Md5, "bff07b5993dbc8c304cad4ef7523937b")?;
+    /// assert!(secret.verifies(Algorithm::Md5Sess));
+    /// assert!(!secret.verifies(Algorithm::Sha256));
+    /// assert_eq!(StoredSecret::ha1(Algorithm::Sha256, "bff07b5993dbc8c304cad4ef7523937b").unwrap_err(),
+    ///            Ha1Error { expected: 64 });
+    /// # Ok::<(), Ha1Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Ha1Error`] unless `hex` is as many hex digits as the algorithm's hash has.
+    pub fn ha1(algorithm: Algorithm, hex: &str) -> Result<Self, Ha1Error> {
+        let algorithm = algorithm.without_session();
+        let expected = algorithm.hex_len();
+        HexDigest::from_hex(hex)
+            .filter(|h| h.as_str().len() == expected)
+            .map(|ha1| Self::Ha1 { algorithm, ha1 })
+            .ok_or(Ha1Error { expected })
+    }
+
+    /// Whether the secret can check an answer under `algorithm`: a password answers every
+    /// algorithm, an H(A1) only those of its hash function (an MD5 H(A1): `MD5` and
+    /// `MD5-sess`).
+    pub fn verifies(&self, algorithm: Algorithm) -> bool {
+        match self {
+            Self::Password(_) => true,
+            Self::Ha1 { algorithm: a, .. } => a.without_session() == algorithm.without_session(),
+        }
+    }
+}
+
+/// An H(A1) given as hex that is not a hash of its algorithm ([`StoredSecret::ha1`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an H(A1) for this algorithm is {expected} hexadecimal digits")]
+pub struct Ha1Error {
+    /// How many hex digits the algorithm's hash has.
+    pub expected: usize,
+}
+
 impl fmt::Debug for StoredSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -61,6 +121,27 @@ pub trait CredentialStore {
     ) -> Option<(String, StoredSecret)> {
         let _ = (userhash, realm, algorithm);
         None
+    }
+
+    /// Whether the store can check every user's answers under `algorithm`. A store of
+    /// passwords can (the default); a store of precomputed H(A1)s only for their hash
+    /// functions: an htdigest file of MD5 H(A1)s answers `MD5` and `MD5-sess`, never
+    /// `SHA-256`. [`Verifier::for_store`](super::Verifier::for_store) (and the hyper layer,
+    /// which calls it) offers only the algorithms this says yes to, so that no client picks
+    /// a challenge the store cannot verify; a store of H(A1)s must say so here.
+    fn verifies(&self, algorithm: Algorithm) -> bool {
+        let _ = algorithm;
+        true
+    }
+
+    /// Whether the store holds (or may hold) users of `realm`. The default says yes;
+    /// [`Users`] and [`Htdigest`](super::Htdigest) say whether they know the realm, so that
+    /// a verifier set up with another realm than its store's is refused
+    /// ([`ConfigError::RealmMismatch`](super::ConfigError::RealmMismatch)) instead of calling
+    /// every user unknown.
+    fn serves_realm(&self, realm: &str) -> bool {
+        let _ = realm;
+        true
     }
 }
 
@@ -130,6 +211,22 @@ impl Users {
         }
     }
 
+    /// The realm, to give the verifier the same one:
+    /// `VerifierConfig::new(users.realm())`.
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    /// How many users the table holds.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether the table holds no user.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
     /// Adds (or replaces) a user.
     pub fn insert(&mut self, username: impl Into<String>, password: impl Into<String>) {
         let name = username.into().into_bytes();
@@ -168,6 +265,10 @@ impl CredentialStore for Users {
             .flatten()
             .and_then(|&i| self.users.get(i))
             .map(|(_, p)| StoredSecret::Password(p.clone()))
+    }
+
+    fn serves_realm(&self, realm: &str) -> bool {
+        realm == self.realm
     }
 
     fn lookup_userhash(

@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::authentication_info::BodyRspauth;
+use crate::algorithm::Algorithm;
 use crate::error::ParseError;
 use crate::side::Side;
 
@@ -86,6 +87,18 @@ pub enum Reason {
     /// The response does not match.
     #[error("wrong password")]
     WrongPassword,
+    /// The store holds the user's H(A1) for another hash function than the algorithm the
+    /// credentials use (an MD5 htdigest entry, a `SHA-256` answer): the password could not
+    /// be checked. The client is answered as for a wrong password; a verifier fitted to
+    /// its store ([`Verifier::for_store`](super::Verifier::for_store)) does not offer such
+    /// an algorithm.
+    #[error("the stored H(A1) is for {stored}, not for the credentials' {used}")]
+    StoredHashMismatch {
+        /// The hash function of the stored H(A1).
+        stored: Algorithm,
+        /// The algorithm of the credentials.
+        used: Algorithm,
+    },
     /// A nonce count equal to or lower than one already seen.
     #[error("replayed nonce count")]
     ReplayedNonceCount,

@@ -390,6 +390,14 @@ impl<'r> Verification<'r> {
             (Named::Userhash(_), None) => (Vec::new(), None),
         };
         let ha1_of = |password: &[u8]| digest::ha1(algorithm, &username, realm, password);
+        let mismatch = match &secret {
+            Some(stored @ StoredSecret::Ha1 { algorithm: a, .. })
+                if !stored.verifies(algorithm) =>
+            {
+                Some(*a)
+            }
+            _ => None,
+        };
         let ha1 = match secret {
             Some(StoredSecret::Password(p)) => ha1_of(p.as_bytes()),
             Some(StoredSecret::Ha1 { algorithm: a, ha1 })
@@ -418,11 +426,14 @@ impl<'r> Verification<'r> {
         );
         let qop = self.qop.as_ref().map(QopUse::params);
         let expected = digest::response(algorithm, &ha1, &self.nonce, qop, &ha2);
-        if !expected.ct_eq(&self.response) || !known {
-            return Err(Rejection::unauthorized(if known {
-                Reason::WrongPassword
-            } else {
-                Reason::UnknownUser
+        if !expected.ct_eq(&self.response) || !known || mismatch.is_some() {
+            return Err(Rejection::unauthorized(match (known, mismatch) {
+                (false, _) => Reason::UnknownUser,
+                (true, Some(stored)) => Reason::StoredHashMismatch {
+                    stored,
+                    used: algorithm,
+                },
+                (true, None) => Reason::WrongPassword,
             }));
         }
         // The password is proven: only now may the nonce be called stale.

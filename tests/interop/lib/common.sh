@@ -31,6 +31,8 @@ PORT_GOAUTH_PROXY=18092
 PORT_CHERRYPY=18093
 # Not a Digest server: the Redis the server side's Redis-backed stores are tested against.
 PORT_REDIS=18094
+# The https origin (Apache with mod_ssl, a certificate made at start), reached through Squid.
+PORT_HTTPS=18095
 
 STARTUP_TIMEOUT="${INTEROP_STARTUP_TIMEOUT:-60}"
 
@@ -211,6 +213,24 @@ wait_http() {
     while :; do
         code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' --noproxy '*' "$url" 2>/dev/null || true)"
         if [[ "$code" =~ ^$want$ ]]; then return 0; fi
+        if ! running "$name"; then
+            die_startup "$name" "$name exited during startup (see $RUN_DIR/logs/$name.log)"
+        fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            die_startup "$name" "$name did not answer on $url within ${STARTUP_TIMEOUT}s (last code: ${code:-none})"
+        fi
+        sleep 0.2
+    done
+}
+
+# wait_https URL NAME CAFILE : wait_http for an https URL whose certificate CAFILE is
+# (verified against it, never skipped).
+wait_https() {
+    local url="$1" name="$2" ca="$3" code deadline
+    deadline=$(( $(date +%s) + STARTUP_TIMEOUT ))
+    while :; do
+        code="$(curl -s -o /dev/null -m 2 -w '%{http_code}' --noproxy '*' --cacert "$ca" "$url" 2>/dev/null || true)"
+        if [[ "$code" =~ ^[1-5][0-9][0-9]$ ]]; then return 0; fi
         if ! running "$name"; then
             die_startup "$name" "$name exited during startup (see $RUN_DIR/logs/$name.log)"
         fi
