@@ -232,7 +232,10 @@ impl<S> Layer<S> for DigestAuthLayer {
 /// Redirects are the caller's: hyper-util's client does not follow them. A
 /// `FollowRedirect` layer belongs *outside* this one, so that each hop is a new request the
 /// core scopes: a hop to another origin gets no credentials, and its challenge is
-/// [`Failure::OutOfScope`](httpdigest::client::Failure::OutOfScope).
+/// [`Failure::OutOfScope`](httpdigest::client::Failure::OutOfScope). Give it the
+/// `RedirectPolicy` of this crate (feature `follow-redirect`, on by default), which takes a
+/// `Location`'s userinfo off each hop: this layer takes a request URI's userinfo as
+/// credentials, and a server must not choose them.
 #[derive(Clone)]
 pub struct DigestAuth<S> {
     inner: S,

@@ -61,7 +61,8 @@
 //! [`RequireDigestLayer::with_request_target`]. The layer offers only the algorithms its
 //! store can verify (an MD5 htdigest file: MD5), and refuses a store of another realm.
 //!
-//! Features: `connect` (default) adds [`ProxyConnector`]. `axum` reads axum's `OriginalUri`
+//! Features: `connect` (default) adds [`ProxyConnector`]. `follow-redirect` (default) adds
+//! [`RedirectPolicy`], for tower-http's `FollowRedirect` above the client layer. `axum` reads axum's `OriginalUri`
 //! as the request-target (see above). `tracing` emits `tracing` events (the server's refusal
 //! reasons, the client's
 //! answers to challenges and its failures); never a password or a full header value.
@@ -75,6 +76,8 @@ mod client;
 mod connect;
 mod error;
 mod limiter;
+#[cfg(feature = "follow-redirect")]
+mod redirect;
 #[cfg(feature = "redis")]
 mod redis_stores;
 mod server;
@@ -93,6 +96,8 @@ pub use httpdigest;
 pub use httpdigest::client::BuildError;
 pub use httpdigest::http::{AuthError, DEFAULT_MAX_BUFFERED_BODY};
 pub use limiter::{Admission, Attempt, GuessLimiter, Limits, MemoryGuessLimiter};
+#[cfg(feature = "follow-redirect")]
+pub use redirect::RedirectPolicy;
 #[cfg(feature = "redis")]
 pub use redis_stores::{
     DEFAULT_PREFIX as REDIS_DEFAULT_PREFIX, RedisGuessLimiter, RedisNonceCounts,

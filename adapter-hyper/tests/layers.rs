@@ -866,3 +866,76 @@ async fn userinfo_is_digest_credentials_and_never_reaches_the_wire() {
     let error = service.oneshot(request).await.unwrap_err();
     assert_eq!(error.failure(), Some(&Failure::NoCredentials), "{error:?}");
 }
+
+/// Under `FollowRedirect` with this crate's `RedirectPolicy`, a `Location`'s userinfo is
+/// dropped: the hop goes without it, so a server cannot choose credentials for the layer to
+/// log in elsewhere with; a relative hop on the same origin is still answered with the
+/// credentials the caller's URI named.
+#[tokio::test]
+async fn a_locations_userinfo_is_dropped_on_every_hop() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let inner = tower::service_fn(move |request: Request<DigestBody<Full<Bytes>>>| {
+        let uri = request.uri().to_string();
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        record
+            .lock()
+            .unwrap()
+            .push((uri.clone(), authorization.clone()));
+        async move {
+            let response = match (uri.as_str(), &authorization) {
+                // A redirects to another origin, naming credentials there.
+                ("http://127.0.0.1:9/away", _) => Response::builder()
+                    .status(StatusCode::FOUND)
+                    .header(header::LOCATION, "http://mallory:chosen@127.0.0.2:9/x"),
+                // ... and within itself, relative.
+                ("http://127.0.0.1:9/start", _) => Response::builder()
+                    .status(StatusCode::FOUND)
+                    .header(header::LOCATION, "/next"),
+                (_, None) => Response::builder().status(StatusCode::UNAUTHORIZED).header(
+                    header::WWW_AUTHENTICATE,
+                    r#"Digest realm="cam", nonce="n", qop="auth""#,
+                ),
+                (_, Some(_)) => Response::builder(),
+            };
+            Ok::<_, std::convert::Infallible>(response.body(Full::new(Bytes::new())).unwrap())
+        }
+    });
+    let service = ServiceBuilder::new()
+        .layer(FollowRedirectLayer::with_policy(
+            httpdigest_hyper::RedirectPolicy::default(),
+        ))
+        .layer(DigestAuthLayer::userinfo_only().unwrap())
+        .service(inner);
+
+    // The hop to B carries neither the Location's userinfo nor anything made from it.
+    let request = Request::get("http://bob:pw@127.0.0.1:9/away")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let error = service.clone().oneshot(request).await.unwrap_err();
+    assert_eq!(error.failure(), Some(&Failure::NoCredentials), "{error:?}");
+    let hops = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(
+        hops,
+        [
+            ("http://127.0.0.1:9/away".to_owned(), None),
+            ("http://127.0.0.2:9/x".to_owned(), None),
+        ]
+    );
+
+    // A relative hop on the same origin: answered as bob, the caller's user.
+    let request = Request::get("http://bob:pw@127.0.0.1:9/start")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let hops = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(hops.len(), 3, "{hops:?}");
+    assert_eq!(hops[1], ("http://127.0.0.1:9/next".to_owned(), None));
+    let answer = hops[2].1.as_deref().unwrap();
+    assert!(answer.starts_with("Digest username=\"bob\""), "{answer}");
+    assert!(answer.contains("uri=\"/next\""), "{answer}");
+}

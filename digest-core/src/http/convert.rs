@@ -168,7 +168,7 @@ pub fn split_userinfo(uri: &Uri) -> Result<(Uri, Option<Credentials>), BadUri> {
     let (userinfo, _) = authority.as_str().rsplit_once('@').unwrap_or_default();
     let credentials = crate::client::parse_userinfo(userinfo)
         .map_err(|e| BadUri(alloc::format!("{}: {e}", redacted())))?;
-    let stripped = strip_userinfo(uri).map_err(|()| BadUri(redacted()))?;
+    let stripped = strip_userinfo(uri).ok_or_else(|| BadUri(redacted()))?;
     Ok((stripped, credentials))
 }
 
@@ -182,21 +182,19 @@ pub fn split_userinfo(uri: &Uri) -> Result<(Uri, Option<Credentials>), BadUri> {
 /// assert_eq!(strip_userinfo(&location).unwrap(), "http://127.0.0.1:9/x?y");
 /// ```
 ///
-/// # Errors
-///
-/// `Err(())` only if what is left is not a URI, which cannot happen for a URI `http`
-/// parsed.
-#[allow(clippy::result_unit_err)]
-pub fn strip_userinfo(uri: &Uri) -> Result<Uri, ()> {
+/// `None` only if what is left is not a URI, which cannot happen for a URI `http` parsed;
+/// a caller then goes nowhere rather than keep the userinfo.
+#[must_use]
+pub fn strip_userinfo(uri: &Uri) -> Option<Uri> {
     let Some(authority) = uri.authority() else {
-        return Ok(uri.clone());
+        return Some(uri.clone());
     };
     let Some((_, host)) = authority.as_str().rsplit_once('@') else {
-        return Ok(uri.clone());
+        return Some(uri.clone());
     };
     let mut parts = uri.clone().into_parts();
-    parts.authority = Some(host.parse().map_err(|_| ())?);
-    Uri::from_parts(parts).map_err(|_| ())
+    parts.authority = Some(host.parse().ok()?);
+    Uri::from_parts(parts).ok()
 }
 
 /// Where a request goes, as the client core needs it: the origin, the forward proxy it passes

@@ -149,7 +149,7 @@ impl Hop {
 fn resolve(base: &Uri, location: &str) -> Option<Uri> {
     let location = location.trim();
     let location = location.split('#').next().unwrap_or_default();
-    let base = strip_userinfo(base).ok()?;
+    let base = strip_userinfo(base)?;
     let scheme = base.scheme_str()?;
     let authority = base.authority()?;
     let absolute = if has_scheme(location) {
@@ -167,7 +167,7 @@ fn resolve(base: &Uri, location: &str) -> Option<Uri> {
             .map_or("/", |i| path.get(..=i).unwrap_or("/"));
         std::format!("{scheme}://{authority}{dir}{location}")
     };
-    let uri = strip_userinfo(&absolute.parse().ok()?).ok()?;
+    let uri = strip_userinfo(&absolute.parse().ok()?)?;
     let scheme = uri.scheme_str()?;
     ((scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
         && uri.host().is_some_and(|h| !h.is_empty()))
