@@ -11,15 +11,13 @@
     clippy::indexing_slicing
 )]
 
-use std::process::Command;
-
 use http::StatusCode;
 use httpdigest::client::Failure;
 use httpdigest_reqwest::{DigestAuthMiddleware, auth_error};
 use httpdigest_tests::headers::params;
 use httpdigest_tests::server::{Spec, statuses};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
-use support::{CHALLENGE, RawServer, respond};
+use support::{CHALLENGE, RawServer, get_example as get, respond};
 
 mod support;
 
@@ -212,40 +210,6 @@ async fn the_middlewares_own_credentials_win_over_userinfo() {
 // ---------------------------------------------------------------------------------------
 // The `get` example, as a process
 // ---------------------------------------------------------------------------------------
-
-/// `cargo run` of the `get` example with `args`, without proxy variables unless `env` sets
-/// some.
-fn get(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .args([
-            "run",
-            "-q",
-            "-p",
-            "httpdigest-reqwest",
-            "--example",
-            "get",
-            "--",
-        ])
-        .args(args);
-    for name in [
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-        "no_proxy",
-        "NO_PROXY",
-    ] {
-        command.env_remove(name);
-    }
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    command.output().unwrap()
-}
 
 /// `get http://bob:hunter2@host/`: Digest for bob, no Basic, and the URL it prints has no
 /// userinfo.

@@ -138,3 +138,37 @@ pub fn respond(status: &str, headers: &[String]) -> String {
 }
 
 pub const CHALLENGE: &str = r#"WWW-Authenticate: Digest realm="raw", nonce="abc", qop="auth""#;
+
+/// `cargo run` of the `get` example with `args`, without proxy variables unless `env` sets
+/// some.
+pub fn get_example(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args([
+            "run",
+            "-q",
+            "-p",
+            "httpdigest-reqwest",
+            "--example",
+            "get",
+            "--",
+        ])
+        .args(args);
+    for name in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "no_proxy",
+        "NO_PROXY",
+    ] {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
