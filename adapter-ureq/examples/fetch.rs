@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 use httpdigest::Algorithm;
-use httpdigest::client::netrc::{Netrc, NetrcErrorKind};
+use httpdigest::client::netrc::Netrc;
 use httpdigest::client::{
     BasicPolicy, Client, ClientConfig, Credentials, Failure, NoProxy, ProxyEnv, SelectionOrder,
     Verdict, strip_userinfo,
@@ -347,23 +347,21 @@ fn is_timeout(error: &std::io::Error) -> bool {
 
 /// The netrc file `-n`, `--netrc-optional` or `--netrc-file` name, read.
 fn load_netrc(source: Option<&NetrcSource>) -> Result<Option<Netrc>, String> {
-    let (path, optional) = match source {
-        None => return Ok(None),
-        Some(NetrcSource::File(path)) => (std::path::PathBuf::from(path), false),
-        Some(NetrcSource::Default { optional }) => (
-            Netrc::default_path().ok_or("no home directory for ~/.netrc")?,
-            *optional,
-        ),
-    };
-    match Netrc::load(&path) {
-        Ok(netrc) => Ok(Some(netrc)),
-        Err(e)
-            if optional
-                && matches!(e.kind(), NetrcErrorKind::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound) =>
-        {
-            Ok(None)
+    match source {
+        None => Ok(None),
+        Some(NetrcSource::File(path)) => Netrc::load(path)
+            .map(Some)
+            .map_err(|e| format!("{path}: {e}")),
+        // As curl: the file need not exist.
+        Some(NetrcSource::Default { optional: true }) => {
+            Netrc::load_default().map_err(|e| format!("netrc: {e}"))
         }
-        Err(e) => Err(format!("{}: {e}", path.display())),
+        Some(NetrcSource::Default { optional: false }) => {
+            let path = Netrc::default_path().ok_or("no home directory for ~/.netrc")?;
+            Netrc::load(&path)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        }
     }
 }
 

@@ -452,3 +452,42 @@ fn through_squid_from_http_proxy_with_netrc_credentials() {
     assert!(log.contains("< 200"), "{log}");
     assert!(!log.contains(lab::ALICE.password), "{log}");
 }
+
+/// `--netrc-optional` takes a missing file as no entries; `-n` reports it; `--netrc-file`
+/// gives each host its entry only (the `default` entry is not used).
+#[test]
+fn netrc_options() {
+    let server = Spec::new().start();
+    let missing = std::env::temp_dir().join("httpdigest-fetch-no-such-netrc");
+    let missing = missing.to_str().unwrap();
+    let open = server.url("/open/x");
+    let output = run(&["--netrc-optional", &open], &[("NETRC", missing)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(&["-n", &open], &[("NETRC", missing)]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+
+    let file = std::env::temp_dir().join(format!("httpdigest-netrc-{}", std::process::id()));
+    std::fs::write(
+        &file,
+        format!("machine 127.0.0.1 login {USER} password {PASSWORD}\ndefault login {USER} password {PASSWORD}\n"),
+    )
+    .unwrap();
+    let file_arg = file.to_str().unwrap().to_owned();
+    let output = run(&["--netrc-file", &file_arg, &server.url("/private")], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(statuses(&server.take_seen()), [200, 401, 200]);
+    // `localhost`: no machine entry; the challenge is not answered.
+    let output = run(
+        &[
+            "--netrc-file",
+            &file_arg,
+            &server.url_as("localhost", "/private"),
+        ],
+        &[],
+    );
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let seen = server.take_seen();
+    assert_eq!(statuses(&seen), [401]);
+    assert!(seen[0].header("authorization").is_none());
+}
