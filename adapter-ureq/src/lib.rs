@@ -25,25 +25,18 @@
 //!   out with credentials and a fresh nonce count: one round trip. The core state sits
 //!   behind one lock, taken only to decide (a nonce count, a cnonce), never during I/O or
 //!   hashing; clones of the agent and threads share it.
-//! - **401 and 407.** Origin challenges, and challenges of the forward proxy: plain
+//! - **401 and 407.** Origin challenges, and challenges of the forward proxy of the core
+//!   client given to [`DigestAgentBuilder::client`] (`Client::builder().proxy(..)`): plain
 //!   `http://` requests go to the proxy in absolute form (`GET http://host/path`) so its 407
-//!   can be answered, and the origin's host name is never looked up by the agent (the proxy
-//!   resolves it). (`https://` requests are tunnelled by ureq with `CONNECT`, whose 407 it
-//!   handles alone: a proxy that demands Digest for them cannot be answered.)
-//! - **Credentials per host.** [`credentials`](DigestAgentBuilder::credentials) for the
-//!   first request's origin; a URL's userinfo (`http://user:pw@host/`) for its origin,
-//!   percent-decoded, and never seen by ureq (which would send it as Basic, in clear); a
-//!   netrc file ([`netrc`](DigestAgentBuilder::netrc)) or a
-//!   [`credentials_provider`](DigestAgentBuilder::credentials_provider), each host its own
-//!   scope. Credentials in a redirect's `Location` are dropped.
-//! - **Proxies from the environment**, by default: `http_proxy`, `https_proxy`, `no_proxy`
-//!   and their upper-case forms (see [`httpdigest::client::ProxyEnv`]); a proxy URL's
-//!   userinfo is the proxy's credentials, never printed.
-//!   [`no_env_proxies`](DigestAgentBuilder::no_env_proxies) opts out,
-//!   [`proxy`](DigestAgentBuilder::proxy) names one. ureq's own proxy setting is not used.
-//! - **Timeouts.** [`max_time`](DigestAgentBuilder::max_time) for a whole request,
-//!   [`connect_timeout`](DigestAgentBuilder::connect_timeout), and every timeout of ureq's
-//!   configuration (see the [builder](DigestAgentBuilder#timeouts)).
+//!   can be answered. (ureq itself reaches proxies with
+//!   `CONNECT`, whose 407 it handles alone: `https://` requests through a proxy that demands
+//!   Digest cannot be answered. ureq 3's connector chain would allow it: a
+//!   `ureq::unversioned::transport::Connector` placed before ureq's `ConnectProxyConnector`
+//!   (which passes on a connection it is given) can connect to the proxy, send `CONNECT`,
+//!   answer the 407 through the core's engine (`DigestClient::start_blocking`, `respond`,
+//!   `wait_blocking`) and hand the tunnel to ureq's TLS connector, as
+//!   `httpdigest_hyper::ProxyConnector` does for hyper. Not done here: that API is
+//!   ureq's `unversioned` one, outside its semver promise.)
 //! - **Bodies.** Bodies are kept in memory so they can be sent again and hashed for
 //!   `auth-int`; a reader longer than [`max_buffered_body`](DigestAgentBuilder::max_buffered_body)
 //!   is streamed once, and a challenge to it is
@@ -76,6 +69,23 @@
 //!   adds a `Cookie` field of its own, which already carries them: turn the core's
 //!   [`ClientConfig::challenge_cookies`](httpdigest::client::ClientConfig::challenge_cookies)
 //!   off then.
+//! - **Host names stay with the proxy.** Through the forward proxy the origin's host name
+//!   is never looked up by the agent (the proxy resolves it), and ureq's own proxy setting
+//!   (its environment proxy, `CONNECT` for everything) is never used for plain `http`.
+//! - **Credentials per host.** [`credentials`](DigestAgentBuilder::credentials) for the
+//!   first request's origin; a URL's userinfo (`http://user:pw@host/`) for its origin,
+//!   percent-decoded, and never seen by ureq (which would send it as Basic, in clear); a
+//!   netrc file ([`netrc`](DigestAgentBuilder::netrc)) or a
+//!   [`credentials_provider`](DigestAgentBuilder::credentials_provider), each host its own
+//!   scope. Credentials in a redirect's `Location` are dropped.
+//! - **Proxies from the environment**, by default: `http_proxy`, `https_proxy`, `no_proxy`
+//!   and their upper-case forms (see [`httpdigest::client::ProxyEnv`]); a proxy URL's
+//!   userinfo is the proxy's credentials, never printed.
+//!   [`no_env_proxies`](DigestAgentBuilder::no_env_proxies) opts out,
+//!   [`proxy`](DigestAgentBuilder::proxy) names one. ureq's own proxy setting is not used.
+//! - **Timeouts.** [`max_time`](DigestAgentBuilder::max_time) for a whole request,
+//!   [`connect_timeout`](DigestAgentBuilder::connect_timeout), and every timeout of ureq's
+//!   configuration (see the [builder](DigestAgentBuilder#timeouts)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
