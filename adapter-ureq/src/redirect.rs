@@ -79,9 +79,8 @@ fn resolve(base: &Uri, location: &str) -> Option<Uri> {
             .map_or("/", |i| path.get(..=i).unwrap_or("/"));
         format!("{scheme}://{authority}{dir}{location}")
     };
+    // Built from a base and a `Location` both without userinfo: the URI has none.
     let uri: Uri = absolute.parse().ok()?;
-    // What is left of userinfo the `Location` hid from the stripping above (none should be).
-    let uri = httpdigest::http::strip_userinfo(&uri).ok()?;
     let scheme = uri.scheme_str()?;
     (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
         .then_some(uri)
