@@ -5,20 +5,23 @@
 //! cargo run -p httpdigest-ureq --example fetch -- [options] URL...
 //! ```
 //!
-//! Run with `--help` for the options. The body of each final response goes to stdout; `-v`
-//! and `--explain` write to stderr. The exit status is 0 only when every final response is
-//! 2xx.
+//! Run with `--help` for the options. The body of each final response goes to stdout as it
+//! arrives (in bounded memory, whatever its length); `-v` and `--explain` write to stderr,
+//! and never a password, nor anything derived from one. The exit status is 0 only when
+//! every final response is 2xx.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::{HeaderMap, Method, StatusCode, Uri};
 use httpdigest::Algorithm;
 use httpdigest::client::netrc::Netrc;
 use httpdigest::client::{
-    BasicPolicy, Client, ClientConfig, Credentials, Failure, SelectionOrder, Verdict,
+    BasicPolicy, Client, ClientConfig, Credentials, Failure, NoProxy, ProxyEnv, SelectionOrder,
+    Verdict, strip_userinfo,
 };
 use httpdigest_ureq::{DigestAgent, Error, Event};
 
@@ -30,12 +33,23 @@ Usage: fetch [options] URL...
 Several URLs in one run share the authentication state: a second request to a known
 protection space goes out with credentials at once.
 
+Credentials: -u for the first URL's origin; a URL's own userinfo (http://user:pw@host/)
+for that origin (it is never sent as Basic); a netrc file's machine entry for its host.
+Userinfo in a redirect's Location is dropped. Proxies: http_proxy, https_proxy and
+no_proxy (or their upper-case forms) unless -x or --noproxy say otherwise; a proxy URL's
+userinfo is the proxy's credentials.
+
 Options (curl's names where they overlap):
   -u, --user USER:PASSWORD        credentials for the server
-  -n, --netrc                     take credentials from ~/.netrc (or $NETRC)
-      --netrc-file FILE           take credentials from FILE
-  -x, --proxy URL                 forward proxy for http:// URLs (http://host:port)
+  -n, --netrc                     take credentials per host from ~/.netrc (or $NETRC)
+      --netrc-optional            the same, and no error when the file does not exist
+      --netrc-file FILE           take credentials per host from FILE
+  -x, --proxy URL                 forward proxy for http:// URLs
+                                  (http://[user:password@]host[:port])
   -U, --proxy-user USER:PASSWORD  credentials for the proxy
+      --noproxy LIST              hosts that go direct (no_proxy's syntax; '*' for all)
+  -m, --max-time SECONDS          give up on a request after this long (exit status 28)
+      --connect-timeout SECONDS   give up on connecting after this long
   -X, --request METHOD            method (default GET, or POST with -d)
   -d, --data DATA                 request body; @FILE reads it from FILE
   -H, --header 'NAME: VALUE'      extra request header
@@ -53,7 +67,8 @@ Options (curl's names where they overlap):
       --no-preemptive             wait for a challenge on every request
   -h, --help                      this text
 
-Exit status: 0 when every final response is 2xx, 1 otherwise, 2 on a usage error.";
+Exit status: 0 when every final response is 2xx, 1 otherwise, 2 on a usage error,
+28 when a request timed out.";
 
 #[derive(Default)]
 struct Options {
@@ -61,6 +76,9 @@ struct Options {
     netrc: Option<NetrcSource>,
     proxy: Option<String>,
     proxy_user: Option<(String, String)>,
+    no_proxy: Option<NoProxy>,
+    max_time: Option<Duration>,
+    connect_timeout: Option<Duration>,
     method: Option<Method>,
     data: Option<Vec<u8>>,
     headers: Vec<(String, String)>,
@@ -71,9 +89,12 @@ struct Options {
 }
 
 enum NetrcSource {
-    Default,
+    Default { optional: bool },
     File(String),
 }
+
+/// curl's exit status for a timeout.
+const TIMED_OUT: u8 = 28;
 
 fn main() -> ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
@@ -88,8 +109,9 @@ fn main() -> ExitCode {
         }
     };
     match run(options) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(Outcome::AllOk) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Ok(Outcome::TimedOut) => ExitCode::from(TIMED_OUT),
         Err(message) => {
             eprintln!("fetch: {message}");
             ExitCode::from(2)
@@ -108,10 +130,17 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "-u" | "--user" => o.user = Some(split_user(&value(&arg)?)?),
-            "-n" | "--netrc" => o.netrc = Some(NetrcSource::Default),
+            "-n" | "--netrc" => o.netrc = Some(NetrcSource::Default { optional: false }),
+            "--netrc-optional" => o.netrc = Some(NetrcSource::Default { optional: true }),
             "--netrc-file" => o.netrc = Some(NetrcSource::File(value(&arg)?)),
             "-x" | "--proxy" => o.proxy = Some(value(&arg)?),
             "-U" | "--proxy-user" => o.proxy_user = Some(split_user(&value(&arg)?)?),
+            "--noproxy" => {
+                let list = value(&arg)?;
+                o.no_proxy = Some(NoProxy::parse(&list).map_err(|e| format!("--noproxy: {e}"))?);
+            }
+            "-m" | "--max-time" => o.max_time = Some(seconds(&arg, &value(&arg)?)?),
+            "--connect-timeout" => o.connect_timeout = Some(seconds(&arg, &value(&arg)?)?),
             "-X" | "--request" => {
                 let m = value(&arg)?;
                 o.method = Some(
@@ -159,10 +188,29 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
 }
 
 fn split_user(s: &str) -> Result<(String, String), String> {
+    // Never quote the value: it holds a password.
     let (user, password) = s
         .split_once(':')
-        .ok_or_else(|| format!("credentials {s:?} are not USER:PASSWORD"))?;
+        .ok_or_else(|| "credentials are not USER:PASSWORD".to_owned())?;
     Ok((user.to_owned(), password.to_owned()))
+}
+
+/// A duration in seconds, as curl takes it (`2`, `0.5`).
+fn seconds(option: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{option} needs a positive number of seconds, not {value:?}"))
+}
+
+/// How the run ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    AllOk,
+    Failed,
+    TimedOut,
 }
 
 /// The last request sent: method, URI, whether it carried `Authorization`, and
@@ -179,47 +227,57 @@ struct Seen {
     answered: bool,
 }
 
-fn run(options: Options) -> Result<bool, String> {
-    let first: Uri = options
-        .urls
-        .first()
-        .map(|u| u.parse())
-        .transpose()
-        .map_err(|e| format!("invalid URL: {e}"))?
-        .ok_or("no URL")?;
-    let user = match (&options.user, &options.netrc) {
-        (Some(user), _) => Some(user.clone()),
-        (None, Some(source)) => netrc_user(source, first.host().unwrap_or_default())?,
-        (None, None) => None,
-    };
-
+fn run(options: Options) -> Result<Outcome, String> {
     let verbose = options.verbose;
     let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
     let record = seen.clone();
     let last_request: Arc<Mutex<Option<Sent>>> = Arc::default();
     let mut client = Client::builder().config(options.config.clone());
-    if let Some((u, p)) = user {
-        client = client.credentials(Credentials::new(u, p));
+    if let Some((u, p)) = &options.user {
+        client = client.credentials(Credentials::new(u.clone(), p.clone()));
     }
+    client = match load_netrc(options.netrc.as_ref())? {
+        Some(netrc) => client.netrc(netrc),
+        // No credentials per host; but a URL's userinfo brings its own, so the client is
+        // built even without -u.
+        None => client.credentials_provider(|_: httpdigest::OriginRef<'_>| None),
+    };
+    // Proxies: the environment's, then -x and --noproxy over it.
+    let env = ProxyEnv::from_env().map_err(|e| e.to_string())?;
+    let env = match &options.no_proxy {
+        Some(list) => env.with_no_proxy(list.clone()),
+        None => env,
+    };
+    client = client.proxy_env(env.clone());
     if let Some(proxy) = &options.proxy {
         client = client.proxy(proxy.clone());
     }
     if let Some((u, p)) = &options.proxy_user {
         client = client.proxy_credentials(Credentials::new(u.clone(), p.clone()));
     }
-    let agent = DigestAgent::builder()
-        .client(client.build().map_err(|e| e.to_string())?)
+    let client = client.build().map_err(|e| e.to_string())?;
+    let mut agent = DigestAgent::builder()
+        .client(client)
+        .proxy_env(env)
         .ureq_config(
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .build(),
         )
-        .observer(move |event| observe(event, verbose, &record, &last_request))
-        .build()
-        .map_err(|e| e.to_string())?;
+        .observer(move |event| observe(event, verbose, &record, &last_request));
+    if let Some(max) = options.max_time {
+        agent = agent.max_time(max);
+    }
+    if let Some(max) = options.connect_timeout {
+        agent = agent.connect_timeout(max);
+    }
+    let agent = agent.build().map_err(|e| e.to_string())?;
 
-    let mut all_ok = true;
+    let mut outcome = Outcome::AllOk;
+    let stdout = std::io::stdout();
     for url in &options.urls {
+        // What may be printed of the URL: without its userinfo.
+        let shown = strip_userinfo(url);
         let method = options.method.clone().unwrap_or(if options.data.is_some() {
             Method::POST
         } else {
@@ -247,43 +305,64 @@ fn run(options: Options) -> Result<bool, String> {
                 if options.explain {
                     explain_success(status, response.headers());
                 }
-                all_ok &= status.is_success();
-                let body = response
-                    .body_mut()
-                    .with_config()
-                    .limit(u64::MAX)
-                    .read_to_vec()
-                    .map_err(|e| format!("{url}: reading the body: {e}"))?;
-                std::io::stdout()
-                    .write_all(&body)
-                    .map_err(|e| format!("writing to stdout: {e}"))?;
+                if !status.is_success() && outcome == Outcome::AllOk {
+                    outcome = Outcome::Failed;
+                }
+                // Streamed: a fixed buffer, whatever the body's length.
+                let mut reader = response.body_mut().with_config().limit(u64::MAX).reader();
+                let mut out = stdout.lock();
+                if let Err(e) = std::io::copy(&mut reader, &mut out) {
+                    if is_timeout(&e) {
+                        eprintln!("fetch: {shown}: reading the body: timed out");
+                        return Ok(Outcome::TimedOut);
+                    }
+                    return Err(format!("{shown}: reading the body: {e}"));
+                }
+                out.flush().map_err(|e| format!("writing to stdout: {e}"))?;
             }
             Err(error) => {
-                all_ok = false;
-                eprintln!("fetch: {url}: {error}");
+                if matches!(error, Error::Ureq(ureq::Error::Timeout(_))) {
+                    eprintln!("fetch: {shown}: {error}");
+                    return Ok(Outcome::TimedOut);
+                }
+                outcome = Outcome::Failed;
+                eprintln!("fetch: {shown}: {error}");
                 if options.explain {
                     explain_error(&error, options.user.is_some() || options.netrc.is_some());
                 }
             }
         }
     }
-    Ok(all_ok)
+    Ok(outcome)
 }
 
-fn netrc_user(source: &NetrcSource, host: &str) -> Result<Option<(String, String)>, String> {
-    let netrc = match source {
-        NetrcSource::File(path) => Netrc::load(path).map_err(|e| format!("{path}: {e}"))?,
-        NetrcSource::Default => {
-            let path = Netrc::default_path().ok_or("no home directory for ~/.netrc")?;
-            Netrc::load(&path).map_err(|e| format!("{}: {e}", path.display()))?
+/// Whether a read of the body failed on one of ureq's timeouts.
+fn is_timeout(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::TimedOut
+        || error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<ureq::Error>())
+            .is_some_and(|e| matches!(e, ureq::Error::Timeout(_)))
+}
+
+/// The netrc file `-n`, `--netrc-optional` or `--netrc-file` name, read.
+fn load_netrc(source: Option<&NetrcSource>) -> Result<Option<Netrc>, String> {
+    match source {
+        None => Ok(None),
+        Some(NetrcSource::File(path)) => Netrc::load(path)
+            .map(Some)
+            .map_err(|e| format!("{path}: {e}")),
+        // As curl: the file need not exist.
+        Some(NetrcSource::Default { optional: true }) => {
+            Netrc::load_default().map_err(|e| format!("netrc: {e}"))
         }
-    };
-    Ok(netrc.find(host).and_then(|entry| {
-        Some((
-            entry.login()?.to_owned(),
-            entry.password().unwrap_or_default().to_owned(),
-        ))
-    }))
+        Some(NetrcSource::Default { optional: false }) => {
+            let path = Netrc::default_path().ok_or("no home directory for ~/.netrc")?;
+            Netrc::load(&path)
+                .map(Some)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        }
+    }
 }
 
 fn observe(
@@ -304,10 +383,10 @@ fn observe(
             if verbose {
                 eprintln!("> {method} {uri}");
                 if let Some(value) = authorization {
-                    eprintln!("> Authorization: {value}");
+                    eprintln!("> Authorization: {}", redacted(&value.text()));
                 }
                 if let Some(value) = proxy_authorization {
-                    eprintln!("> Proxy-Authorization: {value}");
+                    eprintln!("> Proxy-Authorization: {}", redacted(&value.text()));
                 }
                 if let Some(value) = cookie {
                     eprintln!("> Cookie: {}", String::from_utf8_lossy(value.as_bytes()));
@@ -352,6 +431,47 @@ fn observe(
         }
         _ => {}
     }
+}
+
+/// An `Authorization` value as `-v` shows it: Basic's whole value (the password in
+/// base64) and Digest's `response` (a hash of the password, open to offline guessing) are
+/// left out; the rest (user name, realm, nonce, uri, qop, nc) is shown.
+fn redacted(value: &str) -> String {
+    let Some((scheme, params)) = value.split_once(' ') else {
+        return "<redacted>".to_owned();
+    };
+    if !scheme.eq_ignore_ascii_case("Digest") {
+        return format!("{scheme} <redacted>");
+    }
+    let mut out = String::from(scheme);
+    out.push(' ');
+    let mut rest = params;
+    // `response="hex"` holds no quote or comma: cut it out by its name.
+    while let Some(at) = find_param(rest, "response") {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before);
+        out.push_str("response=<redacted>");
+        let end = after.find(',').unwrap_or(after.len());
+        rest = after.get(end..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where parameter `name` starts in a list of `name=value` parameters (at the start or
+/// after a comma and spaces).
+fn find_param(params: &str, name: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = params.get(from..)?.find(name) {
+        let at = from + i;
+        let before = params.get(..at)?.trim_end_matches([' ', '\t']);
+        let after = params.get(at + name.len()..)?.trim_start();
+        if (before.is_empty() || before.ends_with(',')) && after.starts_with('=') {
+            return Some(at);
+        }
+        from = at + name.len();
+    }
+    None
 }
 
 /// For each 401 and 407 of the request: what was offered and the client's verdict on each.

@@ -20,6 +20,10 @@ pub enum Error {
     /// The URI is not an absolute `http` or `https` URI.
     #[error(transparent)]
     BadUri(#[from] httpdigest::http::BadUri),
+    /// The environment's proxy variables cannot be used ([`DigestAgent::new`](crate::DigestAgent::new));
+    /// the error names the variable, never its value.
+    #[error("proxy from the environment: {0}")]
+    ProxyEnv(#[from] httpdigest::client::ProxyEnvError),
     /// Reading the request body from the caller's reader failed.
     #[error("reading the request body: {0}")]
     Body(#[source] std::io::Error),

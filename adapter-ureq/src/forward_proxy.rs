@@ -10,21 +10,76 @@
 //! ureq writes the request line in origin form (`GET /path`). [`AbsoluteForm`] wraps the
 //! connection to the proxy and rewrites the target of each request line to the absolute form
 //! as it is transmitted. `https://` targets are not touched: ureq tunnels them with `CONNECT`
-//! through its own proxy setting.
+//! through the proxy the agent sets on each request.
+//!
+//! The origin's host name is never resolved here: only the proxy may know it (a name on the
+//! proxy's network), and looking it up would go around the proxy. [`ForwardResolver`]
+//! answers ureq's lookup of a forwarded request's origin with no addresses, and the
+//! connector resolves the proxy's name instead. Hosts of the `no_proxy` list go direct, as
+//! the core routed them.
 
 use std::fmt;
 use std::sync::Arc;
 
 use http::Uri;
+use httpdigest::client::NoProxy;
+use ureq::config::Config;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport,
 };
 
+/// Whether a request to `uri` goes to the forward proxy in absolute form: plain `http`, no
+/// ureq proxy set for it (the agent sets none for plain `http`), and a host the `no_proxy`
+/// list does not name.
+fn forwards(uri: &Uri, config: &Config, no_proxy: &NoProxy) -> bool {
+    uri.scheme() == Some(&http::uri::Scheme::HTTP)
+        && config.proxy().is_none()
+        && uri
+            .host()
+            .is_some_and(|host| !no_proxy.matches(host, uri.port_u16().unwrap_or(80)))
+}
+
 /// The connector of a [`DigestAgent`](crate::DigestAgent) with a proxy: `http://` targets
-/// connect to the proxy, everything else goes through ureq's default connector.
+/// connect to the proxy (unless `no_proxy` names their host), everything else goes through
+/// ureq's default connector.
 pub(crate) struct ProxyConnector {
     pub(crate) proxy: Arc<Uri>,
+    pub(crate) no_proxy: NoProxy,
     pub(crate) inner: DefaultConnector,
+}
+
+/// The resolver of a [`DigestAgent`](crate::DigestAgent) with a proxy: the origin of a
+/// request that goes to the proxy is not looked up (the proxy resolves it); every other
+/// name, the proxy's included, is resolved by ureq's default resolver.
+pub(crate) struct ForwardResolver {
+    pub(crate) proxy: Arc<Uri>,
+    pub(crate) no_proxy: NoProxy,
+    pub(crate) inner: DefaultResolver,
+}
+
+impl fmt::Debug for ForwardResolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ForwardResolver")
+            .field("proxy", &self.proxy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resolver for ForwardResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let is_proxy = uri.authority() == self.proxy.authority();
+        if !is_proxy && forwards(uri, config, &self.no_proxy) {
+            // The connector connects to the proxy, resolving its name itself.
+            return Ok(self.inner.empty());
+        }
+        self.inner.resolve(uri, config, timeout)
+    }
 }
 
 impl fmt::Debug for ProxyConnector {
@@ -43,9 +98,7 @@ impl Connector<()> for ProxyConnector {
         details: &ConnectionDetails,
         chained: Option<()>,
     ) -> Result<Option<Self::Out>, ureq::Error> {
-        let forward = details.uri.scheme() == Some(&http::uri::Scheme::HTTP)
-            && details.config.proxy().is_none();
-        if !forward {
+        if !forwards(details.uri, details.config, &self.no_proxy) {
             return self.inner.connect(details, chained);
         }
         let prefix = origin_prefix(details.uri)

@@ -69,6 +69,23 @@
 //!   adds a `Cookie` field of its own, which already carries them: turn the core's
 //!   [`ClientConfig::challenge_cookies`](httpdigest::client::ClientConfig::challenge_cookies)
 //!   off then.
+//! - **Host names stay with the proxy.** Through the forward proxy the origin's host name
+//!   is never looked up by the agent (the proxy resolves it), and ureq's own proxy setting
+//!   (its environment proxy, `CONNECT` for everything) is never used for plain `http`.
+//! - **Credentials per host.** [`credentials`](DigestAgentBuilder::credentials) for the
+//!   first request's origin; a URL's userinfo (`http://user:pw@host/`) for its origin,
+//!   percent-decoded, and never seen by ureq (which would send it as Basic, in clear); a
+//!   netrc file ([`netrc`](DigestAgentBuilder::netrc)) or a
+//!   [`credentials_provider`](DigestAgentBuilder::credentials_provider), each host its own
+//!   scope. Credentials in a redirect's `Location` are dropped.
+//! - **Proxies from the environment**, by default: `http_proxy`, `https_proxy`, `no_proxy`
+//!   and their upper-case forms (see [`httpdigest::client::ProxyEnv`]); a proxy URL's
+//!   userinfo is the proxy's credentials, never printed.
+//!   [`no_env_proxies`](DigestAgentBuilder::no_env_proxies) opts out,
+//!   [`proxy`](DigestAgentBuilder::proxy) names one. ureq's own proxy setting is not used.
+//! - **Timeouts.** [`max_time`](DigestAgentBuilder::max_time) for a whole request,
+//!   [`connect_timeout`](DigestAgentBuilder::connect_timeout), and every timeout of ureq's
+//!   configuration (see the [builder](DigestAgentBuilder#timeouts)).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body;
@@ -79,10 +96,12 @@ mod redirect;
 use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use httpdigest::client::{
-    AuthHeaders, BuildError, Client, FieldValue, ResponseBodyCheck, Reviewed,
+    AuthHeaders, BuildError, Client, ClientConfig, Credentials, CredentialsProvider, FieldValue,
+    NoProxy, ProxyEnv, ProxyEnvError, ResponseBodyCheck, Reviewed,
 };
 use httpdigest::http::{DRAIN_LIMIT, DigestClient, Next, put_auth_headers};
 use ureq::RequestExt;
@@ -96,7 +115,7 @@ pub use httpdigest::http::DEFAULT_MAX_BUFFERED_BODY;
 pub use ureq;
 
 use body::Prepared;
-use forward_proxy::ProxyConnector;
+use forward_proxy::{ForwardResolver, ProxyConnector};
 
 /// Something the agent did, for logging and diagnostics (see
 /// [`DigestAgentBuilder::observer`]).
@@ -143,28 +162,43 @@ pub struct DigestAgent {
 struct Inner {
     agent: ureq::Agent,
     engine: DigestClient,
-    proxy: Option<Proxy>,
-    max_buffered_body: usize,
-    max_checked_response_body: usize,
+    /// The core client's forward proxy, for plain `http` requests.
+    proxy: Option<Arc<Uri>>,
+    /// The proxy `https` requests are tunnelled through (ureq's `CONNECT`), and the hosts
+    /// that go direct instead.
+    tunnel: Option<Tunnel>,
+    /// Why the proxy environment could not be read ([`DigestAgent::new`]): every request
+    /// fails with it rather than going direct.
+    env_error: Option<ProxyEnvError>,
+    limits: Limits,
     observer: Option<Box<Observer>>,
 }
 
-/// The forward proxy (the core client's): its URI for the connector, and ureq's form of it
-/// for `https://` requests (tunnelled by ureq).
-struct Proxy {
-    uri: Arc<Uri>,
-    tunnel: ureq::Proxy,
+/// The agent's proxies: the forward proxy of plain `http` requests (the core client's), and
+/// the tunnel of `https` ones.
+#[derive(Default)]
+struct Proxies {
+    forward: Option<Arc<Uri>>,
+    tunnel: Option<Tunnel>,
+}
+
+/// The proxy of `https` requests, as ureq takes it (without credentials: ureq would send
+/// them as Basic to the proxy), and the hosts that bypass it.
+struct Tunnel {
+    proxy: ureq::Proxy,
+    no_proxy: NoProxy,
 }
 
 impl fmt::Debug for DigestAgent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAgent")
-            .field("proxy", &self.inner.proxy.as_ref().map(|p| &p.uri))
-            .field("max_buffered_body", &self.inner.max_buffered_body)
+            .field("proxy", &self.inner.proxy)
+            .field("max_buffered_body", &self.inner.limits.buffered_body)
             .field(
                 "max_checked_response_body",
-                &self.inner.max_checked_response_body,
+                &self.inner.limits.checked_response_body,
             )
+            .field("max_time", &self.inner.limits.max_time)
             .finish_non_exhaustive()
     }
 }
@@ -172,15 +206,42 @@ impl fmt::Debug for DigestAgent {
 impl DigestAgent {
     /// An agent with ureq's default configuration that authenticates with this user name
     /// and password, by the core's defaults (the strongest algorithm offered, no Basic,
-    /// preemptive reuse, credentials only for the first request's origin).
+    /// preemptive reuse, credentials only for the first request's origin), through the
+    /// proxies of the environment (see [`DigestAgentBuilder::proxy_env`]).
+    ///
+    /// If the environment's proxy variables cannot be read, every request fails with
+    /// [`Error::ProxyEnv`] (nothing goes direct when a proxy was meant);
+    /// [`DigestAgent::builder`] reports it at [`build`](DigestAgentBuilder::build).
     pub fn new(username: impl Into<String>, password: impl Into<String>) -> Self {
-        Self::from_parts(
-            ureq::Agent::new_with_defaults(),
-            Client::with_password(username, password),
-            None,
-            Limits::default(),
-            None,
-        )
+        let (username, password) = (username.into(), password.into());
+        match Self::builder()
+            .credentials(username.clone(), password.clone())
+            .build()
+        {
+            Ok(agent) => agent,
+            Err(error) => {
+                // Only the environment can fail here: credentials are set, no proxy named.
+                let env_error = match error {
+                    BuildError::ProxyEnv(e) => Some(e),
+                    _ => None,
+                };
+                Self::from_parts(
+                    ureq::Agent::new_with_defaults(),
+                    Client::with_password(username, password),
+                    Proxies::default(),
+                    Limits::default(),
+                    None,
+                )
+                .with_env_error(env_error)
+            }
+        }
+    }
+
+    fn with_env_error(mut self, error: Option<ProxyEnvError>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.env_error = error;
+        }
+        self
     }
 
     /// A builder, for the core client (a proxy, the policy), ureq's configuration and the
@@ -192,7 +253,7 @@ impl DigestAgent {
     fn from_parts(
         agent: ureq::Agent,
         mut client: Client,
-        proxy: Option<Proxy>,
+        proxies: Proxies,
         limits: Limits,
         observer: Option<Box<Observer>>,
     ) -> Self {
@@ -203,9 +264,10 @@ impl DigestAgent {
             inner: Arc::new(Inner {
                 agent,
                 engine: DigestClient::new(client),
-                proxy,
-                max_buffered_body: limits.buffered_body,
-                max_checked_response_body: limits.checked_response_body,
+                proxy: proxies.forward,
+                tunnel: proxies.tunnel,
+                env_error: None,
+                limits,
                 observer,
             }),
         }
@@ -291,18 +353,31 @@ impl DigestAgent {
         &self,
         request: http::Request<impl Into<Body>>,
     ) -> Result<http::Response<ureq::Body>, Error> {
+        if let Some(error) = self.inner.env_error {
+            return Err(Error::ProxyEnv(error));
+        }
+        let deadline = self.inner.limits.max_time.map(|t| Instant::now() + t);
         let (parts, body) = request.into_parts();
+        // A URL's userinfo is the Digest credentials of its origin; ureq never sees it (it
+        // would send it as Basic, in clear).
+        let (uri, userinfo) = httpdigest::http::split_userinfo(&parts.uri)?;
+        if let (Some(credentials), Some(origin)) = (userinfo, httpdigest::http::origin_of(&uri)) {
+            let origin = httpdigest::Origin::new(origin.scheme, origin.host, origin.port);
+            self.inner
+                .engine
+                .set_origin_credentials(origin, credentials);
+        }
         let mut body = body
             .into()
-            .prepare(self.inner.max_buffered_body)
+            .prepare(self.inner.limits.buffered_body)
             .map_err(Error::Body)?;
         let mut method = parts.method;
-        let mut uri = parts.uri;
+        let mut uri = uri;
         let mut headers = parts.headers;
         let config = self.inner.agent.config();
         let mut redirects = 0;
         loop {
-            let response = self.authenticate(&method, &uri, &headers, &mut body)?;
+            let response = self.authenticate(&method, &uri, &headers, &mut body, deadline)?;
             let location = response.headers().get(header::LOCATION);
             let hop = redirect::next_hop(
                 response.status(),
@@ -350,6 +425,7 @@ impl DigestAgent {
         uri: &Uri,
         headers: &HeaderMap,
         body: &mut Prepared,
+        deadline: Option<Instant>,
     ) -> Result<http::Response<ureq::Body>, Error> {
         let engine = &self.inner.engine;
         let via_proxy = engine.route(method, uri)?.proxy.is_some();
@@ -359,8 +435,14 @@ impl DigestAgent {
             exchange_headers.to_mut().remove(header::EXPECT);
         }
         let (mut call, mut auth) = engine.start_blocking(method, uri, body.source())?;
+        // The URI without userinfo (there is none left here: `run` took it out).
+        let uri = &call.uri().clone();
         loop {
-            let response = self.send(method, uri, &exchange_headers, auth, body, via_proxy)?;
+            let send = SendPlan {
+                via_proxy,
+                deadline,
+            };
+            let response = self.send(method, uri, &exchange_headers, auth, body, send)?;
             let mut next = engine.respond_to(&mut call, body.source(), response);
             // The request waits for its turn on the server's nonces, then goes on.
             while let Next::Wait(response) = next {
@@ -391,7 +473,7 @@ impl DigestAgent {
         check: ResponseBodyCheck,
         response: http::Response<ureq::Body>,
     ) -> Result<http::Response<ureq::Body>, Error> {
-        let limit = self.inner.max_checked_response_body;
+        let limit = self.inner.limits.checked_response_body;
         let (parts, body) = response.into_parts();
         // The bytes read are decoded already (content encoding, charset): the new body keeps
         // the mime type only, so that it does not decode them again.
@@ -427,7 +509,7 @@ impl DigestAgent {
         headers: &HeaderMap,
         auth: AuthHeaders,
         body: &mut Prepared,
-        via_proxy: bool,
+        send: SendPlan,
     ) -> Result<http::Response<ureq::Body>, Error> {
         let mut request = http::Request::builder()
             .method(method.clone())
@@ -456,17 +538,15 @@ impl DigestAgent {
         }
         let response = match body {
             Prepared::Bytes(bytes) if bytes.is_empty() && !sends_empty_body(method) => {
-                self.run_ureq(request, via_proxy)
+                self.run_ureq(request, send)
             }
-            Prepared::Bytes(bytes) => {
-                self.run_ureq(with_body(request, bytes.as_slice()), via_proxy)
-            }
+            Prepared::Bytes(bytes) => self.run_ureq(with_body(request, bytes.as_slice()), send),
             Prepared::Stream(reader) => match reader.take() {
                 Some(reader) => self.run_ureq(
                     with_body(request, ureq::SendBody::from_owned_reader(reader)),
-                    via_proxy,
+                    send,
                 ),
-                None => self.run_ureq(request, via_proxy),
+                None => self.run_ureq(request, send),
             },
         }?;
         self.observe(&Event::Response {
@@ -477,22 +557,42 @@ impl DigestAgent {
     }
 
     /// Hands one request to ureq: no redirects (they are followed above), statuses as
-    /// responses (the core reads 401 and 407), and for a request to the forward proxy no
-    /// ureq proxy (the connector sends it to the proxy in absolute form).
+    /// responses (the core reads 401 and 407), the time left before the agent's
+    /// [`max_time`](DigestAgentBuilder::max_time), and the agent's choice of proxy, never
+    /// ureq's own: none for plain `http` (the connector sends a request for the forward
+    /// proxy to it in absolute form, and the others direct), the tunnel's for `https`
+    /// unless `no_proxy` names the host.
     fn run_ureq<B: ureq::AsSendBody>(
         &self,
         request: http::Request<B>,
-        via_proxy: bool,
+        send: SendPlan,
     ) -> Result<http::Response<ureq::Body>, Error> {
+        let tunnel = self.inner.tunnel.as_ref().filter(|t| {
+            let uri = request.uri();
+            uri.scheme() == Some(&http::uri::Scheme::HTTPS)
+                && uri
+                    .host()
+                    .is_some_and(|h| !t.no_proxy.matches(h, uri.port_u16().unwrap_or(443)))
+        });
+        let tunnel = tunnel.map(|t| t.proxy.clone());
+        debug_assert!(!send.via_proxy || tunnel.is_none());
         let mut config = request
             .with_agent(&self.inner.agent)
             .configure()
             .http_status_as_error(false)
-            .max_redirects(0);
-        if via_proxy {
-            config = config.proxy(None);
-        } else if let Some(proxy) = &self.inner.proxy {
-            config = config.proxy(Some(proxy.tunnel.clone()));
+            .max_redirects(0)
+            .proxy(tunnel);
+        if let Some(connect) = self.inner.limits.connect_timeout {
+            config = config
+                .timeout_resolve(Some(connect))
+                .timeout_connect(Some(connect));
+        }
+        if let Some(deadline) = send.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(ureq::Error::Timeout(ureq::Timeout::Global).into());
+            }
+            config = config.timeout_global(Some(left));
         }
         Ok(config.build().run()?)
     }
@@ -515,6 +615,13 @@ impl DigestAgent {
             observer(event);
         }
     }
+}
+
+/// How one send goes: to the forward proxy or not, and before when.
+#[derive(Debug, Clone, Copy)]
+struct SendPlan {
+    via_proxy: bool,
+    deadline: Option<Instant>,
 }
 
 fn with_body<B>(request: http::Request<()>, body: B) -> http::Request<B> {
@@ -598,19 +705,83 @@ impl RequestBuilder<'_> {
 }
 
 /// Builds a [`DigestAgent`].
+///
+/// The credentials: [`credentials`](Self::credentials) (for the first request's origin),
+/// a URL's userinfo (for its origin, always), [`netrc`](Self::netrc) or a
+/// [`credentials_provider`](Self::credentials_provider) (per host, each host its own
+/// scope), or a whole core [`client`](Self::client).
+///
+/// The proxies: those of the environment by default (`http_proxy`, `https_proxy`,
+/// `no_proxy` and their upper-case forms, see [`ProxyEnv`]), [`proxy`](Self::proxy) to
+/// name one, [`no_env_proxies`](Self::no_env_proxies) to ignore the environment. ureq's own
+/// proxy setting is never used: plain `http` requests go to the proxy in absolute form,
+/// where its Digest `407` is answered; `https` requests are tunnelled by ureq with
+/// `CONNECT` to the `https` proxy (or, without one, the `http` proxy), without credentials
+/// (ureq could only send them as Basic, and cannot answer Digest there).
+///
+/// # Timeouts
+///
+/// [`max_time`](Self::max_time) bounds a whole request (every send of it, its redirects
+/// and the response body, as curl's `--max-time`); [`connect_timeout`](Self::connect_timeout)
+/// the name lookup and the connection of each send (curl's `--connect-timeout`). Every
+/// timeout of ureq's transport is set in its configuration, given to
+/// [`ureq_config`](Self::ureq_config): `timeout_global` and `timeout_per_call` (each send),
+/// `timeout_resolve`, `timeout_connect`, `timeout_send_request`, `timeout_await_100`,
+/// `timeout_send_body`, `timeout_recv_response`, `timeout_recv_body`, `timeout_per_read`,
+/// `timeout_per_write`. A timeout is [`Error::Ureq`] with [`ureq::Error::Timeout`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use httpdigest_ureq::DigestAgent;
+/// use httpdigest_ureq::httpdigest::client::netrc::Netrc;
+///
+/// let netrc = Netrc::load(Netrc::default_path().expect("a home directory"))?;
+/// let agent = DigestAgent::builder()
+///     .netrc(netrc)
+///     .max_time(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(5))
+///     .ureq_config(
+///         ureq::Agent::config_builder()
+///             .timeout_recv_response(Some(Duration::from_secs(10)))
+///             .timeout_per_read(Some(Duration::from_secs(10)))
+///             .build(),
+///     )
+///     .build()?;
+/// let text = agent.get("http://pdu.local/status").call()?.body_mut().read_to_string()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Default)]
 pub struct DigestAgentBuilder {
     client: Option<Client>,
+    core: httpdigest::client::Builder,
+    env: EnvChoice,
     ureq_config: Option<ureq::config::Config>,
     max_buffered_body: Option<usize>,
     max_checked_response_body: Option<usize>,
+    max_time: Option<Duration>,
+    connect_timeout: Option<Duration>,
     observer: Option<Box<Observer>>,
 }
 
-/// The agent's bounds on what it holds in memory.
+/// Where the builder takes proxies from.
+#[derive(Debug, Default)]
+enum EnvChoice {
+    /// The process environment, read at `build`.
+    #[default]
+    Process,
+    /// This environment.
+    Given(Box<ProxyEnv>),
+    /// None.
+    Ignored,
+}
+
+/// The agent's bounds on what it holds in memory and how long it waits.
+#[derive(Debug, Clone, Copy)]
 struct Limits {
     buffered_body: usize,
     checked_response_body: usize,
+    max_time: Option<Duration>,
+    connect_timeout: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -618,6 +789,8 @@ impl Default for Limits {
         Self {
             buffered_body: DEFAULT_MAX_BUFFERED_BODY,
             checked_response_body: DEFAULT_MAX_BUFFERED_BODY,
+            max_time: None,
+            connect_timeout: None,
         }
     }
 }
@@ -626,25 +799,103 @@ impl fmt::Debug for DigestAgentBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DigestAgentBuilder")
             .field("client", &self.client)
+            .field("core", &self.core)
+            .field("env", &self.env)
             .field("max_buffered_body", &self.max_buffered_body)
             .field("max_checked_response_body", &self.max_checked_response_body)
+            .field("max_time", &self.max_time)
+            .field("connect_timeout", &self.connect_timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl DigestAgentBuilder {
-    /// The user name and password for origins, with the core's default policy: the short way
-    /// to [`client`](Self::client).
+    /// The user name and password for origins (the first request's origin, by the core's
+    /// default scope).
     #[must_use]
-    pub fn credentials(self, username: impl Into<String>, password: impl Into<String>) -> Self {
-        self.client(Client::with_password(username, password))
+    pub fn credentials(mut self, username: impl Into<String>, password: impl Into<String>) -> Self {
+        self.core = self.core.credentials(Credentials::new(username, password));
+        self
     }
 
-    /// The core client, built with [`Client::builder`]: its policy (algorithm choice,
-    /// minimum algorithm, Basic, mutual authentication, preemptive reuse, scope), a
-    /// precomputed H(A1), and a forward proxy for `http://` requests whose Digest challenges
-    /// (407) are answered with its proxy credentials. `https://` requests reach that proxy
-    /// through ureq's `CONNECT` tunnel, without Digest.
+    /// Credentials per host from a `.netrc` file: each `machine` entry for its host only
+    /// (never its `default` entry). Load it with
+    /// [`Netrc::load`](httpdigest::client::netrc::Netrc::load), the user's own at
+    /// [`Netrc::default_path`](httpdigest::client::netrc::Netrc::default_path) (`$NETRC`
+    /// or `~/.netrc`).
+    #[must_use]
+    pub fn netrc(mut self, netrc: httpdigest::client::netrc::Netrc) -> Self {
+        self.core = self.core.netrc(netrc);
+        self
+    }
+
+    /// Credentials per host from a provider (a closure `Fn(OriginRef) ->
+    /// Option<Credentials>`, a keyring): what it gives for an origin goes to that origin
+    /// only; a host it has nothing for gets nothing.
+    #[must_use]
+    pub fn credentials_provider(mut self, provider: impl CredentialsProvider + 'static) -> Self {
+        self.core = self.core.credentials_provider(provider);
+        self
+    }
+
+    /// A forward proxy, `http://[user:password@]host[:port]` (the userinfo is the proxy's
+    /// credentials), instead of the environment's `http` proxy.
+    #[must_use]
+    pub fn proxy(mut self, uri: impl Into<String>) -> Self {
+        self.core = self.core.proxy(uri);
+        self
+    }
+
+    /// Credentials for the proxy.
+    #[must_use]
+    pub fn proxy_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.core = self
+            .core
+            .proxy_credentials(Credentials::new(username, password));
+        self
+    }
+
+    /// The hosts that go direct, instead of the environment's `no_proxy` (curl's
+    /// `--noproxy`).
+    #[must_use]
+    pub fn no_proxy(mut self, no_proxy: NoProxy) -> Self {
+        self.core = self.core.no_proxy(no_proxy);
+        self
+    }
+
+    /// Proxies from this environment instead of the process's (read with
+    /// [`ProxyEnv::from_env`] at [`build`](Self::build) by default).
+    #[must_use]
+    pub fn proxy_env(mut self, env: ProxyEnv) -> Self {
+        self.env = EnvChoice::Given(Box::new(env));
+        self
+    }
+
+    /// No proxies from the environment: only [`proxy`](Self::proxy) (or the
+    /// [`client`](Self::client)'s proxy).
+    #[must_use]
+    pub fn no_env_proxies(mut self) -> Self {
+        self.env = EnvChoice::Ignored;
+        self
+    }
+
+    /// The core's policy ([`ClientConfig`]) for the client the builder makes.
+    #[must_use]
+    pub fn config(mut self, config: ClientConfig) -> Self {
+        self.core = self.core.config(config);
+        self
+    }
+
+    /// The core client, built with [`Client::builder`], instead of the one the builder
+    /// makes from [`credentials`](Self::credentials), [`netrc`](Self::netrc),
+    /// [`proxy`](Self::proxy) and the rest (which are then ignored): its policy, a
+    /// precomputed H(A1), a forward proxy for `http://` requests whose Digest challenges
+    /// (407) are answered with its proxy credentials. The environment's `https` proxy is
+    /// still used for `https://` requests (unless [`no_env_proxies`](Self::no_env_proxies)).
     #[must_use]
     pub fn client(mut self, client: Client) -> Self {
         self.client = Some(client);
@@ -652,11 +903,27 @@ impl DigestAgentBuilder {
     }
 
     /// ureq's configuration (timeouts, TLS, user agent, `http_status_as_error`,
-    /// `max_redirects`, ...). Its redirects are followed by this crate; its proxy setting is
-    /// used for `https://` requests when the core client has no proxy.
+    /// `max_redirects`, ...). Its redirects are followed by this crate, and its proxy is
+    /// not used (see the [builder](Self)'s proxies).
     #[must_use]
     pub fn ureq_config(mut self, config: ureq::config::Config) -> Self {
         self.ureq_config = Some(config);
+        self
+    }
+
+    /// The longest a request may take, all its sends, redirects and the reading of its
+    /// response body included (curl's `--max-time`); past it, [`ureq::Error::Timeout`].
+    #[must_use]
+    pub fn max_time(mut self, max: Duration) -> Self {
+        self.max_time = Some(max);
+        self
+    }
+
+    /// The longest the name lookup and the connection of each send may take (curl's
+    /// `--connect-timeout`).
+    #[must_use]
+    pub fn connect_timeout(mut self, max: Duration) -> Self {
+        self.connect_timeout = Some(max);
         self
     }
 
@@ -692,45 +959,92 @@ impl DigestAgentBuilder {
     ///
     /// # Errors
     ///
-    /// [`BuildError::NoCredentials`] without a client (or credentials);
-    /// [`BuildError::InvalidProxy`] when ureq does not take the client's proxy.
+    /// [`BuildError::NoCredentials`] without credentials of any kind;
+    /// [`BuildError::InvalidProxy`] for a proxy that is not
+    /// `http://[user:password@]host[:port]`; [`BuildError::ProxyEnv`] when the
+    /// environment's proxy variables cannot be used (the error names the variable, never
+    /// its value).
     pub fn build(self) -> Result<DigestAgent, BuildError> {
-        let client = self.client.ok_or(BuildError::NoCredentials)?;
-        let proxy = client.proxy().map(ureq_proxy).transpose()?;
+        let env = match self.env {
+            EnvChoice::Process => Some(ProxyEnv::from_env().map_err(BuildError::ProxyEnv)?),
+            EnvChoice::Given(env) => Some(*env),
+            EnvChoice::Ignored => None,
+        };
+        let client = match self.client {
+            Some(client) => client,
+            None => match &env {
+                Some(env) => self.core.proxy_env(env.clone()).build()?,
+                None => self.core.build()?,
+            },
+        };
+        // `https` requests: the environment's `https` proxy and its `no_proxy`, else the
+        // client's proxy and its `no_proxy`.
+        let tunnel = match env
+            .as_ref()
+            .and_then(|e| e.https().map(|p| (p, e.no_proxy())))
+        {
+            Some((setting, no_proxy)) => Some(Tunnel {
+                proxy: ureq_tunnel(setting.origin())?,
+                no_proxy: no_proxy.clone(),
+            }),
+            None => client
+                .proxy()
+                .map(|origin| {
+                    Ok::<_, BuildError>(Tunnel {
+                        proxy: ureq_tunnel(origin)?,
+                        no_proxy: client.no_proxy().clone(),
+                    })
+                })
+                .transpose()?,
+        };
         let config = self.ureq_config.unwrap_or_default();
-        let agent = match &proxy {
-            Some(proxy) => ureq::Agent::with_parts(
-                config,
-                ProxyConnector {
-                    proxy: proxy.uri.clone(),
-                    inner: DefaultConnector::new(),
-                },
-                DefaultResolver::default(),
-            ),
+        let forward = client.proxy().map(proxy_uri).transpose()?;
+        let agent = match &forward {
+            Some(proxy) => {
+                let proxy = proxy.clone();
+                ureq::Agent::with_parts(
+                    config,
+                    ProxyConnector {
+                        proxy: proxy.clone(),
+                        no_proxy: client.no_proxy().clone(),
+                        inner: DefaultConnector::new(),
+                    },
+                    ForwardResolver {
+                        proxy,
+                        no_proxy: client.no_proxy().clone(),
+                        inner: DefaultResolver::default(),
+                    },
+                )
+            }
             None => ureq::Agent::new_with_config(config),
         };
         Ok(DigestAgent::from_parts(
             agent,
             client,
-            proxy,
+            Proxies { forward, tunnel },
             Limits {
                 buffered_body: self.max_buffered_body.unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
                 checked_response_body: self
                     .max_checked_response_body
                     .unwrap_or(DEFAULT_MAX_BUFFERED_BODY),
+                max_time: self.max_time,
+                connect_timeout: self.connect_timeout,
             },
             self.observer,
         ))
     }
 }
 
-/// The proxy as the agent uses it, from the core client's proxy origin.
-fn ureq_proxy(origin: &httpdigest::Origin) -> Result<Proxy, BuildError> {
-    let text = origin.to_string();
-    let uri: Uri = text.parse().map_err(|_| BuildError::InvalidProxy)?;
-    let tunnel = ureq::Proxy::new(&text).map_err(|_| BuildError::InvalidProxy)?;
-    Ok(Proxy {
-        uri: Arc::new(uri),
-        tunnel,
-    })
+/// The proxy's URI for the connector, from its origin.
+fn proxy_uri(origin: &httpdigest::Origin) -> Result<Arc<Uri>, BuildError> {
+    let uri: Uri = origin
+        .to_string()
+        .parse()
+        .map_err(|_| BuildError::InvalidProxy)?;
+    Ok(Arc::new(uri))
+}
+
+/// ureq's form of a proxy for `CONNECT` tunnels, from its origin only (no credentials).
+fn ureq_tunnel(origin: &httpdigest::Origin) -> Result<ureq::Proxy, BuildError> {
+    ureq::Proxy::new(&origin.to_string()).map_err(|_| BuildError::InvalidProxy)
 }

@@ -1,6 +1,9 @@
 //! Following redirects here rather than in ureq, so that every hop starts a new exchange
 //! with the core: the core decides, per origin, whether anything derived from the
 //! credentials goes with it.
+//!
+//! Userinfo in a `Location` (`http://user:pw@host/`) is dropped: credentials of the
+//! server's choosing are never used, nor sent (ureq would send them as Basic).
 
 use http::{Method, StatusCode, Uri};
 
@@ -51,12 +54,16 @@ pub(crate) fn next_hop(
 }
 
 /// Resolves a `Location` against the current URI (RFC 3986 §5.2, without dot-segment
-/// removal, which servers do not rely on in redirects). The fragment is dropped.
+/// removal, which servers do not rely on in redirects). The fragment and any userinfo (of
+/// the `Location` or of the base) are dropped.
 fn resolve(base: &Uri, location: &str) -> Option<Uri> {
     let location = location.trim();
     let location = location.split('#').next().unwrap_or_default();
+    let location = httpdigest::client::strip_userinfo(location);
+    let location = location.as_ref();
     let scheme = base.scheme_str()?;
     let authority = base.authority()?.as_str();
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
     let absolute = if has_scheme(location) {
         location.to_owned()
     } else if location.starts_with("//") {
@@ -72,6 +79,7 @@ fn resolve(base: &Uri, location: &str) -> Option<Uri> {
             .map_or("/", |i| path.get(..=i).unwrap_or("/"));
         format!("{scheme}://{authority}{dir}{location}")
     };
+    // Built from a base and a `Location` both without userinfo: the URI has none.
     let uri: Uri = absolute.parse().ok()?;
     let scheme = uri.scheme_str()?;
     (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
@@ -122,6 +130,22 @@ mod tests {
                 want,
                 "{location}"
             );
+        }
+    }
+
+    /// Credentials of the server's choosing in a `Location` are dropped, never followed.
+    #[test]
+    fn userinfo_in_a_location_is_dropped() {
+        let cases = [
+            ("http://127.0.0.1:A@127.0.0.1:9/x", "http://127.0.0.1:9/x"),
+            ("http://bob:hunter2@b.example/y?z", "http://b.example/y?z"),
+            ("//u:p@b.example/x", "http://b.example/x"),
+            ("HTTP://u@b.example", "http://b.example/"),
+        ];
+        for (location, want) in cases {
+            let uri = hop(302, location, Method::GET).uri;
+            assert_eq!(uri.to_string(), want, "{location}");
+            assert!(!uri.authority().unwrap().as_str().contains('@'));
         }
     }
 

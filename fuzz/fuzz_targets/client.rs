@@ -5,7 +5,7 @@
 //!
 //! | line | operation |
 //! |---|---|
-//! | `c` + 14 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no), strict servers (learned, always, never), lanes per space (1 to 4), the user name and its form (ASCII; non-ASCII by dialect, over an ASCII-only transport, or fixed to each form), RFC 2069 answers refused |
+//! | `c` + 14 digits | configuration, before the first request: preemptive off, mutual auth required, auth-int preferred, server order, explicit scope, Basic policy, minimum algorithm, protection-space capacity, origin credentials (password, H(A1), none), proxy credentials (yes, no), strict servers (learned, always, never), lanes per space (1 to 4), the user name and its form (ASCII; non-ASCII by dialect, over an ASCII-only transport, or fixed to each form), RFC 2069 answers refused, credentials per host (none; a provider's for host `b.test`; registered for `http://b.test`) |
 //! | `b` + origin, proxy, method, body digits, then the target | begin a request |
 //! | `w` / `p` + value | a `WWW-Authenticate` / `Proxy-Authenticate` field for the next response |
 //! | `i` / `j` + value | its `Authentication-Info` / `Proxy-Authentication-Info` |
@@ -20,8 +20,9 @@
 //!
 //! What must hold, whatever the server sends:
 //! - no request is sent more than twice more ([`Exchange::extra_sends`] agrees);
-//! - `Authorization` only to origins in the scope, and only when the origin that answered is
-//!   in it too; `Proxy-Authorization` only to the proxy the proxy credentials were first used
+//! - `Authorization` only to origins in the scope, or with credentials of their own (a
+//!   provider's for their host, registered for their origin), naming the user of that
+//!   origin, and only when the origin that answered has credentials too; `Proxy-Authorization` only to the proxy the proxy credentials were first used
 //!   with; Basic only where the policy allows it;
 //! - Digest credentials name the right user for their side (in whichever form) and the
 //!   request's target (its origin-form in the origin's credentials through a proxy);
@@ -47,6 +48,9 @@ const JASON: &str = "J\u{e4}s\u{f8}n Doe";
 const PASSWORD: &str = "Circle of Life";
 const PROXY_USER: &str = "proxy-user";
 const PROXY_PASSWORD: &str = "proxy password";
+/// The user of the credentials per host (`b.test`).
+const HOST_USER: &str = "host-user";
+const HOST_PASSWORD: &str = "host password";
 const BODY: &[u8] = b"{\"a\":1}";
 
 const ORIGINS: [OriginRef<'static>; 5] = [
@@ -114,6 +118,9 @@ struct Setup {
     /// transport; 3 to 7: the non-ASCII one with the form fixed.
     name: usize,
     no_rfc2069: bool,
+    /// 0: no credentials per host; 1: a provider's for host `b.test` (any port and scheme);
+    /// 2: registered for `http://b.test`.
+    per_host: usize,
 }
 
 impl Setup {
@@ -181,6 +188,18 @@ impl Setup {
                 let ha1 = digest::ha1(Algorithm::Md5, user.as_bytes(), b"r", PASSWORD.as_bytes());
                 builder.credentials(Credentials::with_ha1(user, "r", Algorithm::Md5, ha1))
             }
+            _ => builder,
+        };
+        builder = match self.per_host {
+            1 => builder.credentials_provider(|o: OriginRef<'_>| {
+                o.host
+                    .eq_ignore_ascii_case("b.test")
+                    .then(|| Credentials::new(HOST_USER, HOST_PASSWORD))
+            }),
+            2 => builder.origin_credentials(
+                Origin::new(Scheme::Http, "b.test", 80),
+                Credentials::new(HOST_USER, HOST_PASSWORD),
+            ),
             _ => builder,
         };
         if self.proxy_credentials() {
@@ -277,6 +296,20 @@ impl Oracle {
         self.scope.iter().any(|o| o.same_as(origin))
     }
 
+    /// The user whose credentials may go to `origin`: the client's own in their scope,
+    /// else those per host.
+    fn user_for(&self, origin: OriginRef<'_>) -> Option<&'static str> {
+        if self.setup.origin_credentials < 2 && self.in_scope(origin) {
+            return Some(self.setup.user());
+        }
+        let b = origin.host.eq_ignore_ascii_case("b.test");
+        match self.setup.per_host {
+            1 if b => Some(HOST_USER),
+            2 if b && origin.scheme == Scheme::Http && origin.port == 80 => Some(HOST_USER),
+            _ => None,
+        }
+    }
+
     fn basic_allowed(&self, scheme: Scheme) -> bool {
         match self.setup.basic() {
             BasicPolicy::Never => false,
@@ -289,20 +322,16 @@ impl Oracle {
     /// previous send, when it was not the request's.
     fn check(&self, open: &Open<'_>, headers: &AuthHeaders, answered: Option<OriginRef<'_>>) {
         if let Some(value) = &headers.authorization {
-            assert!(
-                self.setup.origin_credentials < 2,
-                "Authorization without origin credentials: {value}"
-            );
-            assert!(
-                self.in_scope(open.origin),
-                "Authorization to {:?}, outside the scope {:?}: {value}",
-                open.origin,
-                self.scope
-            );
+            let user = self.user_for(open.origin).unwrap_or_else(|| {
+                panic!(
+                    "Authorization to {:?}, outside the scope {:?} and without credentials of its own: {value}",
+                    open.origin, self.scope
+                )
+            });
             if let Some(answered) = answered {
                 assert!(
-                    self.in_scope(answered),
-                    "Authorization after an answer from {answered:?}, outside the scope"
+                    self.user_for(answered).is_some(),
+                    "Authorization after an answer from {answered:?}, which has no credentials"
                 );
             }
             // Through a proxy the origin's `uri` is the origin-form target.
@@ -310,7 +339,7 @@ impl Oracle {
                 Some(_) => origin_form(open.target),
                 None => open.target,
             };
-            self.check_value(value, uri, open.origin.scheme, self.setup.user());
+            self.check_value(value, uri, open.origin.scheme, user);
         }
         if let Some(value) = &headers.proxy_authorization {
             assert!(
@@ -479,6 +508,7 @@ fuzz_target!(|data: &[u8]| {
                     lanes: op.choice(11, 4),
                     name: op.choice(12, 8),
                     no_rfc2069: op.choice(13, 2) == 1,
+                    per_host: op.choice(14, 3),
                 };
             }
             b'b' if open.len() < 8 => {

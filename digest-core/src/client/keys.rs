@@ -386,4 +386,52 @@ mod tests {
         let debug = std::format!("{client:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
     }
+
+    proptest::proptest! {
+        /// Whatever the order of requests to a few hosts, each answer names the user of
+        /// its own host (the client's own credentials for the first origin, registered
+        /// ones, then the provider's), and a host with none gets nothing.
+        #[test]
+        fn each_host_answers_with_its_own(
+            order in proptest::collection::vec(0usize..5, 1..24),
+            own in proptest::bool::ANY,
+            registered in proptest::option::of(0usize..5),
+        ) {
+            const HOSTS: [&str; 5] = ["h0.example", "h1.example", "h2.example", "h3.example", "h4.example"];
+            // The provider knows h0, h1 and h2.
+            let mut builder = Client::builder().credentials_provider(|o: OriginRef<'_>| {
+                HOSTS[..3]
+                    .iter()
+                    .position(|h| *h == o.host)
+                    .map(|i| Credentials::new(std::format!("provided{i}"), "pw"))
+            });
+            if own {
+                builder = builder.credentials(Credentials::new("own", "pw"));
+            }
+            if let Some(i) = registered {
+                builder = builder.origin_credentials(
+                    Origin::new(Scheme::Http, HOSTS[i], 80),
+                    Credentials::new(std::format!("registered{i}"), "pw"),
+                );
+            }
+            let mut client = builder.build().unwrap();
+            let first = order[0];
+            for &i in &order {
+                let want = if own && i == first {
+                    Some(std::string::String::from("own"))
+                } else if registered == Some(i) {
+                    Some(std::format!("registered{i}"))
+                } else if i < 3 {
+                    Some(std::format!("provided{i}"))
+                } else {
+                    None
+                };
+                match (answer(&mut client, HOSTS[i]), want) {
+                    (Ok(name), Some(want)) => proptest::prop_assert_eq!(name, want),
+                    (Err(Failure::NoCredentials | Failure::OutOfScope), None) => {}
+                    (got, want) => proptest::prop_assert!(false, "{}: {got:?}, want {want:?}", HOSTS[i]),
+                }
+            }
+        }
+    }
 }

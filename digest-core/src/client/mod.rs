@@ -485,7 +485,7 @@ impl Client {
         }
         let action = match challenged {
             Some(side) => self.on_challenge(side, exchange, request, response, rng),
-            None if response.status == 403 => self.on_forbidden(exchange, request, rng),
+            None if response.status == 403 => self.on_forbidden(exchange, request, response, rng),
             None if response.status == 400 => self.on_bad_request(exchange, request, response, rng),
             None => self.on_final(exchange, request, response),
         };
@@ -1065,8 +1065,14 @@ impl Client {
         &mut self,
         exchange: &mut Exchange,
         request: &Request<'_>,
+        response: &Response<'_>,
         rng: &mut R,
     ) -> Action {
+        // A 403 from another origin (a redirect the HTTP client followed on its own) says
+        // nothing of our credentials, and sending them again would follow it there too.
+        if response.origin.is_some_and(|o| !o.same_as(request.origin)) {
+            return Action::Done;
+        }
         let side = Side::Origin;
         let may_send_again = exchange.may_send_again();
         let state = &mut exchange.sides[side];

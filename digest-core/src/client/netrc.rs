@@ -322,6 +322,36 @@ impl Netrc {
         Some(PathBuf::from(home).join(file))
     }
 
+    /// The user's own `.netrc` file ([`default_path`](Self::default_path): `$NETRC`, else
+    /// `~/.netrc`), read; `None` without a home directory or when the file does not exist,
+    /// as curl's `--netrc-optional` and Python's requests take it.
+    ///
+    /// ```
+    /// use httpdigest::client::netrc::Netrc;
+    ///
+    /// if let Some(netrc) = Netrc::load_default()? {
+    ///     println!("{} entries", netrc.entries().len());
+    /// }
+    /// # Ok::<(), httpdigest::client::netrc::NetrcError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load), but for a file that does not exist.
+    pub fn load_default() -> Result<Option<Self>, NetrcError> {
+        let Some(path) = Self::default_path() else {
+            return Ok(None);
+        };
+        match Self::load(&path) {
+            Ok(netrc) => Ok(Some(netrc)),
+            Err(NetrcError {
+                kind: NetrcErrorKind::Io { error, .. },
+                ..
+            }) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The entry for `host` (a host name, without port): the first `machine` entry whose
     /// name equals it ignoring ASCII case, else the first `default` entry.
     pub fn find(&self, host: &str) -> Option<&Entry> {

@@ -331,8 +331,10 @@ impl DigestSpace {
             let open = may_open && self.live() < self.ceiling;
             return Wakeable::Lanes { free, open };
         }
+        // As `turn` decides: a lane kept for one request (or whose first count is in flight)
+        // is no one else's turn yet.
         match self.shared_lane().and_then(|i| self.lanes.get(i)) {
-            Some(l) if l.first.is_none() => Wakeable::All,
+            Some(l) if l.first.is_none() && l.reserved.is_none() => Wakeable::All,
             Some(_) => Wakeable::None,
             None if may_open => Wakeable::Lanes {
                 free: 0,
@@ -1040,6 +1042,28 @@ mod tests {
             max_lanes,
             ordered,
         )
+    }
+
+    /// A lane kept for a request in an ordered space stays kept when a 403 makes the space
+    /// shared again: the others are not woken for it (they were, and `turn` sent them back
+    /// to wait, again and again: a livelock the client fuzz target found).
+    #[test]
+    fn a_kept_lane_wakes_no_one_else_once_the_space_is_shared() {
+        let mut d = digest_space(false, 4);
+        d.ordered = true;
+        let kept = d.add_lane("n1", None);
+        let refused = d.add_lane("n2", None);
+        d.reserve(7);
+        assert_eq!(d.lanes.get(kept).unwrap().reserved, Some(7));
+        d.kill(refused);
+        assert!(!d.ordered);
+        assert!(matches!(d.turn(8, true), Turn::Wait));
+        assert!(matches!(d.wakeable(1), Wakeable::None));
+        assert!(matches!(d.turn(7, true), Turn::Lane(i) if i == kept));
+        // Once the request it was kept for lets it go, everyone's turn has come.
+        d.release(7);
+        assert!(matches!(d.wakeable(1), Wakeable::All));
+        assert!(matches!(d.turn(8, true), Turn::Lane(_)));
     }
 
     #[test]

@@ -279,3 +279,46 @@ fn domain_widens_to_another_origin_inside_the_scope() {
     let out = sim.run(&Req::get(&b(), "/elsewhere"));
     assert!(out.sent[0].authorization.is_none());
 }
+
+/// A 403 from another origin (a redirect the HTTP client followed below the client) is
+/// final, as a 400 from it is: the credentials are not sent again, which would follow the
+/// redirect there. Found by the client fuzz target (`regression-redirected-403-is-final`).
+#[test]
+fn a_403_from_another_origin_is_final() {
+    let mut rng = TestRng::new(403);
+    let mut client = Client::with_password("alice", "s3cret");
+    let a = OriginRef {
+        scheme: Scheme::Http,
+        host: "a.example",
+        port: 80,
+    };
+    let b = OriginRef {
+        scheme: Scheme::Http,
+        host: "b.example",
+        port: 80,
+    };
+    let request = Request::new("GET", "/x", a);
+    let challenge: &[u8] = br#"Digest realm="r", nonce="n", qop="auth""#;
+    let (mut exchange, _) = client.begin(&request, &mut rng);
+    let response = Response {
+        www_authenticate: &[challenge],
+        ..Response::new(401)
+    };
+    let action = client.handle_response(&mut exchange, &request, &response, &mut rng);
+    assert!(matches!(action, Action::Send(_)), "{action:?}");
+    let action = client.handle_response(&mut exchange, &request, &Response::new(200), &mut rng);
+    assert!(matches!(action, Action::Done), "{action:?}");
+
+    // Preemptive credentials to A; the answer, a 403, comes from B.
+    let (mut exchange, action) = client.begin(&request, &mut rng);
+    let Action::Send(ticket) = action else {
+        panic!("{action:?}")
+    };
+    assert!(ticket.sign(&request).unwrap().authorization.is_some());
+    let response = Response {
+        origin: Some(b),
+        ..Response::new(403)
+    };
+    let action = client.handle_response(&mut exchange, &request, &response, &mut rng);
+    assert!(matches!(action, Action::Done), "{action:?}");
+}
