@@ -89,8 +89,10 @@ fn userinfo_span(uri: &str) -> Option<(&str, Cow<'_, str>)> {
 }
 
 /// Splits an absolute URL (or a network-path reference, `//host/path`) into the URL without
-/// userinfo and the credentials its userinfo holds (percent-decoded; see the
-/// [module documentation](self)).
+/// userinfo and the credentials its userinfo holds. The user name is what comes before the
+/// first `:`, the password what follows it; both are percent-decoded and must then be UTF-8.
+/// Userinfo without `:` is a user name with an empty password, as curl reads it; an empty
+/// user name is no credentials.
 ///
 /// ```
 /// use httpdigest::client::split_userinfo;
