@@ -91,7 +91,6 @@
 mod body;
 mod error;
 mod forward_proxy;
-mod redirect;
 
 use std::fmt;
 use std::io::Read;
@@ -379,7 +378,7 @@ impl DigestAgent {
         loop {
             let response = self.authenticate(&method, &uri, &headers, &mut body, deadline)?;
             let location = response.headers().get(header::LOCATION);
-            let hop = redirect::next_hop(
+            let hop = httpdigest::http::redirect::next_hop(
                 response.status(),
                 location.map(HeaderValue::as_bytes),
                 &uri,
@@ -403,16 +402,13 @@ impl DigestAgent {
             }
             if !hop.keeps_body {
                 body = Prepared::Bytes(Vec::new());
-                headers.remove(header::CONTENT_TYPE);
-                headers.remove(header::CONTENT_LENGTH);
             }
             // Credentials the caller put on the request itself stay with the first hop, as
-            // ureq's default `RedirectAuthHeaders::Never` does; cookies stay with the origin.
+            // ureq's default `RedirectAuthHeaders::Never` does; the body's headers go with
+            // the body, cookies stay with the origin (`Hop::prepare`).
             headers.remove(header::AUTHORIZATION);
             headers.remove(header::PROXY_AUTHORIZATION);
-            if !same_origin(&uri, &hop.uri) {
-                headers.remove(header::COOKIE);
-            }
+            hop.prepare(&mut headers);
             method = hop.method;
             uri = hop.uri;
         }
@@ -632,16 +628,6 @@ fn with_body<B>(request: http::Request<()>, body: B) -> http::Request<B> {
 /// Methods for which an empty body is still sent (`Content-Length: 0`).
 fn sends_empty_body(method: &Method) -> bool {
     matches!(*method, Method::POST | Method::PUT | Method::PATCH)
-}
-
-fn same_origin(a: &Uri, b: &Uri) -> bool {
-    match (
-        httpdigest::http::origin_of(a),
-        httpdigest::http::origin_of(b),
-    ) {
-        (Some(a), Some(b)) => a.same_as(b),
-        _ => false,
-    }
 }
 
 /// Reads and drops a small body so the connection can carry the next send.
