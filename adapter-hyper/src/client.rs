@@ -126,12 +126,10 @@ impl DigestAuthLayer {
     ///
     /// # Errors
     ///
-    /// What [`Builder::build`](httpdigest::client::Builder::build) says of a client whose
-    /// only credentials are a provider that has none (it builds today).
+    /// None today: what [`Builder::build`](httpdigest::client::Builder::build) says of
+    /// [`Builder::userinfo_only`](httpdigest::client::Builder::userinfo_only), which builds.
     pub fn userinfo_only() -> Result<Self, BuildError> {
-        let client = Client::builder()
-            .credentials_provider(|_: httpdigest::OriginRef<'_>| None)
-            .build()?;
+        let client = Client::builder().userinfo_only().build()?;
         Ok(Self::with_client(client))
     }
 

@@ -196,7 +196,7 @@ use httpdigest::http::{
     DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, origin_of, put_auth_headers,
     redirect, split_userinfo,
 };
-use httpdigest::{Origin, OriginRef};
+use httpdigest::Origin;
 use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next as Chain};
 
@@ -305,7 +305,7 @@ impl Default for Builder {
     fn default() -> Self {
         Self {
             // Only URL userinfo, until credentials or a provider are given.
-            core: Client::builder().credentials_provider(|_: OriginRef<'_>| None::<Credentials>),
+            core: Client::builder().userinfo_only(),
             proxy_from_env: true,
             max_redirects: DEFAULT_MAX_REDIRECTS,
             max_checked_response_body: DEFAULT_MAX_BUFFERED_BODY,

@@ -1507,10 +1507,29 @@ pub struct Builder {
     proxy_credentials: Option<Credentials>,
     proxy_env: Option<ProxyEnv>,
     no_proxy: Option<NoProxy>,
+    /// Built without credentials of its own, for those the request URIs' userinfo names.
+    userinfo_only: bool,
     config: ClientConfig,
 }
 
 impl Builder {
+    /// A client whose origin credentials are only those the request URIs' userinfo names
+    /// (`http://user:password@host/`, registered for their origin by
+    /// [`Client::set_origin_credentials`], as the `http` engine does): it builds without
+    /// credentials of its own, and an origin no URI named gets nothing
+    /// ([`Failure::NoCredentials`]).
+    ///
+    /// ```
+    /// use httpdigest::client::Client;
+    ///
+    /// let client = Client::builder().userinfo_only().build()?;
+    /// # Ok::<(), httpdigest::client::BuildError>(())
+    /// ```
+    pub const fn userinfo_only(mut self) -> Self {
+        self.userinfo_only = true;
+        self
+    }
+
     /// The client's own credentials for origins: a password, or a precomputed H(A1). They
     /// go to the origins of the scope ([`ClientConfig::scope`], by default the first
     /// request's origin), and win there over any other source.
@@ -1639,6 +1658,7 @@ impl Builder {
             && self.origin_credentials.is_empty()
             && self.provider.is_none()
             && proxy_credentials.is_none()
+            && !self.userinfo_only
         {
             return Err(BuildError::NoCredentials);
         }

@@ -386,10 +386,10 @@ impl DigestClient {
     /// and signed without it, and the adapter sends [`Call::uri`], which has none.
     ///
     /// ```
-    /// use httpdigest::client::{BodySource, Client, Credentials};
+    /// use httpdigest::client::{BodySource, Client};
     /// use httpdigest::http::{DigestClient, Next};
     ///
-    /// let engine = DigestClient::new(Client::builder().credentials_provider(|_: httpdigest::OriginRef<'_>| None::<Credentials>).build()?);
+    /// let engine = DigestClient::new(Client::builder().userinfo_only().build()?);
     /// let uri: http::Uri = "http://bob:hunter%32@camera.local/snap".parse()?;
     /// let (mut call, _) = engine.begin(&http::Method::GET, &uri, BodySource::Bytes(b""))?;
     /// assert_eq!(call.uri(), "http://camera.local/snap"); // what goes on the wire
