@@ -813,32 +813,48 @@ async fn a_send_without_response_within_the_timeout_is_error_timeout() {
     );
 }
 
+/// What a [`recording`] service was sent: each request's URI and `Authorization`.
+type Sent = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// A service in place of the HTTP client that records each request's URI and
+/// `Authorization` in `seen`, and answers what `respond` makes of them.
+fn recording(
+    seen: Sent,
+    respond: impl Fn(&str, Option<&str>) -> http::response::Builder + Clone + Send + 'static,
+) -> impl Service<
+    Request<DigestBody<Full<Bytes>>>,
+    Response = Response<Full<Bytes>>,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone
++ Send {
+    tower::service_fn(move |request: Request<DigestBody<Full<Bytes>>>| {
+        let uri = request.uri().to_string();
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let response = respond(&uri, authorization.as_deref());
+        seen.lock().unwrap().push((uri, authorization));
+        async move { Ok(response.body(Full::new(Bytes::new())).unwrap()) }
+    })
+}
+
 /// A URI's userinfo is the Digest credentials of its origin: taken off the URI before the
 /// first send (the wrapped client never sees it), never sent as Basic, and the answer to
 /// the challenge is Digest as that user.
 #[tokio::test]
 async fn userinfo_is_digest_credentials_and_never_reaches_the_wire() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    let inner = tower::service_fn(move |request: Request<DigestBody<Full<Bytes>>>| {
-        let authorization = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        record
-            .lock()
-            .unwrap()
-            .push((request.uri().to_string(), authorization.clone()));
-        async move {
-            let mut response = Response::builder();
-            if authorization.is_none() {
-                response = response.status(StatusCode::UNAUTHORIZED).header(
-                    header::WWW_AUTHENTICATE,
-                    r#"Digest realm="cam", nonce="n", qop="auth", Basic realm="cam""#,
-                );
-            }
-            Ok::<_, std::convert::Infallible>(response.body(Full::new(Bytes::new())).unwrap())
+    let seen = Sent::default();
+    let inner = recording(Arc::clone(&seen), |_, authorization| {
+        let mut response = Response::builder();
+        if authorization.is_none() {
+            response = response.status(StatusCode::UNAUTHORIZED).header(
+                header::WWW_AUTHENTICATE,
+                r#"Digest realm="cam", nonce="n", qop="auth", Basic realm="cam""#,
+            );
         }
+        response
     });
     let service = ServiceBuilder::new()
         .layer(DigestAuthLayer::userinfo_only().unwrap())
@@ -873,35 +889,22 @@ async fn userinfo_is_digest_credentials_and_never_reaches_the_wire() {
 /// credentials the caller's URI named.
 #[tokio::test]
 async fn a_locations_userinfo_is_dropped_on_every_hop() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = Arc::clone(&seen);
-    let inner = tower::service_fn(move |request: Request<DigestBody<Full<Bytes>>>| {
-        let uri = request.uri().to_string();
-        let authorization = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        record
-            .lock()
-            .unwrap()
-            .push((uri.clone(), authorization.clone()));
-        async move {
-            let response = match (uri.as_str(), &authorization) {
-                // A redirects to another origin, naming credentials there.
-                ("http://127.0.0.1:9/away", _) => Response::builder()
-                    .status(StatusCode::FOUND)
-                    .header(header::LOCATION, "http://mallory:chosen@127.0.0.2:9/x"),
-                // ... and within itself, relative.
-                ("http://127.0.0.1:9/start", _) => Response::builder()
-                    .status(StatusCode::FOUND)
-                    .header(header::LOCATION, "/next"),
-                (_, None) => Response::builder().status(StatusCode::UNAUTHORIZED).header(
-                    header::WWW_AUTHENTICATE,
-                    r#"Digest realm="cam", nonce="n", qop="auth""#,
-                ),
-                (_, Some(_)) => Response::builder(),
-            };
-            Ok::<_, std::convert::Infallible>(response.body(Full::new(Bytes::new())).unwrap())
+    let seen = Sent::default();
+    let inner = recording(Arc::clone(&seen), |uri, authorization| {
+        match (uri, authorization) {
+            // A redirects to another origin, naming credentials there.
+            ("http://127.0.0.1:9/away", _) => Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, "http://mallory:chosen@127.0.0.2:9/x"),
+            // ... and within itself, relative.
+            ("http://127.0.0.1:9/start", _) => Response::builder()
+                .status(StatusCode::FOUND)
+                .header(header::LOCATION, "/next"),
+            (_, None) => Response::builder().status(StatusCode::UNAUTHORIZED).header(
+                header::WWW_AUTHENTICATE,
+                r#"Digest realm="cam", nonce="n", qop="auth""#,
+            ),
+            (_, Some(_)) => Response::builder(),
         }
     });
     let service = ServiceBuilder::new()

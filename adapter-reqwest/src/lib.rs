@@ -189,6 +189,7 @@ use std::fmt;
 
 use bytes::{Bytes, BytesMut};
 use http::{Extensions, Uri};
+use httpdigest::Origin;
 use httpdigest::client::{
     BodySource, Client, ClientConfig, Credentials, Failure, ProxyEnv, ResponseBodyCheck,
 };
@@ -196,7 +197,6 @@ use httpdigest::http::{
     DEFAULT_MAX_BUFFERED_BODY, DRAIN_LIMIT, DigestClient, Next, origin_of, put_auth_headers,
     redirect, split_userinfo,
 };
-use httpdigest::Origin;
 use reqwest::{Request, Response, ResponseBuilderExt as _};
 use reqwest_middleware::{Middleware, Next as Chain};
 
